@@ -1,0 +1,497 @@
+"""Status rules for milestones, targets, tracks and negotiations, as of a date D.
+
+Plain values in, plain values out: nothing here touches the database, so every rule in
+DESIGN.md "Status rules" can be tested exhaustively and reused by models, the API, the
+dashboard and the reminder emails alike.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+
+class MilestoneState(StrEnum):
+    """What people say about a milestone; the status below is what the rules conclude."""
+
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class MilestoneStatus(StrEnum):
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+    UNSCHEDULED = "unscheduled"
+    OVERDUE = "overdue"
+    AT_RISK = "at_risk"
+    DUE_SOON = "due_soon"
+    UPCOMING = "upcoming"
+
+
+class Health(StrEnum):
+    NOT_STARTED = "not_started"
+    ACHIEVED = "achieved"
+    OFF_TRACK = "off_track"
+    AT_RISK = "at_risk"
+    ON_TRACK = "on_track"
+
+
+class TargetStatus(StrEnum):
+    NO_DATA = "no_data"
+    ACHIEVED = "achieved"
+    MISSED = "missed"
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    OFF_TRACK = "off_track"
+
+
+class Growth(StrEnum):
+    COMPOUND = "compound"
+    LINEAR = "linear"
+
+
+DUE_SOON_DAYS = 14
+ON_TRACK_ATTAINMENT = 0.95
+AT_RISK_ATTAINMENT = 0.85
+
+# Leap years included, so a "year left" matches what people mean over multi-year targets.
+_DAYS_PER_YEAR = 365.25
+_LOG_FLOAT_MAX = math.log(sys.float_info.max)
+
+HEALTH_SEVERITY: dict[Health, int] = {
+    Health.OFF_TRACK: 4,
+    Health.AT_RISK: 3,
+    Health.ON_TRACK: 2,
+    Health.NOT_STARTED: 1,
+    Health.ACHIEVED: 0,
+}
+
+
+def is_worse(new: Health, old: Health) -> bool:
+    return HEALTH_SEVERITY[new] > HEALTH_SEVERITY[old]
+
+
+# Milestones
+
+
+@dataclass(frozen=True)
+class Dependency:
+    title: str
+    state: MilestoneState
+    latest: date | None
+
+
+@dataclass(frozen=True)
+class MilestoneFacts:
+    title: str
+    state: MilestoneState
+    latest: date | None
+    completed_on: date | None = None
+    depends_on: tuple[Dependency, ...] = ()
+
+
+@dataclass(frozen=True)
+class MilestoneAssessment:
+    status: MilestoneStatus
+    completed_late: bool
+    # latest - D in days, negative when overdue; None when there is no live deadline.
+    days_remaining: int | None
+    reason: str
+
+
+def assess_milestone(facts: MilestoneFacts, today: date) -> MilestoneAssessment:
+    title = facts.title
+    if facts.state == MilestoneState.CANCELLED:
+        return MilestoneAssessment(MilestoneStatus.CANCELLED, False, None, f"{title} cancelled")
+
+    if facts.state == MilestoneState.COMPLETED:
+        late_by = _days_late(facts.completed_on, facts.latest)
+        reason = f"{title} completed" + (f" {_days(late_by)} late" if late_by > 0 else "")
+        return MilestoneAssessment(MilestoneStatus.COMPLETED, late_by > 0, None, reason)
+
+    if facts.latest is None:
+        return MilestoneAssessment(
+            MilestoneStatus.UNSCHEDULED, False, None, f"{title} has no deadline"
+        )
+
+    remaining = (facts.latest - today).days
+    if remaining < 0:
+        return MilestoneAssessment(
+            MilestoneStatus.OVERDUE, False, remaining, f"{title} overdue by {_days(-remaining)}"
+        )
+
+    blocker = _blocking_dependency(facts.depends_on, facts.latest, today)
+    if blocker is not None:
+        return MilestoneAssessment(
+            MilestoneStatus.AT_RISK,
+            False,
+            remaining,
+            f"{title} waits on {blocker.title}, which {_blocker_problem(blocker, today)}",
+        )
+
+    status = MilestoneStatus.DUE_SOON if remaining <= DUE_SOON_DAYS else MilestoneStatus.UPCOMING
+    return MilestoneAssessment(status, False, remaining, f"{title} {_due_in(remaining)}")
+
+
+def _days_late(completed_on: date | None, latest: date | None) -> int:
+    # Without either date nobody can say it was late, so it counts as on time.
+    if completed_on is None or latest is None:
+        return 0
+    return max((completed_on - latest).days, 0)
+
+
+def _blocking_dependency(
+    dependencies: Sequence[Dependency], latest: date, today: date
+) -> Dependency | None:
+    """The unfinished dependency that puts the milestone at risk, worst first.
+
+    A cancelled dependency no longer blocks anything. An overdue one is worse than one that
+    merely ends later, and the most overdue (or latest-ending) is the one worth naming.
+    """
+    overdue: list[Dependency] = []
+    later: list[Dependency] = []
+    for dependency in dependencies:
+        if dependency.state in (MilestoneState.COMPLETED, MilestoneState.CANCELLED):
+            continue
+        if dependency.latest is not None and today > dependency.latest:
+            overdue.append(dependency)
+        # Open-ended work cannot be promised to finish before this milestone's deadline.
+        elif dependency.latest is None or dependency.latest > latest:
+            later.append(dependency)
+    if overdue:
+        return min(overdue, key=lambda d: d.latest or date.max)
+    if later:
+        return max(later, key=lambda d: d.latest or date.max)
+    return None
+
+
+def _blocker_problem(dependency: Dependency, today: date) -> str:
+    if dependency.latest is None:
+        return "has no deadline"
+    if today > dependency.latest:
+        return f"is overdue by {_days((today - dependency.latest).days)}"
+    return f"is due later, on {dependency.latest.isoformat()}"
+
+
+def _due_in(remaining: int) -> str:
+    return "due today" if remaining == 0 else f"due in {_days(remaining)}"
+
+
+def _days(count: int) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
+# Targets
+
+
+@dataclass(frozen=True)
+class Observation:
+    on: date
+    value: float
+
+
+@dataclass(frozen=True)
+class TargetFacts:
+    name: str
+    baseline_value: float
+    baseline_date: date
+    target_value: float
+    latest: date  # the latest day of the target's deadline
+    growth: Growth = Growth.COMPOUND
+    observations: tuple[Observation, ...] = ()
+
+
+@dataclass(frozen=True)
+class TargetAssessment:
+    status: TargetStatus
+    latest_observation: Observation | None
+    expected_value: float | None
+    attainment: float | None
+    required_growth_rate: float | None
+    reason: str
+
+
+def expected_value(facts: TargetFacts, on: date) -> float:
+    """Where the value should be on `on` if it moves from baseline to target on schedule."""
+    b, t = facts.baseline_value, facts.target_value
+    fraction = _fraction_elapsed(facts, on)
+    # A power path only exists between two positive numbers; otherwise draw a straight line.
+    if facts.growth == Growth.COMPOUND and b > 0 and t > 0:
+        return float(b * (t / b) ** fraction)
+    return float(b + (t - b) * fraction)
+
+
+def _fraction_elapsed(facts: TargetFacts, on: date) -> float:
+    span = (facts.latest - facts.baseline_date).days
+    if span <= 0:
+        # A deadline on or before the baseline leaves no path: the whole change is due at once.
+        return 1.0 if on >= facts.latest else 0.0
+    return min(max((on - facts.baseline_date).days / span, 0.0), 1.0)
+
+
+def assess_target(facts: TargetFacts, today: date) -> TargetAssessment:
+    name = facts.name
+    observation = _latest_observation_after_baseline(facts)
+    if observation is None:
+        return TargetAssessment(
+            TargetStatus.NO_DATA,
+            None,
+            None,
+            None,
+            None,
+            f"{name} has no observation since its baseline",
+        )
+
+    value = observation.value
+    expected = expected_value(facts, observation.on)
+    falling = facts.target_value < facts.baseline_value
+    attainment = _attainment(value, expected, falling=falling)
+    growth_rate = _required_growth_rate(facts.target_value, value, facts.latest, today)
+
+    def assessed(status: TargetStatus, reason: str) -> TargetAssessment:
+        return TargetAssessment(status, observation, expected, attainment, growth_rate, reason)
+
+    reached = value <= facts.target_value if falling else value >= facts.target_value
+    if reached:
+        return assessed(
+            TargetStatus.ACHIEVED,
+            f"{name} achieved: {_number(value)} against a target of {_number(facts.target_value)}",
+        )
+    if today > facts.latest:
+        return assessed(
+            TargetStatus.MISSED,
+            f"{name} missed: {_number(value)} against a target of "
+            f"{_number(facts.target_value)} due {facts.latest.isoformat()}",
+        )
+
+    if attainment is None:
+        # No meaningful ratio (values at or below zero): judge by which side of the path.
+        ahead = value <= expected if falling else value >= expected
+        if ahead:
+            return assessed(TargetStatus.ON_TRACK, f"{name} at or ahead of the expected path")
+        return assessed(TargetStatus.OFF_TRACK, f"{name} behind the expected path")
+
+    reason = f"{name} at {_percent(attainment)} of the expected path"
+    if attainment >= ON_TRACK_ATTAINMENT:
+        return assessed(TargetStatus.ON_TRACK, reason)
+    if attainment >= AT_RISK_ATTAINMENT:
+        return assessed(TargetStatus.AT_RISK, reason)
+    return assessed(TargetStatus.OFF_TRACK, reason)
+
+
+def _latest_observation_after_baseline(facts: TargetFacts) -> Observation | None:
+    # The baseline itself is not progress: only later observations say how things moved.
+    latest: Observation | None = None
+    for observation in facts.observations:
+        if observation.on <= facts.baseline_date:
+            continue
+        # ">=" so that, of two observations on one day, the one given last (the correction) wins.
+        if latest is None or observation.on >= latest.on:
+            latest = observation
+    return latest
+
+
+def _attainment(value: float, expected: float, *, falling: bool) -> float | None:
+    """How far along the path the value is, 1.0 being exactly on it, higher being ahead.
+
+    For a falling target being below the path is good, so the ratio is turned over. The
+    ratio only means something with a positive denominator; otherwise there is none.
+    """
+    if falling:
+        return expected / value if value > 0 else None
+    return value / expected if expected > 0 else None
+
+
+def _required_growth_rate(target: float, value: float, latest: date, today: date) -> float | None:
+    years_left = (latest - today).days / _DAYS_PER_YEAR
+    if years_left <= 0 or value <= 0 or target < 0:
+        return None
+    if target == 0:
+        return -1.0
+    # Through logarithms, because (T/v) ** (1/years) overflows a float when a few days are
+    # left and the gap is wide; such a rate says nothing useful, so there is none.
+    exponent = math.log(target / value) / years_left
+    if exponent >= _LOG_FLOAT_MAX:
+        return None
+    return math.expm1(exponent)
+
+
+def _percent(ratio: float) -> str:
+    # Rounded down, so a target at 94.9% never reads "95%" while the rules call it at risk;
+    # the epsilon keeps float noise such as 0.29 * 100 = 28.999… from losing a point.
+    return f"{math.floor(ratio * 100 + 1e-9)}%"
+
+
+def _number(value: float) -> str:
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+# Tracks
+
+
+@dataclass(frozen=True)
+class TrackMilestone:
+    title: str
+    state: MilestoneState
+    status: MilestoneStatus
+    weight: float
+    latest: date | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class TrackTarget:
+    name: str
+    status: TargetStatus
+    reason: str
+
+
+@dataclass(frozen=True)
+class TrackAssessment:
+    health: Health
+    progress: float | None
+    next_deadline: date | None
+    reason: str
+
+
+def assess_track(
+    name: str, milestones: Sequence[TrackMilestone], targets: Sequence[TrackTarget] = ()
+) -> TrackAssessment:
+    live = [m for m in milestones if not _is_cancelled(m)]
+    progress = _progress(live)
+    next_deadline = min(
+        (m.latest for m in live if not _is_completed(m) and m.latest is not None), default=None
+    )
+
+    def assessed(health: Health, reason: str) -> TrackAssessment:
+        return TrackAssessment(health, progress, next_deadline, reason)
+
+    if not milestones and not targets:
+        return assessed(Health.NOT_STARTED, "No milestones or targets yet")
+    if not live and not targets:
+        # Nothing was delivered, so calling this "achieved" would mislead.
+        return assessed(Health.NOT_STARTED, "Every milestone cancelled")
+
+    if all(_is_completed(m) for m in live) and all(
+        t.status == TargetStatus.ACHIEVED for t in targets
+    ):
+        return assessed(Health.ACHIEVED, _achieved_reason(live, targets))
+
+    overdue = [m for m in live if m.status == MilestoneStatus.OVERDUE]
+    if overdue:
+        most_overdue = min(overdue, key=lambda m: m.latest or date.max)
+        return assessed(Health.OFF_TRACK, most_overdue.reason)
+    failing = [t for t in targets if t.status in (TargetStatus.MISSED, TargetStatus.OFF_TRACK)]
+    if failing:
+        # A missed target is final, so it explains the health better than a lagging one.
+        worst = next((t for t in failing if t.status == TargetStatus.MISSED), failing[0])
+        return assessed(Health.OFF_TRACK, worst.reason)
+
+    risky = [m for m in live if _puts_track_at_risk(m)]
+    if risky:
+        soonest = min(risky, key=lambda m: m.latest or date.max)
+        if soonest.status == MilestoneStatus.DUE_SOON:
+            return assessed(Health.AT_RISK, f"{soonest.reason} and not started")
+        return assessed(Health.AT_RISK, soonest.reason)
+    at_risk_target = next((t for t in targets if t.status == TargetStatus.AT_RISK), None)
+    if at_risk_target is not None:
+        return assessed(Health.AT_RISK, at_risk_target.reason)
+
+    return assessed(Health.ON_TRACK, _on_track_reason(live, targets, next_deadline))
+
+
+def _is_cancelled(milestone: TrackMilestone) -> bool:
+    return (
+        milestone.state == MilestoneState.CANCELLED or milestone.status == MilestoneStatus.CANCELLED
+    )
+
+
+def _is_completed(milestone: TrackMilestone) -> bool:
+    return (
+        milestone.state == MilestoneState.COMPLETED or milestone.status == MilestoneStatus.COMPLETED
+    )
+
+
+def _puts_track_at_risk(milestone: TrackMilestone) -> bool:
+    if milestone.status == MilestoneStatus.AT_RISK:
+        return True
+    # Due within two weeks and nobody has begun: work in progress may still make it.
+    return (
+        milestone.status == MilestoneStatus.DUE_SOON and milestone.state == MilestoneState.PLANNED
+    )
+
+
+def _progress(live: Sequence[TrackMilestone]) -> float | None:
+    total = sum(m.weight for m in live)
+    if total <= 0:
+        return None
+    return sum(m.weight for m in live if _is_completed(m)) / total
+
+
+def _achieved_reason(live: Sequence[TrackMilestone], targets: Sequence[TrackTarget]) -> str:
+    if live and targets:
+        return "All milestones completed and every target achieved"
+    if live:
+        return "All milestones completed"
+    return "Every target achieved"
+
+
+def _on_track_reason(
+    live: Sequence[TrackMilestone], targets: Sequence[TrackTarget], next_deadline: date | None
+) -> str:
+    parts: list[str] = []
+    if live:
+        completed = sum(1 for m in live if _is_completed(m))
+        parts.append(f"{completed} of {len(live)} milestones completed")
+    if next_deadline is not None:
+        parts.append(f"next due {next_deadline.isoformat()}")
+    if targets:
+        good = (TargetStatus.ON_TRACK, TargetStatus.ACHIEVED)
+        fine = sum(1 for t in targets if t.status in good)
+        parts.append(f"{fine} of {len(targets)} targets on track")
+    return "; ".join(parts)
+
+
+# Negotiations
+
+
+@dataclass(frozen=True)
+class TrackHealth:
+    name: str
+    health: Health
+    reason: str
+    next_deadline: date | None = None
+    progress: float | None = None
+
+
+@dataclass(frozen=True)
+class NegotiationAssessment:
+    health: Health
+    progress: float | None
+    next_deadline: date | None
+    reason: str
+
+
+def assess_negotiation(tracks: Sequence[TrackHealth]) -> NegotiationAssessment:
+    progresses = [t.progress for t in tracks if t.progress is not None]
+    progress = sum(progresses) / len(progresses) if progresses else None
+    next_deadline = min(
+        (t.next_deadline for t in tracks if t.next_deadline is not None), default=None
+    )
+
+    def assessed(health: Health, reason: str) -> NegotiationAssessment:
+        return NegotiationAssessment(health, progress, next_deadline, reason)
+
+    if not tracks:
+        return assessed(Health.NOT_STARTED, "No tracks yet")
+    if all(t.health == Health.ACHIEVED for t in tracks):
+        return assessed(Health.ACHIEVED, "Every track achieved")
+    # max() keeps the first of equals, so ties go to the track listed first.
+    worst = max(tracks, key=lambda t: HEALTH_SEVERITY[t.health])
+    return assessed(worst.health, f"{worst.name}: {worst.reason}")
