@@ -1,0 +1,57 @@
+"""A few explicit builders; every test states what it needs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tracker.deadlines import parse_deadline
+from tracker.models import Milestone, Negotiation, Party, Target, Track
+
+
+def make_negotiation(slug: str = "india-us-bta", **fields: Any) -> Negotiation:
+    fields.setdefault("name", slug.replace("-", " ").title())
+    negotiation = Negotiation.objects.create(slug=slug, **fields)
+    return negotiation
+
+
+def make_track(negotiation: Negotiation, slug: str = "interim", **fields: Any) -> Track:
+    fields.setdefault("name", slug.replace("-", " ").capitalize())
+    return Track.objects.create(negotiation=negotiation, slug=slug, **fields)
+
+
+def make_milestone(
+    track: Track,
+    title: str = "Interim agreement",
+    deadline: str | None = "July 8, 2025",
+    reference: dt.date | None = None,
+    **fields: Any,
+) -> Milestone:
+    fields.setdefault("slug", title.lower().replace(" ", "-")[:100])
+    milestone = Milestone(track=track, title=title, **fields)
+    if deadline:
+        milestone.deadline = parse_deadline(deadline, reference=reference or dt.date(2025, 5, 26))
+    milestone.save()
+    return milestone
+
+
+def make_target(negotiation: Negotiation, track: Track | None = None, **fields: Any) -> Target:
+    fields.setdefault("slug", "bilateral-trade")
+    fields.setdefault("name", "Bilateral trade")
+    fields.setdefault("unit", "USD billion")
+    fields.setdefault("baseline_value", Decimal("190"))
+    fields.setdefault("baseline_date", dt.date(2025, 5, 26))
+    fields.setdefault("target_value", Decimal("500"))
+    deadline = fields.pop("deadline", "2030")
+    target = Target(negotiation=negotiation, track=track, **fields)
+    target.deadline = parse_deadline(deadline)
+    target.save()
+    return target
+
+
+@pytest.fixture
+def parties(db: None) -> list[Party]:
+    return [Party.objects.create(code="IN", name="India"), Party.objects.create(code="US", name="United States")]

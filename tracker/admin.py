@@ -1,0 +1,447 @@
+"""The Django admin: the editors' desk for the record."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from tracker import services
+from tracker.deadlines import Deadline, DeadlineError, parse_deadline
+from tracker.models import (
+    CalendarFeedToken,
+    DeadlineRevision,
+    Milestone,
+    Negotiation,
+    Observation,
+    Party,
+    Reminder,
+    Source,
+    StatusChange,
+    Subscription,
+    Target,
+    Track,
+)
+from tracker.refresh import refresh_statuses
+
+# Colours chosen for WCAG AA contrast of white text; the word is always shown too.
+STATUS_COLOURS = {
+    "overdue": "#b00020",
+    "off_track": "#b00020",
+    "missed": "#b00020",
+    "failed": "#b00020",
+    "at_risk": "#8a4b00",
+    "due_soon": "#8a4b00",
+    "upcoming": "#1f5f8b",
+    "on_track": "#1e6b32",
+    "achieved": "#1e6b32",
+    "completed": "#1e6b32",
+    "sent": "#1e6b32",
+    "cancelled": "#555555",
+    "unscheduled": "#555555",
+    "not_started": "#555555",
+    "no_data": "#555555",
+}
+
+
+def badge(value: str, reason: str = "") -> SafeString:
+    return format_html(
+        '<span title="{}" style="background:{};color:#fff;padding:2px 8px;border-radius:10px;'
+        'white-space:nowrap">{}</span>',
+        reason,
+        STATUS_COLOURS.get(value, "#333333"),
+        value.replace("_", " "),
+    )
+
+
+def describe_window(deadline: Deadline | None) -> str:
+    if deadline is None:
+        return "No deadline"
+    if deadline.earliest == deadline.latest:
+        return f"{deadline.latest:%Y-%m-%d} ({deadline.precision})"
+    return f"{deadline.earliest:%Y-%m-%d} – {deadline.latest:%Y-%m-%d} ({deadline.precision})"
+
+
+class DeadlineFormMixin(forms.ModelForm):  # type: ignore[type-arg]
+    """Deadlines are typed as text ("by autumn 2025") and shown back as a window."""
+
+    deadline = forms.CharField(
+        required=False,
+        max_length=200,
+        help_text="e.g. “July 8, 2025”, “by autumn 2025”, “Q3 2026”, “by 2030”. Leave empty for none.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.deadline is not None:
+            self.initial["deadline"] = self.instance.deadline_text
+            self.fields["deadline"].help_text = f"Read as {describe_window(self.instance.deadline)}."
+
+    def clean_deadline(self) -> Deadline | None:
+        text = self.cleaned_data.get("deadline", "").strip()
+        if not text:
+            return None
+        try:
+            return parse_deadline(text)
+        except DeadlineError as error:
+            raise ValidationError(str(error)) from error
+
+    def _post_clean(self) -> None:
+        # The model's constraints are checked against the parsed window.
+        if "deadline" in self.cleaned_data:
+            self.instance.deadline = self.cleaned_data["deadline"]
+        super()._post_clean()
+
+
+class DueWindowFilter(admin.SimpleListFilter):
+    title = "due"
+    parameter_name = "due"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            ("overdue", "Past the deadline"),
+            ("7", "In the next 7 days"),
+            ("30", "In the next 30 days"),
+            ("90", "In the next 90 days"),
+            ("later", "Later than 90 days"),
+            ("none", "No deadline"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        today = timezone.localdate()
+        value = self.value()
+        if value == "overdue":
+            return queryset.filter(deadline_latest__lt=today)
+        if value in {"7", "30", "90"}:
+            end = today + dt.timedelta(days=int(value))
+            return queryset.filter(deadline_latest__gte=today, deadline_latest__lte=end)
+        if value == "later":
+            return queryset.filter(deadline_latest__gt=today + dt.timedelta(days=90))
+        if value == "none":
+            return queryset.filter(deadline_latest__isnull=True)
+        return queryset
+
+
+@admin.register(Party)
+class PartyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["title", "publisher", "published_on", "short_excerpt"]
+    list_filter = ["publisher", "published_on"]
+    search_fields = ["title", "publisher", "excerpt", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+
+    @admin.display(description="excerpt")
+    def short_excerpt(self, obj: Source) -> str:
+        return f"“{obj.excerpt[:120]}{'…' if len(obj.excerpt) > 120 else ''}”"
+
+
+class HealthAdminMixin:
+    @admin.display(description="health", ordering="health")
+    def health_badge(self, obj: Track | Negotiation) -> SafeString:
+        return badge(obj.health, obj.health_reason)
+
+    @admin.display(description="progress", ordering="progress")
+    def progress_percent(self, obj: Track | Negotiation) -> str:
+        return "—" if obj.progress is None else f"{obj.progress:.0%}"
+
+
+@admin.action(description="Refresh status now")
+def refresh_now(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+    model = queryset.model
+    if model is Negotiation:
+        ids = queryset.values_list("id", flat=True)
+    elif model is Milestone:
+        ids = queryset.values_list("track__negotiation_id", flat=True)
+    else:
+        ids = queryset.values_list("negotiation_id", flat=True)
+    result = refresh_statuses(negotiation_ids=set(ids))
+    modeladmin.message_user(request, f"Refreshed: {result.rows_written} rows changed.")
+
+
+class TrackInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = Track
+    fields = ["name", "slug", "owner", "position", "health", "health_reason"]
+    readonly_fields = ["health", "health_reason"]
+    prepopulated_fields = {"slug": ["name"]}
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Negotiation)
+class NegotiationAdmin(HealthAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["name", "stage", "health_badge", "progress_percent", "next_deadline", "health_reason"]
+    list_filter = ["health", "stage", "parties"]
+    search_fields = ["name", "slug", "summary"]
+    prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["parties", "sources"]
+    readonly_fields = ["health", "health_reason", "progress", "next_deadline"]
+    inlines = [TrackInline]
+    actions = [refresh_now]
+
+
+class TrackForm(DeadlineFormMixin):
+    class Meta:
+        model = Track
+        exclude = ["deadline_text", "deadline_earliest", "deadline_latest", "deadline_precision"]
+
+
+class MilestoneInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = Milestone
+    fields = ["title", "kind", "deadline_text", "state", "completed_on", "status_badge"]
+    readonly_fields = ["deadline_text", "status_badge"]
+    extra = 0
+    show_change_link = True
+
+    @admin.display(description="status")
+    def status_badge(self, obj: Milestone) -> SafeString:
+        return badge(obj.status, obj.status_reason)
+
+
+@admin.register(Track)
+class TrackAdmin(HealthAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    form = TrackForm
+    list_display = ["name", "negotiation", "owner", "health_badge", "progress_percent", "next_deadline", "health_reason"]
+    list_filter = ["health", "negotiation", "negotiation__parties", DueWindowFilter]
+    list_select_related = ["negotiation", "owner"]
+    search_fields = ["name", "slug", "summary", "negotiation__name"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["health", "health_reason", "progress", "next_deadline"]
+    filter_horizontal = ["sources"]
+    autocomplete_fields = ["owner"]
+    inlines = [MilestoneInline]
+    actions = [refresh_now]
+
+
+class RevisionInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = DeadlineRevision
+    fields = ["changed_at", "previous_text", "new_text", "slip", "reason", "source", "changed_by"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="slip")
+    def slip(self, obj: DeadlineRevision) -> str:
+        return "—" if obj.slip_days is None else f"{obj.slip_days:+d} days"
+
+
+class MilestoneForm(DeadlineFormMixin):
+    revision_reason = forms.CharField(
+        required=False, max_length=300, help_text="Why the deadline changed (kept in its history)."
+    )
+    revision_source = forms.ModelChoiceField(
+        queryset=Source.objects.all(), required=False, help_text="Who reported the change."
+    )
+
+    class Meta:
+        model = Milestone
+        exclude = [
+            "deadline_text", "deadline_earliest", "deadline_latest", "deadline_precision",
+            "status", "completed_late", "status_reason",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        state, completed_on = cleaned.get("state"), cleaned.get("completed_on")
+        if state == "completed" and completed_on is None:
+            self.add_error("completed_on", "Say when it was completed.")
+        if state != "completed" and completed_on is not None:
+            self.add_error("completed_on", "Only a completed milestone has a completion date.")
+        if "depends_on" in cleaned:
+            try:
+                services.validate_dependencies(self.instance, cleaned["depends_on"])
+            except ValidationError as error:
+                self.add_error(None, error)
+        return cleaned
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    form = MilestoneForm
+    list_display = ["title", "track", "deadline_window", "state", "status_badge", "status_reason"]
+    list_filter = ["status", "state", "kind", "track__negotiation", "track__negotiation__parties", "track", DueWindowFilter]
+    list_select_related = ["track", "track__negotiation"]
+    search_fields = ["title", "slug", "consequence", "deadline_text", "track__name"]
+    prepopulated_fields = {"slug": ["title"]}
+    filter_horizontal = ["depends_on", "sources"]
+    readonly_fields = ["window", "status", "completed_late", "status_reason"]
+    inlines = [RevisionInline]
+    actions = ["mark_completed", "cancel", refresh_now]
+
+    @admin.display(description="deadline", ordering="deadline_latest")
+    def deadline_window(self, obj: Milestone) -> str:
+        return f"{obj.deadline_text} → {describe_window(obj.deadline)}" if obj.deadline else "—"
+
+    @admin.display(description="parsed window")
+    def window(self, obj: Milestone) -> str:
+        return describe_window(obj.deadline)
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj: Milestone) -> SafeString:
+        label = obj.status + (" (late)" if obj.completed_late else "")
+        return badge(label if obj.status != "completed" else obj.status, obj.status_reason)
+
+    def save_model(self, request: HttpRequest, obj: Milestone, form: Any, change: bool) -> None:
+        obj.revision_reason = form.cleaned_data.get("revision_reason", "")
+        obj.revision_source = form.cleaned_data.get("revision_source")
+        obj.revision_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Mark completed (today)", permissions=["change"])
+    def mark_completed(self, request: HttpRequest, queryset: QuerySet[Milestone]) -> None:
+        done = 0
+        for milestone in queryset:
+            try:
+                services.milestone_complete(milestone=milestone, by=request.user)
+                done += 1
+            except ValidationError as error:
+                self.message_user(request, f"{milestone}: {'; '.join(error.messages)}", messages.ERROR)
+        self.message_user(request, f"{done} milestone(s) marked completed.")
+
+    @admin.action(description="Cancel", permissions=["change"])
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Milestone]) -> None:
+        for milestone in queryset:
+            services.milestone_cancel(milestone=milestone, by=request.user)
+        self.message_user(request, f"{queryset.count()} milestone(s) cancelled.")
+
+
+class ObservationInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = Observation
+    fields = ["date", "value", "source", "note"]
+    extra = 0
+
+
+class TargetForm(DeadlineFormMixin):
+    class Meta:
+        model = Target
+        exclude = [
+            "deadline_text", "deadline_earliest", "deadline_latest", "deadline_precision",
+            "status", "status_reason",
+        ]
+
+    def clean_deadline(self) -> Deadline | None:
+        deadline = super().clean_deadline()
+        if deadline is None:
+            raise ValidationError("A target needs a deadline, e.g. “by 2030”.")
+        return deadline
+
+
+@admin.register(Target)
+class TargetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    form = TargetForm
+    list_display = ["name", "negotiation", "figures", "status_badge", "status_reason"]
+    list_filter = ["status", "negotiation", "growth"]
+    list_select_related = ["negotiation"]
+    search_fields = ["name", "slug", "negotiation__name"]
+    prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["sources"]
+    readonly_fields = ["window", "status", "status_reason"]
+    inlines = [ObservationInline]
+    actions = [refresh_now]
+
+    @admin.display(description="figures")
+    def figures(self, obj: Target) -> str:
+        by = f"{obj.deadline_latest:%Y}" if obj.deadline_latest else "?"
+        return f"{obj.baseline_value:g} → {obj.target_value:g} {obj.unit} by {by}"
+
+    @admin.display(description="parsed window")
+    def window(self, obj: Target) -> str:
+        return describe_window(obj.deadline)
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj: Target) -> SafeString:
+        return badge(obj.status, obj.status_reason)
+
+
+@admin.register(Observation)
+class ObservationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["target", "date", "value", "source"]
+    list_filter = ["target__negotiation", "target"]
+    list_select_related = ["target", "source"]
+    search_fields = ["target__name", "note"]
+
+
+@admin.register(DeadlineRevision)
+class DeadlineRevisionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["milestone", "changed_at", "previous_text", "new_text", "slip_days", "reason"]
+    list_filter = ["milestone__track__negotiation"]
+    list_select_related = ["milestone"]
+    search_fields = ["milestone__title", "reason"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(StatusChange)
+class StatusChangeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["changed_at", "subject", "negotiation", "track", "milestone", "transition", "reason"]
+    list_filter = ["subject", "new", "negotiation"]
+    list_select_related = ["negotiation", "track", "milestone"]
+    date_hierarchy = "changed_at"
+
+    @admin.display(description="transition")
+    def transition(self, obj: StatusChange) -> SafeString:
+        return format_html("{} → {}", badge(obj.previous), badge(obj.new))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["recipient", "negotiation", "track", "timezone", "confirmed_at", "unsubscribed_at"]
+    list_filter = ["negotiation", "timezone"]
+    list_select_related = ["user", "negotiation", "track"]
+    search_fields = ["email", "user__email", "user__username"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["due_at", "milestone", "recipient", "kind", "offset", "state_badge", "attempts", "sent_at", "last_error"]
+    list_filter = ["state", "kind", "milestone__track__negotiation"]
+    list_select_related = ["milestone"]
+    search_fields = ["recipient", "milestone__title", "last_error"]
+    readonly_fields = [f.name for f in Reminder._meta.fields]
+    actions = ["retry_failed"]
+
+    @admin.display(description="state", ordering="state")
+    def state_badge(self, obj: Reminder) -> SafeString:
+        return badge(obj.state, obj.last_error)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Retry failed reminders", permissions=["change"])
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
+        count = queryset.filter(state=Reminder.State.FAILED).update(
+            state=Reminder.State.PENDING, attempts=0, claimed_at=None, due_at=timezone.now()
+        )
+        self.message_user(request, f"{count} failed reminder(s) queued again.")
+
+
+@admin.register(CalendarFeedToken)
+class CalendarFeedTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["user", "created_at"]
+    readonly_fields = ["key", "created_at"]

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = (
+        "Prepare an embedded install: migrate, load the India–US record, refresh statuses "
+        "and make sure an admin account exists. Safe to run again."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("load_record")
+        call_command("refresh_status")
+        password_file = settings.VAR_DIR / "admin-password"
+        User = get_user_model()
+        if not User.objects.filter(username="admin").exists():
+            password = secrets.token_urlsafe(12)
+            User.objects.create_superuser("admin", "admin@localhost", password)
+            password_file.write_text(password + "\n")
+            password_file.chmod(0o600)
+        password = password_file.read_text().strip() if password_file.exists() else "(unchanged)"
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\nTranche is ready.\n"
+                f"  Dashboard: {settings.SITE_URL}/\n"
+                f"  Admin:     {settings.SITE_URL}/admin/  user: admin  password: {password}\n"
+                f"  API:       {settings.SITE_URL}/api/docs/\n"
+                f"  (the password is kept in {password_file})\n"
+            )
+        )

@@ -1,0 +1,539 @@
+"""The trade-negotiation domain: who promised what, by when, and who said so."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone as django_timezone
+
+from tracker.deadlines import Deadline, Precision
+from tracker.status import Growth, Health, MilestoneState, MilestoneStatus, TargetStatus
+
+
+def _choices(enum: Any) -> list[tuple[str, str]]:
+    return [(member.value, member.value.replace("_", " ")) for member in enum]
+
+
+class Party(models.Model):
+    code = models.CharField(max_length=10, unique=True, help_text="IN, US, EU, …")
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name_plural = "parties"
+        constraints = [
+            models.CheckConstraint(condition=~Q(code=""), name="party_code_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class Source(models.Model):
+    """A quoted passage of a published text: the evidence behind a date or figure."""
+
+    slug = models.SlugField(max_length=120, unique=True)
+    title = models.CharField(max_length=300)
+    publisher = models.CharField(max_length=200, blank=True)
+    url = models.URLField(max_length=500, blank=True)
+    published_on = models.DateField(null=True, blank=True)
+    excerpt = models.TextField(help_text="The quoted words.")
+
+    class Meta:
+        ordering = ["title", "slug"]
+
+    def __str__(self) -> str:
+        return f"{self.title}: “{self.excerpt[:60]}”"
+
+
+class Scheduled(models.Model):
+    """An approximate deadline stored as its four parts; all empty means unscheduled."""
+
+    deadline_text = models.CharField(max_length=200, blank=True)
+    deadline_earliest = models.DateField(null=True, blank=True)
+    deadline_latest = models.DateField(null=True, blank=True)
+    deadline_precision = models.CharField(
+        max_length=10, blank=True, choices=_choices(Precision)
+    )
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(deadline_earliest__isnull=True, deadline_latest__isnull=True, deadline_precision="")
+                    | Q(deadline_earliest__isnull=False, deadline_latest__isnull=False)
+                    & ~Q(deadline_precision="")
+                ),
+                name="%(class)s_deadline_complete_or_empty",
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline_earliest__isnull=True)
+                | Q(deadline_earliest__lte=models.F("deadline_latest")),
+                name="%(class)s_deadline_earliest_before_latest",
+            ),
+        ]
+
+    @property
+    def deadline(self) -> Deadline | None:
+        if self.deadline_latest is None or self.deadline_earliest is None:
+            return None
+        return Deadline(
+            text=self.deadline_text,
+            earliest=self.deadline_earliest,
+            latest=self.deadline_latest,
+            precision=Precision(self.deadline_precision),
+        )
+
+    @deadline.setter
+    def deadline(self, value: Deadline | None) -> None:
+        if value is None:
+            self.deadline_text, self.deadline_precision = "", ""
+            self.deadline_earliest = self.deadline_latest = None
+        else:
+            self.deadline_text = value.text
+            self.deadline_earliest = value.earliest
+            self.deadline_latest = value.latest
+            self.deadline_precision = value.precision.value
+
+
+class HealthFields(models.Model):
+    health = models.CharField(
+        max_length=12, choices=_choices(Health), default=Health.NOT_STARTED.value, db_index=True
+    )
+    health_reason = models.CharField(max_length=300, blank=True)
+    progress = models.FloatField(null=True, blank=True)
+    next_deadline = models.DateField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Negotiation(HealthFields):
+    class Stage(models.TextChoices):
+        ANNOUNCED = "announced"
+        NEGOTIATING = "negotiating"
+        CONCLUDED = "concluded"
+        SIGNED = "signed"
+        IN_FORCE = "in_force", "in force"
+        SUSPENDED = "suspended"
+        ABANDONED = "abandoned"
+
+    slug = models.SlugField(max_length=120, unique=True)
+    name = models.CharField(max_length=200)
+    parties = models.ManyToManyField(Party, related_name="negotiations")
+    stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.NEGOTIATING)
+    summary = models.TextField(blank=True)
+    sources = models.ManyToManyField(Source, blank=True, related_name="negotiations")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Track(Scheduled, HealthFields):
+    """A workstream inside a negotiation."""
+
+    negotiation = models.ForeignKey(Negotiation, on_delete=models.CASCADE, related_name="tracks")
+    slug = models.SlugField(max_length=120)
+    name = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_tracks",
+    )
+    position = models.PositiveIntegerField(default=0)
+    sources = models.ManyToManyField(Source, blank=True, related_name="tracks")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(Scheduled.Meta):
+        ordering = ["negotiation", "position", "name"]
+        constraints = [
+            *Scheduled.Meta.constraints,
+            models.UniqueConstraint(fields=["negotiation", "slug"], name="track_slug_unique_in_negotiation"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Milestone(Scheduled):
+    class Kind(models.TextChoices):
+        DEADLINE = "deadline"
+        MEETING = "meeting"
+        DECISION = "decision"
+        PUBLICATION = "publication"
+
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="milestones")
+    slug = models.SlugField(max_length=120)
+    title = models.CharField(max_length=300)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.DEADLINE)
+    state = models.CharField(
+        max_length=12, choices=_choices(MilestoneState), default=MilestoneState.PLANNED.value
+    )
+    completed_on = models.DateField(null=True, blank=True)
+    weight = models.DecimalField(max_digits=7, decimal_places=2, default=1)
+    depends_on = models.ManyToManyField(
+        "self", symmetrical=False, blank=True, related_name="dependents"
+    )
+    consequence = models.TextField(blank=True, help_text="What happens if it is missed.")
+    sources = models.ManyToManyField(Source, blank=True, related_name="milestones")
+    # Derived by tracker.refresh, stored for fast lists and filters.
+    status = models.CharField(
+        max_length=12, choices=_choices(MilestoneStatus), default=MilestoneStatus.UNSCHEDULED.value
+    )
+    completed_late = models.BooleanField(default=False)
+    status_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Set by services before save() so the revision says why and who reported it.
+    revision_reason: str = ""
+    revision_source: Source | None = None
+    revision_by: Any = None
+
+    class Meta(Scheduled.Meta):
+        ordering = ["deadline_latest", "title"]
+        constraints = [
+            *Scheduled.Meta.constraints,
+            models.UniqueConstraint(fields=["track", "slug"], name="milestone_slug_unique_in_track"),
+            models.CheckConstraint(condition=Q(weight__gt=0), name="milestone_weight_positive"),
+            models.CheckConstraint(
+                condition=Q(state=MilestoneState.COMPLETED.value, completed_on__isnull=False)
+                | (~Q(state=MilestoneState.COMPLETED.value) & Q(completed_on__isnull=True)),
+                name="milestone_completed_on_exactly_when_completed",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "deadline_latest"], name="milestone_status_due"),
+            models.Index(fields=["track", "deadline_latest"], name="milestone_track_due"),
+            models.Index(
+                fields=["deadline_latest"],
+                name="milestone_open_due",
+                condition=Q(state__in=["planned", "in_progress"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any) -> Milestone:
+        instance = super().from_db(db, field_names, values)
+        instance._saved_deadline = instance.deadline if "deadline_latest" in field_names else None
+        return instance
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Every entry point (admin, API, shell, loader) goes through here, so the
+        # deadline history cannot be bypassed short of a raw queryset update.
+        from tracker.revisions import record_deadline_change
+
+        previous = getattr(self, "_saved_deadline", None)
+        is_new = self._state.adding
+        super().save(*args, **kwargs)
+        current = self.deadline
+        if is_new or previous != current:
+            record_deadline_change(milestone=self, previous=previous, current=current, is_new=is_new)
+        self._saved_deadline = current
+
+    @property
+    def slip_days(self) -> int:
+        """Days the deadline has moved since it was first announced (negative: pulled in)."""
+        latest_dates = [
+            r.new_latest or r.previous_latest
+            for r in self.revisions.all()
+            if (r.new_latest or r.previous_latest) is not None
+        ]
+        if not latest_dates or self.deadline_latest is None:
+            return 0
+        return (self.deadline_latest - latest_dates[0]).days  # type: ignore[operator]
+
+    def days_remaining(self, today: dt.date | None = None) -> int | None:
+        if self.deadline_latest is None or self.state in {"completed", "cancelled"}:
+            return None
+        return (self.deadline_latest - (today or django_timezone.localdate())).days
+
+
+class DeadlineRevision(models.Model):
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="revisions")
+    previous_text = models.CharField(max_length=200, blank=True)
+    previous_earliest = models.DateField(null=True, blank=True)
+    previous_latest = models.DateField(null=True, blank=True)
+    previous_precision = models.CharField(max_length=10, blank=True)
+    new_text = models.CharField(max_length=200, blank=True)
+    new_earliest = models.DateField(null=True, blank=True)
+    new_latest = models.DateField(null=True, blank=True)
+    new_precision = models.CharField(max_length=10, blank=True)
+    changed_at = models.DateTimeField(default=django_timezone.now)
+    reason = models.CharField(max_length=300, blank=True)
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="revisions"
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        ordering = ["milestone", "changed_at", "id"]
+        indexes = [models.Index(fields=["changed_at"], name="revision_changed_at")]
+
+    def __str__(self) -> str:
+        return f"{self.milestone}: {self.previous_text or '—'} → {self.new_text or '—'}"
+
+    @property
+    def slip_days(self) -> int | None:
+        if self.previous_latest is None or self.new_latest is None:
+            return None
+        return (self.new_latest - self.previous_latest).days
+
+
+class Target(Scheduled):
+    """A number to reach by a deadline, e.g. bilateral trade of USD 500 billion by 2030."""
+
+    negotiation = models.ForeignKey(Negotiation, on_delete=models.CASCADE, related_name="targets")
+    track = models.ForeignKey(
+        Track, null=True, blank=True, on_delete=models.SET_NULL, related_name="targets"
+    )
+    slug = models.SlugField(max_length=120)
+    name = models.CharField(max_length=200)
+    unit = models.CharField(max_length=50, help_text="e.g. USD billion")
+    baseline_value = models.DecimalField(max_digits=20, decimal_places=4)
+    baseline_date = models.DateField()
+    target_value = models.DecimalField(max_digits=20, decimal_places=4)
+    growth = models.CharField(max_length=10, choices=_choices(Growth), default=Growth.COMPOUND.value)
+    sources = models.ManyToManyField(Source, blank=True, related_name="targets")
+    status = models.CharField(
+        max_length=10, choices=_choices(TargetStatus), default=TargetStatus.NO_DATA.value
+    )
+    status_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(Scheduled.Meta):
+        ordering = ["negotiation", "name"]
+        constraints = [
+            *Scheduled.Meta.constraints,
+            models.UniqueConstraint(fields=["negotiation", "slug"], name="target_slug_unique_in_negotiation"),
+            models.CheckConstraint(condition=Q(baseline_value__gt=0), name="target_baseline_positive"),
+            models.CheckConstraint(condition=Q(target_value__gt=0), name="target_value_positive"),
+            models.CheckConstraint(
+                condition=Q(deadline_latest__isnull=False), name="target_has_deadline"
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline_latest__gt=models.F("baseline_date")),
+                name="target_deadline_after_baseline",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.baseline_value:g} → {self.target_value:g} {self.unit}"
+
+
+class Observation(models.Model):
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="observations")
+    date = models.DateField()
+    value = models.DecimalField(max_digits=20, decimal_places=4)
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="observations"
+    )
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["target", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["target", "date"], name="observation_one_per_target_date"),
+            models.CheckConstraint(condition=Q(value__gte=0), name="observation_value_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target.name} on {self.date}: {self.value:g}"
+
+
+def default_offsets() -> list[int]:
+    return [30, 7, 1, 0]
+
+
+class Subscription(models.Model):
+    """Someone who wants reminders and digests for a negotiation or one of its tracks."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="subscriptions",
+    )
+    email = models.EmailField(blank=True, help_text="For subscribers without an account.")
+    negotiation = models.ForeignKey(
+        Negotiation, null=True, blank=True, on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    track = models.ForeignKey(
+        Track, null=True, blank=True, on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    timezone = models.CharField(max_length=64, default="UTC")
+    offsets = models.JSONField(default=default_offsets, help_text="Days before the deadline.")
+    digest_rule = models.CharField(
+        max_length=200,
+        default="FREQ=WEEKLY;BYDAY=MO;BYHOUR=8;BYMINUTE=0;BYSECOND=0",
+        blank=True,
+        help_text="An RFC 5545 RRULE, in the subscription's time zone; empty for no digest.",
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    last_digest_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(negotiation__isnull=False, track__isnull=True)
+                | Q(negotiation__isnull=True, track__isnull=False),
+                name="subscription_names_negotiation_or_track",
+            ),
+            models.CheckConstraint(
+                condition=Q(user__isnull=False) | ~Q(email=""),
+                name="subscription_has_recipient",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["negotiation", "track"],
+                name="subscription_active",
+                condition=Q(unsubscribed_at__isnull=True, confirmed_at__isnull=False),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} → {self.negotiation or self.track}"
+
+    @property
+    def recipient(self) -> str:
+        return (self.user.email if self.user_id and self.user else "") or self.email
+
+    @property
+    def is_active(self) -> bool:
+        return self.confirmed_at is not None and self.unsubscribed_at is None
+
+
+class Reminder(models.Model):
+    """The outbox: one row per email that should go out, keyed so it goes out once."""
+
+    class Kind(models.TextChoices):
+        BEFORE = "before"
+        OVERDUE = "overdue"
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        SENDING = "sending"
+        SENT = "sent"
+        FAILED = "failed"
+        VOID = "void"
+        SUPERSEDED = "superseded"
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="reminders")
+    subscription = models.ForeignKey(
+        Subscription, null=True, blank=True, on_delete=models.SET_NULL, related_name="reminders"
+    )
+    recipient = models.EmailField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    offset = models.IntegerField(help_text="Days before the deadline; negative once overdue.")
+    deadline = models.DateField(help_text="The deadline's latest date when planned.")
+    due_at = models.DateTimeField()
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["milestone", "recipient", "kind", "offset", "deadline"],
+                name="reminder_once_per_key",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_at"], name="reminder_pending_due", condition=Q(state="pending")
+            ),
+            models.Index(fields=["state", "due_at"], name="reminder_state_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.offset:+d}d {self.milestone} → {self.recipient}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.milestone_id}:{self.recipient}:{self.kind}:{self.offset}:{self.deadline}"
+
+
+class StatusChange(models.Model):
+    """A log of every status and health transition, for digests, alerts and history."""
+
+    class Subject(models.TextChoices):
+        NEGOTIATION = "negotiation"
+        TRACK = "track"
+        MILESTONE = "milestone"
+        TARGET = "target"
+
+    subject = models.CharField(max_length=12, choices=Subject.choices)
+    negotiation = models.ForeignKey(
+        Negotiation, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    track = models.ForeignKey(
+        Track, null=True, blank=True, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    milestone = models.ForeignKey(
+        Milestone, null=True, blank=True, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    target = models.ForeignKey(
+        Target, null=True, blank=True, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    previous = models.CharField(max_length=12)
+    new = models.CharField(max_length=12)
+    reason = models.CharField(max_length=300, blank=True)
+    as_of = models.DateField()
+    changed_at = models.DateTimeField(default=django_timezone.now)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [
+            models.Index(fields=["changed_at"], name="statuschange_changed_at"),
+            models.Index(
+                fields=["changed_at"],
+                name="statuschange_unnotified",
+                condition=Q(notified_at__isnull=True, subject="track"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.previous} → {self.new} ({self.as_of})"
+
+
+class CalendarFeedToken(models.Model):
+    """A revocable secret in a private calendar feed URL (when TRACKER_PUBLIC is off)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_token"
+    )
+    key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    def __str__(self) -> str:
+        return f"calendar feed of {self.user}"

@@ -1,0 +1,173 @@
+"""Load a negotiation record (such as fixtures/india_us.json) idempotently.
+
+The record is plain JSON written from the sources; loading it twice changes nothing
+the second time. Writes go through the models' save(), so deadline revisions and
+statuses follow as they would from the admin or the API.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.db import models, transaction
+
+from tracker.deadlines import parse_deadline
+from tracker.models import Milestone, Negotiation, Observation, Party, Source, Target, Track
+from tracker.signals import deferred_refresh
+
+
+@dataclass
+class LoadResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+class _Loader:
+    def __init__(self, reference: dt.date) -> None:
+        self.reference = reference
+        self.result = LoadResult()
+        self.sources: dict[str, Source] = {}
+
+    def upsert(self, model: type[models.Model], lookup: dict[str, Any], values: dict[str, Any]) -> Any:
+        instance = model._default_manager.filter(**lookup).first()
+        if instance is None:
+            instance = model(**lookup, **values)
+            instance.save()
+            self.result.created += 1
+            return instance
+        changed = [name for name, value in values.items() if getattr(instance, name) != value]
+        if changed:
+            for name in changed:
+                setattr(instance, name, values[name])
+            instance.save()
+            self.result.updated += 1
+        else:
+            self.result.unchanged += 1
+        return instance
+
+    def deadline_fields(self, text: str | None) -> dict[str, Any]:
+        if not text:
+            return {"deadline_text": "", "deadline_earliest": None, "deadline_latest": None, "deadline_precision": ""}
+        deadline = parse_deadline(text, reference=self.reference)
+        return {
+            "deadline_text": deadline.text,
+            "deadline_earliest": deadline.earliest,
+            "deadline_latest": deadline.latest,
+            "deadline_precision": deadline.precision.value,
+        }
+
+    def cite(self, keys: list[str]) -> list[Source]:
+        return [self.sources[key] for key in keys]
+
+    def load(self, data: dict[str, Any]) -> LoadResult:
+        parties = {
+            p["code"]: self.upsert(Party, {"code": p["code"]}, {"name": p["name"]})
+            for p in data.get("parties", [])
+        }
+        articles = {a["key"]: a for a in data.get("articles", [])}
+        for s in data.get("sources", []):
+            article = articles[s["article"]]
+            self.sources[s["key"]] = self.upsert(
+                Source,
+                {"slug": s["key"]},
+                {
+                    "title": article["title"],
+                    "publisher": article.get("publisher", ""),
+                    "url": article.get("url", ""),
+                    "published_on": _date(article.get("published_on")),
+                    "excerpt": s["excerpt"],
+                },
+            )
+        for n in data.get("negotiations", []):
+            self.load_negotiation(n, parties)
+        return self.result
+
+    def load_negotiation(self, n: dict[str, Any], parties: dict[str, Party]) -> None:
+        negotiation = self.upsert(
+            Negotiation,
+            {"slug": n["slug"]},
+            {"name": n["name"], "stage": n.get("stage", "negotiating"), "summary": n.get("summary", "")},
+        )
+        negotiation.parties.set([parties[code] for code in n.get("parties", [])])
+        negotiation.sources.set(self.cite(n.get("sources", [])))
+        milestones: dict[str, Milestone] = {}
+        wanted_dependencies: list[tuple[Milestone, list[str]]] = []
+        for position, t in enumerate(n.get("tracks", [])):
+            track = self.upsert(
+                Track,
+                {"negotiation": negotiation, "slug": t["slug"]},
+                {"name": t["name"], "summary": t.get("summary", ""), "position": position,
+                 **self.deadline_fields(t.get("deadline"))},
+            )
+            track.sources.set(self.cite(t.get("sources", [])))
+            for m in t.get("milestones", []):
+                milestone = self.upsert(
+                    Milestone,
+                    {"track": track, "slug": m["slug"]},
+                    {
+                        "title": m["title"],
+                        "kind": m.get("kind", "deadline"),
+                        "state": m.get("state", "planned"),
+                        "completed_on": _date(m.get("completed_on")),
+                        "weight": m.get("weight", 1),
+                        "consequence": m.get("consequence", ""),
+                        **self.deadline_fields(m.get("deadline")),
+                    },
+                )
+                milestone.sources.set(self.cite(m.get("sources", [])))
+                milestones[m["slug"]] = milestone
+                wanted_dependencies.append((milestone, m.get("depends_on", [])))
+            for g in t.get("targets", []):
+                self.load_target(g, negotiation, track)
+        for g in n.get("targets", []):
+            self.load_target(g, negotiation, None)
+        for milestone, slugs in wanted_dependencies:
+            milestone.depends_on.set([milestones[s] for s in slugs])
+
+    def load_target(self, g: dict[str, Any], negotiation: Negotiation, track: Track | None) -> None:
+        target = self.upsert(
+            Target,
+            {"negotiation": negotiation, "slug": g["slug"]},
+            {
+                "track": track,
+                "name": g["name"],
+                "unit": g["unit"],
+                "baseline_value": _decimal(g["baseline_value"]),
+                "baseline_date": _date(g["baseline_date"]),
+                "target_value": _decimal(g["target_value"]),
+                "growth": g.get("growth", "compound"),
+                **self.deadline_fields(g["deadline"]),
+            },
+        )
+        target.sources.set(self.cite(g.get("sources", [])))
+        for o in g.get("observations", []):
+            self.upsert(
+                Observation,
+                {"target": target, "date": _date(o["date"])},
+                {"value": _decimal(o["value"]), "source": self.sources.get(o.get("source", ""))},
+            )
+
+
+def _decimal(value: Any) -> Any:
+    from decimal import Decimal
+
+    return Decimal(str(value))
+
+
+def load_record(path: Path, *, reference: dt.date | None = None) -> LoadResult:
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    reference = reference or _date(data.get("reference_date")) or dt.date(2025, 5, 26)
+    with transaction.atomic(), deferred_refresh():
+        return _Loader(reference).load(data)

@@ -1,0 +1,39 @@
+"""Deadline history: the one place a DeadlineRevision is written."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tracker.deadlines import Deadline
+    from tracker.models import Milestone
+
+
+def record_deadline_change(
+    *, milestone: Milestone, previous: Deadline | None, current: Deadline | None, is_new: bool
+) -> None:
+    """Keep the change of `milestone`'s deadline from `previous` to `current`.
+
+    A new milestone without a deadline has no history yet; a new one with a deadline
+    records it as first announced, so later slips are measured from there.
+    """
+    from tracker.models import DeadlineRevision
+
+    if is_new and current is None:
+        return
+    default_reason = "First announced" if is_new else "Deadline changed"
+    DeadlineRevision.objects.create(
+        milestone=milestone,
+        previous_text=previous.text if previous else "",
+        previous_earliest=previous.earliest if previous else None,
+        previous_latest=previous.latest if previous else None,
+        previous_precision=previous.precision.value if previous else "",
+        new_text=current.text if current else "",
+        new_earliest=current.earliest if current else None,
+        new_latest=current.latest if current else None,
+        new_precision=current.precision.value if current else "",
+        reason=milestone.revision_reason or default_reason,
+        source=milestone.revision_source,
+        changed_by=milestone.revision_by,
+    )
+    milestone.revision_reason, milestone.revision_source, milestone.revision_by = "", None, None

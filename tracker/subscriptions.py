@@ -1,0 +1,112 @@
+"""Subscriptions: who hears about which negotiation or track, and how they opt in and out."""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Sequence
+from typing import Any
+
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from tracker.models import Negotiation, Subscription, Track
+
+_CONFIRM_SALT = "tranche.subscription.confirm"
+_UNSUBSCRIBE_SALT = "tranche.subscription.unsubscribe"
+CONFIRM_MAX_AGE = 7 * 24 * 3600
+
+
+def validate_timezone(name: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
+        raise ValidationError({"timezone": f"“{name}” is not a known time zone, e.g. Asia/Kolkata."}) from error
+    return name
+
+
+def validate_offsets(offsets: Sequence[Any]) -> list[int]:
+    if not isinstance(offsets, list | tuple) or not offsets:
+        raise ValidationError({"offsets": "Give a list of whole days before the deadline, e.g. [30, 7, 1, 0]."})
+    if not all(isinstance(o, int) and not isinstance(o, bool) and 0 <= o <= 365 for o in offsets):
+        raise ValidationError({"offsets": "Each offset is a whole number of days from 0 to 365."})
+    return sorted(set(offsets), reverse=True)
+
+
+def confirm_token(subscription: Subscription) -> str:
+    return signing.dumps(subscription.pk, salt=_CONFIRM_SALT)
+
+
+def unsubscribe_token(subscription: Subscription) -> str:
+    return signing.dumps(subscription.pk, salt=_UNSUBSCRIBE_SALT)
+
+
+def subscription_from_token(token: str, *, purpose: str) -> Subscription | None:
+    """The subscription a signed link names, or None when the link is bad or expired."""
+    salt = _CONFIRM_SALT if purpose == "confirm" else _UNSUBSCRIBE_SALT
+    max_age = CONFIRM_MAX_AGE if purpose == "confirm" else None
+    try:
+        pk = signing.loads(token, salt=salt, max_age=max_age)
+    except signing.BadSignature:
+        return None
+    return Subscription.objects.filter(pk=pk).first()
+
+
+@transaction.atomic
+def subscription_create(
+    *,
+    negotiation: Negotiation | None = None,
+    track: Track | None = None,
+    user: Any = None,
+    email: str = "",
+    timezone_name: str = "UTC",
+    offsets: Sequence[int] | None = None,
+    digest_rule: str | None = None,
+) -> Subscription:
+    """Subscribe a user (active at once) or an email address (active once confirmed)."""
+    if (negotiation is None) == (track is None):
+        raise ValidationError("Subscribe to either a negotiation or a track.")
+    if user is None and not email:
+        raise ValidationError({"email": "Give an email address to send reminders to."})
+    subscription = Subscription(
+        negotiation=negotiation,
+        track=track,
+        user=user,
+        email="" if user is not None else email.strip().lower(),
+        timezone=validate_timezone(timezone_name),
+        offsets=validate_offsets(list(offsets) if offsets is not None else [30, 7, 1, 0]),
+        confirmed_at=timezone.now() if user is not None else None,
+    )
+    if digest_rule is not None:
+        subscription.digest_rule = digest_rule
+    subscription.full_clean(exclude=["user", "negotiation", "track"])
+    subscription.save()
+    if user is None:
+        from tracker.reminders.emails import send_confirmation
+
+        transaction.on_commit(lambda: send_confirmation(subscription))
+    return subscription
+
+
+def subscription_confirm(*, subscription: Subscription) -> Subscription:
+    Subscription.objects.filter(pk=subscription.pk, confirmed_at__isnull=True).update(
+        confirmed_at=timezone.now()
+    )
+    subscription.refresh_from_db()
+    return subscription
+
+
+def subscription_unsubscribe(*, subscription: Subscription) -> Subscription:
+    """Stop everything for this subscription; its unsent reminders are voided."""
+    from tracker.models import Reminder
+
+    with transaction.atomic():
+        Subscription.objects.filter(pk=subscription.pk, unsubscribed_at__isnull=True).update(
+            unsubscribed_at=timezone.now()
+        )
+        Reminder.objects.filter(subscription=subscription, state=Reminder.State.PENDING).update(
+            state=Reminder.State.VOID, last_error="Unsubscribed"
+        )
+    subscription.refresh_from_db()
+    return subscription
