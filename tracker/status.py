@@ -312,11 +312,13 @@ def _required_growth_rate(target: float, value: float, latest: date, today: date
     years_left = (latest - today).days / _DAYS_PER_YEAR
     if years_left <= 0 or value <= 0 or target < 0:
         return None
-    if target == 0:
+    ratio = target / value
+    # A ratio that underflows to zero means "fall to nothing": the whole value goes.
+    if ratio <= 0:
         return -1.0
     # Through logarithms, because (T/v) ** (1/years) overflows a float when a few days are
     # left and the gap is wide; such a rate says nothing useful, so there is none.
-    exponent = math.log(target / value) / years_left
+    exponent = math.log(ratio) / years_left
     if exponent >= _LOG_FLOAT_MAX:
         return None
     return math.expm1(exponent)
