@@ -29,6 +29,7 @@ from tracker.models import (
     Subscription,
     Target,
     Track,
+    plain_number,
 )
 from tracker.refresh import refresh_statuses
 
@@ -357,7 +358,7 @@ class TargetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.display(description="figures")
     def figures(self, obj: Target) -> str:
         by = f"{obj.deadline_latest:%Y}" if obj.deadline_latest else "?"
-        return f"{obj.baseline_value:g} → {obj.target_value:g} {obj.unit} by {by}"
+        return f"{plain_number(obj.baseline_value)} → {plain_number(obj.target_value)} {obj.unit} by {by}"
 
     @admin.display(description="parsed window")
     def window(self, obj: Target) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -12,6 +13,11 @@ from django.utils import timezone as django_timezone
 
 from tracker.deadlines import Deadline, Precision
 from tracker.status import Growth, Health, MilestoneState, MilestoneStatus, TargetStatus
+
+
+def plain_number(value: Decimal) -> str:
+    """190.0000 -> "190", 212.5000 -> "212.5": how people write figures."""
+    return f"{value.normalize():f}"
 
 
 def _choices(enum: Any) -> list[tuple[str, str]]:
@@ -338,7 +344,7 @@ class Target(Scheduled):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name}: {self.baseline_value:g} → {self.target_value:g} {self.unit}"
+        return f"{self.name}: {plain_number(self.baseline_value)} → {plain_number(self.target_value)} {self.unit}"
 
 
 class Observation(models.Model):
@@ -358,7 +364,7 @@ class Observation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.target.name} on {self.date}: {self.value:g}"
+        return f"{self.target.name} on {self.date}: {plain_number(self.value)}"
 
 
 def default_offsets() -> list[int]:

@@ -1,0 +1,129 @@
+"""The admin as an editor uses it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.contrib.auth.models import Group, User
+from django.test import Client
+
+from tracker.models import Milestone, Reminder, Target
+from tracker.record import load_record
+
+RECORD = Path(__file__).resolve().parent.parent / "fixtures" / "india_us.json"
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def editor_client() -> Client:
+    with time_machine.travel(dt.datetime(2026, 11, 21, 12, tzinfo=dt.UTC), tick=False):
+        load_record(RECORD)
+    user = User.objects.create_user("editor", "editor@example.org", "pw", is_staff=True)
+    user.groups.add(Group.objects.get(name="editors"))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def change_form(milestone: Milestone, **changes: str) -> dict[str, object]:
+    data: dict[str, object] = {
+        "track": milestone.track_id,
+        "slug": milestone.slug,
+        "title": milestone.title,
+        "kind": milestone.kind,
+        "deadline": milestone.deadline_text,
+        "state": milestone.state,
+        "completed_on": milestone.completed_on or "",
+        "weight": str(milestone.weight),
+        "consequence": milestone.consequence,
+        "sources": [s.id for s in milestone.sources.all()],
+        "depends_on": [m.id for m in milestone.depends_on.all()],
+        "revision_reason": "",
+        "revisions-TOTAL_FORMS": "0",
+        "revisions-INITIAL_FORMS": "0",
+    }
+    data.update(changes)
+    return data
+
+
+def test_the_milestone_list_shows_the_interim_deal_overdue_in_words(editor_client: Client) -> None:
+    page = editor_client.get("/admin/tracker/milestone/?q=interim").content.decode()
+    assert "Interim trade deal concluded" in page
+    assert "July 8, 2025 → 2025-07-08 (day)" in page
+    assert ">overdue<" in page
+
+
+def test_the_milestone_page_shows_the_parsed_window_of_the_autumn_deadline(editor_client: Client) -> None:
+    deal = Milestone.objects.get(slug="comprehensive-agreement-concluded")
+    page = editor_client.get(f"/admin/tracker/milestone/{deal.id}/change/").content.decode()
+    assert "2025-09-01 – 2025-11-30 (season)" in page
+    assert "comprehensive agreement by autumn" in page or "autumn" in page
+
+
+def test_an_unreadable_deadline_is_shown_as_a_form_error_and_nothing_changes(editor_client: Client) -> None:
+    deal = Milestone.objects.get(slug="comprehensive-agreement-concluded")
+    response = editor_client.post(
+        f"/admin/tracker/milestone/{deal.id}/change/", change_form(deal, deadline="sometime soonish")
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Cannot read" in page and "sometime soonish" in page
+    assert Milestone.objects.get(id=deal.id).deadline_text == "autumn 2025"
+
+
+def test_a_deadline_typed_as_text_is_saved_with_its_window_and_a_revision(editor_client: Client) -> None:
+    deal = Milestone.objects.get(slug="comprehensive-agreement-concluded")
+    response = editor_client.post(
+        f"/admin/tracker/milestone/{deal.id}/change/",
+        change_form(deal, deadline="by Q1 2027", revision_reason="Talks extended"),
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    deal.refresh_from_db()
+    assert (deal.deadline_earliest, deal.deadline_latest) == (dt.date(2027, 1, 1), dt.date(2027, 3, 31))
+    revision = deal.revisions.last()
+    assert revision is not None and revision.reason == "Talks extended"
+    assert revision.changed_by is not None and revision.changed_by.username == "editor"
+
+
+def test_marking_completed_from_the_list_completes_and_refreshes(editor_client: Client) -> None:
+    interim = Milestone.objects.get(slug="interim-deal-concluded")
+    editor_client.post(
+        "/admin/tracker/milestone/",
+        {"action": "mark_completed", "_selected_action": [interim.id]},
+    )
+    interim.refresh_from_db()
+    assert interim.state == "completed"
+    assert interim.status == "completed"
+    assert interim.completed_late is True
+
+
+def test_the_target_list_shows_190_to_500_by_2030_and_no_data(editor_client: Client) -> None:
+    page = editor_client.get("/admin/tracker/target/").content.decode()
+    assert "190 → 500 USD billion by 2030" in page
+    assert ">no data<" in page
+    assert Target.objects.get().status == "no_data"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/tracker/party/", "/admin/tracker/source/", "/admin/tracker/negotiation/",
+        "/admin/tracker/track/", "/admin/tracker/milestone/", "/admin/tracker/target/",
+        "/admin/tracker/observation/", "/admin/tracker/deadlinerevision/",
+        "/admin/tracker/statuschange/", "/admin/tracker/subscription/", "/admin/tracker/reminder/",
+        "/admin/tracker/milestone/?due=overdue", "/admin/tracker/track/?health__exact=off_track",
+    ],
+)
+def test_every_admin_list_opens_for_an_editor(editor_client: Client, path: str) -> None:
+    assert editor_client.get(path).status_code == 200
+
+
+def test_editors_may_change_milestones_but_not_the_outbox() -> None:
+    editors = Group.objects.get(name="editors")
+    codenames = set(editors.permissions.values_list("codename", flat=True))
+    assert {"change_milestone", "add_target", "delete_observation"} <= codenames
+    assert "change_reminder" not in codenames
+    assert Reminder._meta.model_name == "reminder"

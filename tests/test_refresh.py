@@ -1,0 +1,116 @@
+"""Stored statuses: refreshed through one path, written only when they change."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.core.management import call_command
+
+from tests.conftest import make_milestone, make_negotiation, make_target, make_track
+from tracker import services
+from tracker.models import Milestone, Observation, StatusChange, Track
+from tracker.refresh import refresh_statuses
+
+pytestmark = pytest.mark.django_db
+
+
+def at(day: dt.date) -> time_machine.travel:
+    return time_machine.travel(dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC), tick=False)
+
+
+def test_saving_a_milestone_refreshes_its_status_and_its_track() -> None:
+    with at(dt.date(2025, 7, 1)):
+        track = make_track(make_negotiation())
+        milestone = make_milestone(track, "Interim agreement", "July 8, 2025")
+        milestone.refresh_from_db()
+        track.refresh_from_db()
+    assert milestone.status == "due_soon"
+    assert milestone.status_reason == "Interim agreement due in 7 days"
+    assert track.health == "at_risk"
+
+
+def test_the_day_turning_over_makes_a_milestone_overdue_on_refresh() -> None:
+    with at(dt.date(2025, 7, 8)):
+        track = make_track(make_negotiation())
+        milestone = make_milestone(track, "Interim agreement", "July 8, 2025")
+    result = refresh_statuses(today=dt.date(2025, 7, 9))
+    milestone.refresh_from_db()
+    track.refresh_from_db()
+    assert milestone.status == "overdue"
+    assert track.health == "off_track"
+    assert track.health_reason == "Interim agreement overdue by 1 day"
+    assert result.milestones == 1
+
+
+def test_refreshing_twice_writes_nothing_the_second_time() -> None:
+    with at(dt.date(2025, 6, 1)):
+        negotiation = make_negotiation()
+        track = make_track(negotiation)
+        make_milestone(track, "Interim agreement", "July 8, 2025")
+        make_milestone(track, "Comprehensive deal", "autumn 2025")
+        make_target(negotiation, track)
+    assert refresh_statuses(today=dt.date(2025, 11, 1)).rows_written > 0
+    again = refresh_statuses(today=dt.date(2025, 11, 1))
+    assert again.rows_written == 0
+    assert again.changes == []
+
+
+def test_a_health_transition_is_written_to_the_status_log() -> None:
+    with at(dt.date(2025, 6, 1)):
+        track = make_track(make_negotiation(), name="Interim agreement")
+        make_milestone(track, "Interim deal", "July 8, 2025")
+    StatusChange.objects.all().delete()
+    refresh_statuses(today=dt.date(2025, 7, 9))
+    change = StatusChange.objects.get(subject="track")
+    assert (change.previous, change.new) == ("on_track", "off_track")
+    assert change.reason == "Interim deal overdue by 1 day"
+    assert change.as_of == dt.date(2025, 7, 9)
+
+
+def test_the_refresh_makes_the_same_number_of_queries_for_few_and_many_milestones(
+    django_assert_max_num_queries: object,
+) -> None:
+    negotiation = make_negotiation()
+    track = make_track(negotiation)
+    for i in range(3):
+        make_milestone(track, f"Milestone {i}", "July 8, 2025")
+    refresh_statuses(today=dt.date(2025, 1, 1))
+    with django_assert_max_num_queries(12) as few:  # type: ignore[operator]
+        refresh_statuses(today=dt.date(2025, 7, 9))
+    for i in range(3, 60):
+        make_milestone(track, f"Milestone {i}", "July 8, 2025")
+    refresh_statuses(today=dt.date(2025, 1, 1))
+    with django_assert_max_num_queries(len(few.captured_queries)):  # type: ignore[operator]
+        refresh_statuses(today=dt.date(2025, 7, 9))
+    assert Milestone.objects.filter(status="overdue").count() == 60
+
+
+def test_an_observation_refreshes_its_targets_status() -> None:
+    with at(dt.date(2026, 5, 26)):
+        negotiation = make_negotiation()
+        target = make_target(negotiation, deadline="2030")
+        assert target.status == "no_data"
+        Observation.objects.create(target=target, date=dt.date(2026, 5, 1), value=150)
+        target.refresh_from_db()
+    assert target.status == "off_track"
+
+
+def test_completing_the_last_milestone_makes_the_track_achieved() -> None:
+    with at(dt.date(2025, 7, 1)):
+        track = make_track(make_negotiation())
+        milestone = make_milestone(track, "Interim agreement", "July 8, 2025")
+        services.milestone_complete(milestone=milestone, completed_on=dt.date(2025, 7, 1))
+    track = Track.objects.get(id=track.id)
+    assert track.health == "achieved"
+    assert track.progress == 1.0
+
+
+def test_the_refresh_status_command_is_idempotent(capsys: pytest.CaptureFixture[str]) -> None:
+    with at(dt.date(2025, 6, 1)):
+        make_milestone(make_track(make_negotiation()), "Interim agreement", "July 8, 2025")
+    call_command("refresh_status", "--date", "2025-07-09")
+    call_command("refresh_status", "--date", "2025-07-09")
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("Status refreshed: 0 milestones, 0 targets, 0 tracks, 0 negotiations")
