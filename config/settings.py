@@ -162,7 +162,9 @@ def _email_settings(url: str) -> dict[str, object]:
             "EMAIL_USE_SSL": parts.scheme == "smtps",
             "EMAIL_TIMEOUT": 10,
         }
-    raise ImproperlyConfigured(f"EMAIL_URL scheme {parts.scheme!r} is not one of file, smtp, smtp+tls, smtps, console.")
+    raise ImproperlyConfigured(
+        f"EMAIL_URL scheme {parts.scheme!r} is not one of file, smtp, smtp+tls, smtps, console."
+    )
 
 
 EMAIL_URL = os.environ.get("EMAIL_URL", "file://var/mail")
@@ -172,6 +174,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Celery: Redis when REDIS_URL is set, otherwise a filesystem broker under var/.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object]
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_TASK_IGNORE_RESULT = True

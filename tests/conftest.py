@@ -59,4 +59,7 @@ def make_target(negotiation: Negotiation, track: Track | None = None, **fields: 
 
 @pytest.fixture
 def parties(db: None) -> list[Party]:
-    return [Party.objects.create(code="IN", name="India"), Party.objects.create(code="US", name="United States")]
+    return [
+        Party.objects.create(code="IN", name="India"),
+        Party.objects.create(code="US", name="United States"),
+    ]

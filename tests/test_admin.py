@@ -56,17 +56,22 @@ def test_the_milestone_list_shows_the_interim_deal_overdue_in_words(editor_clien
     assert ">overdue<" in page
 
 
-def test_the_milestone_page_shows_the_parsed_window_of_the_autumn_deadline(editor_client: Client) -> None:
+def test_the_milestone_page_shows_the_parsed_window_of_the_autumn_deadline(
+    editor_client: Client,
+) -> None:
     deal = Milestone.objects.get(slug="comprehensive-agreement-concluded")
     page = editor_client.get(f"/admin/tracker/milestone/{deal.id}/change/").content.decode()
     assert "2025-09-01 – 2025-11-30 (season)" in page
     assert "comprehensive agreement by autumn" in page or "autumn" in page
 
 
-def test_an_unreadable_deadline_is_shown_as_a_form_error_and_nothing_changes(editor_client: Client) -> None:
+def test_an_unreadable_deadline_is_shown_as_a_form_error_and_nothing_changes(
+    editor_client: Client,
+) -> None:
     deal = Milestone.objects.get(slug="comprehensive-agreement-concluded")
     response = editor_client.post(
-        f"/admin/tracker/milestone/{deal.id}/change/", change_form(deal, deadline="sometime soonish")
+        f"/admin/tracker/milestone/{deal.id}/change/",
+        change_form(deal, deadline="sometime soonish"),
     )
     assert response.status_code == 200
     page = response.content.decode()
@@ -74,7 +79,9 @@ def test_an_unreadable_deadline_is_shown_as_a_form_error_and_nothing_changes(edi
     assert Milestone.objects.get(id=deal.id).deadline_text == "autumn 2025"
 
 
-def test_a_deadline_typed_as_text_is_saved_with_its_window_and_a_revision(editor_client: Client) -> None:
+def test_a_deadline_typed_as_text_is_saved_with_its_window_and_a_revision(
+    editor_client: Client,
+) -> None:
     deal = Milestone.objects.get(slug="comprehensive-agreement-concluded")
     response = editor_client.post(
         f"/admin/tracker/milestone/{deal.id}/change/",
@@ -82,7 +89,10 @@ def test_a_deadline_typed_as_text_is_saved_with_its_window_and_a_revision(editor
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     deal.refresh_from_db()
-    assert (deal.deadline_earliest, deal.deadline_latest) == (dt.date(2027, 1, 1), dt.date(2027, 3, 31))
+    assert (deal.deadline_earliest, deal.deadline_latest) == (
+        dt.date(2027, 1, 1),
+        dt.date(2027, 3, 31),
+    )
     revision = deal.revisions.last()
     assert revision is not None and revision.reason == "Talks extended"
     assert revision.changed_by is not None and revision.changed_by.username == "editor"
@@ -110,11 +120,19 @@ def test_the_target_list_shows_190_to_500_by_2030_and_no_data(editor_client: Cli
 @pytest.mark.parametrize(
     "path",
     [
-        "/admin/tracker/party/", "/admin/tracker/source/", "/admin/tracker/negotiation/",
-        "/admin/tracker/track/", "/admin/tracker/milestone/", "/admin/tracker/target/",
-        "/admin/tracker/observation/", "/admin/tracker/deadlinerevision/",
-        "/admin/tracker/statuschange/", "/admin/tracker/subscription/", "/admin/tracker/reminder/",
-        "/admin/tracker/milestone/?due=overdue", "/admin/tracker/track/?health__exact=off_track",
+        "/admin/tracker/party/",
+        "/admin/tracker/source/",
+        "/admin/tracker/negotiation/",
+        "/admin/tracker/track/",
+        "/admin/tracker/milestone/",
+        "/admin/tracker/target/",
+        "/admin/tracker/observation/",
+        "/admin/tracker/deadlinerevision/",
+        "/admin/tracker/statuschange/",
+        "/admin/tracker/subscription/",
+        "/admin/tracker/reminder/",
+        "/admin/tracker/milestone/?due=overdue",
+        "/admin/tracker/track/?health__exact=off_track",
     ],
 )
 def test_every_admin_list_opens_for_an_editor(editor_client: Client, path: str) -> None:

@@ -42,7 +42,9 @@ def test_the_database_refuses_a_weight_of_zero(milestone: Milestone) -> None:
     assert violates(weight=0)
 
 
-def test_the_database_requires_a_completion_date_exactly_when_completed(milestone: Milestone) -> None:
+def test_the_database_requires_a_completion_date_exactly_when_completed(
+    milestone: Milestone,
+) -> None:
     assert violates(state="completed")
     assert violates(completed_on=dt.date(2025, 7, 1))
     assert not violates(state="completed", completed_on=dt.date(2025, 7, 1))
@@ -86,7 +88,10 @@ def test_saving_without_moving_the_deadline_records_nothing(milestone: Milestone
 def test_a_service_deadline_change_keeps_its_reason_and_source(milestone: Milestone) -> None:
     source = Source.objects.create(slug="s", title="Article", excerpt="by August 31")
     services.milestone_set_deadline(
-        milestone=milestone, deadline=parse_deadline("August 31, 2025"), reason="Talks extended", source=source
+        milestone=milestone,
+        deadline=parse_deadline("August 31, 2025"),
+        reason="Talks extended",
+        source=source,
     )
     revision = milestone.revisions.last()
     assert revision is not None
@@ -110,4 +115,6 @@ def test_a_dependency_cycle_is_refused_with_the_chain_named() -> None:
 
 def test_a_milestone_cannot_be_completed_in_the_future(milestone: Milestone) -> None:
     with pytest.raises(Exception, match="future"):
-        services.milestone_complete(milestone=milestone, completed_on=dt.date.today() + dt.timedelta(days=2))
+        services.milestone_complete(
+            milestone=milestone, completed_on=dt.date.today() + dt.timedelta(days=2)
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,7 @@ def test_the_comprehensive_deal_keeps_the_autumn_window_vague(record: Negotiatio
 
 def test_the_trade_target_runs_from_190_to_500_by_2030_with_no_data(record: Negotiation) -> None:
     target = Target.objects.get(slug="bilateral-trade-500b")
-    assert (target.baseline_value, target.target_value) == (190, 500)
+    assert (target.baseline_value, target.target_value) == (Decimal(190), Decimal(500))
     assert target.deadline_latest == dt.date(2030, 12, 31)
     assert target.status == "no_data"
     assert target.sources.filter(excerpt__contains="$500 billion by 2030").exists()
@@ -61,7 +62,9 @@ def test_the_compact_launch_is_month_precise_and_completed(record: Negotiation) 
     assert launch.completed_late is False
 
 
-def test_the_negotiation_is_off_track_because_the_interim_deal_is_overdue(record: Negotiation) -> None:
+def test_the_negotiation_is_off_track_because_the_interim_deal_is_overdue(
+    record: Negotiation,
+) -> None:
     assert record.health == "off_track"
     assert record.health_reason.startswith("Interim agreement (first tranche): Interim trade deal")
     assert set(record.parties.values_list("code", flat=True)) == {"IN", "US"}
@@ -89,7 +92,11 @@ def test_loading_the_record_twice_changes_nothing() -> None:
     second = load_record(RECORD)
     assert first.created > 0
     assert (second.created, second.updated) == (0, 0)
-    assert (Milestone.objects.count(), DeadlineRevision.objects.count(), Track.objects.count()) == counts
+    assert (
+        Milestone.objects.count(),
+        DeadlineRevision.objects.count(),
+        Track.objects.count(),
+    ) == counts
 
 
 def test_the_record_names_no_milestone_slug_twice() -> None:

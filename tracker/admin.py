@@ -29,7 +29,6 @@ from tracker.models import (
     Subscription,
     Target,
     Track,
-    plain_number,
 )
 from tracker.refresh import refresh_statuses
 
@@ -77,14 +76,16 @@ class DeadlineFormMixin(forms.ModelForm):  # type: ignore[type-arg]
     deadline = forms.CharField(
         required=False,
         max_length=200,
-        help_text="e.g. “July 8, 2025”, “by autumn 2025”, “Q3 2026”, “by 2030”. Leave empty for none.",
+        help_text="e.g. “July 8, 2025”, “by autumn 2025”, “Q3 2026”, “by 2030”; empty for none.",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk and self.instance.deadline is not None:
             self.initial["deadline"] = self.instance.deadline_text
-            self.fields["deadline"].help_text = f"Read as {describe_window(self.instance.deadline)}."
+            self.fields[
+                "deadline"
+            ].help_text = f"Read as {describe_window(self.instance.deadline)}."
 
     def clean_deadline(self) -> Deadline | None:
         text = self.cleaned_data.get("deadline", "").strip()
@@ -99,7 +100,7 @@ class DeadlineFormMixin(forms.ModelForm):  # type: ignore[type-arg]
         # The model's constraints are checked against the parsed window.
         if "deadline" in self.cleaned_data:
             self.instance.deadline = self.cleaned_data["deadline"]
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # Django's private hook, not in the stubs
 
 
 class DueWindowFilter(admin.SimpleListFilter):
@@ -183,7 +184,14 @@ class TrackInline(admin.TabularInline):  # type: ignore[type-arg]
 
 @admin.register(Negotiation)
 class NegotiationAdmin(HealthAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["name", "stage", "health_badge", "progress_percent", "next_deadline", "health_reason"]
+    list_display = [
+        "name",
+        "stage",
+        "health_badge",
+        "progress_percent",
+        "next_deadline",
+        "health_reason",
+    ]
     list_filter = ["health", "stage", "parties"]
     search_fields = ["name", "slug", "summary"]
     prepopulated_fields = {"slug": ["name"]}
@@ -214,7 +222,15 @@ class MilestoneInline(admin.TabularInline):  # type: ignore[type-arg]
 @admin.register(Track)
 class TrackAdmin(HealthAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     form = TrackForm
-    list_display = ["name", "negotiation", "owner", "health_badge", "progress_percent", "next_deadline", "health_reason"]
+    list_display = [
+        "name",
+        "negotiation",
+        "owner",
+        "health_badge",
+        "progress_percent",
+        "next_deadline",
+        "health_reason",
+    ]
     list_filter = ["health", "negotiation", "negotiation__parties", DueWindowFilter]
     list_select_related = ["negotiation", "owner"]
     search_fields = ["name", "slug", "summary", "negotiation__name"]
@@ -229,7 +245,15 @@ class TrackAdmin(HealthAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
 class RevisionInline(admin.TabularInline):  # type: ignore[type-arg]
     model = DeadlineRevision
     fields = ["changed_at", "previous_text", "new_text", "slip", "reason", "source", "changed_by"]
-    readonly_fields = fields
+    readonly_fields = [
+        "changed_at",
+        "previous_text",
+        "new_text",
+        "slip",
+        "reason",
+        "source",
+        "changed_by",
+    ]
     extra = 0
     can_delete = False
 
@@ -252,8 +276,13 @@ class MilestoneForm(DeadlineFormMixin):
     class Meta:
         model = Milestone
         exclude = [
-            "deadline_text", "deadline_earliest", "deadline_latest", "deadline_precision",
-            "status", "completed_late", "status_reason",
+            "deadline_text",
+            "deadline_earliest",
+            "deadline_latest",
+            "deadline_precision",
+            "status",
+            "completed_late",
+            "status_reason",
         ]
 
     def clean(self) -> dict[str, Any]:
@@ -275,7 +304,15 @@ class MilestoneForm(DeadlineFormMixin):
 class MilestoneAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     form = MilestoneForm
     list_display = ["title", "track", "deadline_window", "state", "status_badge", "status_reason"]
-    list_filter = ["status", "state", "kind", "track__negotiation", "track__negotiation__parties", "track", DueWindowFilter]
+    list_filter = [
+        "status",
+        "state",
+        "kind",
+        "track__negotiation",
+        "track__negotiation__parties",
+        "track",
+        DueWindowFilter,
+    ]
     list_select_related = ["track", "track__negotiation"]
     search_fields = ["title", "slug", "consequence", "deadline_text", "track__name"]
     prepopulated_fields = {"slug": ["title"]}
@@ -311,7 +348,9 @@ class MilestoneAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 services.milestone_complete(milestone=milestone, by=request.user)
                 done += 1
             except ValidationError as error:
-                self.message_user(request, f"{milestone}: {'; '.join(error.messages)}", messages.ERROR)
+                self.message_user(
+                    request, f"{milestone}: {'; '.join(error.messages)}", messages.ERROR
+                )
         self.message_user(request, f"{done} milestone(s) marked completed.")
 
     @admin.action(description="Cancel", permissions=["change"])
@@ -331,8 +370,12 @@ class TargetForm(DeadlineFormMixin):
     class Meta:
         model = Target
         exclude = [
-            "deadline_text", "deadline_earliest", "deadline_latest", "deadline_precision",
-            "status", "status_reason",
+            "deadline_text",
+            "deadline_earliest",
+            "deadline_latest",
+            "deadline_precision",
+            "status",
+            "status_reason",
         ]
 
     def clean_deadline(self) -> Deadline | None:
@@ -358,7 +401,7 @@ class TargetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.display(description="figures")
     def figures(self, obj: Target) -> str:
         by = f"{obj.deadline_latest:%Y}" if obj.deadline_latest else "?"
-        return f"{plain_number(obj.baseline_value)} → {plain_number(obj.target_value)} {obj.unit} by {by}"
+        return f"{obj} by {by}".removeprefix(f"{obj.name}: ")
 
     @admin.display(description="parsed window")
     def window(self, obj: Target) -> str:
@@ -393,7 +436,15 @@ class DeadlineRevisionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(StatusChange)
 class StatusChangeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["changed_at", "subject", "negotiation", "track", "milestone", "transition", "reason"]
+    list_display = [
+        "changed_at",
+        "subject",
+        "negotiation",
+        "track",
+        "milestone",
+        "transition",
+        "reason",
+    ]
     list_filter = ["subject", "new", "negotiation"]
     list_select_related = ["negotiation", "track", "milestone"]
     date_hierarchy = "changed_at"
@@ -411,7 +462,14 @@ class StatusChangeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["recipient", "negotiation", "track", "timezone", "confirmed_at", "unsubscribed_at"]
+    list_display = [
+        "recipient",
+        "negotiation",
+        "track",
+        "timezone",
+        "confirmed_at",
+        "unsubscribed_at",
+    ]
     list_filter = ["negotiation", "timezone"]
     list_select_related = ["user", "negotiation", "track"]
     search_fields = ["email", "user__email", "user__username"]
@@ -420,7 +478,17 @@ class SubscriptionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(Reminder)
 class ReminderAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["due_at", "milestone", "recipient", "kind", "offset", "state_badge", "attempts", "sent_at", "last_error"]
+    list_display = [
+        "due_at",
+        "milestone",
+        "recipient",
+        "kind",
+        "offset",
+        "state_badge",
+        "attempts",
+        "sent_at",
+        "last_error",
+    ]
     list_filter = ["state", "kind", "milestone__track__negotiation"]
     list_select_related = ["milestone"]
     search_fields = ["recipient", "milestone__title", "last_error"]

@@ -19,7 +19,7 @@ class EmlFileBackend(BaseEmailBackend):
 
     def __init__(self, *args: Any, file_path: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.folder = Path(file_path or settings.EMAIL_FILE_PATH)
+        self.folder = Path(str(file_path or getattr(settings, "EMAIL_FILE_PATH", "var/mail")))
 
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -29,7 +29,7 @@ class EmlFileBackend(BaseEmailBackend):
             path = self.folder / f"{stamp}-{get_random_string(8)}.eml"
             # Write then rename, so a reader never sees half a message.
             partial = path.with_suffix(".part")
-            partial.write_bytes(message.message().as_bytes(linesep="\r\n"))
+            partial.write_bytes(message.message().as_bytes())
             partial.rename(path)
             sent += 1
         return sent

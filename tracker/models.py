@@ -62,16 +62,18 @@ class Scheduled(models.Model):
     deadline_text = models.CharField(max_length=200, blank=True)
     deadline_earliest = models.DateField(null=True, blank=True)
     deadline_latest = models.DateField(null=True, blank=True)
-    deadline_precision = models.CharField(
-        max_length=10, blank=True, choices=_choices(Precision)
-    )
+    deadline_precision = models.CharField(max_length=10, blank=True, choices=_choices(Precision))
 
     class Meta:
         abstract = True
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    Q(deadline_earliest__isnull=True, deadline_latest__isnull=True, deadline_precision="")
+                    Q(
+                        deadline_earliest__isnull=True,
+                        deadline_latest__isnull=True,
+                        deadline_precision="",
+                    )
                     | Q(deadline_earliest__isnull=False, deadline_latest__isnull=False)
                     & ~Q(deadline_precision="")
                 ),
@@ -168,7 +170,9 @@ class Track(Scheduled, HealthFields):
         ordering = ["negotiation", "position", "name"]
         constraints = [
             *Scheduled.Meta.constraints,
-            models.UniqueConstraint(fields=["negotiation", "slug"], name="track_slug_unique_in_negotiation"),
+            models.UniqueConstraint(
+                fields=["negotiation", "slug"], name="track_slug_unique_in_negotiation"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -214,7 +218,9 @@ class Milestone(Scheduled):
         ordering = ["deadline_latest", "title"]
         constraints = [
             *Scheduled.Meta.constraints,
-            models.UniqueConstraint(fields=["track", "slug"], name="milestone_slug_unique_in_track"),
+            models.UniqueConstraint(
+                fields=["track", "slug"], name="milestone_slug_unique_in_track"
+            ),
             models.CheckConstraint(condition=Q(weight__gt=0), name="milestone_weight_positive"),
             models.CheckConstraint(
                 condition=Q(state=MilestoneState.COMPLETED.value, completed_on__isnull=False)
@@ -236,12 +242,12 @@ class Milestone(Scheduled):
         return self.title
 
     @classmethod
-    def from_db(cls, db: str | None, field_names: Any, values: Any) -> Milestone:
-        instance = super().from_db(db, field_names, values)
+    def from_db(cls, db: str | None, field_names: Any, values: Any, **kwargs: Any) -> Milestone:
+        instance = super().from_db(db, field_names, values, **kwargs)
         instance._saved_deadline = instance.deadline if "deadline_latest" in field_names else None
         return instance
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:  # noqa: DJ012 (from_db pairs with it)
         # Every entry point (admin, API, shell, loader) goes through here, so the
         # deadline history cannot be bypassed short of a raw queryset update.
         from tracker.revisions import record_deadline_change
@@ -251,7 +257,9 @@ class Milestone(Scheduled):
         super().save(*args, **kwargs)
         current = self.deadline
         if is_new or previous != current:
-            record_deadline_change(milestone=self, previous=previous, current=current, is_new=is_new)
+            record_deadline_change(
+                milestone=self, previous=previous, current=current, is_new=is_new
+            )
         self._saved_deadline = current
 
     @property
@@ -318,7 +326,9 @@ class Target(Scheduled):
     baseline_value = models.DecimalField(max_digits=20, decimal_places=4)
     baseline_date = models.DateField()
     target_value = models.DecimalField(max_digits=20, decimal_places=4)
-    growth = models.CharField(max_length=10, choices=_choices(Growth), default=Growth.COMPOUND.value)
+    growth = models.CharField(
+        max_length=10, choices=_choices(Growth), default=Growth.COMPOUND.value
+    )
     sources = models.ManyToManyField(Source, blank=True, related_name="targets")
     status = models.CharField(
         max_length=10, choices=_choices(TargetStatus), default=TargetStatus.NO_DATA.value
@@ -331,8 +341,12 @@ class Target(Scheduled):
         ordering = ["negotiation", "name"]
         constraints = [
             *Scheduled.Meta.constraints,
-            models.UniqueConstraint(fields=["negotiation", "slug"], name="target_slug_unique_in_negotiation"),
-            models.CheckConstraint(condition=Q(baseline_value__gt=0), name="target_baseline_positive"),
+            models.UniqueConstraint(
+                fields=["negotiation", "slug"], name="target_slug_unique_in_negotiation"
+            ),
+            models.CheckConstraint(
+                condition=Q(baseline_value__gt=0), name="target_baseline_positive"
+            ),
             models.CheckConstraint(condition=Q(target_value__gt=0), name="target_value_positive"),
             models.CheckConstraint(
                 condition=Q(deadline_latest__isnull=False), name="target_has_deadline"
@@ -344,7 +358,8 @@ class Target(Scheduled):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name}: {plain_number(self.baseline_value)} → {plain_number(self.target_value)} {self.unit}"
+        baseline, target = plain_number(self.baseline_value), plain_number(self.target_value)
+        return f"{self.name}: {baseline} → {target} {self.unit}"
 
 
 class Observation(models.Model):
@@ -359,8 +374,12 @@ class Observation(models.Model):
     class Meta:
         ordering = ["target", "date"]
         constraints = [
-            models.UniqueConstraint(fields=["target", "date"], name="observation_one_per_target_date"),
-            models.CheckConstraint(condition=Q(value__gte=0), name="observation_value_not_negative"),
+            models.UniqueConstraint(
+                fields=["target", "date"], name="observation_one_per_target_date"
+            ),
+            models.CheckConstraint(
+                condition=Q(value__gte=0), name="observation_value_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -40,7 +40,9 @@ class _Loader:
         self.result = LoadResult()
         self.sources: dict[str, Source] = {}
 
-    def upsert(self, model: type[models.Model], lookup: dict[str, Any], values: dict[str, Any]) -> Any:
+    def upsert(
+        self, model: type[models.Model], lookup: dict[str, Any], values: dict[str, Any]
+    ) -> Any:
         instance = model._default_manager.filter(**lookup).first()
         if instance is None:
             instance = model(**lookup, **values)
@@ -59,7 +61,12 @@ class _Loader:
 
     def deadline_fields(self, text: str | None) -> dict[str, Any]:
         if not text:
-            return {"deadline_text": "", "deadline_earliest": None, "deadline_latest": None, "deadline_precision": ""}
+            return {
+                "deadline_text": "",
+                "deadline_earliest": None,
+                "deadline_latest": None,
+                "deadline_precision": "",
+            }
         deadline = parse_deadline(text, reference=self.reference)
         return {
             "deadline_text": deadline.text,
@@ -98,7 +105,11 @@ class _Loader:
         negotiation = self.upsert(
             Negotiation,
             {"slug": n["slug"]},
-            {"name": n["name"], "stage": n.get("stage", "negotiating"), "summary": n.get("summary", "")},
+            {
+                "name": n["name"],
+                "stage": n.get("stage", "negotiating"),
+                "summary": n.get("summary", ""),
+            },
         )
         negotiation.parties.set([parties[code] for code in n.get("parties", [])])
         negotiation.sources.set(self.cite(n.get("sources", [])))
@@ -108,8 +119,12 @@ class _Loader:
             track = self.upsert(
                 Track,
                 {"negotiation": negotiation, "slug": t["slug"]},
-                {"name": t["name"], "summary": t.get("summary", ""), "position": position,
-                 **self.deadline_fields(t.get("deadline"))},
+                {
+                    "name": t["name"],
+                    "summary": t.get("summary", ""),
+                    "position": position,
+                    **self.deadline_fields(t.get("deadline")),
+                },
             )
             track.sources.set(self.cite(t.get("sources", [])))
             for m in t.get("milestones", []):

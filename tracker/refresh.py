@@ -225,7 +225,9 @@ def _record_health(
     if row.health != answer.health.value:
         result.changes.append(
             StatusChange(
-                subject=StatusChange.Subject.TRACK if track_id else StatusChange.Subject.NEGOTIATION,
+                subject=StatusChange.Subject.TRACK
+                if track_id
+                else StatusChange.Subject.NEGOTIATION,
                 negotiation_id=row.negotiation_id if isinstance(row, Track) else row.id,
                 track_id=track_id,
                 previous=row.health,

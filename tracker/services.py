@@ -27,7 +27,9 @@ def milestone_complete(
     if completed_on > timezone.localdate():
         raise ValidationError({"completed_on": "A milestone cannot be completed in the future."})
     if milestone.state == MilestoneState.CANCELLED:
-        raise ValidationError({"state": "A cancelled milestone cannot be completed; reopen it first."})
+        raise ValidationError(
+            {"state": "A cancelled milestone cannot be completed; reopen it first."}
+        )
     milestone.state = MilestoneState.COMPLETED.value
     milestone.completed_on = completed_on
     milestone.save()
@@ -68,7 +70,9 @@ def milestone_set_deadline(
     return milestone
 
 
-def dependency_cycle(milestone: Milestone, depends_on: Iterable[Milestone]) -> list[Milestone] | None:
+def dependency_cycle(
+    milestone: Milestone, depends_on: Iterable[Milestone]
+) -> list[Milestone] | None:
     """The chain that would lead back to `milestone` if it depended on `depends_on`, or None."""
     if milestone.pk is None:
         return None
@@ -103,7 +107,9 @@ def validate_dependencies(milestone: Milestone, depends_on: Iterable[Milestone])
 
 
 @transaction.atomic
-def milestone_set_dependencies(*, milestone: Milestone, depends_on: Iterable[Milestone]) -> Milestone:
+def milestone_set_dependencies(
+    *, milestone: Milestone, depends_on: Iterable[Milestone]
+) -> Milestone:
     depends_on = list(depends_on)
     validate_dependencies(milestone, depends_on)
     milestone.depends_on.set(depends_on)

@@ -52,20 +52,38 @@ def _negotiation_of(instance: Any) -> int | None:
     if isinstance(instance, Track | Target):
         return instance.negotiation_id
     if isinstance(instance, Milestone):
-        return Track.objects.filter(id=instance.track_id).values_list("negotiation_id", flat=True).first()
+        return (
+            Track.objects.filter(id=instance.track_id)
+            .values_list("negotiation_id", flat=True)
+            .first()
+        )
     if isinstance(instance, Observation):
-        return Target.objects.filter(id=instance.target_id).values_list("negotiation_id", flat=True).first()
+        return (
+            Target.objects.filter(id=instance.target_id)
+            .values_list("negotiation_id", flat=True)
+            .first()
+        )
     return None
 
 
-_STATUS_FIELDS = {"status", "completed_late", "status_reason", "health", "health_reason", "progress", "next_deadline"}
+_STATUS_FIELDS = {
+    "status",
+    "completed_late",
+    "status_reason",
+    "health",
+    "health_reason",
+    "progress",
+    "next_deadline",
+}
 
 
 @receiver(post_save, sender=Milestone)
 @receiver(post_save, sender=Track)
 @receiver(post_save, sender=Target)
 @receiver(post_save, sender=Observation)
-def refresh_after_save(sender: Any, instance: Any, raw: bool = False, update_fields: Any = None, **kwargs: Any) -> None:
+def refresh_after_save(
+    sender: Any, instance: Any, raw: bool = False, update_fields: Any = None, **kwargs: Any
+) -> None:
     if raw or (update_fields and set(update_fields) <= _STATUS_FIELDS):
         return
     request_refresh(_negotiation_of(instance))
@@ -83,6 +101,8 @@ def refresh_after_delete(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 
 @receiver(m2m_changed, sender=Milestone.depends_on.through)
-def refresh_after_dependencies_change(sender: Any, instance: Any, action: str, **kwargs: Any) -> None:
+def refresh_after_dependencies_change(
+    sender: Any, instance: Any, action: str, **kwargs: Any
+) -> None:
     if action in {"post_add", "post_remove", "post_clear"} and isinstance(instance, Milestone):
         request_refresh(_negotiation_of(instance))

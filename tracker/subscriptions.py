@@ -22,13 +22,17 @@ def validate_timezone(name: str) -> str:
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
-        raise ValidationError({"timezone": f"“{name}” is not a known time zone, e.g. Asia/Kolkata."}) from error
+        raise ValidationError(
+            {"timezone": f"“{name}” is not a known time zone, e.g. Asia/Kolkata."}
+        ) from error
     return name
 
 
 def validate_offsets(offsets: Sequence[Any]) -> list[int]:
     if not isinstance(offsets, list | tuple) or not offsets:
-        raise ValidationError({"offsets": "Give a list of whole days before the deadline, e.g. [30, 7, 1, 0]."})
+        raise ValidationError(
+            {"offsets": "Give a list of whole days before the deadline, e.g. [30, 7, 1, 0]."}
+        )
     if not all(isinstance(o, int) and not isinstance(o, bool) and 0 <= o <= 365 for o in offsets):
         raise ValidationError({"offsets": "Each offset is a whole number of days from 0 to 365."})
     return sorted(set(offsets), reverse=True)

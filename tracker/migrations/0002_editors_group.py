@@ -8,7 +8,14 @@ from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 EDITED_MODELS = [
-    "party", "source", "negotiation", "track", "milestone", "target", "observation", "subscription",
+    "party",
+    "source",
+    "negotiation",
+    "track",
+    "milestone",
+    "target",
+    "observation",
+    "subscription",
 ]
 READ_ONLY_MODELS = ["deadlinerevision", "statuschange", "reminder"]
 
@@ -21,10 +28,16 @@ def create_editors(apps: Any, schema_editor: Any) -> None:
         app_config.models_module = None
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    codenames = [f"{action}_{model}" for model in EDITED_MODELS for action in ("add", "change", "delete", "view")]
+    codenames = [
+        f"{action}_{model}"
+        for model in EDITED_MODELS
+        for action in ("add", "change", "delete", "view")
+    ]
     codenames += [f"view_{model}" for model in READ_ONLY_MODELS]
     editors, _ = Group.objects.get_or_create(name="editors")
-    editors.permissions.set(Permission.objects.filter(content_type__app_label="tracker", codename__in=codenames))
+    editors.permissions.set(
+        Permission.objects.filter(content_type__app_label="tracker", codename__in=codenames)
+    )
 
 
 def remove_editors(apps: Any, schema_editor: Any) -> None:
