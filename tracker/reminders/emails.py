@@ -1,0 +1,245 @@
+"""The emails Tranche sends, built from templates under templates/tracker/email/.
+
+Builders return unsent messages; the outbox, digest and alert services decide
+when to send them and over which connection.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import zoneinfo
+from typing import Any
+from urllib.parse import urlsplit
+
+import icalendar
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from tracker.deadlines import describe
+from tracker.models import Milestone, Negotiation, Reminder, StatusChange, Subscription, Track
+from tracker.reminders.unsubscribe import (
+    absolute,
+    owner_unsubscribe_url,
+    subscription_confirm_url,
+    subscription_unsubscribe_url,
+)
+
+
+def _domain() -> str:
+    return urlsplit(settings.SITE_URL).hostname or "tranche.localhost"
+
+
+def long_date(day: dt.date) -> str:
+    return f"{day:%B} {day.day}, {day.year}"
+
+
+def when(milestone: Milestone) -> str:
+    """The deadline as people said it, with the last day it allows when approximate."""
+    deadline = milestone.deadline
+    if deadline is None:
+        return "no date"
+    if deadline.earliest == deadline.latest:
+        return long_date(deadline.latest)
+    text = describe(deadline.earliest, deadline.latest, deadline.precision)
+    return f"{text} (by {long_date(deadline.latest)})"
+
+
+def negotiation_url(negotiation: Negotiation) -> str:
+    try:
+        return absolute(reverse("negotiation", args=[negotiation.slug]))
+    except NoReverseMatch:
+        return absolute(f"/negotiations/{negotiation.slug}/")
+
+
+def days_phrase(days: int) -> str:
+    if days == 0:
+        return "due today"
+    if days > 0:
+        return f"{days} day{'s' if days != 1 else ''} left"
+    return f"{-days} day{'s' if days != -1 else ''} overdue"
+
+
+def milestone_ics(milestone: Milestone) -> bytes:
+    """A one-event calendar for the milestone's deadline (its last allowed day)."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//Tranche//Trade-deal deadlines//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    event = icalendar.Event()
+    event.add("uid", f"milestone-{milestone.pk}@{_domain()}")
+    event.add("dtstamp", timezone.now())
+    event.add("summary", f"{milestone.title} ({milestone.track.negotiation.name})")
+    assert milestone.deadline_latest is not None
+    event.add("dtstart", milestone.deadline_latest)
+    event.add("dtend", milestone.deadline_latest + dt.timedelta(days=1))
+    description = [f"Deadline: {when(milestone)}"]
+    if milestone.consequence:
+        description.append(f"If missed: {milestone.consequence}")
+    event.add("description", "\n".join(description))
+    event.add("url", negotiation_url(milestone.track.negotiation))
+    calendar.add_component(event)
+    return bytes(calendar.to_ical())
+
+
+def message_id(reminder: Reminder) -> str:
+    digest = hashlib.sha256(reminder.key.encode()).hexdigest()[:32]
+    return f"<reminder-{digest}@{_domain()}>"
+
+
+def _unsubscribe_url(reminder: Reminder) -> str:
+    if reminder.subscription is not None:
+        return subscription_unsubscribe_url(reminder.subscription)
+    owner = reminder.milestone.track.owner
+    assert owner is not None, "an owner reminder without an owner is voided before sending"
+    return owner_unsubscribe_url(track_id=reminder.milestone.track_id, user_id=owner.pk)
+
+
+def _render(name: str, context: dict[str, Any]) -> tuple[str, str]:
+    text = render_to_string(f"tracker/email/{name}.txt", context)
+    html = render_to_string(f"tracker/email/{name}.html", context)
+    return text, html
+
+
+def _message(
+    *, subject: str, to: str, text: str, html: str, headers: dict[str, str]
+) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=subject, body=text, to=[to], headers=headers, from_email=settings.DEFAULT_FROM_EMAIL
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def recipient_zone(reminder: Reminder) -> str:
+    return reminder.subscription.timezone if reminder.subscription else settings.TIME_ZONE
+
+
+def reminder_email(reminder: Reminder, now: dt.datetime | None = None) -> EmailMultiAlternatives:
+    """The email for one outbox row; days left are counted when it is sent, in the
+    recipient's time zone, so a late reminder does not claim more time than is left."""
+    now = now or timezone.now()
+    milestone = reminder.milestone
+    track = milestone.track
+    negotiation = track.negotiation
+    today = now.astimezone(zoneinfo.ZoneInfo(recipient_zone(reminder))).date()
+    days_left = (reminder.deadline - today).days
+    unsubscribe = _unsubscribe_url(reminder)
+    context = {
+        "milestone": milestone,
+        "track": track,
+        "negotiation": negotiation,
+        "when": when(milestone),
+        "days_left": days_left,
+        "days_phrase": days_phrase(days_left),
+        "overdue": days_left < 0,
+        "status": milestone.get_status_display(),
+        "status_reason": milestone.status_reason,
+        "health": track.get_health_display(),
+        "health_reason": track.health_reason,
+        "slip_days": milestone.slip_days,
+        "dashboard_url": negotiation_url(negotiation),
+        "unsubscribe_url": unsubscribe,
+    }
+    subject = f"{milestone.title}: {when(milestone)}, {days_phrase(days_left)}"
+    text, html = _render("reminder", context)
+    message = _message(
+        subject=subject,
+        to=reminder.recipient,
+        text=text,
+        html=html,
+        headers={
+            "Message-ID": message_id(reminder),
+            "X-Reminder-Key": reminder.key,
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+    slug = milestone.slug or f"milestone-{milestone.pk}"
+    message.attach(f"{slug}.ics", milestone_ics(milestone), "text/calendar")
+    return message
+
+
+def confirmation_email(subscription: Subscription) -> EmailMultiAlternatives:
+    subject_of = subscription.track or subscription.negotiation
+    context = {
+        "subscription": subscription,
+        "subject_of": subject_of,
+        "confirm_url": subscription_confirm_url(subscription),
+    }
+    text, html = _render("confirm", context)
+    return _message(
+        subject=f"Confirm your Tranche reminders for {subject_of}",
+        to=subscription.recipient,
+        text=text,
+        html=html,
+        headers={},
+    )
+
+
+def send_confirmation(subscription: Subscription) -> None:
+    """Ask an email-address subscriber to confirm; nothing else is sent until they do."""
+    confirmation_email(subscription).send()
+
+
+def digest_email(
+    subscription: Subscription, *, period_start: dt.datetime, period_end: dt.datetime, news: Any
+) -> EmailMultiAlternatives:
+    subject_of = subscription.track or subscription.negotiation
+    zone = zoneinfo.ZoneInfo(subscription.timezone)
+    negotiation = subscription.negotiation or (
+        subscription.track.negotiation if subscription.track else None
+    )
+    assert negotiation is not None
+    unsubscribe = subscription_unsubscribe_url(subscription)
+    context = {
+        "subscription": subscription,
+        "subject_of": subject_of,
+        "since": long_date(period_start.astimezone(zone).date()),
+        "until": long_date(period_end.astimezone(zone).date()),
+        "news": news,
+        "dashboard_url": negotiation_url(negotiation),
+        "unsubscribe_url": unsubscribe,
+    }
+    text, html = _render("digest", context)
+    return _message(
+        subject=f"Tranche digest: {subject_of}, week to {context['until']}",
+        to=subscription.recipient,
+        text=text,
+        html=html,
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+
+
+def health_alert_email(
+    change: StatusChange, track: Track, *, to: str, unsubscribe_url: str
+) -> EmailMultiAlternatives:
+    context = {
+        "change": change,
+        "track": track,
+        "negotiation": track.negotiation,
+        "previous": change.previous.replace("_", " "),
+        "new": change.new.replace("_", " "),
+        "dashboard_url": negotiation_url(track.negotiation),
+        "unsubscribe_url": unsubscribe_url,
+    }
+    text, html = _render("health_alert", context)
+    to_hash = hashlib.sha256(to.encode()).hexdigest()[:16]
+    return _message(
+        subject=f"{track.name} ({track.negotiation.name}): {context['previous']} → "
+        f"{context['new']}",
+        to=to,
+        text=text,
+        html=html,
+        headers={
+            "Message-ID": f"<health-{change.pk}-{to_hash}@{_domain()}>",
+            "List-Unsubscribe": f"<{unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
