@@ -212,8 +212,10 @@ else:
 # Fixed intervals in seconds (not crontab): each job is safe to run at any time.
 CELERY_BEAT_SCHEDULE = {
     "refresh-statuses": {"task": "tracker.tasks.refresh_statuses", "schedule": 600.0},
-    "plan-reminders": {"task": "tracker.tasks.plan_reminders", "schedule": 300.0},
-    "send-due-reminders": {"task": "tracker.tasks.send_due_reminders", "schedule": 60.0},
+    # Planning and sending are cheap no-ops when nothing changed; short intervals
+    # mean a new subscription hears within a minute or two.
+    "plan-reminders": {"task": "tracker.tasks.plan_reminders", "schedule": 60.0},
+    "send-due-reminders": {"task": "tracker.tasks.send_due_reminders", "schedule": 30.0},
     "send-digests": {"task": "tracker.tasks.send_digests", "schedule": 900.0},
 }
 

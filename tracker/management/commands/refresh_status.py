@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from tracker.refresh import refresh_statuses
+from tracker.reminders.alerts import send_health_alerts
 
 
 class Command(BaseCommand):
@@ -21,3 +22,5 @@ class Command(BaseCommand):
             f"{result.tracks} tracks, {result.negotiations} negotiations changed; "
             f"{len(result.changes)} transitions recorded."
         )
+        alerts = send_health_alerts()
+        self.stdout.write(f"Health alerts: {alerts.alerts} ({alerts.emails} emails).")
