@@ -1,0 +1,123 @@
+"""Geometry of the target chart: baseline, required path, target, observations, today.
+
+The path is sampled from tracker.status.expected_value, so the chart draws exactly the
+curve the status rules judge against (compound or linear).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from tracker.status import TargetFacts, expected_value
+
+WIDTH = 720.0
+HEIGHT = 320.0
+LEFT, RIGHT, TOP, BOTTOM = 56.0, 24.0, 20.0, 36.0
+SAMPLES = 48
+
+
+@dataclass(frozen=True)
+class Point:
+    x: float
+    y: float
+    date: dt.date
+    value: float
+
+
+@dataclass(frozen=True)
+class GridLine:
+    y: float
+    label: str
+
+
+@dataclass(frozen=True)
+class YearTick:
+    x: float
+    label: str
+
+
+@dataclass(frozen=True)
+class TargetChart:
+    width: float
+    height: float
+    left: float
+    right: float
+    top: float
+    bottom: float
+    path: str
+    baseline: Point
+    target: Point
+    observations: tuple[Point, ...]
+    grid: tuple[GridLine, ...]
+    years: tuple[YearTick, ...]
+    today_x: float | None
+    expected_today: Point | None
+
+
+def nice_step(span: float, lines: int = 5) -> float:
+    """A 1, 2 or 5 × 10ⁿ step giving about `lines` grid lines over `span`."""
+    if span <= 0:
+        return 1.0
+    raw = span / lines
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+
+
+def build_chart(facts: TargetFacts, *, today: dt.date) -> TargetChart:
+    start = facts.baseline_date
+    end = max(facts.latest, *(o.on for o in facts.observations), start + dt.timedelta(days=1))
+    top_value = max(facts.target_value, facts.baseline_value, *(o.value for o in facts.observations))
+    step = nice_step(top_value)
+    y_max = math.ceil(top_value * 1.05 / step) * step
+    plot_right, plot_bottom = WIDTH - RIGHT, HEIGHT - BOTTOM
+
+    def x(day: dt.date) -> float:
+        return LEFT + (plot_right - LEFT) * (day - start).days / (end - start).days
+
+    def y(value: float) -> float:
+        return plot_bottom - (plot_bottom - TOP) * value / y_max
+
+    def point(day: dt.date, value: float) -> Point:
+        return Point(round(x(day), 1), round(y(value), 1), day, value)
+
+    span = (facts.latest - start).days
+    samples = [start + dt.timedelta(days=round(span * i / SAMPLES)) for i in range(SAMPLES + 1)]
+    path = "M" + " L".join(
+        f"{x(day):.1f},{y(expected_value(facts, day)):.1f}" for day in samples
+    )
+    grid = tuple(
+        GridLine(round(y(i * step), 1), f"{i * step:,.0f}" if step >= 1 else f"{i * step:g}")
+        for i in range(int(round(y_max / step)) + 1)
+    )
+    year_step = max(1, math.ceil((end.year - start.year + 1) / 8))
+    years = tuple(
+        YearTick(round(x(dt.date(year, 1, 1)), 1), str(year))
+        for year in range(start.year + 1, end.year + 1, year_step)
+    )
+    in_range = start <= today <= end
+    return TargetChart(
+        width=WIDTH,
+        height=HEIGHT,
+        left=LEFT,
+        right=plot_right,
+        top=TOP,
+        bottom=plot_bottom,
+        path=path,
+        baseline=point(start, facts.baseline_value),
+        target=point(facts.latest, facts.target_value),
+        observations=tuple(point(o.on, o.value) for o in sorted(facts.observations, key=lambda o: o.on)),
+        grid=grid,
+        years=years,
+        today_x=round(x(today), 1) if in_range else None,
+        expected_today=point(today, expected_value(facts, today)) if in_range else None,
+    )
+
+
+def required_growth_from(value: float, target: float, *, today: dt.date, latest: dt.date) -> float | None:
+    """Yearly growth needed from `value` today to `target` by `latest` (None once too late)."""
+    years = (latest - today).days / 365.25
+    if years <= 0 or value <= 0 or target <= 0:
+        return None
+    return float((target / value) ** (1 / years) - 1)

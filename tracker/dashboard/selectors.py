@@ -1,0 +1,424 @@
+"""Reads for the dashboard pages, each a fixed number of queries whatever the row count."""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from dataclasses import dataclass
+from functools import reduce
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+
+from tracker.dashboard import wording
+from tracker.dashboard.chart import TargetChart, build_chart, required_growth_from
+from tracker.dashboard.timeline import (
+    Timeline,
+    TimelineMilestone,
+    TimelineTrack,
+    build_timeline,
+)
+from tracker.models import (
+    DeadlineRevision,
+    Milestone,
+    Negotiation,
+    Observation,
+    StatusChange,
+    Subscription,
+    Target,
+    Track,
+)
+from tracker.status import Growth, TargetAssessment, TargetFacts, assess_target
+from tracker.status import Observation as ObservationFact
+
+OPEN_STATES = ("planned", "in_progress")
+RECENT_LIMIT = 8
+UPCOMING_DAYS = 90
+
+
+def milestone_url(milestone: Milestone) -> str:
+    return reverse("milestone", args=[milestone.pk])
+
+
+def _with_revisions(queryset: QuerySet[Milestone]) -> QuerySet[Milestone]:
+    return queryset.prefetch_related(
+        Prefetch("revisions", queryset=DeadlineRevision.objects.order_by("changed_at", "id"))
+    )
+
+
+# Overview
+
+
+@dataclass(frozen=True)
+class NegotiationSummary:
+    negotiation: Negotiation
+    next_milestone: Milestone | None
+    countdown: str
+    overdue_count: int
+    open_count: int
+    track_count: int
+
+
+@dataclass(frozen=True)
+class Change:
+    when: dt.datetime
+    negotiation: Negotiation
+    text: str
+    url: str
+    kind: str
+
+
+def overview(today: dt.date) -> list[NegotiationSummary]:
+    negotiations = list(
+        Negotiation.objects.prefetch_related("parties").annotate(
+            overdue_count=Count(
+                "tracks__milestones", filter=Q(tracks__milestones__status="overdue"), distinct=True
+            ),
+            open_count=Count(
+                "tracks__milestones",
+                filter=Q(tracks__milestones__state__in=OPEN_STATES),
+                distinct=True,
+            ),
+            track_count=Count("tracks", distinct=True),
+        )
+    )
+    due = [n for n in negotiations if n.next_deadline is not None]
+    next_by_negotiation: dict[int, Milestone] = {}
+    if due:
+        matches = reduce(
+            operator.or_,
+            (Q(track__negotiation_id=n.pk, deadline_latest=n.next_deadline) for n in due),
+        )
+        for milestone in (
+            Milestone.objects.filter(matches, state__in=OPEN_STATES)
+            .select_related("track")
+            .order_by("deadline_latest", "track__position", "title")
+        ):
+            next_by_negotiation.setdefault(milestone.track.negotiation_id, milestone)
+    summaries = []
+    for n in negotiations:
+        milestone = next_by_negotiation.get(n.pk)
+        remaining = (n.next_deadline - today).days if n.next_deadline else None
+        summaries.append(
+            NegotiationSummary(
+                negotiation=n,
+                next_milestone=milestone,
+                countdown=wording.countdown(remaining),
+                overdue_count=n.overdue_count,  # type: ignore[attr-defined]
+                open_count=n.open_count,  # type: ignore[attr-defined]
+                track_count=n.track_count,  # type: ignore[attr-defined]
+            )
+        )
+    return summaries
+
+
+def recent_changes(limit: int = RECENT_LIMIT) -> list[Change]:
+    """Health transitions and deadline moves, newest first, merged from both logs."""
+    changes: list[Change] = []
+    for change in StatusChange.objects.filter(subject__in=["negotiation", "track"]).select_related(
+        "negotiation", "track"
+    )[:limit]:
+        subject = change.track.name if change.track else change.negotiation.name
+        url = (
+            reverse("track", args=[change.negotiation.slug, change.track.slug])
+            if change.track
+            else reverse("negotiation", args=[change.negotiation.slug])
+        )
+        text = (
+            f"{subject}: {wording.label(change.previous)} → {wording.label(change.new)}"
+            + (f" — {change.reason}" if change.reason else "")
+        )
+        changes.append(Change(change.changed_at, change.negotiation, text, url, "status"))
+    revisions = (
+        DeadlineRevision.objects.filter(previous_latest__isnull=False)
+        .select_related("milestone__track__negotiation")
+        .order_by("-changed_at", "-id")[:limit]
+    )
+    for revision in revisions:
+        milestone = revision.milestone
+        text = (
+            f"{milestone.title}: deadline moved from {revision.previous_text or revision.previous_latest}"
+            f" to {revision.new_text or revision.new_latest or 'no date'}"
+            f" ({wording.slip(revision.slip_days)})"
+        )
+        changes.append(
+            Change(
+                revision.changed_at, milestone.track.negotiation, text, milestone_url(milestone), "deadline"
+            )
+        )
+    changes.sort(key=lambda c: c.when, reverse=True)
+    return changes[:limit]
+
+
+# Negotiation and track
+
+
+def _timeline_track(track: Track, milestones: list[Milestone]) -> TimelineTrack:
+    return TimelineTrack(
+        name=track.name,
+        url=reverse("track", args=[track.negotiation.slug, track.slug]),
+        health=track.health,
+        health_label=wording.label(track.health),
+        milestones=tuple(
+            TimelineMilestone(
+                title=m.title,
+                url=milestone_url(m),
+                status=m.status,
+                status_label=wording.label(m.status),
+                earliest=m.deadline_earliest,
+                latest=m.deadline_latest,
+                deadline_text=m.deadline_text,
+                earlier_deadlines=_earlier_deadlines(m),
+            )
+            for m in milestones
+            if m.deadline_earliest is not None and m.deadline_latest is not None
+        ),
+    )
+
+
+def _earlier_deadlines(milestone: Milestone) -> tuple[dt.date, ...]:
+    earlier = [
+        r.previous_latest
+        for r in milestone.revisions.all()
+        if r.previous_latest is not None and r.previous_latest != milestone.deadline_latest
+    ]
+    return tuple(dict.fromkeys(earlier))
+
+
+@dataclass(frozen=True)
+class MilestoneRow:
+    milestone: Milestone
+    countdown: str
+    slip_days: int
+
+
+def _milestone_rows(milestones: list[Milestone], today: dt.date) -> list[MilestoneRow]:
+    return [
+        MilestoneRow(m, wording.countdown(m.days_remaining(today)), m.slip_days) for m in milestones
+    ]
+
+
+@dataclass(frozen=True)
+class TrackSection:
+    track: Track
+    milestones: list[MilestoneRow]
+    targets: list[Target]
+
+
+@dataclass(frozen=True)
+class NegotiationPage:
+    negotiation: Negotiation
+    sections: list[TrackSection]
+    timeline: Timeline
+    targets: list[Target]
+    countdown: str
+
+
+def negotiation_page(slug: str, today: dt.date) -> NegotiationPage:
+    negotiation = get_object_or_404(
+        Negotiation.objects.prefetch_related("parties", "sources"), slug=slug
+    )
+    tracks = list(negotiation.tracks.all())
+    for track in tracks:
+        track.negotiation = negotiation
+    milestones = list(
+        _with_revisions(Milestone.objects.filter(track__negotiation=negotiation)).order_by(
+            "deadline_latest", "title"
+        )
+    )
+    targets = list(negotiation.targets.all())
+    by_track: dict[int, list[Milestone]] = {t.pk: [] for t in tracks}
+    for m in milestones:
+        by_track[m.track_id].append(m)
+    targets_by_track: dict[int | None, list[Target]] = {}
+    for target in targets:
+        targets_by_track.setdefault(target.track_id, []).append(target)
+    timeline = build_timeline(
+        [_timeline_track(t, by_track[t.pk]) for t in tracks], today=today
+    )
+    sections = [
+        TrackSection(t, _milestone_rows(by_track[t.pk], today), targets_by_track.get(t.pk, []))
+        for t in tracks
+    ]
+    remaining = (negotiation.next_deadline - today).days if negotiation.next_deadline else None
+    return NegotiationPage(negotiation, sections, timeline, targets, wording.countdown(remaining))
+
+
+@dataclass(frozen=True)
+class TrackPage:
+    track: Track
+    milestones: list[MilestoneRow]
+    targets: list[Target]
+    timeline: Timeline
+
+
+def track_page(slug: str, track_slug: str, today: dt.date) -> TrackPage:
+    track = get_object_or_404(
+        Track.objects.select_related("negotiation", "owner").prefetch_related("sources"),
+        negotiation__slug=slug,
+        slug=track_slug,
+    )
+    milestones = list(
+        _with_revisions(track.milestones.all()).prefetch_related("sources").order_by(
+            "deadline_latest", "title"
+        )
+    )
+    for m in milestones:
+        m.track = track
+    timeline = build_timeline([_timeline_track(track, milestones)], today=today)
+    return TrackPage(track, _milestone_rows(milestones, today), list(track.targets.all()), timeline)
+
+
+# Milestone
+
+
+@dataclass(frozen=True)
+class RevisionRow:
+    revision: DeadlineRevision
+    slip: str
+    slip_days: int | None
+
+
+@dataclass(frozen=True)
+class MilestonePage:
+    milestone: Milestone
+    countdown: str
+    days_remaining: int | None
+    slip_days: int
+    slip_text: str
+    revisions: list[RevisionRow]
+    sources: list[Any]
+    depends_on: list[Milestone]
+    dependents: list[Milestone]
+
+
+def milestone_page(pk: int, today: dt.date) -> MilestonePage:
+    milestone = get_object_or_404(
+        Milestone.objects.select_related("track__negotiation").prefetch_related(
+            Prefetch(
+                "revisions",
+                queryset=DeadlineRevision.objects.select_related("source", "changed_by").order_by(
+                    "changed_at", "id"
+                ),
+            ),
+            "sources",
+            Prefetch("depends_on", queryset=Milestone.objects.select_related("track")),
+            Prefetch("dependents", queryset=Milestone.objects.select_related("track")),
+        ),
+        pk=pk,
+    )
+    remaining = milestone.days_remaining(today)
+    revisions = [RevisionRow(r, wording.slip(r.slip_days), r.slip_days) for r in milestone.revisions.all()]
+    return MilestonePage(
+        milestone=milestone,
+        countdown=wording.countdown(remaining),
+        days_remaining=remaining,
+        slip_days=milestone.slip_days,
+        slip_text=wording.slip(milestone.slip_days),
+        revisions=list(reversed(revisions)),
+        sources=list(milestone.sources.all()),
+        depends_on=list(milestone.depends_on.all()),
+        dependents=list(milestone.dependents.all()),
+    )
+
+
+# Target
+
+
+@dataclass(frozen=True)
+class TargetPage:
+    target: Target
+    assessment: TargetAssessment
+    chart: TargetChart
+    observations: list[Observation]
+    required_growth: float | None
+    years_left: float
+    sources: list[Any]
+
+    @property
+    def status_label(self) -> str:
+        return wording.label(self.assessment.status.value)
+
+    @property
+    def attainment_text(self) -> str:
+        return wording.percent(self.assessment.attainment)
+
+    @property
+    def growth_text(self) -> str:
+        return "" if self.required_growth is None else f"{self.required_growth * 100:.1f}%"
+
+
+def target_facts(target: Target, observations: list[Observation]) -> TargetFacts:
+    return TargetFacts(
+        name=target.name,
+        baseline_value=float(target.baseline_value),
+        baseline_date=target.baseline_date,
+        target_value=float(target.target_value),
+        latest=target.deadline_latest,  # type: ignore[arg-type]
+        growth=Growth(target.growth),
+        observations=tuple(ObservationFact(o.date, float(o.value)) for o in observations),
+    )
+
+
+def target_page(pk: int, today: dt.date) -> TargetPage:
+    target = get_object_or_404(
+        Target.objects.select_related("negotiation", "track").prefetch_related("sources"), pk=pk
+    )
+    observations = list(target.observations.select_related("source").order_by("date"))
+    facts = target_facts(target, observations)
+    assessment = assess_target(facts, today)
+    # Without observations the rate is still worth saying, counted from the baseline.
+    growth = assessment.required_growth_rate
+    if assessment.latest_observation is None:
+        growth = required_growth_from(
+            facts.baseline_value, facts.target_value, today=today, latest=facts.latest
+        )
+    return TargetPage(
+        target=target,
+        assessment=assessment,
+        chart=build_chart(facts, today=today),
+        observations=observations,
+        required_growth=growth,
+        years_left=max((facts.latest - today).days / 365.25, 0),
+        sources=list(target.sources.all()),
+    )
+
+
+# Upcoming and subscriptions
+
+
+@dataclass(frozen=True)
+class UpcomingPage:
+    overdue: list[MilestoneRow]
+    upcoming: list[MilestoneRow]
+    until: dt.date
+
+
+def upcoming_page(today: dt.date, days: int = UPCOMING_DAYS) -> UpcomingPage:
+    until = today + dt.timedelta(days=days)
+    milestones = list(
+        Milestone.objects.filter(state__in=OPEN_STATES, deadline_latest__lte=until)
+        .select_related("track__negotiation")
+        .order_by("deadline_latest", "title")
+    )
+    rows = _milestone_rows(milestones, today)
+    return UpcomingPage(
+        overdue=[r for r in rows if r.milestone.deadline_latest and r.milestone.deadline_latest < today],
+        upcoming=[r for r in rows if r.milestone.deadline_latest and r.milestone.deadline_latest >= today],
+        until=until,
+    )
+
+
+def user_subscriptions(user: Any) -> list[Subscription]:
+    return list(
+        Subscription.objects.filter(user=user, unsubscribed_at__isnull=True).select_related(
+            "negotiation", "track__negotiation"
+        )
+    )
+
+
+def subscribable() -> list[tuple[Negotiation, list[Track]]]:
+    negotiations = list(Negotiation.objects.prefetch_related("tracks"))
+    return [(n, list(n.tracks.all())) for n in negotiations]

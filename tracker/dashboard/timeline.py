@@ -1,0 +1,267 @@
+"""Geometry of the negotiation timeline: plain values in, SVG coordinates out.
+
+The axis is *broken* rather than clamped. A negotiation mixes dates months apart (an interim
+deal, an autumn window, today) with a target years away (2030). One linear axis would squeeze
+everything near-term into a few pixels; clamping would hide the far date. So the dates are
+split into clusters wherever a gap is both longer than a year and a large share of the whole
+span; each cluster gets its own linear segment, the segment holding today gets most of the
+width, and a zig-zag marks each break.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+MIN_BREAK_DAYS = 365
+BREAK_SHARE = 0.35
+BREAK_WIDTH = 28.0
+TODAY_SHARE = 0.62
+TICK_SPACING = 72.0
+_TICK_STEPS_MONTHS = (1, 2, 3, 6, 12, 24, 60, 120)
+_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: dt.date
+    end: dt.date
+    x0: float
+    x1: float
+
+    def contains(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+    def x(self, day: dt.date) -> float:
+        span = (self.end - self.start).days or 1
+        return self.x0 + (self.x1 - self.x0) * (day - self.start).days / span
+
+
+@dataclass(frozen=True)
+class Tick:
+    x: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Axis:
+    segments: tuple[Segment, ...]
+
+    def x(self, day: dt.date) -> float:
+        """The x of a day; a day outside every segment sits at the nearest segment's edge."""
+        for segment in self.segments:
+            if segment.contains(day):
+                return segment.x(day)
+        before = [s for s in self.segments if s.end < day]
+        if before:
+            return before[-1].x1
+        return self.segments[0].x0
+
+    @property
+    def breaks(self) -> tuple[float, ...]:
+        """The middle of each gap between segments, where the zig-zag goes."""
+        return tuple((a.x1 + b.x0) / 2 for a, b in zip(self.segments, self.segments[1:], strict=False))
+
+    @property
+    def ticks(self) -> tuple[Tick, ...]:
+        return tuple(tick for segment in self.segments for tick in _ticks(segment))
+
+
+def build_axis(
+    dates: Iterable[dt.date], *, today: dt.date, left: float, right: float
+) -> Axis:
+    """An axis from `left` to `right` covering every date and today, broken at long gaps."""
+    days = sorted({*dates, today})
+    clusters = _clusters(days)
+    padded = [_pad(first, last) for first, last in clusters]
+    width = right - left - BREAK_WIDTH * (len(padded) - 1)
+    shares = _shares(padded, today)
+    segments: list[Segment] = []
+    x = left
+    for (start, end), share in zip(padded, shares, strict=True):
+        segment_width = width * share
+        segments.append(Segment(start, end, x, x + segment_width))
+        x += segment_width + BREAK_WIDTH
+    return Axis(tuple(segments))
+
+
+def _clusters(days: Sequence[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    total = (days[-1] - days[0]).days
+    threshold = max(MIN_BREAK_DAYS, BREAK_SHARE * total)
+    clusters: list[tuple[dt.date, dt.date]] = []
+    first = previous = days[0]
+    for day in days[1:]:
+        if (day - previous).days > threshold:
+            clusters.append((first, previous))
+            first = day
+        previous = day
+    clusters.append((first, previous))
+    return clusters
+
+
+def _pad(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
+    # Room either side so a marker on the first or last day is not cut by the edge.
+    pad = dt.timedelta(days=max(20, round((last - first).days * 0.05)))
+    return first - pad, last + pad
+
+
+def _shares(segments: Sequence[tuple[dt.date, dt.date]], today: dt.date) -> list[float]:
+    spans = [max((end - start).days, 1) for start, end in segments]
+    if len(spans) == 1:
+        return [1.0]
+    total = sum(spans)
+    shares = [span / total for span in spans]
+    now = next(i for i, (start, end) in enumerate(segments) if start <= today <= end)
+    if shares[now] >= TODAY_SHARE:
+        return shares
+    # The present is what readers look for; far clusters share what is left, by span.
+    others = total - spans[now]
+    return [
+        TODAY_SHARE if i == now else (1 - TODAY_SHARE) * span / others
+        for i, span in enumerate(spans)
+    ]
+
+
+def _ticks(segment: Segment) -> list[Tick]:
+    px_per_month = (segment.x1 - segment.x0) / max((segment.end - segment.start).days / 30.44, 0.1)
+    step = next(
+        (s for s in _TICK_STEPS_MONTHS if s * px_per_month >= TICK_SPACING), _TICK_STEPS_MONTHS[-1]
+    )
+    ticks: list[Tick] = []
+    year, month = segment.start.year, segment.start.month
+    while True:
+        month += 1
+        if month > 12:
+            year, month = year + 1, 1
+        day = dt.date(year, month, 1)
+        if day > segment.end:
+            break
+        index = year * 12 + month - 1
+        if index % step:
+            continue
+        label = str(year) if step >= 12 else f"{_MONTHS[month - 1]} {year}"
+        ticks.append(Tick(segment.x(day), label))
+    return ticks
+
+
+# Rows and markers
+
+
+@dataclass(frozen=True)
+class TimelineMilestone:
+    title: str
+    url: str
+    status: str
+    status_label: str
+    earliest: dt.date
+    latest: dt.date
+    deadline_text: str
+    # Latest dates the deadline had before, oldest first: each is drawn as a ghost.
+    earlier_deadlines: tuple[dt.date, ...] = ()
+
+
+@dataclass(frozen=True)
+class TimelineTrack:
+    name: str
+    url: str
+    health: str
+    health_label: str
+    milestones: tuple[TimelineMilestone, ...]
+
+
+@dataclass(frozen=True)
+class Ghost:
+    x: float
+    date: dt.date
+
+
+@dataclass(frozen=True)
+class Marker:
+    milestone: TimelineMilestone
+    x: float
+    y: float
+    window: tuple[float, float] | None
+    ghosts: tuple[Ghost, ...]
+    label: str
+    label_x: float
+    label_y: float
+    label_anchor: str
+
+    @property
+    def window_width(self) -> float:
+        return self.window[1] - self.window[0] if self.window else 0.0
+
+
+@dataclass(frozen=True)
+class Row:
+    track: TimelineTrack
+    y: float
+    top: float
+    markers: tuple[Marker, ...]
+
+
+@dataclass(frozen=True)
+class Timeline:
+    width: float
+    height: float
+    axis_y: float
+    axis: Axis
+    rows: tuple[Row, ...]
+    today: dt.date
+    today_x: float
+    undated: tuple[TimelineTrack, ...] = field(default=())
+
+    @property
+    def ticks(self) -> tuple[Tick, ...]:
+        return self.axis.ticks
+
+    @property
+    def breaks(self) -> tuple[float, ...]:
+        return self.axis.breaks
+
+    @property
+    def today_anchor(self) -> str:
+        return "end" if self.today_x > self.width * 0.8 else "start"
+
+
+WIDTH = 960.0
+MARGIN_X = 16.0
+AXIS_Y = 44.0
+ROW_HEIGHT = 58.0
+LABEL_LIMIT = 38
+
+
+def build_timeline(
+    tracks: Sequence[TimelineTrack], *, today: dt.date, width: float = WIDTH
+) -> Timeline:
+    dated = [t for t in tracks if t.milestones]
+    undated = tuple(t for t in tracks if not t.milestones)
+    dates = [
+        day
+        for track in dated
+        for m in track.milestones
+        for day in (m.earliest, m.latest, *m.earlier_deadlines)
+    ]
+    axis = build_axis(dates, today=today, left=MARGIN_X, right=width - MARGIN_X)
+    rows: list[Row] = []
+    for index, track in enumerate(dated):
+        top = AXIS_Y + 12 + index * ROW_HEIGHT
+        y = top + 34
+        markers = tuple(_marker(m, axis, y, width, i) for i, m in enumerate(track.milestones))
+        rows.append(Row(track, y, top, markers))
+    height = AXIS_Y + 12 + len(rows) * ROW_HEIGHT + 14
+    return Timeline(width, height, AXIS_Y, axis, tuple(rows), today, axis.x(today), undated)
+
+
+def _marker(m: TimelineMilestone, axis: Axis, y: float, width: float, index: int) -> Marker:
+    x = axis.x(m.latest)
+    window = (axis.x(m.earliest), x) if m.earliest < m.latest else None
+    ghosts = tuple(Ghost(axis.x(day), day) for day in m.earlier_deadlines if day != m.latest)
+    label = m.title if len(m.title) <= LABEL_LIMIT else m.title[: LABEL_LIMIT - 1].rstrip() + "…"
+    # Labels sit beside their marker, flipped to the left near the right edge; a second
+    # milestone in the same row drops its label below so the two do not collide.
+    right_side = x < width * 0.62
+    label_x = x + 12 if right_side else (window[0] if window else x) - 12
+    label_y = y + 5 + (16 if index % 2 else 0)
+    return Marker(m, x, y, window, ghosts, label, label_x, label_y, "start" if right_side else "end")

@@ -1,0 +1,128 @@
+"""Dashboard pages: thin function views over tracker.dashboard.selectors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from tracker.dashboard import selectors
+from tracker.dashboard.forms import COMMON_TIMEZONES, SubscriptionForm
+from tracker.models import Subscription
+from tracker.subscriptions import subscription_create, subscription_unsubscribe
+
+View = Callable[..., HttpResponse]
+
+
+def readable(view: View) -> View:
+    """Open to everyone when TRACKER_PUBLIC is on, otherwise to signed-in users only."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Read per request, not at import, so the setting can change without a restart.
+        if not settings.TRACKER_PUBLIC and not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@readable
+def overview(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    return render(
+        request,
+        "tracker/overview.html",
+        {
+            "today": today,
+            "summaries": selectors.overview(today),
+            "changes": selectors.recent_changes(),
+        },
+    )
+
+
+@readable
+def negotiation(request: HttpRequest, slug: str) -> HttpResponse:
+    today = timezone.localdate()
+    page = selectors.negotiation_page(slug, today)
+    return render(request, "tracker/negotiation.html", {"today": today, "page": page})
+
+
+@readable
+def track(request: HttpRequest, slug: str, track_slug: str) -> HttpResponse:
+    today = timezone.localdate()
+    page = selectors.track_page(slug, track_slug, today)
+    return render(request, "tracker/track.html", {"today": today, "page": page})
+
+
+@readable
+def milestone(request: HttpRequest, pk: int) -> HttpResponse:
+    today = timezone.localdate()
+    page = selectors.milestone_page(pk, today)
+    return render(request, "tracker/milestone.html", {"today": today, "page": page})
+
+
+@readable
+def target(request: HttpRequest, pk: int) -> HttpResponse:
+    today = timezone.localdate()
+    page = selectors.target_page(pk, today)
+    return render(request, "tracker/target.html", {"today": today, "page": page})
+
+
+@readable
+def upcoming(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    page = selectors.upcoming_page(today)
+    return render(request, "tracker/upcoming.html", {"today": today, "page": page})
+
+
+@login_required
+def subscriptions(request: HttpRequest) -> HttpResponse:
+    options = selectors.subscribable()
+    initial = {}
+    preset = request.GET.get("follow", "")
+    if preset:
+        initial["subject"] = preset
+    form = SubscriptionForm(request.POST or None, negotiations=options, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            subscription = subscription_create(
+                **form.cleaned_data["subject"],
+                user=request.user,
+                timezone_name=form.cleaned_data["timezone"],
+                offsets=form.cleaned_data["offsets"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            followed = subscription.negotiation or subscription.track
+            messages.success(request, f"Subscribed to {followed}.")
+            return redirect("subscriptions")
+    return render(
+        request,
+        "tracker/subscriptions.html",
+        {
+            "form": form,
+            "subscriptions": selectors.user_subscriptions(request.user),
+            "timezones": COMMON_TIMEZONES,
+        },
+    )
+
+
+@login_required
+@require_POST
+def unsubscribe(request: HttpRequest, pk: int) -> HttpResponse:
+    subscription = get_object_or_404(Subscription, pk=pk, user=request.user)
+    subscription_unsubscribe(subscription=subscription)
+    messages.success(request, f"Unsubscribed from {subscription.negotiation or subscription.track}.")
+    return redirect("subscriptions")
