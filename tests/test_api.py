@@ -1,0 +1,326 @@
+"""The REST API reads and writes the record the way DESIGN.md promises."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.contrib.auth.models import Group, User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from tests.conftest import make_milestone, make_negotiation, make_target, make_track
+from tracker.models import DeadlineRevision, Milestone, Observation, Source, Subscription
+from tracker.signals import deferred_refresh
+
+TODAY = dt.date(2026, 11, 21)
+
+
+@pytest.fixture(autouse=True)
+def frozen_today():
+    with time_machine.travel(dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC), tick=False):
+        yield
+
+
+@pytest.fixture
+def editor(db) -> User:
+    user = User.objects.create_user("editor", "editor@example.org", "pw-editor-1")
+    user.groups.add(Group.objects.get(name="editors"))
+    return user
+
+
+@pytest.fixture
+def editor_client(editor: User) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=editor).key}")
+    return client
+
+
+@pytest.fixture
+def reader_client(db) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(User.objects.create_user("reader"))
+    return client
+
+
+def test_a_token_is_issued_for_a_username_and_password(editor):
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"username": "editor", "password": "pw-editor-1"}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["token"] == Token.objects.get(user=editor).key
+
+
+def test_anonymous_visitors_read_when_the_tracker_is_public(db, settings):
+    settings.TRACKER_PUBLIC = True
+    make_negotiation()
+    response = APIClient().get("/api/v1/negotiations/")
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
+    assert set(response.json()) == {"count", "next", "previous", "results"}
+
+
+def test_anonymous_visitors_are_refused_when_the_tracker_is_private(db, settings):
+    settings.TRACKER_PUBLIC = False
+    assert APIClient().get("/api/v1/negotiations/").status_code in {401, 403}
+
+
+def test_logged_in_users_read_a_private_tracker(reader_client, settings):
+    settings.TRACKER_PUBLIC = False
+    assert reader_client.get("/api/v1/milestones/").status_code == 200
+
+
+def test_writing_needs_the_editors_model_permissions(reader_client):
+    response = reader_client.post("/api/v1/parties/", {"code": "EU", "name": "EU"}, format="json")
+    assert response.status_code == 403
+
+
+def test_a_milestone_created_by_q3_2026_reads_back_as_a_quarter(editor_client):
+    track = make_track(make_negotiation())
+    response = editor_client.post(
+        "/api/v1/milestones/",
+        {
+            "track": track.id,
+            "slug": "tranche-2",
+            "title": "Second tranche",
+            "deadline": "by Q3 2026",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["deadline"] == {
+        "text": "by Q3 2026",
+        "earliest": "2026-07-01",
+        "latest": "2026-09-30",
+        "precision": "quarter",
+    }
+    assert body["status"] == "overdue"
+    assert body["days_remaining"] == -52
+    assert body["negotiation"] == "india-us-bta"
+    assert len(body["revisions"]) == 1
+
+
+def test_a_deadline_given_as_bounds_gets_its_text_described(editor_client):
+    track = make_track(make_negotiation())
+    response = editor_client.post(
+        "/api/v1/milestones/",
+        {
+            "track": track.id,
+            "slug": "h1",
+            "title": "First half",
+            "deadline": {"earliest": "2027-01-01", "latest": "2027-06-30", "precision": "half"},
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["deadline"]["text"] == "H1 2027"
+    assert response.json()["status"] == "upcoming"
+
+
+def test_a_slipped_deadline_keeps_its_reason_and_source_and_counts_the_slip(editor_client):
+    milestone = make_milestone(make_track(make_negotiation()), deadline="December 1, 2026")
+    source = Source.objects.create(slug="reuters", title="Reuters", excerpt="pushed back")
+    response = editor_client.patch(
+        f"/api/v1/milestones/{milestone.id}/",
+        {
+            "deadline": "January 15, 2027",
+            "revision_reason": "Talks extended",
+            "revision_source": "reuters",
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["slip_days"] == 45
+    assert body["status"] == "upcoming"
+    revision = DeadlineRevision.objects.filter(milestone=milestone).last()
+    assert revision is not None
+    assert (revision.reason, revision.source) == ("Talks extended", source)
+    assert body["revisions"][-1]["slip_days"] == 45
+
+
+def test_completing_a_milestone_defaults_to_today_and_shows_the_fresh_status(editor_client):
+    milestone = make_milestone(make_track(make_negotiation()), deadline="July 8, 2025")
+    response = editor_client.post(f"/api/v1/milestones/{milestone.id}/complete/", {}, format="json")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["state"], body["completed_on"], body["status"]) == (
+        "completed",
+        "2026-11-21",
+        "completed",
+    )
+    assert body["completed_late"] is True
+
+
+def test_completing_on_an_earlier_day_is_recorded(editor_client):
+    milestone = make_milestone(make_track(make_negotiation()), deadline="July 8, 2025")
+    response = editor_client.post(
+        f"/api/v1/milestones/{milestone.id}/complete/",
+        {"completed_on": "2025-07-01"},
+        format="json",
+    )
+    assert response.json()["completed_late"] is False
+
+
+def test_a_cancelled_milestone_reports_cancelled(editor_client):
+    milestone = make_milestone(make_track(make_negotiation()))
+    response = editor_client.post(f"/api/v1/milestones/{milestone.id}/cancel/")
+    assert response.status_code == 200
+    assert response.json()["status"] == "cancelled"
+
+
+def test_track_and_negotiation_health_follow_an_overdue_milestone(editor_client):
+    negotiation = make_negotiation()
+    track = make_track(negotiation)
+    make_milestone(track, deadline="July 8, 2025")
+    track_body = editor_client.get(f"/api/v1/tracks/{track.id}/").json()
+    assert track_body["health"] == "off_track"
+    assert "overdue" in track_body["health_reason"]
+    assert track_body["progress"] == 0.0
+    negotiation_body = editor_client.get(f"/api/v1/negotiations/{negotiation.slug}/").json()
+    assert negotiation_body["health"] == "off_track"
+
+
+def test_a_target_reports_its_figures_from_the_latest_observation(editor_client):
+    negotiation = make_negotiation()
+    target = make_target(negotiation, deadline="2030")
+    Observation.objects.create(target=target, date=dt.date(2026, 5, 26), value=Decimal("200"))
+    body = editor_client.get(f"/api/v1/targets/{target.id}/").json()
+    assert body["latest_observation"] == {"date": "2026-05-26", "value": 200.0}
+    assert body["expected_value"] == pytest.approx(190 * (500 / 190) ** (365 / 2045), rel=1e-6)
+    assert body["attainment"] == pytest.approx(200 / body["expected_value"])
+    assert body["status"] == "at_risk"  # 200 ÷ 225.8 ≈ 0.886
+    years_left = (dt.date(2030, 12, 31) - TODAY).days / 365.25
+    assert body["required_growth_rate"] == pytest.approx(
+        (500 / 200) ** (1 / years_left) - 1, rel=1e-3
+    )
+
+
+def test_overdue_milestones_are_listed_by_status_filter(editor_client):
+    track = make_track(make_negotiation())
+    make_milestone(track, title="Overdue one", deadline="July 8, 2025")
+    make_milestone(track, title="Later one", deadline="2030")
+    response = editor_client.get("/api/v1/milestones/", {"status": "overdue"})
+    assert [m["title"] for m in response.json()["results"]] == ["Overdue one"]
+
+
+def test_milestones_filter_by_negotiation_dates_and_search(editor_client):
+    track = make_track(make_negotiation())
+    other = make_track(make_negotiation("eu-india"), slug="fta")
+    make_milestone(track, title="Interim agreement", deadline="July 8, 2025", consequence="Tariffs")
+    make_milestone(other, title="FTA signature", deadline="2027")
+    assert [
+        m["title"]
+        for m in editor_client.get("/api/v1/milestones/?negotiation=eu-india").json()["results"]
+    ] == ["FTA signature"]
+    due = editor_client.get("/api/v1/milestones/?due_before=2026-01-01&due_after=2025-01-01").json()
+    assert [m["title"] for m in due["results"]] == ["Interim agreement"]
+    found = editor_client.get("/api/v1/milestones/?search=tariffs").json()
+    assert [m["title"] for m in found["results"]] == ["Interim agreement"]
+    by_track = editor_client.get(f"/api/v1/milestones/?track={other.id}").json()
+    assert by_track["count"] == 1
+
+
+def test_the_deadline_parser_answers_with_a_window(db):
+    response = APIClient().get(
+        "/api/v1/deadlines/parse", {"text": "autumn", "reference": "2025-05-26"}
+    )
+    assert response.json() == {
+        "text": "autumn",
+        "earliest": "2025-09-01",
+        "latest": "2025-11-30",
+        "precision": "season",
+    }
+
+
+def test_the_deadline_parser_explains_what_it_cannot_read(db):
+    response = APIClient().get("/api/v1/deadlines/parse", {"text": "whenever"})
+    assert response.status_code == 400
+    assert "whenever" in response.json()["text"][0]
+    assert "Q3 2025" in response.json()["text"][0]
+
+
+def test_subscriptions_show_and_change_only_the_callers_own(editor_client, editor):
+    negotiation = make_negotiation()
+    someone = User.objects.create_user("someone", "someone@example.org")
+    theirs = Subscription.objects.create(user=someone, negotiation=negotiation, confirmed_at=None)
+    response = editor_client.post(
+        "/api/v1/subscriptions/", {"negotiation": negotiation.slug}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["is_active"] is True
+    listed = editor_client.get("/api/v1/subscriptions/").json()
+    assert [s["id"] for s in listed["results"]] == [response.json()["id"]]
+    assert editor_client.delete(f"/api/v1/subscriptions/{theirs.id}/").status_code == 404
+    assert (
+        editor_client.delete(f"/api/v1/subscriptions/{response.json()['id']}/").status_code == 204
+    )
+    mine = Subscription.objects.get(pk=response.json()["id"])
+    assert mine.unsubscribed_at is not None and mine.user == editor
+
+
+def test_anonymous_callers_have_no_subscriptions(db):
+    assert APIClient().get("/api/v1/subscriptions/").status_code in {401, 403}
+
+
+def test_reminders_are_for_staff_only(editor_client, editor):
+    assert editor_client.get("/api/v1/reminders/").status_code == 403
+    editor.is_staff = True
+    editor.save()
+    assert editor_client.get("/api/v1/reminders/").status_code == 200
+    assert editor_client.post("/api/v1/reminders/", {}, format="json").status_code == 405
+
+
+def test_the_private_calendar_feed_url_can_be_rotated_and_revoked(reader_client):
+    assert reader_client.get("/api/v1/calendar/feed/").status_code == 404
+    first = reader_client.post("/api/v1/calendar/feed/").json()["url"]
+    second = reader_client.post("/api/v1/calendar/feed/").json()["url"]
+    assert first != second
+    assert (
+        APIClient().get(second.split("://", 1)[1].split("/", 1)[1].join(["/", ""])).status_code
+        == 200
+    )
+    assert reader_client.delete("/api/v1/calendar/feed/").status_code == 204
+    assert reader_client.get("/api/v1/calendar/feed/").status_code == 404
+
+
+def _milestones(count: int) -> None:
+    with deferred_refresh():
+        _add_milestones(count)
+
+
+def _add_milestones(count: int) -> None:
+    negotiation = make_negotiation(f"n-{count}")
+    source = Source.objects.create(slug=f"s-{count}", title="S", excerpt="e")
+    for i in range(count):
+        track = make_track(negotiation, slug=f"t-{count}-{i}")
+        milestone = make_milestone(track, title=f"M {count} {i}", deadline="July 8, 2025")
+        milestone.sources.add(source)
+        milestone.deadline_latest = dt.date(2025, 8, 1)
+        milestone.save()
+        make_target(negotiation, track=track, slug=f"target-{i}")
+        Observation.objects.create(
+            target=milestone.track.targets.get(), date=dt.date(2026, 1, 1), value=1
+        )
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["milestones", "tracks", "negotiations", "targets", "observations", "sources", "parties"],
+)
+def test_lists_cost_the_same_queries_for_10_and_100_rows(editor_client, path):
+    _milestones(10)
+    counts = []
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as queries:
+            assert editor_client.get(f"/api/v1/{path}/?page_size=200").status_code == 200
+        counts.append(len(queries))
+        if len(counts) == 1:
+            _milestones(90)
+    assert counts[0] == counts[1], counts
+    assert Milestone.objects.count() == 100

@@ -1,0 +1,35 @@
+"""Every failure a client can cause is a 400 that says what to fix, never a 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError, IntegrityError
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        # A service refused the change; its messages are already written for people.
+        return Response(serializers.as_serializer_error(exc), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, IntegrityError):
+        # Serializers check uniqueness first; this catches the race between two writers.
+        return Response(
+            {"detail": "This conflicts with an existing record (a slug or date already used)."},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, DataError | OverflowError):
+        return Response(
+            {"detail": "A value is out of range for the database."},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, ValueError) and "NUL" in str(exc):
+        # PostgreSQL refuses NUL characters in text, even inside a filter.
+        return Response(
+            {"detail": "Text cannot contain NUL (0x00) characters."},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    return drf_exception_handler(exc, context)

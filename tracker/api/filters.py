@@ -1,0 +1,87 @@
+"""Query-string filters for the list endpoints."""
+
+from __future__ import annotations
+
+import django_filters
+
+from tracker.models import Milestone, Negotiation, Observation, Reminder, Target, Track
+from tracker.status import Health, MilestoneStatus, TargetStatus
+
+
+def _choices(
+    enum: type[Health] | type[MilestoneStatus] | type[TargetStatus],
+) -> list[tuple[str, str]]:
+    return [(member.value, member.value) for member in enum]
+
+
+class NegotiationSlugFilter(django_filters.ModelChoiceFilter):
+    """An unknown slug is a 400 that names it, not an empty list that hides the typo."""
+
+    def __init__(self, field_name: str, **kwargs: object) -> None:
+        super().__init__(
+            field_name=field_name,
+            queryset=Negotiation.objects.all(),
+            to_field_name="slug",
+            help_text="A negotiation's slug.",
+            **kwargs,
+        )
+
+
+class NegotiationFilter(django_filters.FilterSet):
+    health = django_filters.MultipleChoiceFilter(choices=_choices(Health))
+    party = django_filters.CharFilter(
+        field_name="parties__code", help_text="A party code, e.g. IN.", distinct=True
+    )
+
+    class Meta:
+        model = Negotiation
+        fields = ["stage", "health", "party"]
+
+
+class TrackFilter(django_filters.FilterSet):
+    negotiation = NegotiationSlugFilter("negotiation")
+    health = django_filters.MultipleChoiceFilter(choices=_choices(Health))
+
+    class Meta:
+        model = Track
+        fields = ["negotiation", "health"]
+
+
+class MilestoneFilter(django_filters.FilterSet):
+    negotiation = NegotiationSlugFilter("track__negotiation")
+    status = django_filters.MultipleChoiceFilter(
+        choices=_choices(MilestoneStatus), help_text="Repeat for several statuses."
+    )
+    due_before = django_filters.DateFilter(
+        field_name="deadline_latest", lookup_expr="lte", help_text="Latest date on or before."
+    )
+    due_after = django_filters.DateFilter(
+        field_name="deadline_latest", lookup_expr="gte", help_text="Latest date on or after."
+    )
+
+    class Meta:
+        model = Milestone
+        fields = ["track", "negotiation", "status", "state", "kind", "due_before", "due_after"]
+
+
+class TargetFilter(django_filters.FilterSet):
+    negotiation = NegotiationSlugFilter("negotiation")
+
+    class Meta:
+        model = Target
+        fields = ["negotiation", "track"]
+
+
+class ObservationFilter(django_filters.FilterSet):
+    date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte")
+    date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte")
+
+    class Meta:
+        model = Observation
+        fields = ["target", "date_after", "date_before"]
+
+
+class ReminderFilter(django_filters.FilterSet):
+    class Meta:
+        model = Reminder
+        fields = ["milestone", "state", "kind"]

@@ -1,0 +1,75 @@
+"""iCalendar feeds: one all-day event per scheduled milestone, on its deadline's latest day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.utils import timezone
+from icalendar import Calendar, Event
+
+from tracker.models import Milestone
+
+PRODID = "-//Tranche//Trade deal deadlines//EN"
+
+
+def milestone_url(milestone: Milestone) -> str:
+    return f"{settings.SITE_URL}/milestones/{milestone.pk}/"
+
+
+def _window(milestone: Milestone) -> str:
+    earliest, latest = milestone.deadline_earliest, milestone.deadline_latest
+    assert earliest is not None and latest is not None  # only scheduled milestones get here
+    if earliest == latest:
+        return f"Due {milestone.deadline_text} ({latest.isoformat()})."
+    return (
+        f"Due {milestone.deadline_text}: any time from {earliest.isoformat()} "
+        f"to {latest.isoformat()}; shown on the last day of that window."
+    )
+
+
+def _description(milestone: Milestone) -> str:
+    lines = [_window(milestone), f"Status: {milestone.status.replace('_', ' ')}."]
+    if milestone.completed_on:
+        lines.append(f"Completed on {milestone.completed_on.isoformat()}.")
+    if milestone.consequence:
+        lines.append(f"If missed: {milestone.consequence}")
+    lines.append(f"{milestone.track.negotiation.name} · {milestone.track.name}")
+    lines.append(milestone_url(milestone))
+    return "\n".join(lines)
+
+
+def milestone_event(milestone: Milestone) -> Event:
+    """The event for one milestone; `revision_count` comes from the selector's annotation."""
+    latest = milestone.deadline_latest
+    assert latest is not None
+    event = Event()
+    # Stable across renames and slips, so calendar clients update the event in place.
+    event.add("uid", f"milestone-{milestone.pk}@tranche")
+    event.add("dtstamp", milestone.updated_at or timezone.now())
+    event.add("dtstart", latest)
+    event.add("dtend", latest + dt.timedelta(days=1))
+    event.add("summary", milestone.title)
+    event.add("description", _description(milestone))
+    event.add("url", milestone_url(milestone))
+    # The first revision is the announcement; every later one moved the date.
+    revisions: int = getattr(milestone, "revision_count", 0)
+    event.add("sequence", max(revisions - 1, 0))
+    event.add("transp", "TRANSPARENT")
+    event.add("categories", [milestone.track.negotiation.name, milestone.kind])
+    return event
+
+
+def milestones_calendar(milestones: Iterable[Milestone], *, name: str) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", name)
+    calendar.add("x-published-ttl", "PT6H")
+    for milestone in milestones:
+        calendar.add_component(milestone_event(milestone))
+    body: bytes = calendar.to_ical()
+    return body

@@ -1,0 +1,110 @@
+"""Reads worth a name: querysets shaped so that a list costs the same queries for 10 or 100 rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Prefetch, QuerySet
+
+from tracker.models import (
+    CalendarFeedToken,
+    DeadlineRevision,
+    Milestone,
+    Negotiation,
+    Observation,
+    Party,
+    Reminder,
+    Source,
+    Subscription,
+    Target,
+    Track,
+)
+
+
+def parties_list() -> QuerySet[Party]:
+    return Party.objects.order_by("code")
+
+
+def sources_list() -> QuerySet[Source]:
+    return Source.objects.order_by("title", "slug")
+
+
+def negotiations_list() -> QuerySet[Negotiation]:
+    return Negotiation.objects.prefetch_related(
+        Prefetch("parties", queryset=Party.objects.order_by("code")),
+        Prefetch("sources", queryset=Source.objects.only("id", "slug")),
+    ).order_by("name")
+
+
+def tracks_list() -> QuerySet[Track]:
+    return (
+        Track.objects.select_related("negotiation", "owner")
+        .prefetch_related(Prefetch("sources", queryset=Source.objects.only("id", "slug")))
+        .order_by("negotiation__name", "position", "name", "id")
+    )
+
+
+def milestones_list() -> QuerySet[Milestone]:
+    """Milestones with what their computed fields read: revisions (slip), dependencies, sources."""
+    return (
+        Milestone.objects.select_related("track__negotiation")
+        .prefetch_related(
+            Prefetch(
+                "revisions",
+                queryset=DeadlineRevision.objects.select_related("source").order_by(
+                    "changed_at", "id"
+                ),
+            ),
+            Prefetch("depends_on", queryset=Milestone.objects.only("id")),
+            Prefetch("sources", queryset=Source.objects.only("id", "slug")),
+        )
+        .order_by("deadline_latest", "title", "id")
+    )
+
+
+def targets_list() -> QuerySet[Target]:
+    """Targets with their observations in date order, for assessing each without a query."""
+    return (
+        Target.objects.select_related("negotiation")
+        .prefetch_related(
+            Prefetch("observations", queryset=Observation.objects.order_by("date", "id")),
+            Prefetch("sources", queryset=Source.objects.only("id", "slug")),
+        )
+        .order_by("negotiation__name", "name", "id")
+    )
+
+
+def observations_list() -> QuerySet[Observation]:
+    return Observation.objects.select_related("target", "source").order_by(
+        "target_id", "date", "id"
+    )
+
+
+def subscriptions_of(user: Any) -> QuerySet[Subscription]:
+    return (
+        Subscription.objects.filter(user=user)
+        .select_related("negotiation", "track", "user")
+        .order_by("-created_at", "-id")
+    )
+
+
+def reminders_list() -> QuerySet[Reminder]:
+    return Reminder.objects.select_related("milestone").order_by("due_at", "id")
+
+
+def milestones_for_calendar(negotiation: Negotiation | None = None) -> QuerySet[Milestone]:
+    """Scheduled, not cancelled milestones with how many times their deadline was revised."""
+    milestones = (
+        Milestone.objects.filter(deadline_latest__isnull=False)
+        .exclude(state="cancelled")
+        .select_related("track__negotiation")
+        .annotate(revision_count=Count("revisions"))
+        .order_by("deadline_latest", "title", "id")
+    )
+    if negotiation is not None:
+        milestones = milestones.filter(track__negotiation=negotiation)
+    return milestones
+
+
+def calendar_token_by_key(key: str) -> CalendarFeedToken | None:
+    return CalendarFeedToken.objects.select_related("user").filter(key=key).first()
