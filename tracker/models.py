@@ -56,6 +56,9 @@ class Source(models.Model):
         return f"{self.title}: “{self.excerpt[:60]}”"
 
 
+DEADLINE_FIELDS = {"deadline_text", "deadline_earliest", "deadline_latest", "deadline_precision"}
+
+
 class Scheduled(models.Model):
     """An approximate deadline stored as its four parts; all empty means unscheduled."""
 
@@ -244,7 +247,9 @@ class Milestone(Scheduled):
     @classmethod
     def from_db(cls, db: str | None, field_names: Any, values: Any, **kwargs: Any) -> Milestone:
         instance = super().from_db(db, field_names, values, **kwargs)
-        instance._saved_deadline = instance.deadline if "deadline_latest" in field_names else None
+        # Only when the whole deadline was loaded: touching a deferred part would query.
+        loaded = set(field_names) >= DEADLINE_FIELDS
+        instance._saved_deadline = instance.deadline if loaded else None
         return instance
 
     def save(self, *args: Any, **kwargs: Any) -> None:  # noqa: DJ012 (from_db pairs with it)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from tracker import status as rules
@@ -51,7 +51,20 @@ def refresh_statuses(
             return result
         ids = [n.id for n in negotiation_rows]
         tracks = list(Track.objects.filter(negotiation_id__in=ids).order_by("position", "id"))
-        milestones = list(Milestone.objects.filter(track__negotiation_id__in=ids))
+        milestones = list(
+            Milestone.objects.filter(track__negotiation_id__in=ids).only(
+                "id",
+                "track_id",
+                "title",
+                "state",
+                "deadline_latest",
+                "completed_on",
+                "weight",
+                "status",
+                "completed_late",
+                "status_reason",
+            )
+        )
         dependencies = Milestone.depends_on.through.objects.filter(
             from_milestone__track__negotiation_id__in=ids
         ).values_list("from_milestone_id", "to_milestone_id")
@@ -194,18 +207,35 @@ def refresh_statuses(
                 changed_negotiations.append(n)
 
         health_fields = ["health", "health_reason", "progress", "next_deadline"]
-        Milestone.objects.bulk_update(
-            changed_milestones, ["status", "completed_late", "status_reason"], batch_size=500
-        )
-        Target.objects.bulk_update(changed_targets, ["status", "status_reason"], batch_size=500)
-        Track.objects.bulk_update(changed_tracks, health_fields, batch_size=500)
-        Negotiation.objects.bulk_update(changed_negotiations, health_fields, batch_size=500)
+        _write(changed_milestones, ["status", "completed_late", "status_reason"])
+        _write(changed_targets, ["status", "status_reason"])
+        _write(changed_tracks, health_fields)
+        _write(changed_negotiations, health_fields)
         StatusChange.objects.bulk_create(result.changes, batch_size=500)
     result.milestones = len(changed_milestones)
     result.targets = len(changed_targets)
     result.tracks = len(changed_tracks)
     result.negotiations = len(changed_negotiations)
     return result
+
+
+def _write(rows: Sequence[models.Model], fields: list[str]) -> None:
+    """One UPDATE per distinct set of new values, rather than a CASE per row.
+
+    Rows that change together mostly change alike (all "overdue", all due on one
+    date), so this is a few statements where bulk_update would build huge ones.
+    """
+    if not rows:
+        return
+    model = type(rows[0])
+    groups: dict[tuple[object, ...], list[int]] = defaultdict(list)
+    for row in rows:
+        groups[tuple(getattr(row, f) for f in fields)].append(row.pk)
+    for values, ids in groups.items():
+        for start in range(0, len(ids), 500):
+            model._default_manager.filter(pk__in=ids[start : start + 500]).update(
+                **dict(zip(fields, values, strict=True))
+            )
 
 
 def _record_health(
