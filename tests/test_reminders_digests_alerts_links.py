@@ -1,0 +1,214 @@
+"""Digests, health alerts, and the confirm and unsubscribe links in emails."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import time_machine
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.test import Client
+
+from tests.conftest import make_milestone, make_negotiation, make_target, make_track
+from tracker.deadlines import parse_deadline
+from tracker.models import Observation, Reminder, StatusChange, Subscription
+from tracker.reminders.alerts import send_health_alerts
+from tracker.reminders.digests import send_digests
+from tracker.reminders.outbox import send_due_reminders
+from tracker.reminders.planning import plan_reminders
+from tracker.services import milestone_complete, milestone_set_deadline
+from tracker.subscriptions import subscription_create
+
+pytestmark = pytest.mark.django_db
+UTC = dt.UTC
+# Monday 2026-03-02 08:00 in New York is 13:00 UTC (before the clocks change on March 8).
+MONDAY_8_NY = dt.datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
+
+
+def link_in(text: str, path: str) -> str:
+    match = re.search(rf"http://[^\s<>\"]*{path}[^\s<>\"]*", text)
+    assert match, f"no {path} link in {text!r}"
+    return match.group(0).replace("http://127.0.0.1:8000", "")
+
+
+@pytest.fixture
+def world() -> Any:
+    with time_machine.travel(dt.datetime(2026, 2, 1, tzinfo=UTC), tick=False):
+        negotiation = make_negotiation()
+        track = make_track(negotiation)
+        done = make_milestone(
+            track, "Terms of reference", "March 1, 2026", reference=dt.date(2026, 2, 1)
+        )
+        later = make_milestone(
+            track, "First round", "March 20, 2026", reference=dt.date(2026, 2, 1)
+        )
+        target = make_target(negotiation, track)
+        subscription = Subscription.objects.create(
+            track=track,
+            email="d@example.org",
+            timezone="America/New_York",
+            confirmed_at=dt.datetime(2026, 2, 1, tzinfo=UTC),
+            created_at=dt.datetime(2026, 2, 1, tzinfo=UTC),
+        )
+    return {
+        "track": track,
+        "done": done,
+        "later": later,
+        "target": target,
+        "subscription": subscription,
+    }
+
+
+def test_a_digest_goes_out_monday_at_eight_local_with_what_changed_and_what_is_due(
+    world: Any,
+) -> None:
+    Subscription.objects.update(last_digest_at=MONDAY_8_NY - dt.timedelta(days=7))
+    with time_machine.travel(dt.datetime(2026, 2, 26, 12, tzinfo=UTC), tick=False):
+        milestone_complete(milestone=world["done"], completed_on=dt.date(2026, 2, 26))
+        milestone_set_deadline(
+            milestone=world["later"],
+            deadline=parse_deadline("March 25, 2026"),
+            reason="Rescheduled",
+        )
+        Observation.objects.create(
+            target=world["target"], date=dt.date(2026, 2, 25), value=Decimal("200")
+        )
+    with time_machine.travel(MONDAY_8_NY - dt.timedelta(minutes=1), tick=False):
+        assert send_digests().sent == 0
+    with time_machine.travel(MONDAY_8_NY, tick=False):
+        assert send_digests().sent == 1
+        assert send_digests().sent == 0
+    [message] = mail.outbox
+    assert message.subject.startswith("Tranche digest: Interim")
+    body = message.body
+    assert "Completed\n- Terms of reference" in body
+    assert "First round: March 20, 2026 → March 25, 2026 (+5 days) — Rescheduled" in body
+    assert "Health changes\n- Interim: on track → at risk" in body
+    assert "New figures\n- Bilateral trade on February 25, 2026: 200 USD billion" in body
+    assert "Due in the next 30 days\n- March 25, 2026: First round (upcoming)" in body
+    assert message.extra_headers["List-Unsubscribe"].startswith("<http://")
+
+
+def test_no_digest_when_there_is_nothing_to_say(world: Any) -> None:
+    world["later"].deadline = parse_deadline("December 1, 2026")
+    with time_machine.travel(dt.datetime(2026, 2, 1, tzinfo=UTC), tick=False):
+        world["later"].save()
+    world["done"].delete()
+    Subscription.objects.update(last_digest_at=MONDAY_8_NY)
+    with time_machine.travel(MONDAY_8_NY + dt.timedelta(days=7), tick=False):
+        assert send_digests().sent == 0
+    assert mail.outbox == []
+    world["subscription"].refresh_from_db()
+    # The clocks changed on March 8: 08:00 in New York is now 12:00 UTC.
+    assert world["subscription"].last_digest_at == dt.datetime(2026, 3, 9, 12, 0, tzinfo=UTC)
+
+
+def test_health_getting_worse_alerts_owner_and_subscribers_once(world: Any) -> None:
+    owner = get_user_model().objects.create_user("owner", "owner@example.org")
+    track = world["track"]
+    track.owner = owner
+    track.save()
+    with time_machine.travel(dt.datetime(2026, 3, 3, 9, tzinfo=UTC), tick=False):
+        StatusChange.objects.update(notified_at=dt.datetime(2026, 3, 1, tzinfo=UTC))
+        StatusChange.objects.create(
+            subject="track",
+            negotiation=track.negotiation,
+            track=track,
+            previous="on_track",
+            new="off_track",
+            reason="Terms of reference is 2 days overdue",
+            as_of=dt.date(2026, 3, 3),
+        )
+        StatusChange.objects.create(
+            subject="track",
+            negotiation=track.negotiation,
+            track=track,
+            previous="off_track",
+            new="on_track",
+            reason="better",
+            as_of=dt.date(2026, 3, 3),
+        )
+        result = send_health_alerts()
+        assert send_health_alerts().alerts == 0
+    assert result.alerts == 1
+    assert sorted(m.to[0] for m in mail.outbox) == ["d@example.org", "owner@example.org"]
+    assert mail.outbox[0].subject == "Interim (India Us Bta): on track → off track"
+    assert "Why: Terms of reference is 2 days overdue" in mail.outbox[0].body
+
+
+def test_an_email_subscription_is_confirmed_through_its_link_before_anything_is_sent(
+    world: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    world["done"].delete()
+    client = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        subscription = subscription_create(track=world["track"], email="New@Example.org")
+    [confirmation] = mail.outbox
+    with time_machine.travel(dt.datetime(2026, 3, 13, 14, tzinfo=UTC), tick=False):
+        plan_reminders()
+        send_due_reminders()
+
+    def to_new() -> list[Any]:
+        return [m for m in mail.outbox if m.to == ["new@example.org"]]
+
+    assert to_new() == [confirmation]
+    assert not Reminder.objects.filter(recipient="new@example.org").exists()
+    response = client.get(link_in(str(confirmation.body), "/subscriptions/confirm/"))
+    assert response.status_code == 200 and b"confirmed" in response.content
+    subscription.refresh_from_db()
+    assert subscription.confirmed_at is not None
+    with time_machine.travel(dt.datetime(2026, 3, 13, 14, tzinfo=UTC), tick=False):
+        plan_reminders()
+        send_due_reminders()
+    assert len(to_new()) == 2 and to_new()[1].subject == "First round: March 20, 2026, 7 days left"
+
+
+def test_the_one_click_unsubscribe_link_stops_further_reminders(world: Any) -> None:
+    world["done"].delete()
+    with time_machine.travel(dt.datetime(2026, 3, 13, 14, tzinfo=UTC), tick=False):
+        plan_reminders()
+        send_due_reminders()
+    [reminder] = mail.outbox
+    url = (
+        reminder.extra_headers["List-Unsubscribe"].strip("<>").replace("http://127.0.0.1:8000", "")
+    )
+    client = Client(enforce_csrf_checks=True)
+    page = client.get(url)
+    assert page.status_code == 200 and b"Unsubscribe" in page.content
+    world["subscription"].refresh_from_db()
+    assert world["subscription"].unsubscribed_at is None  # a GET (a mail scanner) changes nothing
+    assert client.post(url, {"List-Unsubscribe": "One-Click"}).status_code == 200
+    world["subscription"].refresh_from_db()
+    assert world["subscription"].unsubscribed_at is not None
+    with time_machine.travel(dt.datetime(2026, 3, 19, 14, tzinfo=UTC), tick=False):
+        plan_reminders()
+        assert send_due_reminders().sent == 0
+    assert len(mail.outbox) == 1
+
+
+def test_an_owner_can_unsubscribe_from_a_track_with_the_link(world: Any) -> None:
+    owner = get_user_model().objects.create_user("owner", "owner@example.org")
+    world["track"].owner = owner
+    world["track"].save()
+    world["subscription"].delete()
+    world["done"].delete()
+    with time_machine.travel(dt.datetime(2026, 3, 13, 14, tzinfo=UTC), tick=False):
+        plan_reminders()
+        send_due_reminders()
+    [reminder] = mail.outbox
+    url = (
+        reminder.extra_headers["List-Unsubscribe"].strip("<>").replace("http://127.0.0.1:8000", "")
+    )
+    assert Client(enforce_csrf_checks=True).post(url).status_code == 200
+    with time_machine.travel(dt.datetime(2026, 3, 19, 14, tzinfo=UTC), tick=False):
+        plan_reminders()
+        assert send_due_reminders().sent == 0
+
+
+def test_a_tampered_link_does_nothing() -> None:
+    assert Client().post("/unsubscribe/not-a-token/").status_code == 404
+    assert Client().get("/subscriptions/confirm/not-a-token/").status_code == 404
