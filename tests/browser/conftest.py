@@ -99,7 +99,9 @@ def india_us(travelled: None, transactional_db: None) -> None:
 
 @pytest.fixture
 def page(chromium: Any, live_server: Any, collected_static: None, india_us: None) -> Iterator[Any]:
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url)
+    context = chromium.new_context(
+        viewport={"width": 1280, "height": 900}, base_url=live_server.url
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page

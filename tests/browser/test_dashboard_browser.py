@@ -20,7 +20,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-def test_overview_shows_the_india_us_negotiation_off_track_with_its_next_deadline(page: Any) -> None:
+def test_overview_shows_the_india_us_negotiation_off_track_with_its_next_deadline(
+    page: Any,
+) -> None:
     page.goto("/")
     card = page.locator("article.card", has_text="India–US Bilateral Trade Agreement")
     expect(card).to_be_visible()
@@ -84,12 +86,16 @@ def test_a_signed_in_user_subscribes_to_the_negotiation_and_unsubscribes(page: A
     page.get_by_role("button", name="Log in").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Your subscriptions")
-    page.get_by_label("Follow", exact=True).select_option(label="India–US Bilateral Trade Agreement (whole negotiation)")
+    page.get_by_label("Follow", exact=True).select_option(
+        label="India–US Bilateral Trade Agreement (whole negotiation)"
+    )
     page.get_by_label("Time zone").fill("Asia/Kolkata")
     page.get_by_label("Remind me this many days before").fill("14, 3, 0")
     page.get_by_role("button", name="Subscribe", exact=True).click()
 
-    expect(page.locator(".messages")).to_contain_text("Subscribed to India–US Bilateral Trade Agreement")
+    expect(page.locator(".messages")).to_contain_text(
+        "Subscribed to India–US Bilateral Trade Agreement"
+    )
     listed = page.locator(".subscriptions li")
     expect(listed).to_have_count(1)
     expect(listed).to_contain_text("14, 3, 0 days before · Asia/Kolkata")
@@ -107,38 +113,48 @@ def test_a_signed_in_user_subscribes_to_the_negotiation_and_unsubscribes(page: A
     expect(page.get_by_role("link", name="Log in")).to_be_visible()
 
 
-def test_a_milestone_titled_with_html_and_a_script_shows_as_text_and_runs_nothing(page: Any) -> None:
+def test_a_milestone_titled_with_html_and_a_script_shows_as_text_and_runs_nothing(
+    page: Any,
+) -> None:
     hostile = "<script>alert(1)</script><b>x</b>"
     track = Track.objects.get(slug="interim-agreement")
     milestone = make_milestone(track, title=hostile, slug="hostile", deadline="December 1, 2026")
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
 
-    for url in ["/", f"/milestones/{milestone.pk}/", "/negotiations/india-us-bta/", "/upcoming/"]:
+    def record(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", record)
+
+    for url in ["/", "/negotiations/india-us-bta/", "/upcoming/", f"/milestones/{milestone.pk}/"]:
         page.goto(url)
         if url != "/":
-            expect(page.get_by_text(hostile).first).to_be_visible()
+            expect(page.locator(".mi-title, h1", has_text=hostile).first).to_be_visible()
     expect(page.get_by_role("heading", level=1)).to_have_text(hostile)
     assert page.locator("b", has_text=re.compile("^x$")).count() == 0
     assert dialogs == []
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
-        "/",
-        "/negotiations/india-us-bta/",
-        "/negotiations/india-us-bta/tracks/interim-agreement/",
-        "/upcoming/",
-        "/login/",
-    ],
-)
-def test_pages_fit_a_375_pixel_phone_without_sideways_scrolling(page: Any, url: str) -> None:
+PHONE_PAGES = [
+    "/",
+    "/negotiations/india-us-bta/",
+    "/negotiations/india-us-bta/tracks/interim-agreement/",
+    "/upcoming/",
+    "/login/",
+]
+
+
+def test_pages_fit_a_375_pixel_phone_without_sideways_scrolling(page: Any) -> None:
     page.set_viewport_size({"width": 375, "height": 800})
-    page.goto(url)
+    for url in PHONE_PAGES:
+        page.goto(url)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375, url
+        if url == "/negotiations/india-us-bta/":
+            screenshot(page, "negotiation-phone")
+    page.goto("/negotiations/india-us-bta/")
+    page.locator("#targets-heading + ul a").first.click()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
-    if url == "/negotiations/india-us-bta/":
-        screenshot(page, "negotiation-phone")
 
 
 def test_the_interim_deal_page_fits_a_phone_and_says_overdue_at_once(page: Any) -> None:

@@ -61,14 +61,16 @@ def nice_step(span: float, lines: int = 5) -> float:
     if span <= 0:
         return 1.0
     raw = span / lines
-    power = 10 ** math.floor(math.log10(raw))
-    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    power = float(10 ** math.floor(math.log10(raw)))
+    return next(float(m * power) for m in (1, 2, 5, 10) if m * power >= raw)
 
 
 def build_chart(facts: TargetFacts, *, today: dt.date) -> TargetChart:
     start = facts.baseline_date
     end = max(facts.latest, *(o.on for o in facts.observations), start + dt.timedelta(days=1))
-    top_value = max(facts.target_value, facts.baseline_value, *(o.value for o in facts.observations))
+    top_value = max(
+        facts.target_value, facts.baseline_value, *(o.value for o in facts.observations)
+    )
     step = nice_step(top_value)
     y_max = math.ceil(top_value * 1.05 / step) * step
     plot_right, plot_bottom = WIDTH - RIGHT, HEIGHT - BOTTOM
@@ -84,12 +86,10 @@ def build_chart(facts: TargetFacts, *, today: dt.date) -> TargetChart:
 
     span = (facts.latest - start).days
     samples = [start + dt.timedelta(days=round(span * i / SAMPLES)) for i in range(SAMPLES + 1)]
-    path = "M" + " L".join(
-        f"{x(day):.1f},{y(expected_value(facts, day)):.1f}" for day in samples
-    )
+    path = "M" + " L".join(f"{x(day):.1f},{y(expected_value(facts, day)):.1f}" for day in samples)
     grid = tuple(
         GridLine(round(y(i * step), 1), f"{i * step:,.0f}" if step >= 1 else f"{i * step:g}")
-        for i in range(int(round(y_max / step)) + 1)
+        for i in range(round(y_max / step) + 1)
     )
     year_step = max(1, math.ceil((end.year - start.year + 1) / 8))
     years = tuple(
@@ -107,7 +107,9 @@ def build_chart(facts: TargetFacts, *, today: dt.date) -> TargetChart:
         path=path,
         baseline=point(start, facts.baseline_value),
         target=point(facts.latest, facts.target_value),
-        observations=tuple(point(o.on, o.value) for o in sorted(facts.observations, key=lambda o: o.on)),
+        observations=tuple(
+            point(o.on, o.value) for o in sorted(facts.observations, key=lambda o: o.on)
+        ),
         grid=grid,
         years=years,
         today_x=round(x(today), 1) if in_range else None,
@@ -115,7 +117,9 @@ def build_chart(facts: TargetFacts, *, today: dt.date) -> TargetChart:
     )
 
 
-def required_growth_from(value: float, target: float, *, today: dt.date, latest: dt.date) -> float | None:
+def required_growth_from(
+    value: float, target: float, *, today: dt.date, latest: dt.date
+) -> float | None:
     """Yearly growth needed from `value` today to `target` by `latest` (None once too late)."""
     years = (latest - today).days / 365.25
     if years <= 0 or value <= 0 or target <= 0:

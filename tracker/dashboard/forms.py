@@ -42,14 +42,18 @@ class SubscriptionForm(forms.Form):
         help_text="Whole days, separated by commas; 0 is the day itself.",
     )
 
-    def __init__(self, *args: Any, negotiations: list[tuple[Negotiation, list[Track]]], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, negotiations: list[tuple[Negotiation, list[Track]]], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         choices: list[Any] = []
         for negotiation, tracks in negotiations:
             options = [(f"negotiation:{negotiation.pk}", f"{negotiation.name} (whole negotiation)")]
             options += [(f"track:{t.pk}", f"{negotiation.name} — {t.name}") for t in tracks]
             choices.append((negotiation.name, options))
-        self.fields["subject"].choices = choices
+        subject = self.fields["subject"]
+        assert isinstance(subject, forms.ChoiceField)
+        subject.choices = choices
         self._negotiations = {n.pk: n for n, _ in negotiations}
         self._tracks = {t.pk: t for _, tracks in negotiations for t in tracks}
 
@@ -66,11 +70,19 @@ class SubscriptionForm(forms.Form):
         try:
             zoneinfo.ZoneInfo(name)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise forms.ValidationError(f"“{name}” is not a known time zone, e.g. Asia/Kolkata.") from None
+            raise forms.ValidationError(
+                f"“{name}” is not a known time zone, e.g. Asia/Kolkata."
+            ) from None
         return name
 
     def clean_offsets(self) -> list[int]:
-        parts = [p.strip() for p in self.cleaned_data["offsets"].replace(";", ",").split(",") if p.strip()]
+        parts = [
+            p.strip()
+            for p in self.cleaned_data["offsets"].replace(";", ",").split(",")
+            if p.strip()
+        ]
         if not parts or not all(p.isdigit() and int(p) <= 365 for p in parts):
-            raise forms.ValidationError("Give whole days from 0 to 365, separated by commas, e.g. 30, 7, 1, 0.")
+            raise forms.ValidationError(
+                "Give whole days from 0 to 365, separated by commas, e.g. 30, 7, 1, 0."
+            )
         return sorted({int(p) for p in parts}, reverse=True)

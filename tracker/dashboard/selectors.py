@@ -99,16 +99,16 @@ def overview(today: dt.date) -> list[NegotiationSummary]:
             next_by_negotiation.setdefault(milestone.track.negotiation_id, milestone)
     summaries = []
     for n in negotiations:
-        milestone = next_by_negotiation.get(n.pk)
+        next_milestone = next_by_negotiation.get(n.pk)
         remaining = (n.next_deadline - today).days if n.next_deadline else None
         summaries.append(
             NegotiationSummary(
                 negotiation=n,
-                next_milestone=milestone,
+                next_milestone=next_milestone,
                 countdown=wording.countdown(remaining),
-                overdue_count=n.overdue_count,  # type: ignore[attr-defined]
-                open_count=n.open_count,  # type: ignore[attr-defined]
-                track_count=n.track_count,  # type: ignore[attr-defined]
+                overdue_count=n.overdue_count,
+                open_count=n.open_count,
+                track_count=n.track_count,
             )
         )
     return summaries
@@ -126,9 +126,8 @@ def recent_changes(limit: int = RECENT_LIMIT) -> list[Change]:
             if change.track
             else reverse("negotiation", args=[change.negotiation.slug])
         )
-        text = (
-            f"{subject}: {wording.label(change.previous)} → {wording.label(change.new)}"
-            + (f" — {change.reason}" if change.reason else "")
+        text = f"{subject}: {wording.label(change.previous)} → {wording.label(change.new)}" + (
+            f" — {change.reason}" if change.reason else ""
         )
         changes.append(Change(change.changed_at, change.negotiation, text, url, "status"))
     revisions = (
@@ -139,13 +138,18 @@ def recent_changes(limit: int = RECENT_LIMIT) -> list[Change]:
     for revision in revisions:
         milestone = revision.milestone
         text = (
-            f"{milestone.title}: deadline moved from {revision.previous_text or revision.previous_latest}"
+            f"{milestone.title}: deadline moved from "
+            f"{revision.previous_text or revision.previous_latest}"
             f" to {revision.new_text or revision.new_latest or 'no date'}"
             f" ({wording.slip(revision.slip_days)})"
         )
         changes.append(
             Change(
-                revision.changed_at, milestone.track.negotiation, text, milestone_url(milestone), "deadline"
+                revision.changed_at,
+                milestone.track.negotiation,
+                text,
+                milestone_url(milestone),
+                "deadline",
             )
         )
     changes.sort(key=lambda c: c.when, reverse=True)
@@ -235,9 +239,7 @@ def negotiation_page(slug: str, today: dt.date) -> NegotiationPage:
     targets_by_track: dict[int | None, list[Target]] = {}
     for target in targets:
         targets_by_track.setdefault(target.track_id, []).append(target)
-    timeline = build_timeline(
-        [_timeline_track(t, by_track[t.pk]) for t in tracks], today=today
-    )
+    timeline = build_timeline([_timeline_track(t, by_track[t.pk]) for t in tracks], today=today)
     sections = [
         TrackSection(t, _milestone_rows(by_track[t.pk], today), targets_by_track.get(t.pk, []))
         for t in tracks
@@ -261,9 +263,9 @@ def track_page(slug: str, track_slug: str, today: dt.date) -> TrackPage:
         slug=track_slug,
     )
     milestones = list(
-        _with_revisions(track.milestones.all()).prefetch_related("sources").order_by(
-            "deadline_latest", "title"
-        )
+        _with_revisions(track.milestones.all())
+        .prefetch_related("sources")
+        .order_by("deadline_latest", "title")
     )
     for m in milestones:
         m.track = track
@@ -310,7 +312,9 @@ def milestone_page(pk: int, today: dt.date) -> MilestonePage:
         pk=pk,
     )
     remaining = milestone.days_remaining(today)
-    revisions = [RevisionRow(r, wording.slip(r.slip_days), r.slip_days) for r in milestone.revisions.all()]
+    revisions = [
+        RevisionRow(r, wording.slip(r.slip_days), r.slip_days) for r in milestone.revisions.all()
+    ]
     return MilestonePage(
         milestone=milestone,
         countdown=wording.countdown(remaining),
@@ -399,14 +403,18 @@ class UpcomingPage:
 def upcoming_page(today: dt.date, days: int = UPCOMING_DAYS) -> UpcomingPage:
     until = today + dt.timedelta(days=days)
     milestones = list(
-        Milestone.objects.filter(state__in=OPEN_STATES, deadline_latest__lte=until)
+        _with_revisions(Milestone.objects.filter(state__in=OPEN_STATES, deadline_latest__lte=until))
         .select_related("track__negotiation")
         .order_by("deadline_latest", "title")
     )
     rows = _milestone_rows(milestones, today)
     return UpcomingPage(
-        overdue=[r for r in rows if r.milestone.deadline_latest and r.milestone.deadline_latest < today],
-        upcoming=[r for r in rows if r.milestone.deadline_latest and r.milestone.deadline_latest >= today],
+        overdue=[
+            r for r in rows if r.milestone.deadline_latest and r.milestone.deadline_latest < today
+        ],
+        upcoming=[
+            r for r in rows if r.milestone.deadline_latest and r.milestone.deadline_latest >= today
+        ],
         until=until,
     )
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 MIN_BREAK_DAYS = 365
 BREAK_SHARE = 0.35
 BREAK_WIDTH = 28.0
-TODAY_SHARE = 0.62
+TODAY_SHARE = 0.78
 TICK_SPACING = 72.0
 _TICK_STEPS_MONTHS = (1, 2, 3, 6, 12, 24, 60, 120)
-_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True)
@@ -61,16 +61,16 @@ class Axis:
     @property
     def breaks(self) -> tuple[float, ...]:
         """The middle of each gap between segments, where the zig-zag goes."""
-        return tuple((a.x1 + b.x0) / 2 for a, b in zip(self.segments, self.segments[1:], strict=False))
+        return tuple(
+            (a.x1 + b.x0) / 2 for a, b in zip(self.segments, self.segments[1:], strict=False)
+        )
 
     @property
     def ticks(self) -> tuple[Tick, ...]:
         return tuple(tick for segment in self.segments for tick in _ticks(segment))
 
 
-def build_axis(
-    dates: Iterable[dt.date], *, today: dt.date, left: float, right: float
-) -> Axis:
+def build_axis(dates: Iterable[dt.date], *, today: dt.date, left: float, right: float) -> Axis:
     """An axis from `left` to `right` covering every date and today, broken at long gaps."""
     days = sorted({*dates, today})
     clusters = _clusters(days)
@@ -141,7 +141,11 @@ def _ticks(segment: Segment) -> list[Tick]:
         if index % step:
             continue
         label = str(year) if step >= 12 else f"{_MONTHS[month - 1]} {year}"
-        ticks.append(Tick(segment.x(day), label))
+        x = segment.x(day)
+        # A label centred on a tick next to a break would run into the zig-zag.
+        if x - segment.x0 < len(label) * 3.5 or segment.x1 - x < len(label) * 3.5:
+            continue
+        ticks.append(Tick(x, label))
     return ticks
 
 
@@ -187,6 +191,17 @@ class Marker:
     label_x: float
     label_y: float
     label_anchor: str
+    # From the deadline to today, for an open milestone whose deadline has passed.
+    overdue_to: float | None = None
+    overdue_days: int = 0
+
+    @property
+    def overdue_label_x(self) -> float:
+        return (self.x + (self.overdue_to or self.x)) / 2
+
+    @property
+    def overdue_label_fits(self) -> bool:
+        return self.overdue_to is not None and self.overdue_to - self.x > 130
 
     @property
     def window_width(self) -> float:
@@ -228,8 +243,8 @@ class Timeline:
 WIDTH = 960.0
 MARGIN_X = 16.0
 AXIS_Y = 44.0
-ROW_HEIGHT = 58.0
-LABEL_LIMIT = 38
+ROW_HEIGHT = 62.0
+LABEL_LIMIT = 46
 
 
 def build_timeline(
@@ -248,20 +263,33 @@ def build_timeline(
     for index, track in enumerate(dated):
         top = AXIS_Y + 12 + index * ROW_HEIGHT
         y = top + 34
-        markers = tuple(_marker(m, axis, y, width, i) for i, m in enumerate(track.milestones))
+        markers = tuple(_marker(m, axis, y, width, today) for m in track.milestones)
         rows.append(Row(track, y, top, markers))
     height = AXIS_Y + 12 + len(rows) * ROW_HEIGHT + 14
     return Timeline(width, height, AXIS_Y, axis, tuple(rows), today, axis.x(today), undated)
 
 
-def _marker(m: TimelineMilestone, axis: Axis, y: float, width: float, index: int) -> Marker:
+def _marker(m: TimelineMilestone, axis: Axis, y: float, width: float, today: dt.date) -> Marker:
     x = axis.x(m.latest)
     window = (axis.x(m.earliest), x) if m.earliest < m.latest else None
     ghosts = tuple(Ghost(axis.x(day), day) for day in m.earlier_deadlines if day != m.latest)
     label = m.title if len(m.title) <= LABEL_LIMIT else m.title[: LABEL_LIMIT - 1].rstrip() + "…"
-    # Labels sit beside their marker, flipped to the left near the right edge; a second
-    # milestone in the same row drops its label below so the two do not collide.
-    right_side = x < width * 0.62
-    label_x = x + 12 if right_side else (window[0] if window else x) - 12
-    label_y = y + 5 + (16 if index % 2 else 0)
-    return Marker(m, x, y, window, ghosts, label, label_x, label_y, "start" if right_side else "end")
+    # Labels go under their marker, clear of the row's line (and of an overdue span drawn
+    # on it); near the right edge they end at the marker instead of starting there.
+    right_side = x < width * 0.6
+    label_x = x - 6 if right_side else x + 6
+    label_y = y + 22
+    overdue_to = axis.x(today) if m.status == "overdue" and m.latest < today else None
+    return Marker(
+        m,
+        x,
+        y,
+        window,
+        ghosts,
+        label,
+        label_x,
+        label_y,
+        "start" if right_side else "end",
+        overdue_to,
+        (today - m.latest).days if overdue_to is not None else 0,
+    )

@@ -8,9 +8,7 @@ from tracker.dashboard import views
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.overview, name="overview"),
     path("negotiations/<slug:slug>/", views.negotiation, name="negotiation"),
-    path(
-        "negotiations/<slug:slug>/tracks/<slug:track_slug>/", views.track, name="track"
-    ),
+    path("negotiations/<slug:slug>/tracks/<slug:track_slug>/", views.track, name="track"),
     path("milestones/<int:pk>/", views.milestone, name="milestone"),
     path("targets/<int:pk>/", views.target, name="target"),
     path("upcoming/", views.upcoming, name="upcoming"),

@@ -124,5 +124,7 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
 def unsubscribe(request: HttpRequest, pk: int) -> HttpResponse:
     subscription = get_object_or_404(Subscription, pk=pk, user=request.user)
     subscription_unsubscribe(subscription=subscription)
-    messages.success(request, f"Unsubscribed from {subscription.negotiation or subscription.track}.")
+    messages.success(
+        request, f"Unsubscribed from {subscription.negotiation or subscription.track}."
+    )
     return redirect("subscriptions")

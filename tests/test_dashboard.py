@@ -1,0 +1,252 @@
+"""Dashboard pages through Django's test client: content, escaping, access and query counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from tests.conftest import make_milestone, make_negotiation, make_target, make_track
+from tracker.models import Milestone, Observation, Subscription, Target
+from tracker.record import load_record
+from tracker.services import milestone_set_deadline
+from tracker.signals import deferred_refresh
+
+pytestmark = pytest.mark.django_db
+
+TODAY = dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(TODAY, tick=False):
+        yield
+
+
+@pytest.fixture
+def india_us(frozen):
+    load_record(Path(settings.BASE_DIR) / "fixtures" / "india_us.json")
+
+
+def interim() -> Milestone:
+    return Milestone.objects.get(slug="interim-deal-concluded")
+
+
+def test_overview_says_the_india_us_negotiation_is_off_track_and_how_overdue(client, india_us):
+    html = client.get("/").content.decode()
+    assert "India–US Bilateral Trade Agreement" in html
+    assert "Off track" in html
+    assert "501 days overdue (about 16 months)" in html
+    assert "25% done" in html
+    assert 'href="/negotiations/india-us-bta/calendar.ics"' in html
+
+
+def test_negotiation_page_has_a_timeline_with_today_the_autumn_window_and_a_text_list(
+    client, india_us
+):
+    html = client.get(reverse("negotiation", args=["india-us-bta"])).content.decode()
+    assert '<svg viewBox="0 0 960' in html and 'role="img"' in html
+    assert '<title id="tl-title">Timeline of India–US Bilateral Trade Agreement</title>' in html
+    assert "Today, 21 Nov 2026" in html
+    assert 'class="window"' in html
+    assert "autumn 2025 (1 Sep 2025 to 30 Nov 2025)" in html
+    assert 'class="overdue-span"' in html
+    # The 2030 window sits behind an axis break, not squashed onto one scale.
+    assert 'class="break"' in html
+
+
+def test_milestone_page_says_overdue_by_how_much_what_it_means_and_who_said_so(client, india_us):
+    html = client.get(reverse("milestone", args=[interim().pk])).content.decode()
+    assert "Overdue" in html and "501 days overdue" in html
+    assert "reciprocal tariffs on Indian exports" in html
+    assert "conclude an interim trade deal by July 8" in html
+    assert "Misri U.S. Visit Part Of India Bid To Strengthen Strategic, Trade Ties" in html
+    assert "Comprehensive agreement (first phase of the multi-sector BTA) concluded" in html
+
+
+def test_a_slipped_deadline_shows_its_slip_days_in_the_history_and_a_ghost_on_the_timeline(
+    client, india_us
+):
+    from tracker.deadlines import parse_deadline
+
+    milestone_set_deadline(
+        milestone=interim(),
+        deadline=parse_deadline("December 15, 2026", reference=dt.date(2026, 11, 21)),
+        reason="Talks extended",
+        source=None,
+        by=None,
+    )
+    html = client.get(reverse("milestone", args=[interim().pk])).content.decode()
+    assert "slipped 525 days" in html.lower()
+    assert "Talks extended" in html
+    timeline = client.get(reverse("negotiation", args=["india-us-bta"])).content.decode()
+    assert 'class="ghost"' in timeline and 'class="slip"' in timeline
+    assert "earlier deadlines: 8 Jul 2025" in timeline
+
+
+def test_target_page_says_there_are_no_observations_yet_and_the_growth_needed(client, india_us):
+    target = interim().track.negotiation.targets.get()
+    html = client.get(reverse("target", args=[target.pk])).content.decode()
+    assert "There are no observations yet" in html
+    assert "No data" in html
+    assert "% a year" in html
+    assert 'class="required"' in html
+
+
+def test_target_page_says_attainment_once_there_is_an_observation(client, frozen, parties):
+    negotiation = make_negotiation()
+    target = make_target(negotiation)
+    Observation.objects.create(target=target, date=dt.date(2026, 3, 31), value=Decimal("200"))
+    html = client.get(reverse("target", args=[target.pk])).content.decode()
+    assert "Attainment: <strong>" in html
+    assert 'class="observation"' in html
+    assert "There are no observations yet" not in html
+
+
+def test_upcoming_lists_overdue_and_next_ninety_days_but_not_later(client, frozen):
+    track = make_track(make_negotiation())
+    make_milestone(track, "Late one", "July 8, 2025")
+    make_milestone(track, "Soon one", "December 10, 2026", reference=dt.date(2026, 11, 21))
+    make_milestone(track, "Far one", "2030")
+    html = client.get(reverse("upcoming")).content.decode()
+    assert "Late one" in html and "Soon one" in html and "in 19 days" in html
+    assert "Far one" not in html
+    assert "Overdue (1)" in html and "Next 90 days (1)" in html
+
+
+def test_user_text_is_escaped_everywhere(client, frozen):
+    hostile = "<script>alert(1)</script><b>x</b>"
+    negotiation = make_negotiation(summary=hostile)
+    track = make_track(negotiation, name=hostile)
+    milestone = make_milestone(track, hostile, slug="hostile", consequence=hostile)
+    for url in [
+        "/",
+        reverse("negotiation", args=[negotiation.slug]),
+        reverse("track", args=[negotiation.slug, track.slug]),
+        reverse("milestone", args=[milestone.pk]),
+        reverse("upcoming"),
+    ]:
+        html = client.get(url).content.decode()
+        assert "<script>alert" not in html and "<b>x</b>" not in html, url
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;b&gt;x&lt;/b&gt;" in html, url
+
+
+def test_pages_need_login_when_the_tracker_is_not_public(client, settings, india_us):
+    settings.TRACKER_PUBLIC = False
+    for url in ["/", reverse("negotiation", args=["india-us-bta"]), reverse("upcoming")]:
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/login/"), url
+    get_user_model().objects.create_user("reader", password="a long passphrase")
+    client.login(username="reader", password="a long passphrase")
+    assert client.get("/").status_code == 200
+
+
+def test_unknown_pages_are_404(client, india_us):
+    assert client.get(reverse("milestone", args=[999999])).status_code == 404
+    assert client.get(reverse("negotiation", args=["nope"])).status_code == 404
+    assert client.get(reverse("track", args=["india-us-bta", "nope"])).status_code == 404
+
+
+def test_subscriptions_need_login(client):
+    response = client.get(reverse("subscriptions"))
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_a_user_subscribes_to_a_track_and_unsubscribes(client, india_us):
+    user = get_user_model().objects.create_user("n", "n@example.org", "a long passphrase")
+    client.force_login(user)
+    track = interim().track
+    response = client.post(
+        reverse("subscriptions"),
+        {"subject": f"track:{track.pk}", "timezone": "Asia/Kolkata", "offsets": "7, 1, 30"},
+        follow=True,
+    )
+    subscription = Subscription.objects.get(user=user)
+    assert subscription.track == track and subscription.offsets == [30, 7, 1]
+    assert "Interim agreement (first tranche)" in response.content.decode()
+    client.post(reverse("subscription_unsubscribe", args=[subscription.pk]))
+    subscription.refresh_from_db()
+    assert subscription.unsubscribed_at is not None
+
+
+def test_bad_subscription_input_is_explained_and_nothing_is_saved(client, india_us):
+    client.force_login(get_user_model().objects.create_user("n", "n@example.org", "pw-long-1234"))
+    response = client.post(
+        reverse("subscriptions"),
+        {"subject": "negotiation:999", "timezone": "Mars/Olympus", "offsets": "soon"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Select a valid choice" in html
+    assert "is not a known time zone" in html
+    assert "Give whole days from 0 to 365" in html
+    assert not Subscription.objects.exists()
+
+
+def test_nobody_unsubscribes_someone_else(client, india_us):
+    owner = get_user_model().objects.create_user("owner", password="pw-long-1234")
+    other = get_user_model().objects.create_user("other", password="pw-long-1234")
+    from tracker.subscriptions import subscription_create
+
+    subscription = subscription_create(negotiation=interim().track.negotiation, user=owner)
+    client.force_login(other)
+    assert (
+        client.post(reverse("subscription_unsubscribe", args=[subscription.pk])).status_code == 404
+    )
+    subscription.refresh_from_db()
+    assert subscription.unsubscribed_at is None
+
+
+def build(count: int) -> None:
+    """Two negotiations of `count` tracks, each with `count` milestones and a target."""
+    with deferred_refresh():
+        _build(count)
+
+
+def _build(count: int) -> None:
+    for n in range(2):
+        negotiation = make_negotiation(f"deal-{n}")
+        for t in range(count):
+            track = make_track(negotiation, f"track-{t}")
+            previous = None
+            for m in range(count):
+                milestone = make_milestone(
+                    track, f"Milestone {t}-{m}", f"{2025 + m % 4}-0{1 + m % 9}-1{m % 9}"
+                )
+                if previous is not None:
+                    milestone.depends_on.add(previous)
+                previous = milestone
+            make_target(negotiation, track, slug=f"target-{t}")
+
+
+PAGES = [
+    lambda: "/",
+    lambda: reverse("negotiation", args=["deal-0"]),
+    lambda: reverse("track", args=["deal-0", "track-1"]),
+    lambda: reverse(
+        "milestone",
+        args=[Milestone.objects.get(slug="milestone-1-1", track__negotiation__slug="deal-0").pk],
+    ),
+    lambda: reverse("target", args=[Target.objects.filter(negotiation__slug="deal-0")[0].pk]),
+    lambda: reverse("upcoming"),
+    lambda: reverse("subscriptions"),
+]
+
+
+@pytest.mark.parametrize("page", range(len(PAGES)))
+@pytest.mark.parametrize("count", [2, 5])
+def test_each_page_makes_the_same_bounded_number_of_queries_for_few_or_many_rows(
+    client, frozen, django_assert_max_num_queries, page, count
+):
+    build(count)
+    user = get_user_model().objects.create_user("q", password="pw-long-1234")
+    client.force_login(user)
+    url = PAGES[page]()
+    with django_assert_max_num_queries(12):
+        assert client.get(url).status_code == 200
