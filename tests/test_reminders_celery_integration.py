@@ -1,0 +1,186 @@
+"""A real Celery worker on the configured broker (Redis when REDIS_URL is set, as in
+CI; the filesystem broker otherwise) delivering over SMTP to an aiosmtpd sink."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.conf import settings as django_settings
+from django.utils import timezone
+
+from config.celery import app
+from tests.conftest import make_milestone, make_negotiation, make_track
+from tracker import tasks
+from tracker.models import Reminder, StatusChange, Subscription
+from tracker.reminders import outbox
+from tracker.reminders.planning import plan_reminders
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+WAIT = 60.0
+
+
+class Sink:
+    """An SMTP server that keeps what it receives and can refuse the first few."""
+
+    def __init__(self, refuse: int = 0) -> None:
+        self.refuse = refuse
+        self.messages: list[email.message.Message] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refuse > 0:
+            self.refuse -= 1
+            return "451 4.3.0 Try again later"
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+    def keys(self) -> list[str]:
+        return [str(m["X-Reminder-Key"]) for m in self.messages]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = WAIT) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.2)
+
+
+def outbox_settled() -> bool:
+    return not Reminder.objects.filter(
+        state__in=["pending", "sending"], due_at__lte=timezone.now()
+    ).exists()
+
+
+@pytest.fixture
+def smtp_port(settings: Any) -> int:
+    port = free_port()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 5
+    return port
+
+
+@pytest.fixture
+def sink(smtp_port: int) -> Iterator[Sink]:
+    handler = Sink()
+    controller = Controller(handler, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+def worker() -> Iterator[None]:
+    from celery.contrib.testing.worker import start_worker
+
+    app.control.purge()
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=20):
+        yield
+
+
+@pytest.fixture
+def due_soon() -> list[Reminder]:
+    """Three milestones, each with a reminder due now for one confirmed subscriber."""
+    today = timezone.localdate()
+    track = make_track(make_negotiation())
+    for n in range(3):
+        make_milestone(track, f"Milestone {n}", (today + dt.timedelta(days=7)).isoformat())
+    Subscription.objects.create(
+        track=track, email="sink@example.org", confirmed_at=timezone.now() - dt.timedelta(days=1)
+    )
+    # Alerts for the health of the new track are not what these tests count.
+    StatusChange.objects.update(notified_at=timezone.now())
+    plan_reminders()
+    return list(Reminder.objects.filter(state="pending", due_at__lte=timezone.now()))
+
+
+def test_the_same_task_delivered_twice_sends_one_email(
+    sink: Sink, worker: None, due_soon: Any
+) -> None:
+    assert len(due_soon) == 3
+    tasks.send_due_reminders.delay()
+    tasks.send_due_reminders.delay()
+    wait_until(lambda: len(sink.messages) >= 3 and outbox_settled())
+    time.sleep(2)  # give a duplicate every chance to arrive
+    assert sorted(sink.keys()) == sorted(r.key for r in due_soon)
+    message = sink.messages[0]
+    assert message["Message-ID"].startswith("<reminder-")
+    assert str(message["List-Unsubscribe"]).strip().startswith("<http")
+    assert any(part.get_content_type() == "text/calendar" for part in message.walk())
+
+
+def test_two_beats_give_one_email(sink: Sink, worker: None, due_soon: Any, tmp_path: Path) -> None:
+    env = {**os.environ, "TRANCHE_VAR_DIR": str(django_settings.VAR_DIR)}
+    beats = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "beat",
+                "--loglevel=WARNING",
+                f"--schedule={tmp_path / f'beat-{n}'}",
+            ],
+            cwd=django_settings.BASE_DIR,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for n in range(2)
+    ]
+    try:
+        wait_until(lambda: len(sink.messages) >= 3 and outbox_settled())
+        time.sleep(3)
+    finally:
+        for beat in beats:
+            beat.terminate()
+        for beat in beats:
+            beat.wait(timeout=20)
+    assert sorted(sink.keys()) == sorted(r.key for r in due_soon)
+
+
+def test_an_smtp_server_that_refuses_and_then_recovers_gets_every_reminder_once(
+    smtp_port: int, worker: None, due_soon: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(outbox, "BACKOFF", (1, 1, 1, 1, 1))
+    # First nobody listens at all...
+    tasks.send_due_reminders.delay()
+    wait_until(lambda: Reminder.objects.filter(attempts__gte=1, state="pending").count() == 3)
+    # ...then a server that turns the first two messages away.
+    handler = Sink(refuse=2)
+    controller = Controller(handler, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    try:
+
+        def everything_sent() -> bool:
+            tasks.send_due_reminders.delay()
+            time.sleep(1)
+            return Reminder.objects.filter(state="sent").count() == 3
+
+        wait_until(everything_sent)
+        time.sleep(2)
+    finally:
+        controller.stop()
+    assert sorted(handler.keys()) == sorted(r.key for r in due_soon)
+    assert not Reminder.objects.filter(state="failed").exists()
