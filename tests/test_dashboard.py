@@ -12,15 +12,17 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from tests.browser.static import collected_static
 from tests.conftest import make_milestone, make_negotiation, make_target, make_track
 from tracker.models import Milestone, Observation, Subscription, Target
 from tracker.record import load_record
 from tracker.services import milestone_set_deadline
 from tracker.signals import deferred_refresh
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("collected_static")]
 
 TODAY = dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC)
+__all__ = ["collected_static"]
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import time_machine
 from django.conf import settings
-from django.core.management import call_command
-from django.test import override_settings
+
+from tests.browser.static import collected_static
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
@@ -32,6 +32,7 @@ CHROMIUM_ARGS = [
 ]
 
 pytestmark = pytest.mark.browser
+__all__ = ["collected_static", "screenshot"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -41,24 +42,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(skip)
-
-
-@pytest.fixture(scope="session")
-def collected_static(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """With DEBUG off the manifest storage needs collected files, as in production.
-
-    The live server's static handler looks files up through the finders, so the collected
-    (hashed) directory is added as one more finder location for the test run.
-    """
-    backend = settings.STORAGES["staticfiles"]["BACKEND"]
-    if "Manifest" not in backend:
-        yield
-        return
-    root = tmp_path_factory.mktemp("staticfiles")
-    with override_settings(STATIC_ROOT=root):
-        call_command("collectstatic", interactive=False, verbosity=0)
-        with override_settings(STATICFILES_DIRS=[*settings.STATICFILES_DIRS, root]):
-            yield
 
 
 @pytest.fixture(scope="session")

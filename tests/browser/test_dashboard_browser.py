@@ -154,6 +154,7 @@ def test_pages_fit_a_375_pixel_phone_without_sideways_scrolling(page: Any) -> No
             screenshot(page, "negotiation-phone")
     page.goto("/negotiations/india-us-bta/")
     page.locator("#targets-heading + ul a").first.click()
+    page.wait_for_url("**/targets/*/")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
 
 
@@ -161,7 +162,15 @@ def test_the_interim_deal_page_fits_a_phone_and_says_overdue_at_once(page: Any) 
     page.set_viewport_size({"width": 375, "height": 800})
     page.goto("/upcoming/")
     page.get_by_role("link", name="Interim trade deal concluded").click()
+    page.wait_for_url("**/milestones/*/")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     expect(page.locator(".page-head .badge")).to_be_in_viewport()
     expect(page.locator(".countdown-big")).to_be_in_viewport()
     screenshot(page, "milestone-phone")
+
+
+def test_the_stylesheet_is_served(page: Any) -> None:
+    response = page.goto("/")
+    assert response.ok
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(244, 246, 248)"
