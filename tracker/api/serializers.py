@@ -98,7 +98,7 @@ class DeadlineField(serializers.Field):  # type: ignore[type-arg]
     default_error_messages = {
         "invalid": (
             'Give the deadline as text such as "by Q3 2026", or as an object '
-            '{"earliest": "2026-07-01", "latest": "2026-09-30", "precision": "quarter"}.'
+            '{{"earliest": "2026-07-01", "latest": "2026-09-30", "precision": "quarter"}}.'
         ),
     }
 

@@ -1,0 +1,260 @@
+"""Bad input is a 400 that says what to fix, never a 500."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.contrib.auth.models import Group, User
+from rest_framework.test import APIClient
+
+from tests.conftest import make_milestone, make_negotiation, make_target, make_track
+
+
+@pytest.fixture(autouse=True)
+def frozen_today():
+    with time_machine.travel(dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC), tick=False):
+        yield
+
+
+@pytest.fixture
+def client(db) -> APIClient:
+    user = User.objects.create_user("editor")
+    user.groups.add(Group.objects.get(name="editors"))
+    api = APIClient()
+    api.force_authenticate(user)
+    return api
+
+
+def _target_body(**fields):
+    body = {
+        "negotiation": "india-us-bta",
+        "slug": "trade",
+        "name": "Bilateral trade",
+        "unit": "USD billion",
+        "baseline_value": 190,
+        "baseline_date": "2025-05-26",
+        "target_value": 500,
+        "deadline": "2030",
+    }
+    return {**body, **fields}
+
+
+def test_an_unreadable_deadline_is_refused_with_the_accepted_forms(client):
+    track = make_track(make_negotiation())
+    response = client.post(
+        "/api/v1/milestones/",
+        {"track": track.id, "slug": "x", "title": "X", "deadline": "when pigs fly"},
+        format="json",
+    )
+    assert response.status_code == 400
+    message = response.json()["deadline"][0]
+    assert "when pigs fly" in message and "Q3 2025" in message
+
+
+def test_a_deadline_whose_earliest_is_after_its_latest_is_refused(client):
+    track = make_track(make_negotiation())
+    bounds = {"earliest": "2026-09-30", "latest": "2026-07-01", "precision": "quarter"}
+    response = client.post(
+        "/api/v1/milestones/",
+        {"track": track.id, "slug": "x", "title": "X", "deadline": bounds},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "earliest" in response.json()["deadline"]["earliest"][0].lower()
+
+
+def test_a_deadline_of_the_wrong_type_says_how_to_write_one(client):
+    track = make_track(make_negotiation())
+    response = client.post(
+        "/api/v1/milestones/",
+        {"track": track.id, "slug": "x", "title": "X", "deadline": 2026},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "by Q3 2026" in response.json()["deadline"][0]
+
+
+def test_a_bad_precision_is_named(client):
+    track = make_track(make_negotiation())
+    bounds = {"earliest": "2026-07-01", "latest": "2026-09-30", "precision": "fortnight"}
+    response = client.post(
+        "/api/v1/milestones/",
+        {"track": track.id, "slug": "x", "title": "X", "deadline": bounds},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "fortnight" in response.json()["deadline"]["precision"][0]
+
+
+@pytest.mark.parametrize("field", ["baseline_value", "target_value"])
+@pytest.mark.parametrize("value", [0, -5])
+def test_target_values_must_be_positive(client, field, value):
+    make_negotiation()
+    response = client.post("/api/v1/targets/", _target_body(**{field: value}), format="json")
+    assert response.status_code == 400
+    assert "greater than zero" in response.json()[field][0]
+
+
+def test_a_target_deadline_before_its_baseline_is_refused(client):
+    make_negotiation()
+    response = client.post("/api/v1/targets/", _target_body(deadline="2024"), format="json")
+    assert response.status_code == 400
+    assert "after the baseline" in response.json()["deadline"][0]
+
+
+def test_a_target_is_created_and_assessed(client):
+    make_negotiation()
+    response = client.post("/api/v1/targets/", _target_body(), format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["status"] == "no_data"
+
+
+def test_a_dependency_cycle_is_refused_and_named(client):
+    track = make_track(make_negotiation())
+    first = make_milestone(track, title="First")
+    second = make_milestone(track, title="Second")
+    assert (
+        client.patch(
+            f"/api/v1/milestones/{second.id}/", {"depends_on": [first.id]}, format="json"
+        ).status_code
+        == 200
+    )
+    response = client.patch(
+        f"/api/v1/milestones/{first.id}/", {"depends_on": [second.id]}, format="json"
+    )
+    assert response.status_code == 400
+    assert "cycle" in response.json()["depends_on"][0]
+    assert "First" in response.json()["depends_on"][0]
+
+
+def test_a_milestone_cannot_depend_on_itself(client):
+    milestone = make_milestone(make_track(make_negotiation()))
+    response = client.patch(
+        f"/api/v1/milestones/{milestone.id}/", {"depends_on": [milestone.id]}, format="json"
+    )
+    assert response.status_code == 400
+    assert "itself" in response.json()["depends_on"][0]
+
+
+def test_an_unknown_negotiation_slug_is_named(client):
+    response = client.post(
+        "/api/v1/tracks/", {"negotiation": "no-such-deal", "slug": "t", "name": "T"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "no-such-deal" in response.json()["negotiation"][0]
+
+
+def test_an_unknown_negotiation_slug_in_a_filter_is_a_400(client):
+    response = client.get("/api/v1/milestones/?negotiation=no-such-deal")
+    assert response.status_code == 400
+    assert "negotiation" in response.json()
+
+
+def test_an_over_long_title_says_the_limit(client):
+    track = make_track(make_negotiation())
+    response = client.post(
+        "/api/v1/milestones/",
+        {"track": track.id, "slug": "x", "title": "T" * 301, "deadline": "2027"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "300" in response.json()["title"][0]
+
+
+def test_an_over_long_deadline_text_says_the_limit(client):
+    track = make_track(make_negotiation())
+    response = client.post(
+        "/api/v1/milestones/",
+        {"track": track.id, "slug": "x", "title": "X", "deadline": "Q3 2026 " * 40},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "200" in response.json()["deadline"][0]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("track", "interim"), ("weight", "heavy"), ("depends_on", "first"), ("kind", "party")],
+)
+def test_wrong_types_are_refused_per_field(client, field, value):
+    track = make_track(make_negotiation())
+    body = {"track": track.id, "slug": "x", "title": "X", "deadline": "2027", field: value}
+    response = client.post("/api/v1/milestones/", body, format="json")
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_a_duplicate_negotiation_slug_is_a_400(client):
+    make_negotiation()
+    response = client.post(
+        "/api/v1/negotiations/", {"slug": "india-us-bta", "name": "Again"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "slug" in response.json()
+
+
+def test_a_duplicate_milestone_slug_in_one_track_is_a_400(client):
+    track = make_track(make_negotiation())
+    make_milestone(track, title="Interim agreement", slug="interim")
+    response = client.post(
+        "/api/v1/milestones/",
+        {"track": track.id, "slug": "interim", "title": "Again", "deadline": "2027"},
+        format="json",
+    )
+    assert response.status_code == 400
+
+
+def test_completing_in_the_future_is_refused(client):
+    milestone = make_milestone(make_track(make_negotiation()))
+    response = client.post(
+        f"/api/v1/milestones/{milestone.id}/complete/",
+        {"completed_on": "2026-12-01"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "future" in response.json()["completed_on"][0]
+
+
+def test_completing_a_cancelled_milestone_says_to_reopen_it(client):
+    milestone = make_milestone(make_track(make_negotiation()))
+    client.post(f"/api/v1/milestones/{milestone.id}/cancel/")
+    response = client.post(f"/api/v1/milestones/{milestone.id}/complete/", {}, format="json")
+    assert response.status_code == 400
+    assert "reopen" in str(response.json())
+
+
+def test_a_negative_observation_is_refused(client):
+    target = make_target(make_negotiation())
+    response = client.post(
+        "/api/v1/observations/",
+        {"target": target.id, "date": "2026-01-01", "value": -1},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "negative" in response.json()["value"][0]
+
+
+def test_a_second_observation_on_the_same_day_is_a_400(client):
+    target = make_target(make_negotiation())
+    body = {"target": target.id, "date": "2026-01-01", "value": Decimal("200")}
+    assert client.post("/api/v1/observations/", body, format="json").status_code == 201
+    assert client.post("/api/v1/observations/", body, format="json").status_code == 400
+
+
+def test_a_subscription_to_an_unknown_time_zone_is_named(client):
+    make_negotiation()
+    response = client.post(
+        "/api/v1/subscriptions/",
+        {"negotiation": "india-us-bta", "timezone": "Mars/Olympus"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "Mars/Olympus" in response.json()["timezone"][0]
+
+
+def test_a_subscription_must_name_a_negotiation_or_a_track(client):
+    response = client.post("/api/v1/subscriptions/", {}, format="json")
+    assert response.status_code == 400

@@ -1,0 +1,86 @@
+"""Calendar feeds import into calendar clients and follow slips."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlsplit
+
+import pytest
+import time_machine
+from django.contrib.auth.models import User
+from django.test import Client
+from icalendar import Calendar
+
+from tests.conftest import make_milestone, make_negotiation, make_track
+from tracker.deadlines import parse_deadline
+from tracker.services import milestone_cancel, milestone_set_deadline
+
+
+@pytest.fixture(autouse=True)
+def frozen_today():
+    with time_machine.travel(dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC), tick=False):
+        yield
+
+
+def _events(response):
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/calendar")
+    return {str(e["uid"]): e for e in Calendar.from_ical(response.content).walk("VEVENT")}
+
+
+def test_each_scheduled_milestone_is_an_all_day_event_on_its_latest_day(db, settings):
+    settings.SITE_URL = "https://tranche.example.org"
+    track = make_track(make_negotiation())
+    milestone = make_milestone(
+        track, title="Second tranche", deadline="Q3 2026", consequence="Tariffs"
+    )
+    make_milestone(track, title="Unscheduled talk", deadline=None)
+    events = _events(Client().get("/calendar.ics"))
+    assert list(events) == [f"milestone-{milestone.id}@tranche"]
+    event = events[f"milestone-{milestone.id}@tranche"]
+    assert event.decoded("dtstart") == dt.date(2026, 9, 30)
+    assert event.decoded("dtend") == dt.date(2026, 10, 1)
+    assert str(event["summary"]) == "Second tranche"
+    assert "2026-07-01" in str(event["description"]) and "2026-09-30" in str(event["description"])
+    assert "Tariffs" in str(event["description"])
+    assert str(event["url"]) == f"https://tranche.example.org/milestones/{milestone.id}/"
+    assert int(event["sequence"]) == 0
+
+
+def test_a_slipped_deadline_moves_the_event_and_raises_its_sequence(db):
+    milestone = make_milestone(make_track(make_negotiation()), deadline="July 8, 2025")
+    milestone_set_deadline(milestone=milestone, deadline=parse_deadline("August 1, 2025"))
+    milestone_set_deadline(milestone=milestone, deadline=parse_deadline("Q1 2027"))
+    event = _events(Client().get("/calendar.ics"))[f"milestone-{milestone.id}@tranche"]
+    assert int(event["sequence"]) == 2
+    assert event.decoded("dtstart") == dt.date(2027, 3, 31)
+
+
+def test_cancelled_milestones_leave_the_feed(db):
+    milestone = make_milestone(make_track(make_negotiation()))
+    milestone_cancel(milestone=milestone)
+    assert _events(Client().get("/calendar.ics")) == {}
+
+
+def test_a_negotiation_feed_holds_only_its_milestones(db):
+    ours = make_milestone(make_track(make_negotiation()), title="Ours")
+    make_milestone(make_track(make_negotiation("eu-india"), slug="fta"), title="Theirs")
+    events = _events(Client().get("/negotiations/india-us-bta/calendar.ics"))
+    assert list(events) == [f"milestone-{ours.id}@tranche"]
+    assert Client().get("/negotiations/nothing-here/calendar.ics").status_code == 404
+
+
+def test_a_private_tracker_needs_the_private_feed_url(db, settings):
+    settings.TRACKER_PUBLIC = False
+    milestone = make_milestone(make_track(make_negotiation()))
+    assert Client().get("/calendar.ics").status_code == 403
+    assert Client().get("/negotiations/india-us-bta/calendar.ics").status_code == 403
+    user = User.objects.create_user("reader", password="pw-reader-1")
+    web = Client()
+    web.force_login(user)
+    feed = web.post("/api/v1/calendar/feed/").json()
+    assert f"milestone-{milestone.id}@tranche" in _events(Client().get(urlsplit(feed["url"]).path))
+    one = urlsplit(feed["negotiation_url_template"].replace("{slug}", "india-us-bta")).path
+    assert f"milestone-{milestone.id}@tranche" in _events(Client().get(one))
+    web.delete("/api/v1/calendar/feed/")
+    assert Client().get(urlsplit(feed["url"]).path).status_code == 404
