@@ -115,3 +115,10 @@ def test_the_refresh_status_command_is_idempotent(capsys: pytest.CaptureFixture[
     lines = capsys.readouterr().out.strip().splitlines()
     last = [line for line in lines if line.startswith("Status refreshed")][-1]
     assert last.startswith("Status refreshed: 0 milestones, 0 targets, 0 tracks, 0 negotiations")
+
+
+def test_a_first_assessment_is_not_logged_as_a_transition() -> None:
+    with at(dt.date(2025, 7, 9)):
+        make_milestone(make_track(make_negotiation()), "Interim agreement", "July 8, 2025")
+    assert Milestone.objects.get().status == "overdue"
+    assert not StatusChange.objects.exists()

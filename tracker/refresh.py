@@ -105,7 +105,8 @@ def refresh_statuses(
             answer = rules.assess_milestone(facts, today)
             new = (answer.status.value, answer.completed_late, answer.reason[:300])
             if (m.status, m.completed_late, m.status_reason) != new:
-                if m.status != answer.status.value:
+                # An empty reason means never assessed: a first answer is no transition.
+                if m.status != answer.status.value and m.status_reason:
                     result.changes.append(
                         StatusChange(
                             subject=StatusChange.Subject.MILESTONE,
@@ -153,7 +154,7 @@ def refresh_statuses(
             )
             reason = target_answer.reason[:300]
             if (t.status, t.status_reason) != (target_answer.status.value, reason):
-                if t.status != target_answer.status.value:
+                if t.status != target_answer.status.value and t.status_reason:
                     result.changes.append(
                         StatusChange(
                             subject=StatusChange.Subject.TARGET,
@@ -280,7 +281,7 @@ def _record_health(
     new = (answer.health.value, reason, progress, answer.next_deadline)
     if (row.health, row.health_reason, row.progress, row.next_deadline) == new:
         return False
-    if row.health != answer.health.value:
+    if row.health != answer.health.value and row.health_reason:
         result.changes.append(
             StatusChange(
                 subject=StatusChange.Subject.TRACK
