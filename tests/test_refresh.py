@@ -121,4 +121,14 @@ def test_a_first_assessment_is_not_logged_as_a_transition() -> None:
     with at(dt.date(2025, 7, 9)):
         make_milestone(make_track(make_negotiation()), "Interim agreement", "July 8, 2025")
     assert Milestone.objects.get().status == "overdue"
-    assert not StatusChange.objects.exists()
+    assert not StatusChange.objects.filter(subject="milestone").exists()
+
+
+def test_saving_a_stale_instance_does_not_write_its_old_status_back() -> None:
+    with at(dt.date(2026, 2, 1)):
+        milestone = make_milestone(make_track(make_negotiation()), "Terms", "March 1, 2026")
+    assert milestone.status == "unscheduled"  # the instance predates its first assessment
+    with at(dt.date(2026, 2, 26)):
+        services.milestone_complete(milestone=milestone, completed_on=dt.date(2026, 2, 26))
+    change = StatusChange.objects.get(subject="milestone")
+    assert (change.previous, change.new) == ("upcoming", "completed")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -57,6 +57,32 @@ class Source(models.Model):
 
 
 DEADLINE_FIELDS = {"deadline_text", "deadline_earliest", "deadline_latest", "deadline_precision"}
+
+
+class KeepsDerivedFields(models.Model):
+    """A row with status fields that only tracker.refresh writes.
+
+    save() on an instance loaded before the last refresh would otherwise write its
+    stale status back over the fresh one, so ordinary saves leave those columns alone.
+    """
+
+    DERIVED_FIELDS: ClassVar[frozenset[str]] = frozenset()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if (
+            not self._state.adding
+            and kwargs.get("update_fields") is None
+            and not kwargs.get("force_insert")
+        ):
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in self.DERIVED_FIELDS
+            ]
+        super().save(*args, **kwargs)
 
 
 class Scheduled(models.Model):
@@ -112,7 +138,9 @@ class Scheduled(models.Model):
             self.deadline_precision = value.precision.value
 
 
-class HealthFields(models.Model):
+class HealthFields(KeepsDerivedFields):
+    DERIVED_FIELDS = frozenset({"health", "health_reason", "progress", "next_deadline"})
+
     health = models.CharField(
         max_length=12, choices=_choices(Health), default=Health.NOT_STARTED.value, db_index=True
     )
@@ -182,12 +210,14 @@ class Track(Scheduled, HealthFields):
         return self.name
 
 
-class Milestone(Scheduled):
+class Milestone(Scheduled, KeepsDerivedFields):
     class Kind(models.TextChoices):
         DEADLINE = "deadline"
         MEETING = "meeting"
         DECISION = "decision"
         PUBLICATION = "publication"
+
+    DERIVED_FIELDS = frozenset({"status", "completed_late", "status_reason"})
 
     track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="milestones")
     slug = models.SlugField(max_length=120)
@@ -318,8 +348,10 @@ class DeadlineRevision(models.Model):
         return (self.new_latest - self.previous_latest).days
 
 
-class Target(Scheduled):
+class Target(Scheduled, KeepsDerivedFields):
     """A number to reach by a deadline, e.g. bilateral trade of USD 500 billion by 2030."""
+
+    DERIVED_FIELDS = frozenset({"status", "status_reason"})
 
     negotiation = models.ForeignKey(Negotiation, on_delete=models.CASCADE, related_name="targets")
     track = models.ForeignKey(
