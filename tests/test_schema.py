@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
-import hypothesis_jsonschema._from_schema as hypothesis_jsonschema_internals
 import pytest
 import schemathesis
 from django.contrib.auth.models import Group, User
@@ -12,58 +9,12 @@ from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
-from hypothesis.internal.conjecture import utils as conjecture_utils
-from hypothesis.internal.conjecture.utils import _calc_p_continue
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from config.wsgi import application
 from tests.conftest import make_milestone, make_negotiation, make_target, make_track
-
-
-class _LegacyMany:
-    """The `many.more()`/`reject()` protocol hypothesis-jsonschema 0.23 still calls.
-
-    The pinned hypothesis (6.170) replaced it with a context-manager protocol, so every
-    object schema fails to generate ("'many' object has no attribute 'more'"). This keeps
-    the old behaviour for hypothesis-jsonschema only, until the pins agree again.
-    """
-
-    def __init__(self, data, min_size, max_size, average_size):
-        self.data, self.min_size, self.max_size = data, min_size, max_size
-        self.p_continue = _calc_p_continue(average_size - min_size, max_size - min_size)
-        self.count = self.rejections = 0
-        self.force_stop = False
-
-    def more(self) -> bool:
-        if self.min_size == self.max_size:
-            should_continue = self.count < self.min_size
-        else:
-            forced = None
-            if self.force_stop:
-                forced = False
-            elif self.count < self.min_size:
-                forced = True
-            elif self.count >= self.max_size:
-                forced = False
-            should_continue = self.data.draw_boolean(self.p_continue, forced=forced)
-        if should_continue:
-            self.count += 1
-        return should_continue
-
-    def reject(self) -> None:
-        self.count -= 1
-        self.rejections += 1
-        if self.rejections > max(3, 2 * self.count):
-            if self.count < self.min_size:
-                self.data.mark_invalid()
-            else:
-                self.force_stop = True
-
-
-if not hasattr(conjecture_utils.many, "more"):
-    setattr(hypothesis_jsonschema_internals, "cu", SimpleNamespace(many=_LegacyMany))  # noqa: B010
 
 
 @pytest.fixture
@@ -87,8 +38,7 @@ BOUNDS = settings(
     deadline=None,
     derandomize=True,
     database=None,
-    # The explicit-examples phase trips over this hypothesis release; generated ones suffice.
-    phases=[Phase.generate],
+    phases=[Phase.explicit, Phase.generate],
     suppress_health_check=list(HealthCheck),
 )
 
@@ -125,12 +75,12 @@ def test_the_docs_page_lists_operations_without_remote_scripts(client):
 @schema.parametrize()
 @BOUNDS
 def test_anonymous_requests_never_fail_or_break_the_schema(case, record):
-    response = case.call_wsgi()
+    response = case.call()
     case.validate_response(response, checks=CHECKS)
 
 
 @schema.parametrize()
 @BOUNDS
 def test_editor_requests_never_fail_or_break_the_schema(case, record, token):
-    response = case.call_wsgi(headers={"Authorization": f"Token {token}"})
+    response = case.call(headers={"Authorization": f"Token {token}"})
     case.validate_response(response, checks=CHECKS)
