@@ -146,7 +146,9 @@ def _email_settings(url: str) -> dict[str, object]:
     parts = urlsplit(url)
     if parts.scheme == "file":
         folder = Path((parts.netloc + parts.path) or "var/mail")
-        if not folder.is_absolute():
+        if folder.parts[:1] == ("var",):
+            folder = VAR_DIR.joinpath(*folder.parts[1:])  # follows TRANCHE_VAR_DIR
+        elif not folder.is_absolute():
             folder = BASE_DIR / folder
         return {"EMAIL_BACKEND": "tracker.mail.EmlFileBackend", "EMAIL_FILE_PATH": str(folder)}
     if parts.scheme == "console":
