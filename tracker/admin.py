@@ -420,12 +420,8 @@ class ObservationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     search_fields = ["target__name", "note"]
 
 
-@admin.register(DeadlineRevision)
-class DeadlineRevisionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["milestone", "changed_at", "previous_text", "new_text", "slip_days", "reason"]
-    list_filter = ["milestone__track__negotiation"]
-    list_select_related = ["milestone"]
-    search_fields = ["milestone__title", "reason"]
+class LogAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """A history the system writes, never a person."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -434,8 +430,16 @@ class DeadlineRevisionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return False
 
 
+@admin.register(DeadlineRevision)
+class DeadlineRevisionAdmin(LogAdmin):
+    list_display = ["milestone", "changed_at", "previous_text", "new_text", "slip_days", "reason"]
+    list_filter = ["milestone__track__negotiation"]
+    list_select_related = ["milestone"]
+    search_fields = ["milestone__title", "reason"]
+
+
 @admin.register(StatusChange)
-class StatusChangeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class StatusChangeAdmin(LogAdmin):
     list_display = [
         "changed_at",
         "subject",
@@ -452,12 +456,6 @@ class StatusChangeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.display(description="transition")
     def transition(self, obj: StatusChange) -> SafeString:
         return format_html("{} → {}", badge(obj.previous), badge(obj.new))
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Subscription)

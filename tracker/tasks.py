@@ -7,23 +7,27 @@ server or network) is retried here; anything else is a bug and surfaces as one.
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 
 from tracker.refresh import refresh_statuses as refresh
 from tracker.reminders import alerts, digests, outbox, planning
 from tracker.reminders.outbox import DeliveryUnavailable
 
+# Jobs that send email retry with backoff, and only when delivery itself failed.
+DELIVERY: dict[str, Any] = {
+    "time_limit": 300,
+    "soft_time_limit": 240,
+    "autoretry_for": (DeliveryUnavailable,),
+    "retry_backoff": 30,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
 
-@shared_task(
-    name="tracker.tasks.refresh_statuses",
-    time_limit=300,
-    soft_time_limit=240,
-    autoretry_for=(DeliveryUnavailable,),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=5,
-)
+
+@shared_task(name="tracker.tasks.refresh_statuses", **DELIVERY)
 def refresh_statuses(negotiation_ids: list[int] | None = None) -> int:
     """Bring stored statuses up to date, then tell people about tracks that got worse."""
     changes = len(refresh(negotiation_ids=negotiation_ids).changes)
@@ -36,29 +40,11 @@ def plan_reminders(milestone_ids: list[int] | None = None) -> int:
     return planning.plan_reminders(milestone_ids=milestone_ids).created
 
 
-@shared_task(
-    name="tracker.tasks.send_due_reminders",
-    time_limit=300,
-    soft_time_limit=240,
-    autoretry_for=(DeliveryUnavailable,),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=5,
-)
+@shared_task(name="tracker.tasks.send_due_reminders", **DELIVERY)
 def send_due_reminders() -> int:
     return outbox.send_due_reminders().sent
 
 
-@shared_task(
-    name="tracker.tasks.send_digests",
-    time_limit=300,
-    soft_time_limit=240,
-    autoretry_for=(DeliveryUnavailable,),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=5,
-)
+@shared_task(name="tracker.tasks.send_digests", **DELIVERY)
 def send_digests() -> int:
     return digests.send_digests().sent
