@@ -107,13 +107,15 @@ def test_the_email_names_the_milestone_date_and_days_left_and_carries_headers_an
     assert {"text/plain", "text/html", "text/calendar"} <= parts.keys()
     ics = bytes(parts["text/calendar"].get_payload(decode=True)).decode()
     assert "DTSTART;VALUE=DATE:20250708" in ics and "Interim agreement" in ics
+    # The same event as the calendar feed's, so a client does not show it twice.
+    assert f"UID:milestone-{milestone.pk}@tranche" in ics
     text = bytes(parts["text/plain"].get_payload(decode=True)).decode()
     for words in (
         "Status:",
         "Track health:",
         "If missed: Tariffs take full effect",
         "Slippage:",
-        "/negotiations/india-us-bta/",
+        f"/milestones/{milestone.pk}/",
     ):
         assert words in text
 

@@ -12,13 +12,13 @@ import zoneinfo
 from typing import Any
 from urllib.parse import urlsplit
 
-import icalendar
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from tracker.calendar.feeds import milestone_url, milestones_calendar
 from tracker.deadlines import describe
 from tracker.models import Milestone, Negotiation, Reminder, StatusChange, Subscription, Track
 from tracker.reminders.unsubscribe import (
@@ -64,25 +64,10 @@ def days_phrase(days: int) -> str:
 
 
 def milestone_ics(milestone: Milestone) -> bytes:
-    """A one-event calendar for the milestone's deadline (its last allowed day)."""
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", "-//Tranche//Trade-deal deadlines//EN")
-    calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
-    event = icalendar.Event()
-    event.add("uid", f"milestone-{milestone.pk}@{_domain()}")
-    event.add("dtstamp", timezone.now())
-    event.add("summary", f"{milestone.title} ({milestone.track.negotiation.name})")
-    assert milestone.deadline_latest is not None
-    event.add("dtstart", milestone.deadline_latest)
-    event.add("dtend", milestone.deadline_latest + dt.timedelta(days=1))
-    description = [f"Deadline: {when(milestone)}"]
-    if milestone.consequence:
-        description.append(f"If missed: {milestone.consequence}")
-    event.add("description", "\n".join(description))
-    event.add("url", negotiation_url(milestone.track.negotiation))
-    calendar.add_component(event)
-    return bytes(calendar.to_ical())
+    """The milestone's event exactly as the calendar feeds publish it (same UID and
+    SEQUENCE), so importing it and subscribing to a feed do not make two events."""
+    milestone.revision_count = milestone.revisions.count()  # type: ignore[attr-defined]
+    return milestones_calendar([milestone], name=milestone.title)
 
 
 def message_id(reminder: Reminder) -> str:
@@ -141,7 +126,7 @@ def reminder_email(reminder: Reminder, now: dt.datetime | None = None) -> EmailM
         "health": track.get_health_display(),
         "health_reason": track.health_reason,
         "slip_days": milestone.slip_days,
-        "dashboard_url": negotiation_url(negotiation),
+        "dashboard_url": milestone_url(milestone),
         "unsubscribe_url": unsubscribe,
     }
     subject = f"{milestone.title}: {when(milestone)}, {days_phrase(days_left)}"
