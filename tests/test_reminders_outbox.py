@@ -320,3 +320,22 @@ def test_send_reminders_run_again_sends_nothing(milestone: Milestone) -> None:
         call_command("send_reminders", stdout=output)
     assert "Sent 0;" in output.getvalue()
     assert len(mail.outbox) == 1
+
+
+def _queued_messages() -> int:
+    from config.celery import app
+
+    with app.connection_for_write() as connection:
+        return int(connection.default_channel.queue_declare("celery", passive=False).message_count)
+
+
+def test_saving_a_milestone_queues_reminder_planning_once_the_transaction_commits(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    before = _queued_messages()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        make_milestone(make_track(make_negotiation("queued")), "Queued", "July 8, 2030")
+    assert _queued_messages() == before  # nothing is sent before the commit
+    for callback in callbacks:
+        callback()
+    assert _queued_messages() == before + 1

@@ -87,6 +87,10 @@ def refresh_after_save(
     if raw or (update_fields and set(update_fields) <= _STATUS_FIELDS):
         return
     request_refresh(_negotiation_of(instance))
+    if isinstance(instance, Milestone):
+        from tracker.tasks import plan_reminders_soon
+
+        plan_reminders_soon([instance.pk])
 
 
 @receiver(post_delete, sender=Milestone)

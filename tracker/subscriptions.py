@@ -86,6 +86,9 @@ def subscription_create(
         subscription.digest_rule = digest_rule
     subscription.full_clean(exclude=["user", "negotiation", "track"])
     subscription.save()
+    from tracker.tasks import plan_reminders_soon
+
+    plan_reminders_soon()
     if user is None:
         from tracker.reminders.emails import send_confirmation
 

@@ -7,9 +7,12 @@ server or network) is retried here; anything else is a bug and surfaces as one.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable
 from typing import Any
 
 from celery import shared_task
+from django.db import transaction
 
 from tracker.refresh import refresh_statuses as refresh
 from tracker.reminders import alerts, digests, outbox, planning
@@ -48,3 +51,14 @@ def send_due_reminders() -> int:
 @shared_task(name="tracker.tasks.send_digests", **DELIVERY)
 def send_digests() -> int:
     return digests.send_digests().sent
+
+
+def plan_reminders_soon(milestone_ids: Iterable[int] | None = None) -> None:
+    """Plan reminders once the current transaction commits, not at the next beat.
+
+    This is delay_on_commit made robust: if the broker cannot take the message, the
+    error is logged and the write that caused it still succeeds; beat plans within a
+    minute anyway, so nothing is lost.
+    """
+    ids = sorted(set(milestone_ids)) if milestone_ids is not None else None
+    transaction.on_commit(functools.partial(plan_reminders.delay, milestone_ids=ids), robust=True)
