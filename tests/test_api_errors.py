@@ -258,3 +258,36 @@ def test_a_subscription_to_an_unknown_time_zone_is_named(client):
 def test_a_subscription_must_name_a_negotiation_or_a_track(client):
     response = client.post("/api/v1/subscriptions/", {}, format="json")
     assert response.status_code == 400
+
+
+def test_a_deadline_window_outside_sensible_years_is_refused(client):
+    track = make_track(make_negotiation())
+    bounds = {"earliest": "0001-01-01", "latest": "9999-12-31", "precision": "year"}
+    response = client.post(
+        "/api/v1/milestones/",
+        {"track": track.id, "slug": "x", "title": "X", "deadline": bounds},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "between the years 1900 and 2200" in str(response.json()["deadline"])
+
+
+def test_an_absurdly_large_target_value_is_refused(client):
+    make_negotiation()
+    response = client.post(
+        "/api/v1/targets/", _target_body(target_value="9999999999999999"), format="json"
+    )
+    assert response.status_code == 400
+    assert "target_value" in response.json()
+
+
+@pytest.mark.parametrize(
+    "rule", ["FREQ=SECONDLY", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", "nonsense"]
+)
+def test_a_digest_rule_that_is_too_frequent_or_never_occurs_is_refused(client, rule):
+    track = make_track(make_negotiation())
+    response = client.post(
+        "/api/v1/subscriptions/", {"track": track.id, "digest_rule": rule}, format="json"
+    )
+    assert response.status_code == 400
+    assert "RRULE" in str(response.json()["digest_rule"])

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from tests.browser.static import collected_static
 from tests.conftest import make_milestone, make_negotiation, make_target, make_track
-from tracker.models import Milestone, Observation, Subscription, Target
+from tracker.models import Milestone, Negotiation, Observation, Subscription, Target
 from tracker.record import load_record
 from tracker.services import milestone_set_deadline
 from tracker.signals import deferred_refresh
@@ -45,7 +45,7 @@ def test_overview_says_the_india_us_negotiation_is_off_track_and_how_overdue(cli
     assert "India–US Bilateral Trade Agreement" in html
     assert "Off track" in html
     assert "501 days overdue (about 16 months)" in html
-    assert "25% done" in html
+    assert "22% done" in html  # 2 of 9 milestones by weight
     assert 'href="/negotiations/india-us-bta/calendar.ics"' in html
 
 
@@ -252,3 +252,15 @@ def test_each_page_makes_the_same_bounded_number_of_queries_for_few_or_many_rows
     url = PAGES[page]()
     with django_assert_max_num_queries(12):
         assert client.get(url).status_code == 200
+
+
+def test_offsets_written_with_unicode_digits_are_explained_not_a_crash(client, india_us):
+    client.force_login(get_user_model().objects.create_user("u", "u@example.org", "pw-long-1234"))
+    negotiation = Negotiation.objects.get(slug="india-us-bta")
+    response = client.post(
+        reverse("subscriptions"),
+        {"subject": f"negotiation:{negotiation.pk}", "timezone": "UTC", "offsets": "²"},
+    )
+    assert response.status_code == 200
+    assert "Give whole days from 0 to 365" in response.content.decode()
+    assert not Subscription.objects.exists()

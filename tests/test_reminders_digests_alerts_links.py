@@ -212,3 +212,15 @@ def test_an_owner_can_unsubscribe_from_a_track_with_the_link(world: Any) -> None
 def test_a_tampered_link_does_nothing() -> None:
     assert Client().post("/unsubscribe/not-a-token/").status_code == 404
     assert Client().get("/subscriptions/confirm/not-a-token/").status_code == 404
+
+
+def test_subscribing_twice_keeps_one_subscription_so_one_unsubscribe_stops_everything(
+    world: Any,
+) -> None:
+    first = subscription_create(track=world["track"], email="twice@example.org")
+    again = subscription_create(
+        track=world["track"], email="Twice@example.org", timezone_name="Asia/Kolkata"
+    )
+    assert again.pk == first.pk
+    assert Subscription.objects.get(pk=first.pk).timezone == "Asia/Kolkata"
+    assert Subscription.objects.filter(email="twice@example.org").count() == 1

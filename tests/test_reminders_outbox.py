@@ -326,7 +326,8 @@ def _queued_messages() -> int:
     from config.celery import app
 
     with app.connection_for_write() as connection:
-        return int(connection.default_channel.queue_declare("celery", passive=False).message_count)
+        channel: Any = connection.default_channel
+        return int(channel.queue_declare("celery", passive=False).message_count)
 
 
 def test_saving_a_milestone_queues_reminder_planning_once_the_transaction_commits(

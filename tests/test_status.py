@@ -812,3 +812,11 @@ def test_assessing_a_milestone_never_raises_and_counts_days_consistently(
         assert latest is not None
         assert result.days_remaining == (latest - today).days
         assert (result.status == MilestoneStatus.OVERDUE) == (result.days_remaining < 0)
+
+
+def test_a_negotiations_progress_weighs_milestones_across_its_tracks() -> None:
+    tracks = [
+        TrackHealth("Done", Health.ACHIEVED, "", progress=1.0, completed_weight=2, live_weight=2),
+        TrackHealth("Open", Health.ON_TRACK, "", progress=0.0, completed_weight=0, live_weight=7),
+    ]
+    assert assess_negotiation(tracks).progress == pytest.approx(2 / 9)

@@ -7,12 +7,23 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone as django_timezone
 
-from tracker.deadlines import Deadline, Precision
+from tracker.deadlines import MAX_YEAR, MIN_YEAR, Deadline, Precision
 from tracker.status import Growth, Health, MilestoneState, MilestoneStatus, TargetStatus
+
+# Figures beyond this are typos, and SQLite could not read them back as decimals.
+MAX_FIGURE = Decimal(10**12)
+
+
+def sensible_date(value: dt.date) -> None:
+    """Dates outside these years are typos, and would overflow date arithmetic later."""
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValidationError(f"Give a date between the years {MIN_YEAR} and {MAX_YEAR}.")
 
 
 def plain_number(value: Decimal) -> str:
@@ -89,8 +100,8 @@ class Scheduled(models.Model):
     """An approximate deadline stored as its four parts; all empty means unscheduled."""
 
     deadline_text = models.CharField(max_length=200, blank=True)
-    deadline_earliest = models.DateField(null=True, blank=True)
-    deadline_latest = models.DateField(null=True, blank=True)
+    deadline_earliest = models.DateField(null=True, blank=True, validators=[sensible_date])
+    deadline_latest = models.DateField(null=True, blank=True, validators=[sensible_date])
     deadline_precision = models.CharField(max_length=10, blank=True, choices=_choices(Precision))
 
     class Meta:
@@ -226,7 +237,7 @@ class Milestone(Scheduled, KeepsDerivedFields):
     state = models.CharField(
         max_length=12, choices=_choices(MilestoneState), default=MilestoneState.PLANNED.value
     )
-    completed_on = models.DateField(null=True, blank=True)
+    completed_on = models.DateField(null=True, blank=True, validators=[sensible_date])
     weight = models.DecimalField(max_digits=7, decimal_places=2, default=1)
     depends_on = models.ManyToManyField(
         "self", symmetrical=False, blank=True, related_name="dependents"
@@ -360,9 +371,13 @@ class Target(Scheduled, KeepsDerivedFields):
     slug = models.SlugField(max_length=120)
     name = models.CharField(max_length=200)
     unit = models.CharField(max_length=50, help_text="e.g. USD billion")
-    baseline_value = models.DecimalField(max_digits=20, decimal_places=4)
-    baseline_date = models.DateField()
-    target_value = models.DecimalField(max_digits=20, decimal_places=4)
+    baseline_value = models.DecimalField(
+        max_digits=20, decimal_places=4, validators=[MaxValueValidator(MAX_FIGURE)]
+    )
+    baseline_date = models.DateField(validators=[sensible_date])
+    target_value = models.DecimalField(
+        max_digits=20, decimal_places=4, validators=[MaxValueValidator(MAX_FIGURE)]
+    )
     growth = models.CharField(
         max_length=10, choices=_choices(Growth), default=Growth.COMPOUND.value
     )
@@ -401,8 +416,10 @@ class Target(Scheduled, KeepsDerivedFields):
 
 class Observation(models.Model):
     target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="observations")
-    date = models.DateField()
-    value = models.DecimalField(max_digits=20, decimal_places=4)
+    date = models.DateField(validators=[sensible_date])
+    value = models.DecimalField(
+        max_digits=20, decimal_places=4, validators=[MaxValueValidator(MAX_FIGURE)]
+    )
     source = models.ForeignKey(
         Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="observations"
     )
@@ -468,6 +485,31 @@ class Subscription(models.Model):
             models.CheckConstraint(
                 condition=Q(user__isnull=False) | ~Q(email=""),
                 name="subscription_has_recipient",
+            ),
+            # One active subscription per person and subject (see subscription_create).
+            models.UniqueConstraint(
+                fields=["user", "negotiation"],
+                condition=Q(
+                    unsubscribed_at__isnull=True, user__isnull=False, negotiation__isnull=False
+                ),
+                name="subscription_one_active_per_user_negotiation",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "track"],
+                condition=Q(unsubscribed_at__isnull=True, user__isnull=False, track__isnull=False),
+                name="subscription_one_active_per_user_track",
+            ),
+            models.UniqueConstraint(
+                fields=["email", "negotiation"],
+                condition=Q(
+                    unsubscribed_at__isnull=True, user__isnull=True, negotiation__isnull=False
+                ),
+                name="subscription_one_active_per_email_negotiation",
+            ),
+            models.UniqueConstraint(
+                fields=["email", "track"],
+                condition=Q(unsubscribed_at__isnull=True, user__isnull=True, track__isnull=False),
+                name="subscription_one_active_per_email_track",
             ),
         ]
         indexes = [

@@ -190,6 +190,8 @@ def refresh_statuses(
                     reason=track_answer.reason,
                     next_deadline=track_answer.next_deadline,
                     progress=track_answer.progress,
+                    completed_weight=track_answer.completed_weight,
+                    live_weight=track_answer.live_weight,
                 )
             )
 

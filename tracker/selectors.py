@@ -107,4 +107,9 @@ def milestones_for_calendar(negotiation: Negotiation | None = None) -> QuerySet[
 
 
 def calendar_token_by_key(key: str) -> CalendarFeedToken | None:
-    return CalendarFeedToken.objects.select_related("user").filter(key=key).first()
+    # A deactivated account's feed stops with the account.
+    return (
+        CalendarFeedToken.objects.select_related("user")
+        .filter(key=key, user__is_active=True)
+        .first()
+    )

@@ -360,6 +360,9 @@ class TrackAssessment:
     progress: float | None
     next_deadline: date | None
     reason: str
+    # The two sums behind `progress`, so a negotiation can weigh its tracks by them.
+    completed_weight: float = 0.0
+    live_weight: float = 0.0
 
 
 def assess_track(
@@ -371,8 +374,13 @@ def assess_track(
         (m.latest for m in live if not _is_completed(m) and m.latest is not None), default=None
     )
 
+    live_weight = sum(m.weight for m in live)
+    completed_weight = sum(m.weight for m in live if _is_completed(m))
+
     def assessed(health: Health, reason: str) -> TrackAssessment:
-        return TrackAssessment(health, progress, next_deadline, reason)
+        return TrackAssessment(
+            health, progress, next_deadline, reason, completed_weight, live_weight
+        )
 
     if not milestones and not targets:
         return assessed(Health.NOT_STARTED, "No milestones or targets yet")
@@ -470,6 +478,8 @@ class TrackHealth:
     reason: str
     next_deadline: date | None = None
     progress: float | None = None
+    completed_weight: float = 0.0
+    live_weight: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -481,8 +491,14 @@ class NegotiationAssessment:
 
 
 def assess_negotiation(tracks: Sequence[TrackHealth]) -> NegotiationAssessment:
+    # Completed weight over live weight across all tracks, as for a single track; a
+    # caller that only knows each track's progress gets their plain mean instead.
+    live_weight = sum(t.live_weight for t in tracks)
     progresses = [t.progress for t in tracks if t.progress is not None]
-    progress = sum(progresses) / len(progresses) if progresses else None
+    if live_weight > 0:
+        progress: float | None = sum(t.completed_weight for t in tracks) / live_weight
+    else:
+        progress = sum(progresses) / len(progresses) if progresses else None
     next_deadline = min(
         (t.next_deadline for t in tracks if t.next_deadline is not None), default=None
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 from collections.abc import Sequence
 from typing import Any
 
+from dateutil.rrule import rrulestr
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -36,6 +38,32 @@ def validate_offsets(offsets: Sequence[Any]) -> list[int]:
     if not all(isinstance(o, int) and not isinstance(o, bool) and 0 <= o <= 365 for o in offsets):
         raise ValidationError({"offsets": "Each offset is a whole number of days from 0 to 365."})
     return sorted(set(offsets), reverse=True)
+
+
+DIGEST_FREQUENCIES = {"DAILY", "WEEKLY", "MONTHLY"}
+
+
+def validate_digest_rule(rule: str) -> str:
+    """An RRULE for digests: daily, weekly or monthly, and one that actually occurs.
+
+    Finer rules would flood people and rules that never fire cost the digest job a
+    long search on every run, so both are refused up front.
+    """
+    rule = rule.strip()
+    if not rule:
+        return rule
+    message = "Give a daily, weekly or monthly RRULE such as FREQ=WEEKLY;BYDAY=MO;BYHOUR=8."
+    parts = dict(part.split("=", 1) for part in rule.upper().split(";") if "=" in part)
+    if parts.get("FREQ") not in DIGEST_FREQUENCIES:
+        raise ValidationError({"digest_rule": message})
+    start = dt.datetime(2026, 1, 1)
+    try:
+        occurs = rrulestr(rule, dtstart=start).after(start)
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError):
+        raise ValidationError({"digest_rule": message}) from None
+    if occurs is None or occurs > start + dt.timedelta(days=366):
+        raise ValidationError({"digest_rule": "That rule never occurs within a year; " + message})
+    return rule
 
 
 def confirm_token(subscription: Subscription) -> str:
@@ -73,17 +101,37 @@ def subscription_create(
         raise ValidationError("Subscribe to either a negotiation or a track.")
     if user is None and not email:
         raise ValidationError({"email": "Give an email address to send reminders to."})
+    email = "" if user is not None else email.strip().lower()
+    # One active subscription per person and subject: subscribing again updates it,
+    # so a single unsubscribe link always stops everything.
+    existing = (
+        Subscription.objects.select_for_update()
+        .filter(negotiation=negotiation, track=track, unsubscribed_at__isnull=True)
+        .filter(**({"user": user} if user is not None else {"user__isnull": True, "email": email}))
+        .first()
+    )
+    if existing is not None:
+        existing.timezone = validate_timezone(timezone_name)
+        if offsets is not None:
+            existing.offsets = validate_offsets(list(offsets))
+        if digest_rule is not None:
+            existing.digest_rule = validate_digest_rule(digest_rule)
+        existing.save(update_fields=["timezone", "offsets", "digest_rule"])
+        from tracker.tasks import plan_reminders_soon
+
+        plan_reminders_soon()
+        return existing
     subscription = Subscription(
         negotiation=negotiation,
         track=track,
         user=user,
-        email="" if user is not None else email.strip().lower(),
+        email=email,
         timezone=validate_timezone(timezone_name),
         offsets=validate_offsets(list(offsets) if offsets is not None else [30, 7, 1, 0]),
         confirmed_at=timezone.now() if user is not None else None,
     )
     if digest_rule is not None:
-        subscription.digest_rule = digest_rule
+        subscription.digest_rule = validate_digest_rule(digest_rule)
     subscription.full_clean(exclude=["user", "negotiation", "track"])
     subscription.save()
     from tracker.tasks import plan_reminders_soon

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -18,6 +19,8 @@ from tracker.models import Subscription, Track
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# The README's screenshots are refreshed on request, so a test run leaves the tree clean.
+UPDATE_DOCS = os.environ.get("TRANCHE_UPDATE_SCREENSHOTS") == "1"
 
 
 def test_overview_shows_the_india_us_negotiation_off_track_with_its_next_deadline(
@@ -28,10 +31,10 @@ def test_overview_shows_the_india_us_negotiation_off_track_with_its_next_deadlin
     expect(card).to_be_visible()
     expect(card.locator(".badge").first).to_have_text("Off track")
     expect(card).to_contain_text("501 days overdue")
-    expect(card).to_contain_text("25% done")
+    expect(card).to_contain_text("22% done")
     path = screenshot(page, "overview")
-    DOCS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(path, DOCS / "overview.png")
+    if UPDATE_DOCS:
+        shutil.copy(path, DOCS / "overview.png")
 
 
 def test_clicking_through_reaches_the_overdue_interim_deal_with_its_consequence_and_sources(
@@ -46,7 +49,8 @@ def test_clicking_through_reaches_the_overdue_interim_deal_with_its_consequence_
     # The autumn window is drawn as a band, not a point.
     expect(timeline.locator(".status-overdue .window")).to_have_count(1)
     screenshot(page, "negotiation")
-    page.locator(".timeline").screenshot(path=str(DOCS / "negotiation.png"))
+    if UPDATE_DOCS:
+        page.locator(".timeline").screenshot(path=str(DOCS / "negotiation.png"))
 
     page.locator(".track-card").get_by_role("link", name="Interim trade deal concluded").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Interim trade deal concluded")

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from dateutil.rrule import rrulestr
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
@@ -19,6 +18,8 @@ from rest_framework import serializers
 from tracker import status as rules
 from tracker.deadlines import (
     MAX_TEXT_LENGTH,
+    MAX_YEAR,
+    MIN_YEAR,
     Deadline,
     DeadlineError,
     Precision,
@@ -26,6 +27,7 @@ from tracker.deadlines import (
     parse_deadline,
 )
 from tracker.models import (
+    MAX_FIGURE,
     DeadlineRevision,
     Milestone,
     Negotiation,
@@ -47,7 +49,12 @@ from tracker.services import (
 )
 from tracker.signals import deferred_refresh
 from tracker.status import Health, MilestoneState, MilestoneStatus, TargetStatus
-from tracker.subscriptions import subscription_create, validate_offsets, validate_timezone
+from tracker.subscriptions import (
+    subscription_create,
+    validate_digest_rule,
+    validate_offsets,
+    validate_timezone,
+)
 
 
 def _enum_choices(enum: Any) -> list[str]:
@@ -61,7 +68,11 @@ def _as_drf_error(error: DjangoValidationError) -> serializers.ValidationError:
 def _money(**kwargs: Any) -> serializers.DecimalField:
     # Numbers, not strings, so that clients can compute with them directly.
     return serializers.DecimalField(
-        max_digits=20, decimal_places=4, coerce_to_string=False, **kwargs
+        max_digits=20,
+        decimal_places=4,
+        max_value=MAX_FIGURE,
+        coerce_to_string=False,
+        **kwargs,
     )
 
 
@@ -89,6 +100,11 @@ class DeadlineBoundsSerializer(serializers.Serializer[dict[str, Any]]):
             raise serializers.ValidationError(
                 {"earliest": "The earliest date must be on or before the latest date."}
             )
+        for name in ("earliest", "latest"):
+            if not MIN_YEAR <= attrs[name].year <= MAX_YEAR:
+                raise serializers.ValidationError(
+                    {name: f"Give a date between the years {MIN_YEAR} and {MAX_YEAR}."}
+                )
         return attrs
 
 
@@ -604,14 +620,10 @@ class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
             raise serializers.ValidationError(error.messages) from None
 
     def validate_digest_rule(self, value: str) -> str:
-        if value:
-            try:
-                rrulestr(value, dtstart=dt.datetime(2026, 1, 1))
-            except (ValueError, TypeError, KeyError, IndexError, OverflowError):
-                raise serializers.ValidationError(
-                    "Give an RFC 5545 RRULE such as FREQ=WEEKLY;BYDAY=MO;BYHOUR=8."
-                ) from None
-        return value
+        try:
+            return validate_digest_rule(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if (attrs.get("negotiation") is None) == (attrs.get("track") is None):

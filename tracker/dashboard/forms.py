@@ -60,7 +60,7 @@ class SubscriptionForm(forms.Form):
     def clean_subject(self) -> dict[str, Negotiation | Track]:
         kind, _, pk = self.cleaned_data["subject"].partition(":")
         table: dict[int, Any] = self._negotiations if kind == "negotiation" else self._tracks
-        subject = table.get(int(pk)) if pk.isdigit() else None
+        subject = table.get(int(pk)) if pk.isascii() and pk.isdigit() else None
         if subject is None:
             raise forms.ValidationError("Choose a negotiation or a track from the list.")
         return {kind: subject}
@@ -81,7 +81,7 @@ class SubscriptionForm(forms.Form):
             for p in self.cleaned_data["offsets"].replace(";", ",").split(",")
             if p.strip()
         ]
-        if not parts or not all(p.isdigit() and int(p) <= 365 for p in parts):
+        if not parts or not all(p.isascii() and p.isdigit() and int(p) <= 365 for p in parts):
             raise forms.ValidationError(
                 "Give whole days from 0 to 365, separated by commas, e.g. 30, 7, 1, 0."
             )

@@ -2,13 +2,13 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import tracker.models
 from django.conf import settings
 from django.db import migrations, models
 
+import tracker.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,343 +17,937 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Source',
+            name="Source",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=120, unique=True)),
-                ('title', models.CharField(max_length=300)),
-                ('publisher', models.CharField(blank=True, max_length=200)),
-                ('url', models.URLField(blank=True, max_length=500)),
-                ('published_on', models.DateField(blank=True, null=True)),
-                ('excerpt', models.TextField(help_text='The quoted words.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=120, unique=True)),
+                ("title", models.CharField(max_length=300)),
+                ("publisher", models.CharField(blank=True, max_length=200)),
+                ("url", models.URLField(blank=True, max_length=500)),
+                ("published_on", models.DateField(blank=True, null=True)),
+                ("excerpt", models.TextField(help_text="The quoted words.")),
             ],
             options={
-                'ordering': ['title', 'slug'],
+                "ordering": ["title", "slug"],
             },
         ),
         migrations.CreateModel(
-            name='CalendarFeedToken',
+            name="CalendarFeedToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='calendar_token', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="calendar_token",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Milestone',
+            name="Milestone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('deadline_text', models.CharField(blank=True, max_length=200)),
-                ('deadline_earliest', models.DateField(blank=True, null=True)),
-                ('deadline_latest', models.DateField(blank=True, null=True)),
-                ('deadline_precision', models.CharField(blank=True, choices=[('day', 'day'), ('month', 'month'), ('quarter', 'quarter'), ('half', 'half'), ('season', 'season'), ('period', 'period'), ('year', 'year')], max_length=10)),
-                ('slug', models.SlugField(max_length=120)),
-                ('title', models.CharField(max_length=300)),
-                ('kind', models.CharField(choices=[('deadline', 'Deadline'), ('meeting', 'Meeting'), ('decision', 'Decision'), ('publication', 'Publication')], default='deadline', max_length=12)),
-                ('state', models.CharField(choices=[('planned', 'planned'), ('in_progress', 'in progress'), ('completed', 'completed'), ('cancelled', 'cancelled')], default='planned', max_length=12)),
-                ('completed_on', models.DateField(blank=True, null=True)),
-                ('weight', models.DecimalField(decimal_places=2, default=1, max_digits=7)),
-                ('consequence', models.TextField(blank=True, help_text='What happens if it is missed.')),
-                ('status', models.CharField(choices=[('cancelled', 'cancelled'), ('completed', 'completed'), ('unscheduled', 'unscheduled'), ('overdue', 'overdue'), ('at_risk', 'at risk'), ('due_soon', 'due soon'), ('upcoming', 'upcoming')], default='unscheduled', max_length=12)),
-                ('completed_late', models.BooleanField(default=False)),
-                ('status_reason', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('depends_on', models.ManyToManyField(blank=True, related_name='dependents', to='tracker.milestone')),
-                ('sources', models.ManyToManyField(blank=True, related_name='milestones', to='tracker.source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("deadline_text", models.CharField(blank=True, max_length=200)),
+                ("deadline_earliest", models.DateField(blank=True, null=True)),
+                ("deadline_latest", models.DateField(blank=True, null=True)),
+                (
+                    "deadline_precision",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("day", "day"),
+                            ("month", "month"),
+                            ("quarter", "quarter"),
+                            ("half", "half"),
+                            ("season", "season"),
+                            ("period", "period"),
+                            ("year", "year"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=120)),
+                ("title", models.CharField(max_length=300)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("deadline", "Deadline"),
+                            ("meeting", "Meeting"),
+                            ("decision", "Decision"),
+                            ("publication", "Publication"),
+                        ],
+                        default="deadline",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("planned", "planned"),
+                            ("in_progress", "in progress"),
+                            ("completed", "completed"),
+                            ("cancelled", "cancelled"),
+                        ],
+                        default="planned",
+                        max_length=12,
+                    ),
+                ),
+                ("completed_on", models.DateField(blank=True, null=True)),
+                ("weight", models.DecimalField(decimal_places=2, default=1, max_digits=7)),
+                (
+                    "consequence",
+                    models.TextField(blank=True, help_text="What happens if it is missed."),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("cancelled", "cancelled"),
+                            ("completed", "completed"),
+                            ("unscheduled", "unscheduled"),
+                            ("overdue", "overdue"),
+                            ("at_risk", "at risk"),
+                            ("due_soon", "due soon"),
+                            ("upcoming", "upcoming"),
+                        ],
+                        default="unscheduled",
+                        max_length=12,
+                    ),
+                ),
+                ("completed_late", models.BooleanField(default=False)),
+                ("status_reason", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "depends_on",
+                    models.ManyToManyField(
+                        blank=True, related_name="dependents", to="tracker.milestone"
+                    ),
+                ),
+                (
+                    "sources",
+                    models.ManyToManyField(
+                        blank=True, related_name="milestones", to="tracker.source"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['deadline_latest', 'title'],
-                'abstract': False,
+                "ordering": ["deadline_latest", "title"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Party',
+            name="Party",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(help_text='IN, US, EU, …', max_length=10, unique=True)),
-                ('name', models.CharField(max_length=200)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(help_text="IN, US, EU, …", max_length=10, unique=True)),
+                ("name", models.CharField(max_length=200)),
             ],
             options={
-                'verbose_name_plural': 'parties',
-                'ordering': ['code'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('code', ''), _negated=True), name='party_code_not_empty')],
+                "verbose_name_plural": "parties",
+                "ordering": ["code"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("code", ""), _negated=True), name="party_code_not_empty"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Negotiation',
+            name="Negotiation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('health', models.CharField(choices=[('not_started', 'not started'), ('achieved', 'achieved'), ('off_track', 'off track'), ('at_risk', 'at risk'), ('on_track', 'on track')], db_index=True, default='not_started', max_length=12)),
-                ('health_reason', models.CharField(blank=True, max_length=300)),
-                ('progress', models.FloatField(blank=True, null=True)),
-                ('next_deadline', models.DateField(blank=True, null=True)),
-                ('slug', models.SlugField(max_length=120, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('stage', models.CharField(choices=[('announced', 'Announced'), ('negotiating', 'Negotiating'), ('concluded', 'Concluded'), ('signed', 'Signed'), ('in_force', 'in force'), ('suspended', 'Suspended'), ('abandoned', 'Abandoned')], default='negotiating', max_length=12)),
-                ('summary', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('parties', models.ManyToManyField(related_name='negotiations', to='tracker.party')),
-                ('sources', models.ManyToManyField(blank=True, related_name='negotiations', to='tracker.source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "health",
+                    models.CharField(
+                        choices=[
+                            ("not_started", "not started"),
+                            ("achieved", "achieved"),
+                            ("off_track", "off track"),
+                            ("at_risk", "at risk"),
+                            ("on_track", "on track"),
+                        ],
+                        db_index=True,
+                        default="not_started",
+                        max_length=12,
+                    ),
+                ),
+                ("health_reason", models.CharField(blank=True, max_length=300)),
+                ("progress", models.FloatField(blank=True, null=True)),
+                ("next_deadline", models.DateField(blank=True, null=True)),
+                ("slug", models.SlugField(max_length=120, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("announced", "Announced"),
+                            ("negotiating", "Negotiating"),
+                            ("concluded", "Concluded"),
+                            ("signed", "Signed"),
+                            ("in_force", "in force"),
+                            ("suspended", "Suspended"),
+                            ("abandoned", "Abandoned"),
+                        ],
+                        default="negotiating",
+                        max_length=12,
+                    ),
+                ),
+                ("summary", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "parties",
+                    models.ManyToManyField(related_name="negotiations", to="tracker.party"),
+                ),
+                (
+                    "sources",
+                    models.ManyToManyField(
+                        blank=True, related_name="negotiations", to="tracker.source"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Track',
+            name="Track",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('deadline_text', models.CharField(blank=True, max_length=200)),
-                ('deadline_earliest', models.DateField(blank=True, null=True)),
-                ('deadline_latest', models.DateField(blank=True, null=True)),
-                ('deadline_precision', models.CharField(blank=True, choices=[('day', 'day'), ('month', 'month'), ('quarter', 'quarter'), ('half', 'half'), ('season', 'season'), ('period', 'period'), ('year', 'year')], max_length=10)),
-                ('health', models.CharField(choices=[('not_started', 'not started'), ('achieved', 'achieved'), ('off_track', 'off track'), ('at_risk', 'at risk'), ('on_track', 'on track')], db_index=True, default='not_started', max_length=12)),
-                ('health_reason', models.CharField(blank=True, max_length=300)),
-                ('progress', models.FloatField(blank=True, null=True)),
-                ('next_deadline', models.DateField(blank=True, null=True)),
-                ('slug', models.SlugField(max_length=120)),
-                ('name', models.CharField(max_length=200)),
-                ('summary', models.TextField(blank=True)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('negotiation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tracks', to='tracker.negotiation')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_tracks', to=settings.AUTH_USER_MODEL)),
-                ('sources', models.ManyToManyField(blank=True, related_name='tracks', to='tracker.source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("deadline_text", models.CharField(blank=True, max_length=200)),
+                ("deadline_earliest", models.DateField(blank=True, null=True)),
+                ("deadline_latest", models.DateField(blank=True, null=True)),
+                (
+                    "deadline_precision",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("day", "day"),
+                            ("month", "month"),
+                            ("quarter", "quarter"),
+                            ("half", "half"),
+                            ("season", "season"),
+                            ("period", "period"),
+                            ("year", "year"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "health",
+                    models.CharField(
+                        choices=[
+                            ("not_started", "not started"),
+                            ("achieved", "achieved"),
+                            ("off_track", "off track"),
+                            ("at_risk", "at risk"),
+                            ("on_track", "on track"),
+                        ],
+                        db_index=True,
+                        default="not_started",
+                        max_length=12,
+                    ),
+                ),
+                ("health_reason", models.CharField(blank=True, max_length=300)),
+                ("progress", models.FloatField(blank=True, null=True)),
+                ("next_deadline", models.DateField(blank=True, null=True)),
+                ("slug", models.SlugField(max_length=120)),
+                ("name", models.CharField(max_length=200)),
+                ("summary", models.TextField(blank=True)),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "negotiation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tracks",
+                        to="tracker.negotiation",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="owned_tracks",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "sources",
+                    models.ManyToManyField(blank=True, related_name="tracks", to="tracker.source"),
+                ),
             ],
             options={
-                'ordering': ['negotiation', 'position', 'name'],
-                'abstract': False,
+                "ordering": ["negotiation", "position", "name"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Target',
+            name="Target",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('deadline_text', models.CharField(blank=True, max_length=200)),
-                ('deadline_earliest', models.DateField(blank=True, null=True)),
-                ('deadline_latest', models.DateField(blank=True, null=True)),
-                ('deadline_precision', models.CharField(blank=True, choices=[('day', 'day'), ('month', 'month'), ('quarter', 'quarter'), ('half', 'half'), ('season', 'season'), ('period', 'period'), ('year', 'year')], max_length=10)),
-                ('slug', models.SlugField(max_length=120)),
-                ('name', models.CharField(max_length=200)),
-                ('unit', models.CharField(help_text='e.g. USD billion', max_length=50)),
-                ('baseline_value', models.DecimalField(decimal_places=4, max_digits=20)),
-                ('baseline_date', models.DateField()),
-                ('target_value', models.DecimalField(decimal_places=4, max_digits=20)),
-                ('growth', models.CharField(choices=[('compound', 'compound'), ('linear', 'linear')], default='compound', max_length=10)),
-                ('status', models.CharField(choices=[('no_data', 'no data'), ('achieved', 'achieved'), ('missed', 'missed'), ('on_track', 'on track'), ('at_risk', 'at risk'), ('off_track', 'off track')], default='no_data', max_length=10)),
-                ('status_reason', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('negotiation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='targets', to='tracker.negotiation')),
-                ('sources', models.ManyToManyField(blank=True, related_name='targets', to='tracker.source')),
-                ('track', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='targets', to='tracker.track')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("deadline_text", models.CharField(blank=True, max_length=200)),
+                ("deadline_earliest", models.DateField(blank=True, null=True)),
+                ("deadline_latest", models.DateField(blank=True, null=True)),
+                (
+                    "deadline_precision",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("day", "day"),
+                            ("month", "month"),
+                            ("quarter", "quarter"),
+                            ("half", "half"),
+                            ("season", "season"),
+                            ("period", "period"),
+                            ("year", "year"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=120)),
+                ("name", models.CharField(max_length=200)),
+                ("unit", models.CharField(help_text="e.g. USD billion", max_length=50)),
+                ("baseline_value", models.DecimalField(decimal_places=4, max_digits=20)),
+                ("baseline_date", models.DateField()),
+                ("target_value", models.DecimalField(decimal_places=4, max_digits=20)),
+                (
+                    "growth",
+                    models.CharField(
+                        choices=[("compound", "compound"), ("linear", "linear")],
+                        default="compound",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("no_data", "no data"),
+                            ("achieved", "achieved"),
+                            ("missed", "missed"),
+                            ("on_track", "on track"),
+                            ("at_risk", "at risk"),
+                            ("off_track", "off track"),
+                        ],
+                        default="no_data",
+                        max_length=10,
+                    ),
+                ),
+                ("status_reason", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "negotiation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="targets",
+                        to="tracker.negotiation",
+                    ),
+                ),
+                (
+                    "sources",
+                    models.ManyToManyField(blank=True, related_name="targets", to="tracker.source"),
+                ),
+                (
+                    "track",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="targets",
+                        to="tracker.track",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['negotiation', 'name'],
-                'abstract': False,
+                "ordering": ["negotiation", "name"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Subscription',
+            name="Subscription",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(blank=True, help_text='For subscribers without an account.', max_length=254)),
-                ('timezone', models.CharField(default='UTC', max_length=64)),
-                ('offsets', models.JSONField(default=tracker.models.default_offsets, help_text='Days before the deadline.')),
-                ('digest_rule', models.CharField(blank=True, default='FREQ=WEEKLY;BYDAY=MO;BYHOUR=8;BYMINUTE=0;BYSECOND=0', help_text="An RFC 5545 RRULE, in the subscription's time zone; empty for no digest.", max_length=200)),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True)),
-                ('unsubscribed_at', models.DateTimeField(blank=True, null=True)),
-                ('last_digest_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('negotiation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='subscriptions', to='tracker.negotiation')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='subscriptions', to=settings.AUTH_USER_MODEL)),
-                ('track', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='subscriptions', to='tracker.track')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "email",
+                    models.EmailField(
+                        blank=True, help_text="For subscribers without an account.", max_length=254
+                    ),
+                ),
+                ("timezone", models.CharField(default="UTC", max_length=64)),
+                (
+                    "offsets",
+                    models.JSONField(
+                        default=tracker.models.default_offsets,
+                        help_text="Days before the deadline.",
+                    ),
+                ),
+                (
+                    "digest_rule",
+                    models.CharField(
+                        blank=True,
+                        default="FREQ=WEEKLY;BYDAY=MO;BYHOUR=8;BYMINUTE=0;BYSECOND=0",
+                        help_text="An RFC 5545 RRULE, in the subscription's time zone; empty for no digest.",
+                        max_length=200,
+                    ),
+                ),
+                ("confirmed_at", models.DateTimeField(blank=True, null=True)),
+                ("unsubscribed_at", models.DateTimeField(blank=True, null=True)),
+                ("last_digest_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "negotiation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="subscriptions",
+                        to="tracker.negotiation",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="subscriptions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "track",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="subscriptions",
+                        to="tracker.track",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='StatusChange',
+            name="StatusChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subject', models.CharField(choices=[('negotiation', 'Negotiation'), ('track', 'Track'), ('milestone', 'Milestone'), ('target', 'Target')], max_length=12)),
-                ('previous', models.CharField(max_length=12)),
-                ('new', models.CharField(max_length=12)),
-                ('reason', models.CharField(blank=True, max_length=300)),
-                ('as_of', models.DateField()),
-                ('changed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('notified_at', models.DateTimeField(blank=True, null=True)),
-                ('milestone', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='status_changes', to='tracker.milestone')),
-                ('negotiation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='status_changes', to='tracker.negotiation')),
-                ('target', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='status_changes', to='tracker.target')),
-                ('track', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='status_changes', to='tracker.track')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "subject",
+                    models.CharField(
+                        choices=[
+                            ("negotiation", "Negotiation"),
+                            ("track", "Track"),
+                            ("milestone", "Milestone"),
+                            ("target", "Target"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("previous", models.CharField(max_length=12)),
+                ("new", models.CharField(max_length=12)),
+                ("reason", models.CharField(blank=True, max_length=300)),
+                ("as_of", models.DateField()),
+                ("changed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("notified_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "milestone",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="status_changes",
+                        to="tracker.milestone",
+                    ),
+                ),
+                (
+                    "negotiation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="status_changes",
+                        to="tracker.negotiation",
+                    ),
+                ),
+                (
+                    "target",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="status_changes",
+                        to="tracker.target",
+                    ),
+                ),
+                (
+                    "track",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="status_changes",
+                        to="tracker.track",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-changed_at', '-id'],
+                "ordering": ["-changed_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='milestone',
-            name='track',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='milestones', to='tracker.track'),
+            model_name="milestone",
+            name="track",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="milestones",
+                to="tracker.track",
+            ),
         ),
         migrations.CreateModel(
-            name='DeadlineRevision',
+            name="DeadlineRevision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('previous_text', models.CharField(blank=True, max_length=200)),
-                ('previous_earliest', models.DateField(blank=True, null=True)),
-                ('previous_latest', models.DateField(blank=True, null=True)),
-                ('previous_precision', models.CharField(blank=True, max_length=10)),
-                ('new_text', models.CharField(blank=True, max_length=200)),
-                ('new_earliest', models.DateField(blank=True, null=True)),
-                ('new_latest', models.DateField(blank=True, null=True)),
-                ('new_precision', models.CharField(blank=True, max_length=10)),
-                ('changed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('reason', models.CharField(blank=True, max_length=300)),
-                ('changed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('milestone', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='revisions', to='tracker.milestone')),
-                ('source', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='revisions', to='tracker.source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("previous_text", models.CharField(blank=True, max_length=200)),
+                ("previous_earliest", models.DateField(blank=True, null=True)),
+                ("previous_latest", models.DateField(blank=True, null=True)),
+                ("previous_precision", models.CharField(blank=True, max_length=10)),
+                ("new_text", models.CharField(blank=True, max_length=200)),
+                ("new_earliest", models.DateField(blank=True, null=True)),
+                ("new_latest", models.DateField(blank=True, null=True)),
+                ("new_precision", models.CharField(blank=True, max_length=10)),
+                ("changed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("reason", models.CharField(blank=True, max_length=300)),
+                (
+                    "changed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "milestone",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="revisions",
+                        to="tracker.milestone",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="revisions",
+                        to="tracker.source",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['milestone', 'changed_at', 'id'],
-                'indexes': [models.Index(fields=['changed_at'], name='revision_changed_at')],
+                "ordering": ["milestone", "changed_at", "id"],
+                "indexes": [models.Index(fields=["changed_at"], name="revision_changed_at")],
             },
         ),
         migrations.CreateModel(
-            name='Reminder',
+            name="Reminder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('recipient', models.EmailField(max_length=254)),
-                ('kind', models.CharField(choices=[('before', 'Before'), ('overdue', 'Overdue')], max_length=10)),
-                ('offset', models.IntegerField(help_text='Days before the deadline; negative once overdue.')),
-                ('deadline', models.DateField(help_text="The deadline's latest date when planned.")),
-                ('due_at', models.DateTimeField()),
-                ('state', models.CharField(choices=[('pending', 'Pending'), ('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed'), ('void', 'Void'), ('superseded', 'Superseded')], default='pending', max_length=12)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('last_error', models.TextField(blank=True)),
-                ('claimed_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('milestone', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reminders', to='tracker.milestone')),
-                ('subscription', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='reminders', to='tracker.subscription')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("recipient", models.EmailField(max_length=254)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("before", "Before"), ("overdue", "Overdue")], max_length=10
+                    ),
+                ),
+                (
+                    "offset",
+                    models.IntegerField(
+                        help_text="Days before the deadline; negative once overdue."
+                    ),
+                ),
+                (
+                    "deadline",
+                    models.DateField(help_text="The deadline's latest date when planned."),
+                ),
+                ("due_at", models.DateTimeField()),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                            ("void", "Void"),
+                            ("superseded", "Superseded"),
+                        ],
+                        default="pending",
+                        max_length=12,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("last_error", models.TextField(blank=True)),
+                ("claimed_at", models.DateTimeField(blank=True, null=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "milestone",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reminders",
+                        to="tracker.milestone",
+                    ),
+                ),
+                (
+                    "subscription",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="reminders",
+                        to="tracker.subscription",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_at', 'id'],
-                'indexes': [models.Index(condition=models.Q(('state', 'pending')), fields=['due_at'], name='reminder_pending_due'), models.Index(fields=['state', 'due_at'], name='reminder_state_due')],
-                'constraints': [models.UniqueConstraint(fields=('milestone', 'recipient', 'kind', 'offset', 'deadline'), name='reminder_once_per_key')],
+                "ordering": ["due_at", "id"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("state", "pending")),
+                        fields=["due_at"],
+                        name="reminder_pending_due",
+                    ),
+                    models.Index(fields=["state", "due_at"], name="reminder_state_due"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("milestone", "recipient", "kind", "offset", "deadline"),
+                        name="reminder_once_per_key",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Observation',
+            name="Observation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField()),
-                ('value', models.DecimalField(decimal_places=4, max_digits=20)),
-                ('note', models.CharField(blank=True, max_length=300)),
-                ('source', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='observations', to='tracker.source')),
-                ('target', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='observations', to='tracker.target')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField()),
+                ("value", models.DecimalField(decimal_places=4, max_digits=20)),
+                ("note", models.CharField(blank=True, max_length=300)),
+                (
+                    "source",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="observations",
+                        to="tracker.source",
+                    ),
+                ),
+                (
+                    "target",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="observations",
+                        to="tracker.target",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['target', 'date'],
-                'constraints': [models.UniqueConstraint(fields=('target', 'date'), name='observation_one_per_target_date'), models.CheckConstraint(condition=models.Q(('value__gte', 0)), name='observation_value_not_negative')],
+                "ordering": ["target", "date"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("target", "date"), name="observation_one_per_target_date"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("value__gte", 0)), name="observation_value_not_negative"
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='track',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('deadline_earliest__isnull', True), ('deadline_latest__isnull', True), ('deadline_precision', '')), models.Q(('deadline_earliest__isnull', False), ('deadline_latest__isnull', False), models.Q(('deadline_precision', ''), _negated=True)), _connector='OR'), name='track_deadline_complete_or_empty'),
+            model_name="track",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("deadline_earliest__isnull", True),
+                        ("deadline_latest__isnull", True),
+                        ("deadline_precision", ""),
+                    ),
+                    models.Q(
+                        ("deadline_earliest__isnull", False),
+                        ("deadline_latest__isnull", False),
+                        models.Q(("deadline_precision", ""), _negated=True),
+                    ),
+                    _connector="OR",
+                ),
+                name="track_deadline_complete_or_empty",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='track',
-            constraint=models.CheckConstraint(condition=models.Q(('deadline_earliest__isnull', True), ('deadline_earliest__lte', models.F('deadline_latest')), _connector='OR'), name='track_deadline_earliest_before_latest'),
+            model_name="track",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("deadline_earliest__isnull", True),
+                    ("deadline_earliest__lte", models.F("deadline_latest")),
+                    _connector="OR",
+                ),
+                name="track_deadline_earliest_before_latest",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='track',
-            constraint=models.UniqueConstraint(fields=('negotiation', 'slug'), name='track_slug_unique_in_negotiation'),
+            model_name="track",
+            constraint=models.UniqueConstraint(
+                fields=("negotiation", "slug"), name="track_slug_unique_in_negotiation"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='target',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('deadline_earliest__isnull', True), ('deadline_latest__isnull', True), ('deadline_precision', '')), models.Q(('deadline_earliest__isnull', False), ('deadline_latest__isnull', False), models.Q(('deadline_precision', ''), _negated=True)), _connector='OR'), name='target_deadline_complete_or_empty'),
+            model_name="target",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("deadline_earliest__isnull", True),
+                        ("deadline_latest__isnull", True),
+                        ("deadline_precision", ""),
+                    ),
+                    models.Q(
+                        ("deadline_earliest__isnull", False),
+                        ("deadline_latest__isnull", False),
+                        models.Q(("deadline_precision", ""), _negated=True),
+                    ),
+                    _connector="OR",
+                ),
+                name="target_deadline_complete_or_empty",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='target',
-            constraint=models.CheckConstraint(condition=models.Q(('deadline_earliest__isnull', True), ('deadline_earliest__lte', models.F('deadline_latest')), _connector='OR'), name='target_deadline_earliest_before_latest'),
+            model_name="target",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("deadline_earliest__isnull", True),
+                    ("deadline_earliest__lte", models.F("deadline_latest")),
+                    _connector="OR",
+                ),
+                name="target_deadline_earliest_before_latest",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='target',
-            constraint=models.UniqueConstraint(fields=('negotiation', 'slug'), name='target_slug_unique_in_negotiation'),
+            model_name="target",
+            constraint=models.UniqueConstraint(
+                fields=("negotiation", "slug"), name="target_slug_unique_in_negotiation"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='target',
-            constraint=models.CheckConstraint(condition=models.Q(('baseline_value__gt', 0)), name='target_baseline_positive'),
+            model_name="target",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("baseline_value__gt", 0)), name="target_baseline_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='target',
-            constraint=models.CheckConstraint(condition=models.Q(('target_value__gt', 0)), name='target_value_positive'),
+            model_name="target",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("target_value__gt", 0)), name="target_value_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='target',
-            constraint=models.CheckConstraint(condition=models.Q(('deadline_latest__isnull', False)), name='target_has_deadline'),
+            model_name="target",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("deadline_latest__isnull", False)), name="target_has_deadline"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='target',
-            constraint=models.CheckConstraint(condition=models.Q(('deadline_latest__gt', models.F('baseline_date'))), name='target_deadline_after_baseline'),
+            model_name="target",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("deadline_latest__gt", models.F("baseline_date"))),
+                name="target_deadline_after_baseline",
+            ),
         ),
         migrations.AddIndex(
-            model_name='subscription',
-            index=models.Index(condition=models.Q(('confirmed_at__isnull', False), ('unsubscribed_at__isnull', True)), fields=['negotiation', 'track'], name='subscription_active'),
+            model_name="subscription",
+            index=models.Index(
+                condition=models.Q(
+                    ("confirmed_at__isnull", False), ("unsubscribed_at__isnull", True)
+                ),
+                fields=["negotiation", "track"],
+                name="subscription_active",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='subscription',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('negotiation__isnull', False), ('track__isnull', True)), models.Q(('negotiation__isnull', True), ('track__isnull', False)), _connector='OR'), name='subscription_names_negotiation_or_track'),
+            model_name="subscription",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("negotiation__isnull", False), ("track__isnull", True)),
+                    models.Q(("negotiation__isnull", True), ("track__isnull", False)),
+                    _connector="OR",
+                ),
+                name="subscription_names_negotiation_or_track",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='subscription',
-            constraint=models.CheckConstraint(condition=models.Q(('user__isnull', False), models.Q(('email', ''), _negated=True), _connector='OR'), name='subscription_has_recipient'),
+            model_name="subscription",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("user__isnull", False), models.Q(("email", ""), _negated=True), _connector="OR"
+                ),
+                name="subscription_has_recipient",
+            ),
         ),
         migrations.AddIndex(
-            model_name='statuschange',
-            index=models.Index(fields=['changed_at'], name='statuschange_changed_at'),
+            model_name="statuschange",
+            index=models.Index(fields=["changed_at"], name="statuschange_changed_at"),
         ),
         migrations.AddIndex(
-            model_name='statuschange',
-            index=models.Index(condition=models.Q(('notified_at__isnull', True), ('subject', 'track')), fields=['changed_at'], name='statuschange_unnotified'),
+            model_name="statuschange",
+            index=models.Index(
+                condition=models.Q(("notified_at__isnull", True), ("subject", "track")),
+                fields=["changed_at"],
+                name="statuschange_unnotified",
+            ),
         ),
         migrations.AddIndex(
-            model_name='milestone',
-            index=models.Index(fields=['status', 'deadline_latest'], name='milestone_status_due'),
+            model_name="milestone",
+            index=models.Index(fields=["status", "deadline_latest"], name="milestone_status_due"),
         ),
         migrations.AddIndex(
-            model_name='milestone',
-            index=models.Index(fields=['track', 'deadline_latest'], name='milestone_track_due'),
+            model_name="milestone",
+            index=models.Index(fields=["track", "deadline_latest"], name="milestone_track_due"),
         ),
         migrations.AddIndex(
-            model_name='milestone',
-            index=models.Index(condition=models.Q(('state__in', ['planned', 'in_progress'])), fields=['deadline_latest'], name='milestone_open_due'),
+            model_name="milestone",
+            index=models.Index(
+                condition=models.Q(("state__in", ["planned", "in_progress"])),
+                fields=["deadline_latest"],
+                name="milestone_open_due",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='milestone',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('deadline_earliest__isnull', True), ('deadline_latest__isnull', True), ('deadline_precision', '')), models.Q(('deadline_earliest__isnull', False), ('deadline_latest__isnull', False), models.Q(('deadline_precision', ''), _negated=True)), _connector='OR'), name='milestone_deadline_complete_or_empty'),
+            model_name="milestone",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("deadline_earliest__isnull", True),
+                        ("deadline_latest__isnull", True),
+                        ("deadline_precision", ""),
+                    ),
+                    models.Q(
+                        ("deadline_earliest__isnull", False),
+                        ("deadline_latest__isnull", False),
+                        models.Q(("deadline_precision", ""), _negated=True),
+                    ),
+                    _connector="OR",
+                ),
+                name="milestone_deadline_complete_or_empty",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='milestone',
-            constraint=models.CheckConstraint(condition=models.Q(('deadline_earliest__isnull', True), ('deadline_earliest__lte', models.F('deadline_latest')), _connector='OR'), name='milestone_deadline_earliest_before_latest'),
+            model_name="milestone",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("deadline_earliest__isnull", True),
+                    ("deadline_earliest__lte", models.F("deadline_latest")),
+                    _connector="OR",
+                ),
+                name="milestone_deadline_earliest_before_latest",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='milestone',
-            constraint=models.UniqueConstraint(fields=('track', 'slug'), name='milestone_slug_unique_in_track'),
+            model_name="milestone",
+            constraint=models.UniqueConstraint(
+                fields=("track", "slug"), name="milestone_slug_unique_in_track"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='milestone',
-            constraint=models.CheckConstraint(condition=models.Q(('weight__gt', 0)), name='milestone_weight_positive'),
+            model_name="milestone",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("weight__gt", 0)), name="milestone_weight_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='milestone',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('completed_on__isnull', False), ('state', 'completed')), models.Q(models.Q(('state', 'completed'), _negated=True), ('completed_on__isnull', True)), _connector='OR'), name='milestone_completed_on_exactly_when_completed'),
+            model_name="milestone",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("completed_on__isnull", False), ("state", "completed")),
+                    models.Q(
+                        models.Q(("state", "completed"), _negated=True),
+                        ("completed_on__isnull", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="milestone_completed_on_exactly_when_completed",
+            ),
         ),
     ]

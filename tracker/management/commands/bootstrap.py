@@ -17,6 +17,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
+        # Needed with DEBUG off (whitenoise serves the collected, hashed files).
+        call_command("collectstatic", interactive=False, verbosity=0)
         call_command("load_record")
         call_command("refresh_status")
         password_file = settings.VAR_DIR / "admin-password"
