@@ -157,7 +157,11 @@ def test_an_email_subscription_is_confirmed_through_its_link_before_anything_is_
 
     assert to_new() == [confirmation]
     assert not Reminder.objects.filter(recipient="new@example.org").exists()
-    response = client.get(link_in(str(confirmation.body), "/subscriptions/confirm/"))
+    link = link_in(str(confirmation.body), "/subscriptions/confirm/")
+    opened = client.get(link)  # e.g. a mail scanner following links
+    assert opened.status_code == 200 and b"Confirm your subscription" in opened.content
+    assert Subscription.objects.get(email=subscription.email).confirmed_at is None
+    response = client.post(link)
     assert response.status_code == 200 and b"confirmed" in response.content
     subscription.refresh_from_db()
     assert subscription.confirmed_at is not None

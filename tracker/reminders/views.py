@@ -1,8 +1,8 @@
 """Confirm and unsubscribe links from emails. The signed token is the credential.
 
-Unsubscribing follows RFC 8058: a GET shows a one-button page (mail scanners that
-prefetch links must not unsubscribe anyone); a POST, from that button or from a
-mail client's one-click "List-Unsubscribe-Post", unsubscribes.
+Both follow RFC 8058's lead: a GET shows a one-button page (mail scanners that
+prefetch links must not subscribe or unsubscribe anyone); a POST, from that button
+or, for unsubscribing, from a mail client's one-click "List-Unsubscribe-Post", acts.
 """
 
 from __future__ import annotations
@@ -34,19 +34,33 @@ def _bad_link(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET"])
+@csrf_exempt  # the signed token in the URL is the credential
+@require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     subscription = subscription_from_token(token, purpose="confirm")
     if subscription is None:
         return _bad_link(request)
-    subscription_confirm(subscription=subscription)
     subject_of = subscription.track or subscription.negotiation
+    # As with unsubscribing, only the button confirms: a mail scanner that opens
+    # links must not sign anyone up.
+    if request.method == "POST":
+        subscription_confirm(subscription=subscription)
+        return render(
+            request,
+            _PAGE,
+            {
+                "title": "Subscription confirmed",
+                "message": f"{subscription.recipient} will receive reminders about {subject_of}.",
+            },
+        )
     return render(
         request,
         _PAGE,
         {
-            "title": "Subscription confirmed",
-            "message": f"{subscription.recipient} will receive reminders about {subject_of}.",
+            "title": "Confirm your subscription",
+            "message": f"Send reminders and digests about {subject_of} "
+            f"to {subscription.recipient}?",
+            "button": "Confirm",
         },
     )
 
