@@ -7,6 +7,8 @@ or, for unsubscribing, from a mail client's one-click "List-Unsubscribe-Post", a
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
@@ -34,6 +36,25 @@ def _bad_link(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _one_button(
+    request: HttpRequest,
+    *,
+    act: Callable[[], object],
+    question: tuple[str, str, str],
+    answer: tuple[str, str],
+) -> HttpResponse:
+    """GET asks (title, message, button); only the button's POST acts, then answers.
+
+    Mail scanners open links; they must not subscribe or unsubscribe anyone.
+    """
+    if request.method == "POST":
+        act()
+        title, message = answer
+        return render(request, _PAGE, {"title": title, "message": message})
+    title, message, button = question
+    return render(request, _PAGE, {"title": title, "message": message, "button": button})
+
+
 @csrf_exempt  # the signed token in the URL is the credential
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
@@ -41,27 +62,18 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     if subscription is None:
         return _bad_link(request)
     subject_of = subscription.track or subscription.negotiation
-    # As with unsubscribing, only the button confirms: a mail scanner that opens
-    # links must not sign anyone up.
-    if request.method == "POST":
-        subscription_confirm(subscription=subscription)
-        return render(
-            request,
-            _PAGE,
-            {
-                "title": "Subscription confirmed",
-                "message": f"{subscription.recipient} will receive reminders about {subject_of}.",
-            },
-        )
-    return render(
+    return _one_button(
         request,
-        _PAGE,
-        {
-            "title": "Confirm your subscription",
-            "message": f"Send reminders and digests about {subject_of} "
-            f"to {subscription.recipient}?",
-            "button": "Confirm",
-        },
+        act=lambda: subscription_confirm(subscription=subscription),
+        question=(
+            "Confirm your subscription",
+            f"Send reminders and digests about {subject_of} to {subscription.recipient}?",
+            "Confirm",
+        ),
+        answer=(
+            "Subscription confirmed",
+            f"{subscription.recipient} will receive reminders about {subject_of}.",
+        ),
     )
 
 
@@ -72,22 +84,15 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if subscription is None:
         return _bad_link(request)
     subject_of = subscription.track or subscription.negotiation
-    if request.method == "POST":
-        subscription_unsubscribe(subscription=subscription)
-        return render(
-            request,
-            _PAGE,
-            {"title": "Unsubscribed", "message": f"No more email about {subject_of}."},
-        )
-    return render(
+    return _one_button(
         request,
-        _PAGE,
-        {
-            "title": "Unsubscribe?",
-            "message": f"Stop reminders and digests about {subject_of} "
-            f"to {subscription.recipient}.",
-            "button": "Unsubscribe",
-        },
+        act=lambda: subscription_unsubscribe(subscription=subscription),
+        question=(
+            "Unsubscribe?",
+            f"Stop reminders and digests about {subject_of} to {subscription.recipient}.",
+            "Unsubscribe",
+        ),
+        answer=("Unsubscribed", f"No more email about {subject_of}."),
     )
 
 
@@ -98,19 +103,13 @@ def unsubscribe_owner(request: HttpRequest, token: str) -> HttpResponse:
     if found is None:
         return _bad_link(request)
     track, user = found
-    if request.method == "POST":
-        owner_unsubscribe(track=track, user=user)
-        return render(
-            request,
-            _PAGE,
-            {"title": "Unsubscribed", "message": f"No more reminders about {track} as its owner."},
-        )
-    return render(
+    return _one_button(
         request,
-        _PAGE,
-        {
-            "title": "Unsubscribe?",
-            "message": f"Stop the reminders you receive as owner of {track}.",
-            "button": "Unsubscribe",
-        },
+        act=lambda: owner_unsubscribe(track=track, user=user),
+        question=(
+            "Unsubscribe?",
+            f"Stop the reminders you receive as owner of {track}.",
+            "Unsubscribe",
+        ),
+        answer=("Unsubscribed", f"No more reminders about {track} as its owner."),
     )
