@@ -340,3 +340,20 @@ def test_saving_a_milestone_queues_reminder_planning_once_the_transaction_commit
     for callback in callbacks:
         callback()
     assert _queued_messages() == before + 1
+
+
+def test_the_owner_stops_reminders_with_the_button_behind_their_link(milestone: Milestone) -> None:
+    from django.test import Client
+
+    owner = get_user_model().objects.create_user("owner", "owner@example.org")
+    milestone.track.owner = owner
+    milestone.track.save()
+    with time_machine.travel(dt.datetime(2025, 7, 1, 9, tzinfo=UTC), tick=False):
+        run_jobs()
+    link = mail.outbox[0].extra_headers["List-Unsubscribe"].strip("<>")
+    path = link.replace("http://127.0.0.1:8000", "")
+    client = Client()
+    assert b"Unsubscribe?" in client.get(path).content
+    assert b"Unsubscribed" in client.post(path).content
+    with time_machine.travel(dt.datetime(2025, 7, 8, 9, tzinfo=UTC), tick=False):
+        assert run_jobs().sent == 0
