@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -14,7 +15,15 @@ from django.db.models import Q
 from django.utils import timezone as django_timezone
 
 from tracker.deadlines import MAX_YEAR, MIN_YEAR, Deadline, Precision
-from tracker.status import Growth, Health, MilestoneState, MilestoneStatus, TargetStatus
+from tracker.status import (
+    Growth,
+    Health,
+    MilestoneState,
+    MilestoneStatus,
+    TargetFacts,
+    TargetStatus,
+)
+from tracker.status import Observation as ObservationFact
 
 # Figures beyond this are typos, and SQLite could not read them back as decimals.
 MAX_FIGURE = Decimal(10**12)
@@ -412,6 +421,19 @@ class Target(Scheduled, KeepsDerivedFields):
     def __str__(self) -> str:
         baseline, target = plain_number(self.baseline_value), plain_number(self.target_value)
         return f"{self.name}: {baseline} → {target} {self.unit}"
+
+    def facts(self, observations: Iterable[tuple[dt.date, Decimal]]) -> TargetFacts:
+        """The plain values tracker.status judges, given (date, value) observations."""
+        assert self.deadline_latest is not None  # a database constraint
+        return TargetFacts(
+            name=self.name,
+            baseline_value=float(self.baseline_value),
+            baseline_date=self.baseline_date,
+            target_value=float(self.target_value),
+            latest=self.deadline_latest,
+            growth=Growth(self.growth),
+            observations=tuple(ObservationFact(on, float(value)) for on, value in observations),
+        )
 
 
 class Observation(models.Model):

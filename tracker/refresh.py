@@ -12,6 +12,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db import connections, models, transaction
@@ -132,24 +133,15 @@ def refresh_statuses(
                 )
             )
 
-        values: dict[int, list[rules.Observation]] = defaultdict(list)
+        values: dict[int, list[tuple[dt.date, Decimal]]] = defaultdict(list)
         for target_id, on, value in observations.order_by("date", "id"):
-            values[target_id].append(rules.Observation(on=on, value=_float(value)))
+            values[target_id].append((on, value))
         changed_targets: list[Target] = []
         track_targets: dict[int, list[rules.TrackTarget]] = defaultdict(list)
         negotiation_targets: dict[int, list[rules.TrackTarget]] = defaultdict(list)
         for t in targets:
-            assert t.deadline_latest is not None  # a database constraint
             target_answer = rules.assess_target(
-                rules.TargetFacts(
-                    name=t.name,
-                    baseline_value=_float(t.baseline_value),
-                    baseline_date=t.baseline_date,
-                    target_value=_float(t.target_value),
-                    latest=t.deadline_latest,
-                    growth=rules.Growth(t.growth),
-                    observations=tuple(values.get(t.id, ())),
-                ),
+                t.facts(values.get(t.id, ())),
                 today,
             )
             reason = target_answer.reason[:300]

@@ -489,19 +489,7 @@ class TargetSerializer(serializers.ModelSerializer[Target]):
         cached: rules.TargetAssessment | None = getattr(target, "_api_assessment", None)
         if cached is not None:
             return cached
-        assert target.deadline_latest is not None  # a target always has a deadline
-        facts = rules.TargetFacts(
-            name=target.name,
-            baseline_value=float(target.baseline_value),
-            baseline_date=target.baseline_date,
-            target_value=float(target.target_value),
-            latest=target.deadline_latest,
-            growth=rules.Growth(target.growth),
-            observations=tuple(
-                rules.Observation(on=o.date, value=float(o.value))
-                for o in target.observations.all()
-            ),
-        )
+        facts = target.facts((o.date, o.value) for o in target.observations.all())
         assessment = rules.assess_target(facts, timezone.localdate())
         target._api_assessment = assessment  # type: ignore[attr-defined]
         return assessment

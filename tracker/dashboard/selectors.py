@@ -30,8 +30,7 @@ from tracker.models import (
     Target,
     Track,
 )
-from tracker.status import Growth, TargetAssessment, TargetFacts, assess_target
-from tracker.status import Observation as ObservationFact
+from tracker.status import TargetAssessment, TargetFacts, assess_target
 
 OPEN_STATES = ("planned", "in_progress")
 RECENT_LIMIT = 8
@@ -355,15 +354,7 @@ class TargetPage:
 
 
 def target_facts(target: Target, observations: list[Observation]) -> TargetFacts:
-    return TargetFacts(
-        name=target.name,
-        baseline_value=float(target.baseline_value),
-        baseline_date=target.baseline_date,
-        target_value=float(target.target_value),
-        latest=target.deadline_latest,  # type: ignore[arg-type]
-        growth=Growth(target.growth),
-        observations=tuple(ObservationFact(o.date, float(o.value)) for o in observations),
-    )
+    return target.facts((o.date, o.value) for o in observations)
 
 
 def target_page(pk: int, today: dt.date) -> TargetPage:
