@@ -11,7 +11,10 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("TRANCHE_VAR_DIR", BASE_DIR / "var"))
+# Run-time files live in the checkout when Tranche runs from one; installed as a package
+# (BASE_DIR is then site-packages), they live in the working directory instead.
+RUN_DIR = BASE_DIR if (BASE_DIR / "manage.py").is_file() else Path.cwd()
+VAR_DIR = Path(os.environ.get("TRANCHE_VAR_DIR", RUN_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
@@ -60,6 +63,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "auditlog",
     "tracker",
 ]
 
@@ -70,17 +74,24 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tracker.audit.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
+
+# The audit log (tracker.Change): django-auditlog writes it, with typed before/after values.
+AUDITLOG_LOGENTRY_MODEL = "tracker.Change"
+AUDITLOG_STORE_JSON_CHANGES = True
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        # Listed before the apps' folders so that tracker's registration/ templates win over
+        # django.contrib.admin's (installed earlier); the folder ships inside the package.
+        "DIRS": [BASE_DIR / "tracker" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -123,8 +134,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "tracker" / "static"]
+STATIC_ROOT = RUN_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -149,7 +159,7 @@ def _email_settings(url: str) -> dict[str, object]:
         if folder.parts[:1] == ("var",):
             folder = VAR_DIR.joinpath(*folder.parts[1:])  # follows TRANCHE_VAR_DIR
         elif not folder.is_absolute():
-            folder = BASE_DIR / folder
+            folder = RUN_DIR / folder
         return {"EMAIL_BACKEND": "tracker.mail.EmlFileBackend", "EMAIL_FILE_PATH": str(folder)}
     if parts.scheme == "console":
         return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}

@@ -6,9 +6,13 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from contextlib import AbstractContextManager
+
 import pytest
+from django.test import TestCase
 from hypothesis import settings as hypothesis_settings
 
+from tracker import services
 from tracker.deadlines import parse_deadline
 from tracker.models import Milestone, Negotiation, Party, Target, Track
 
@@ -17,15 +21,25 @@ hypothesis_settings.register_profile("tranche", derandomize=True, deadline=None)
 hypothesis_settings.load_profile("tranche")
 
 
+def committed() -> AbstractContextManager[Any]:
+    """Writes inside count as committed when it ends: what follows a commit runs then.
+
+    Tests run inside a transaction that never commits, so the status refresh and the
+    reminder planning that services schedule with transaction.on_commit would never run.
+    """
+    return TestCase.captureOnCommitCallbacks(execute=True)
+
+
 def make_negotiation(slug: str = "india-us-bta", **fields: Any) -> Negotiation:
     fields.setdefault("name", slug.replace("-", " ").title())
-    negotiation = Negotiation.objects.create(slug=slug, **fields)
-    return negotiation
+    with committed():
+        return services.negotiation_save(negotiation=Negotiation(slug=slug, **fields))
 
 
 def make_track(negotiation: Negotiation, slug: str = "interim", **fields: Any) -> Track:
     fields.setdefault("name", slug.replace("-", " ").capitalize())
-    return Track.objects.create(negotiation=negotiation, slug=slug, **fields)
+    with committed():
+        return services.track_save(track=Track(negotiation=negotiation, slug=slug, **fields))
 
 
 def make_milestone(
@@ -39,8 +53,8 @@ def make_milestone(
     milestone = Milestone(track=track, title=title, **fields)
     if deadline:
         milestone.deadline = parse_deadline(deadline, reference=reference or dt.date(2025, 5, 26))
-    milestone.save()
-    return milestone
+    with committed():
+        return services.milestone_save(milestone=milestone)
 
 
 def make_target(negotiation: Negotiation, track: Track | None = None, **fields: Any) -> Target:
@@ -52,9 +66,9 @@ def make_target(negotiation: Negotiation, track: Track | None = None, **fields: 
     fields.setdefault("target_value", Decimal("500"))
     deadline = fields.pop("deadline", "2030")
     target = Target(negotiation=negotiation, track=track, **fields)
-    target.deadline = parse_deadline(deadline)
-    target.save()
-    return target
+    target.deadline = parse_deadline(deadline, reference=dt.date(2025, 5, 26))
+    with committed():
+        return services.target_save(target=target)
 
 
 @pytest.fixture

@@ -11,13 +11,14 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from tracker import services
 from tracker.deadlines import Deadline, DeadlineError, parse_deadline
 from tracker.models import (
     CalendarFeedToken,
+    Change,
     DeadlineRevision,
     Milestone,
     Negotiation,
@@ -92,7 +93,7 @@ class DeadlineFormMixin(forms.ModelForm):  # type: ignore[type-arg]
         if not text:
             return None
         try:
-            return parse_deadline(text)
+            return parse_deadline(text, reference=timezone.localdate())
         except DeadlineError as error:
             raise ValidationError(str(error)) from error
 
@@ -101,6 +102,38 @@ class DeadlineFormMixin(forms.ModelForm):  # type: ignore[type-arg]
         if "deadline" in self.cleaned_data:
             self.instance.deadline = self.cleaned_data["deadline"]
         super()._post_clean()  # type: ignore[misc]  # Django's private hook, not in the stubs
+
+
+class RecordAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Saves, deletes and inline rows go through tracker.services, like every other write.
+
+    The form has already shown the rules' messages (its clean calls the same service
+    checks); here the admin only hands the row, its relations and the editor over.
+    """
+
+    def service_arguments(self, form: forms.ModelForm) -> dict[str, Any]:  # type: ignore[type-arg]
+        many = [f.name for f in form.instance._meta.many_to_many]
+        return {name: form.cleaned_data[name] for name in many if name in form.cleaned_data}
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        services.record_save(record=obj, by=request.user, **self.service_arguments(form))
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        # The relations went to the service with the row; only the inlines are left.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        rows = formset.save(commit=False)
+        services.records_delete(records=formset.deleted_objects, by=request.user)
+        for row in rows:
+            services.record_save(record=row, by=request.user)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        services.record_delete(record=obj, by=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        services.records_delete(records=queryset, by=request.user)
 
 
 class DueWindowFilter(admin.SimpleListFilter):
@@ -133,13 +166,13 @@ class DueWindowFilter(admin.SimpleListFilter):
 
 
 @admin.register(Party)
-class PartyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class PartyAdmin(RecordAdmin):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SourceAdmin(RecordAdmin):
     list_display = ["title", "publisher", "published_on", "short_excerpt"]
     list_filter = ["publisher", "published_on"]
     search_fields = ["title", "publisher", "excerpt", "slug"]
@@ -183,7 +216,7 @@ class TrackInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Negotiation)
-class NegotiationAdmin(HealthAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class NegotiationAdmin(HealthAdminMixin, RecordAdmin):
     list_display = [
         "name",
         "stage",
@@ -207,8 +240,30 @@ class TrackForm(DeadlineFormMixin):
         exclude = ["deadline_text", "deadline_earliest", "deadline_latest", "deadline_precision"]
 
 
+def completion_rules(form: forms.ModelForm, cleaned: dict[str, Any]) -> None:  # type: ignore[type-arg]
+    """The service's completion rule, shown on the form (state and completed_on)."""
+    if "state" not in cleaned or "completed_on" not in cleaned:
+        return
+    try:
+        cleaned["completed_on"] = services.settled_completion(
+            state=cleaned["state"],
+            completed_on=cleaned["completed_on"],
+            before=services.stored(form.instance),
+        )
+    except ValidationError as error:
+        form.add_error(None, error)
+
+
+class MilestoneInlineForm(forms.ModelForm):  # type: ignore[type-arg]
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        completion_rules(self, cleaned)
+        return cleaned
+
+
 class MilestoneInline(admin.TabularInline):  # type: ignore[type-arg]
     model = Milestone
+    form = MilestoneInlineForm
     fields = ["title", "kind", "deadline_text", "state", "completed_on", "status_badge"]
     readonly_fields = ["deadline_text", "status_badge"]
     extra = 0
@@ -220,7 +275,7 @@ class MilestoneInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Track)
-class TrackAdmin(HealthAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class TrackAdmin(HealthAdminMixin, RecordAdmin):
     form = TrackForm
     list_display = [
         "name",
@@ -287,11 +342,7 @@ class MilestoneForm(DeadlineFormMixin):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        state, completed_on = cleaned.get("state"), cleaned.get("completed_on")
-        if state == "completed" and completed_on is None:
-            self.add_error("completed_on", "Say when it was completed.")
-        if state != "completed" and completed_on is not None:
-            self.add_error("completed_on", "Only a completed milestone has a completion date.")
+        completion_rules(self, cleaned)
         if "depends_on" in cleaned:
             try:
                 services.validate_dependencies(self.instance, cleaned["depends_on"])
@@ -301,7 +352,7 @@ class MilestoneForm(DeadlineFormMixin):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class MilestoneAdmin(RecordAdmin):
     form = MilestoneForm
     list_display = ["title", "track", "deadline_window", "state", "status_badge", "status_reason"]
     list_filter = [
@@ -334,30 +385,26 @@ class MilestoneAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         label = obj.status + (" (late)" if obj.completed_late else "")
         return badge(label if obj.status != "completed" else obj.status, obj.status_reason)
 
-    def save_model(self, request: HttpRequest, obj: Milestone, form: Any, change: bool) -> None:
-        obj.revision_reason = form.cleaned_data.get("revision_reason", "")
-        obj.revision_source = form.cleaned_data.get("revision_source")
-        obj.revision_by = request.user
-        super().save_model(request, obj, form, change)
+    def service_arguments(self, form: forms.ModelForm) -> dict[str, Any]:  # type: ignore[type-arg]
+        return {
+            **super().service_arguments(form),
+            "reason": form.cleaned_data.get("revision_reason", ""),
+            "source": form.cleaned_data.get("revision_source"),
+        }
 
     @admin.action(description="Mark completed (today)", permissions=["change"])
     def mark_completed(self, request: HttpRequest, queryset: QuerySet[Milestone]) -> None:
-        done = 0
-        for milestone in queryset:
-            try:
-                services.milestone_complete(milestone=milestone, by=request.user)
-                done += 1
-            except ValidationError as error:
-                self.message_user(
-                    request, f"{milestone}: {'; '.join(error.messages)}", messages.ERROR
-                )
-        self.message_user(request, f"{done} milestone(s) marked completed.")
+        self._report(request, services.milestones_complete(milestones=queryset, by=request.user))
 
     @admin.action(description="Cancel", permissions=["change"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[Milestone]) -> None:
-        for milestone in queryset:
-            services.milestone_cancel(milestone=milestone, by=request.user)
-        self.message_user(request, f"{queryset.count()} milestone(s) cancelled.")
+        self._report(request, services.milestones_cancel(milestones=queryset, by=request.user))
+
+    def _report(self, request: HttpRequest, outcome: services.Outcome) -> None:
+        for milestone, error in outcome.refused:
+            self.message_user(request, f"{milestone}: {'; '.join(error.messages)}", messages.ERROR)
+        if outcome.done:
+            self.message_user(request, f"{len(outcome.done)} milestone(s) changed.")
 
 
 class ObservationInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -378,15 +425,16 @@ class TargetForm(DeadlineFormMixin):
             "status_reason",
         ]
 
-    def clean_deadline(self) -> Deadline | None:
-        deadline = super().clean_deadline()
-        if deadline is None:
-            raise ValidationError("A target needs a deadline, e.g. “by 2030”.")
-        return deadline
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        try:
+            services.validate_target(self.instance)
+        except ValidationError as error:
+            self._update_errors(error)
 
 
 @admin.register(Target)
-class TargetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class TargetAdmin(RecordAdmin):
     form = TargetForm
     list_display = ["name", "negotiation", "figures", "status_badge", "status_reason"]
     list_filter = ["status", "negotiation", "growth"]
@@ -413,7 +461,7 @@ class TargetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Observation)
-class ObservationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ObservationAdmin(RecordAdmin):
     list_display = ["target", "date", "value", "source"]
     list_filter = ["target__negotiation", "target"]
     list_select_related = ["target", "source"]
@@ -421,13 +469,60 @@ class ObservationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 class LogAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """A history the system writes, never a person."""
+    """A history the system writes, never a person: read only, and never deleted here."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# django-auditlog registers its own admin for the log, which allows deleting entries.
+if admin.site.is_registered(Change):
+    admin.site.unregister(Change)
+
+
+@admin.register(Change)
+class ChangeAdmin(LogAdmin):
+    list_display = ["timestamp", "action_name", "content_type", "object_repr", "actor", "interface"]
+    list_filter = ["interface", "action", "content_type"]
+    list_select_related = ["content_type", "actor"]
+    search_fields = ["object_repr", "actor__username", "object_pk"]
+    date_hierarchy = "timestamp"
+    fields = [
+        "timestamp",
+        "action_name",
+        "content_type",
+        "object_id",
+        "object_repr",
+        "actor",
+        "interface",
+        "remote_addr",
+        "before_and_after",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="action", ordering="action")
+    def action_name(self, obj: Change) -> str:
+        return obj.get_action_display()
+
+    @admin.display(description="before → after")
+    def before_and_after(self, obj: Change) -> SafeString:
+        rows = []
+        for name, change in (obj.changes or {}).items():
+            if isinstance(change, dict):  # a many-to-many change
+                before, after = "", f"{change.get('operation')}: {', '.join(change.get('objects', []))}"
+            else:
+                before, after = change
+            rows.append((name, before, after))
+        return format_html(
+            "<table><tr><th>field</th><th>before</th><th>after</th></tr>{}</table>",
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
+        )
 
 
 @admin.register(DeadlineRevision)

@@ -14,6 +14,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone as django_timezone
 
+from auditlog.models import AbstractLogEntry
+from tracker import audit
+from tracker.audit import Interface
+
 from tracker.deadlines import MAX_YEAR, MIN_YEAR, Deadline, Precision
 from tracker.status import (
     Growth,
@@ -74,9 +78,6 @@ class Source(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title}: “{self.excerpt[:60]}”"
-
-
-DEADLINE_FIELDS = {"deadline_text", "deadline_earliest", "deadline_latest", "deadline_precision"}
 
 
 class KeepsDerivedFields(models.Model):
@@ -262,11 +263,6 @@ class Milestone(Scheduled, KeepsDerivedFields):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    # Set by services before save() so the revision says why and who reported it.
-    revision_reason: str = ""
-    revision_source: Source | None = None
-    revision_by: Any = None
-
     class Meta(Scheduled.Meta):
         ordering = ["deadline_latest", "title"]
         constraints = [
@@ -293,29 +289,6 @@ class Milestone(Scheduled, KeepsDerivedFields):
 
     def __str__(self) -> str:
         return self.title
-
-    @classmethod
-    def from_db(cls, db: str | None, field_names: Any, values: Any, **kwargs: Any) -> Milestone:
-        instance = super().from_db(db, field_names, values, **kwargs)
-        # Only when the whole deadline was loaded: touching a deferred part would query.
-        loaded = set(field_names) >= DEADLINE_FIELDS
-        instance._saved_deadline = instance.deadline if loaded else None
-        return instance
-
-    def save(self, *args: Any, **kwargs: Any) -> None:  # noqa: DJ012 (from_db pairs with it)
-        # Every entry point (admin, API, shell, loader) goes through here, so the
-        # deadline history cannot be bypassed short of a raw queryset update.
-        from tracker.revisions import record_deadline_change
-
-        previous = getattr(self, "_saved_deadline", None)
-        is_new = self._state.adding
-        super().save(*args, **kwargs)
-        current = self.deadline
-        if is_new or previous != current:
-            record_deadline_change(
-                milestone=self, previous=previous, current=current, is_new=is_new
-            )
-        self._saved_deadline = current
 
     @property
     def slip_days(self) -> int:
@@ -371,7 +344,17 @@ class DeadlineRevision(models.Model):
 class Target(Scheduled, KeepsDerivedFields):
     """A number to reach by a deadline, e.g. bilateral trade of USD 500 billion by 2030."""
 
-    DERIVED_FIELDS = frozenset({"status", "status_reason"})
+    DERIVED_FIELDS = frozenset(
+        {
+            "status",
+            "status_reason",
+            "observed_on",
+            "observed_value",
+            "expected_value",
+            "attainment",
+            "required_growth_rate",
+        }
+    )
 
     negotiation = models.ForeignKey(Negotiation, on_delete=models.CASCADE, related_name="targets")
     track = models.ForeignKey(
@@ -395,6 +378,19 @@ class Target(Scheduled, KeepsDerivedFields):
         max_length=10, choices=_choices(TargetStatus), default=TargetStatus.NO_DATA.value
     )
     status_reason = models.CharField(max_length=300, blank=True)
+    # The figures behind the status, from tracker.status.assess_target via tracker.refresh:
+    # the API, the pages, the chart and the digests read these and compute none of them.
+    observed_on = models.DateField(
+        null=True, blank=True, help_text="Date of the latest observation after the baseline."
+    )
+    observed_value = models.FloatField(null=True, blank=True)
+    expected_value = models.FloatField(
+        null=True, blank=True, help_text="Where the value should have been on that date."
+    )
+    attainment = models.FloatField(null=True, blank=True)
+    required_growth_rate = models.FloatField(
+        null=True, blank=True, help_text="Yearly growth still needed to reach the target in time."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -543,7 +539,14 @@ class Subscription(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.recipient} → {self.negotiation or self.track}"
+        return f"{self.recipient} → {self.subject}"
+
+    @property
+    def subject(self) -> Negotiation | Track:
+        """What is followed: the track, or else the whole negotiation (a constraint: one of them)."""
+        subject = self.track or self.negotiation
+        assert subject is not None
+        return subject
 
     @property
     def recipient(self) -> str:
@@ -663,3 +666,34 @@ class CalendarFeedToken(models.Model):
 
     def __str__(self) -> str:
         return f"calendar feed of {self.user}"
+
+
+class Change(AbstractLogEntry):
+    """The audit log: one row per create, update or delete of the record, never edited.
+
+    Written by django-auditlog (settings.AUDITLOG_LOGENTRY_MODEL) with the before and
+    after values in ``changes``; the person and the interface come from tracker.audit.
+    """
+
+    interface = models.CharField(
+        max_length=10, choices=Interface.choices, default=Interface.SHELL, db_index=True
+    )
+
+    class Meta(AbstractLogEntry.Meta):
+        ordering = ["-timestamp", "-id"]
+        verbose_name = "change"
+        verbose_name_plural = "changes (audit log)"
+        indexes = [
+            models.Index(fields=["content_type", "object_id"], name="change_object"),
+        ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._state.adding:
+            context = audit.current()
+            self.interface = context.interface
+            if self.actor_id is None and context.actor is not None:
+                self.actor = context.actor
+                self.actor_email = getattr(context.actor, "email", None) or None
+            if self.remote_addr is None:
+                self.remote_addr = context.remote_addr
+        super().save(*args, **kwargs)

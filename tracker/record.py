@@ -1,8 +1,8 @@
 """Load a negotiation record (such as fixtures/india_us.json) idempotently.
 
 The record is plain JSON written from the sources; loading it twice changes nothing
-the second time. Writes go through the models' save(), so deadline revisions and
-statuses follow as they would from the admin or the API.
+the second time. Writes go through tracker.services, as they would from the admin or
+the API, and the audit log names the loader as their interface.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any
 
 from django.db import models, transaction
 
+from tracker import audit, services
 from tracker.deadlines import parse_deadline
 from tracker.models import Milestone, Negotiation, Observation, Party, Source, Target, Track
-from tracker.signals import deferred_refresh
 
 
 @dataclass
@@ -41,22 +41,30 @@ class _Loader:
         self.sources: dict[str, Source] = {}
 
     def upsert(
-        self, model: type[models.Model], lookup: dict[str, Any], values: dict[str, Any]
+        self,
+        model: type[models.Model],
+        lookup: dict[str, Any],
+        values: dict[str, Any],
+        relations: dict[str, list[Any]] | None = None,
     ) -> Any:
+        relations = relations or {}
         instance = model._default_manager.filter(**lookup).first()
         if instance is None:
             instance = model(**lookup, **values)
-            instance.save()
             self.result.created += 1
-            return instance
+            return services.record_save(record=instance, **relations)
         changed = [name for name, value in values.items() if getattr(instance, name) != value]
-        if changed:
-            for name in changed:
-                setattr(instance, name, values[name])
-            instance.save()
+        for name in changed:
+            setattr(instance, name, values[name])
+        moved = {
+            name: related
+            for name, related in relations.items()
+            if set(getattr(instance, name).values_list("pk", flat=True)) != {r.pk for r in related}
+        }
+        if changed or moved:
             self.result.updated += 1
-        else:
-            self.result.unchanged += 1
+            return services.record_save(record=instance, **moved)
+        self.result.unchanged += 1
         return instance
 
     def deadline_fields(self, text: str | None) -> dict[str, Any]:
@@ -110,9 +118,11 @@ class _Loader:
                 "stage": n.get("stage", "negotiating"),
                 "summary": n.get("summary", ""),
             },
+            {
+                "parties": [parties[code] for code in n.get("parties", [])],
+                "sources": self.cite(n.get("sources", [])),
+            },
         )
-        negotiation.parties.set([parties[code] for code in n.get("parties", [])])
-        negotiation.sources.set(self.cite(n.get("sources", [])))
         milestones: dict[str, Milestone] = {}
         wanted_dependencies: list[tuple[Milestone, list[str]]] = []
         for position, t in enumerate(n.get("tracks", [])):
@@ -125,8 +135,8 @@ class _Loader:
                     "position": position,
                     **self.deadline_fields(t.get("deadline")),
                 },
+                {"sources": self.cite(t.get("sources", []))},
             )
-            track.sources.set(self.cite(t.get("sources", [])))
             for m in t.get("milestones", []):
                 milestone = self.upsert(
                     Milestone,
@@ -140,8 +150,8 @@ class _Loader:
                         "consequence": m.get("consequence", ""),
                         **self.deadline_fields(m.get("deadline")),
                     },
+                    {"sources": self.cite(m.get("sources", []))},
                 )
-                milestone.sources.set(self.cite(m.get("sources", [])))
                 milestones[m["slug"]] = milestone
                 wanted_dependencies.append((milestone, m.get("depends_on", [])))
             for g in t.get("targets", []):
@@ -149,7 +159,10 @@ class _Loader:
         for g in n.get("targets", []):
             self.load_target(g, negotiation, None)
         for milestone, slugs in wanted_dependencies:
-            milestone.depends_on.set([milestones[s] for s in slugs])
+            wanted = [milestones[s] for s in slugs]
+            current = set(milestone.depends_on.values_list("pk", flat=True))
+            if current != {m.pk for m in wanted}:
+                services.milestone_set_dependencies(milestone=milestone, depends_on=wanted)
 
     def load_target(self, g: dict[str, Any], negotiation: Negotiation, track: Track | None) -> None:
         target = self.upsert(
@@ -165,8 +178,8 @@ class _Loader:
                 "growth": g.get("growth", "compound"),
                 **self.deadline_fields(g["deadline"]),
             },
+            {"sources": self.cite(g.get("sources", []))},
         )
-        target.sources.set(self.cite(g.get("sources", [])))
         for o in g.get("observations", []):
             self.upsert(
                 Observation,
@@ -184,5 +197,6 @@ def _decimal(value: Any) -> Any:
 def load_record(path: Path, *, reference: dt.date | None = None) -> LoadResult:
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     reference = reference or _date(data.get("reference_date")) or dt.date(2025, 5, 26)
-    with transaction.atomic(), deferred_refresh():
+    # One transaction: statuses are refreshed once, after it commits.
+    with transaction.atomic(), audit.through(audit.Interface.LOADER):
         return _Loader(reference).load(data)

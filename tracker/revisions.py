@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tracker.deadlines import Deadline
-    from tracker.models import Milestone
+    from tracker.models import Milestone, Source
 
 
 def record_deadline_change(
-    *, milestone: Milestone, previous: Deadline | None, current: Deadline | None, is_new: bool
+    *,
+    milestone: Milestone,
+    previous: Deadline | None,
+    current: Deadline | None,
+    is_new: bool,
+    reason: str = "",
+    source: Source | None = None,
+    by: Any = None,
 ) -> None:
     """Keep the change of `milestone`'s deadline from `previous` to `current`.
 
@@ -32,8 +39,7 @@ def record_deadline_change(
         new_earliest=current.earliest if current else None,
         new_latest=current.latest if current else None,
         new_precision=current.precision.value if current else "",
-        reason=milestone.revision_reason or default_reason,
-        source=milestone.revision_source,
-        changed_by=milestone.revision_by,
+        reason=reason or default_reason,
+        source=source,
+        changed_by=by if getattr(by, "is_authenticated", False) else None,
     )
-    milestone.revision_reason, milestone.revision_source, milestone.revision_by = "", None, None

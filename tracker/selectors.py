@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Count, Prefetch, QuerySet
 
 from tracker.models import (
+    Change,
     CalendarFeedToken,
     DeadlineRevision,
     Milestone,
@@ -113,3 +114,7 @@ def calendar_token_by_key(key: str) -> CalendarFeedToken | None:
         .filter(key=key, user__is_active=True)
         .first()
     )
+
+
+def changes_list() -> QuerySet[Change]:
+    return Change.objects.select_related("content_type", "actor").order_by("-timestamp", "-id")

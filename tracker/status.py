@@ -1,7 +1,7 @@
 """Status rules for milestones, targets, tracks and negotiations, as of a date D.
 
 Plain values in, plain values out: nothing here touches the database, so every rule in
-DESIGN.md "Status rules" can be tested exhaustively and reused by models, the API, the
+docs/design.md "Status rules" can be tested exhaustively and reused by models, the API, the
 dashboard and the reminder emails alike.
 """
 
@@ -239,12 +239,14 @@ def assess_target(facts: TargetFacts, today: date) -> TargetAssessment:
     name = facts.name
     observation = _latest_observation_after_baseline(facts)
     if observation is None:
+        # Without a figure since the baseline, the yearly growth still needed is counted
+        # from the baseline: "190 → 500 by 2030 needs 21.4% a year" is worth saying.
         return TargetAssessment(
             TargetStatus.NO_DATA,
             None,
             None,
             None,
-            None,
+            _required_growth_rate(facts.target_value, facts.baseline_value, facts.latest, today),
             f"{name} has no observation since its baseline",
         )
 

@@ -1,7 +1,12 @@
-"""Every failure a client can cause is a 400 that says what to fix, never a 500."""
+"""Every failure a client can cause is a 400 that says what to fix, never a 500.
+
+Failures a client cannot cause (a broken foreign key, a check the services should have
+made) are not disguised: they surface as the server errors they are.
+"""
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -10,13 +15,22 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
+
+
+def is_unique_violation(error: IntegrityError) -> bool:
+    cause = error.__cause__
+    if getattr(cause, "sqlstate", None) == UNIQUE_VIOLATION:
+        return True
+    return isinstance(cause, sqlite3.IntegrityError) and str(cause).startswith("UNIQUE")
+
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         # A service refused the change; its messages are already written for people.
         return Response(serializers.as_serializer_error(exc), status=status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, IntegrityError):
-        # Serializers check uniqueness first; this catches the race between two writers.
+    if isinstance(exc, IntegrityError) and is_unique_violation(exc):
+        # Services check uniqueness first; this is the race between two writers.
         return Response(
             {"detail": "This conflicts with an existing record (a slug or date already used)."},
             status=status.HTTP_400_BAD_REQUEST,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import django_filters
 
-from tracker.models import Milestone, Negotiation, Observation, Reminder, Target, Track
+from tracker.models import Change, Milestone, Negotiation, Observation, Reminder, Target, Track
 from tracker.status import Health, MilestoneStatus, TargetStatus
 
 
@@ -85,3 +85,33 @@ class ReminderFilter(django_filters.FilterSet):
     class Meta:
         model = Reminder
         fields = ["milestone", "state", "kind"]
+
+
+AUDITED = ["negotiation", "track", "milestone", "target", "observation", "source", "party"]
+
+
+class ChangeFilter(django_filters.FilterSet):
+    """The audit log of one object (object_type and object_id), a period, a person, a way in."""
+
+    object_type = django_filters.ChoiceFilter(
+        field_name="content_type__model",
+        choices=[(name, name) for name in AUDITED],
+        help_text="The kind of object changed, e.g. milestone.",
+    )
+    object_id = django_filters.NumberFilter(help_text="With object_type: that object's id.")
+    since = django_filters.IsoDateTimeFilter(
+        field_name="timestamp", lookup_expr="gte", help_text="Changes at or after this time."
+    )
+    until = django_filters.IsoDateTimeFilter(
+        field_name="timestamp", lookup_expr="lt", help_text="Changes before this time."
+    )
+    date = django_filters.DateFilter(
+        field_name="timestamp", lookup_expr="date", help_text="Changes on this day (UTC)."
+    )
+    actor = django_filters.CharFilter(
+        field_name="actor__username", help_text="The username of who made the change."
+    )
+
+    class Meta:
+        model = Change
+        fields = ["object_type", "object_id", "interface", "action", "since", "until", "date"]

@@ -1,33 +1,27 @@
-"""Translate between JSON and the record; state changes are handed to tracker.services."""
+"""Translate between JSON and the record; every write is handed to tracker.services."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Mapping
-from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.db import models
 from django.utils import timezone
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tracker import status as rules
-from tracker.deadlines import (
-    MAX_TEXT_LENGTH,
-    MAX_YEAR,
-    MIN_YEAR,
-    Deadline,
-    DeadlineError,
-    Precision,
-    describe,
-    parse_deadline,
+from tracker import services
+from tracker.api.fields import (
+    DeadlineBoundsSerializer,
+    DeadlineField,
+    DeadlineFieldSchema,
+    DeadlineSerializer,
+    enum_choices,
 )
 from tracker.models import (
     MAX_FIGURE,
+    Change,
     DeadlineRevision,
     Milestone,
     Negotiation,
@@ -39,29 +33,18 @@ from tracker.models import (
     Target,
     Track,
 )
-from tracker.services import (
-    milestone_cancel,
-    milestone_complete,
-    milestone_reopen,
-    milestone_set_deadline,
-    milestone_set_dependencies,
-    validate_dependencies,
-)
-from tracker.signals import deferred_refresh
 from tracker.status import Health, MilestoneState, MilestoneStatus, TargetStatus
-from tracker.subscriptions import (
+from tracker.reminders.subscriptions import (
     subscription_create,
     validate_digest_rule,
     validate_offsets,
     validate_timezone,
 )
 
-
-def _enum_choices(enum: Any) -> list[str]:
-    return [member.value for member in enum]
+__all__ = ["DeadlineBoundsSerializer", "DeadlineField", "DeadlineFieldSchema", "DeadlineSerializer"]
 
 
-def _as_drf_error(error: DjangoValidationError) -> serializers.ValidationError:
+def as_drf_error(error: DjangoValidationError) -> serializers.ValidationError:
     return serializers.ValidationError(serializers.as_serializer_error(error))
 
 
@@ -76,110 +59,51 @@ def _money(**kwargs: Any) -> serializers.DecimalField:
     )
 
 
-# --- deadlines ------------------------------------------------------------------------------
+def acting_user(serializer: serializers.BaseSerializer[Any]) -> Any:
+    request = serializer.context.get("request")
+    return request.user if request is not None else None
 
 
-class DeadlineSerializer(serializers.Serializer[Deadline]):
-    """How a deadline reads: its words and the window of dates they mean."""
+class RecordSerializer(serializers.ModelSerializer[Any]):
+    """Creates and edits go through tracker.services.record_save, which holds the rules.
 
-    text = serializers.CharField(help_text="The deadline in words, e.g. “Q3 2026”.")
-    earliest = serializers.DateField()
-    latest = serializers.DateField(help_text="The date reminders and statuses use.")
-    precision = serializers.ChoiceField(choices=_enum_choices(Precision))
+    The serializer copies the plain fields onto the row and passes the relations (and,
+    for milestones, why the deadline moved) as the service's arguments.
+    """
 
+    # Validated fields handed to the service as keyword arguments: {field: argument}.
+    service_arguments: ClassVar[dict[str, str]] = {}
 
-class DeadlineBoundsSerializer(serializers.Serializer[dict[str, Any]]):
-    """A deadline given as a window of dates; its text is derived from them."""
+    def create(self, validated_data: dict[str, Any]) -> Any:
+        return self._save(self.Meta.model(), validated_data)
 
-    earliest = serializers.DateField()
-    latest = serializers.DateField()
-    precision = serializers.ChoiceField(choices=_enum_choices(Precision))
+    def update(self, instance: Any, validated_data: dict[str, Any]) -> Any:
+        return self._save(instance, validated_data)
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if attrs["earliest"] > attrs["latest"]:
-            raise serializers.ValidationError(
-                {"earliest": "The earliest date must be on or before the latest date."}
-            )
-        for name in ("earliest", "latest"):
-            if not MIN_YEAR <= attrs[name].year <= MAX_YEAR:
-                raise serializers.ValidationError(
-                    {name: f"Give a date between the years {MIN_YEAR} and {MAX_YEAR}."}
-                )
-        return attrs
-
-
-class DeadlineField(serializers.Field):  # type: ignore[type-arg]
-    """Written as text ("by Q3 2026") or as {earliest, latest, precision}; read as a window."""
-
-    default_error_messages = {
-        "invalid": (
-            'Give the deadline as text such as "by Q3 2026", or as an object '
-            '{{"earliest": "2026-07-01", "latest": "2026-09-30", "precision": "quarter"}}.'
-        ),
-    }
-
-    def to_internal_value(self, data: Any) -> Deadline:
-        if isinstance(data, str):
-            if len(data) > MAX_TEXT_LENGTH:
-                raise serializers.ValidationError(
-                    f"Keep the deadline to {MAX_TEXT_LENGTH} characters, e.g. “by Q3 2026”."
-                )
-            try:
-                return parse_deadline(data, reference=timezone.localdate())
-            except DeadlineError as error:
-                raise serializers.ValidationError(str(error)) from None
-        if isinstance(data, Mapping):
-            bounds = DeadlineBoundsSerializer(data=data)
-            if not bounds.is_valid():
-                raise serializers.ValidationError(bounds.errors)
-            earliest, latest = bounds.validated_data["earliest"], bounds.validated_data["latest"]
-            precision = Precision(bounds.validated_data["precision"])
-            try:
-                text = describe(earliest, latest, precision)
-            except DeadlineError as error:
-                raise serializers.ValidationError(str(error)) from None
-            return Deadline(text=text, earliest=earliest, latest=latest, precision=precision)
-        self.fail("invalid")
-        raise AssertionError("unreachable")  # self.fail always raises
-
-    def to_representation(self, value: Deadline) -> dict[str, Any]:
-        return {
-            "text": value.text,
-            "earliest": value.earliest.isoformat(),
-            "latest": value.latest.isoformat(),
-            "precision": value.precision.value,
+    def _save(self, record: models.Model, data: dict[str, Any]) -> models.Model:
+        arguments = {
+            argument: data.pop(name)
+            for name, argument in self.service_arguments.items()
+            if name in data
         }
-
-
-class DeadlineFieldSchema(OpenApiSerializerFieldExtension):  # type: ignore[no-untyped-call]
-    """Requests accept text or bounds; responses always carry the full window."""
-
-    target_class = DeadlineField
-
-    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
-        if direction == "request":
-            bounds = auto_schema.resolve_serializer(DeadlineBoundsSerializer, direction).ref
-            text = {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": MAX_TEXT_LENGTH,
-                "description": "A deadline in words, read relative to today.",
-                "example": "by Q3 2026",
-            }
-            return {"oneOf": [text, bounds]}
-        return dict(auto_schema.resolve_serializer(DeadlineSerializer, direction).ref)
+        for name, value in data.items():
+            setattr(record, name, value)
+        try:
+            return services.record_save(record=record, by=acting_user(self), **arguments)
+        except DjangoValidationError as error:
+            raise as_drf_error(error) from None
 
 
 # --- reference data -------------------------------------------------------------------------
 
 
-class PartySerializer(serializers.ModelSerializer[Party]):
+class PartySerializer(RecordSerializer):
     class Meta:
         model = Party
         fields = ["id", "code", "name"]
 
 
-class SourceSerializer(serializers.ModelSerializer[Source]):
+class SourceSerializer(RecordSerializer):
     class Meta:
         model = Source
         fields = ["id", "slug", "title", "publisher", "url", "published_on", "excerpt"]
@@ -195,7 +119,7 @@ def _source_slugs(**kwargs: Any) -> serializers.SlugRelatedField[Source]:
 
 
 class HealthFieldsMixin(serializers.Serializer[Any]):
-    health = serializers.ChoiceField(choices=_enum_choices(Health), read_only=True)
+    health = serializers.ChoiceField(choices=enum_choices(Health), read_only=True)
     health_reason = serializers.CharField(read_only=True)
     progress = serializers.FloatField(
         read_only=True, allow_null=True, help_text="Completed weight ÷ non-cancelled weight."
@@ -203,7 +127,9 @@ class HealthFieldsMixin(serializers.Serializer[Any]):
     next_deadline = serializers.DateField(read_only=True, allow_null=True)
 
 
-class NegotiationSerializer(HealthFieldsMixin, serializers.ModelSerializer[Negotiation]):
+class NegotiationSerializer(HealthFieldsMixin, RecordSerializer):
+    service_arguments = {"parties": "parties", "sources": "sources"}
+
     parties = serializers.SlugRelatedField(
         many=True,
         slug_field="code",
@@ -221,7 +147,9 @@ class NegotiationSerializer(HealthFieldsMixin, serializers.ModelSerializer[Negot
         ]  # fmt: skip
 
 
-class TrackSerializer(HealthFieldsMixin, serializers.ModelSerializer[Track]):
+class TrackSerializer(HealthFieldsMixin, RecordSerializer):
+    service_arguments = {"sources": "sources"}
+
     negotiation = serializers.SlugRelatedField(
         slug_field="slug", queryset=Negotiation.objects.all(), help_text="The negotiation's slug."
     )
@@ -264,13 +192,20 @@ class DeadlineRevisionSerializer(serializers.ModelSerializer[DeadlineRevision]):
         read_only_fields = fields
 
 
-class MilestoneSerializer(serializers.ModelSerializer[Milestone]):
+class MilestoneSerializer(RecordSerializer):
+    service_arguments = {
+        "depends_on": "depends_on",
+        "sources": "sources",
+        "revision_reason": "reason",
+        "revision_source": "source",
+    }
+
     negotiation: serializers.SlugRelatedField[Negotiation] = serializers.SlugRelatedField(
         source="track.negotiation", slug_field="slug", read_only=True
     )
     deadline = DeadlineField(allow_null=True, required=False)
     state = serializers.ChoiceField(
-        choices=_enum_choices(MilestoneState),
+        choices=enum_choices(MilestoneState),
         required=False,
         help_text="Setting completed or cancelled does what the complete and cancel actions do.",
     )
@@ -299,7 +234,7 @@ class MilestoneSerializer(serializers.ModelSerializer[Milestone]):
         allow_null=True,
         help_text="Slug of the source that reported the deadline change.",
     )
-    status = serializers.ChoiceField(choices=_enum_choices(MilestoneStatus), read_only=True)
+    status = serializers.ChoiceField(choices=enum_choices(MilestoneStatus), read_only=True)
     completed_late = serializers.BooleanField(read_only=True)
     status_reason = serializers.CharField(read_only=True)
     days_remaining = serializers.SerializerMethodField(
@@ -323,118 +258,11 @@ class MilestoneSerializer(serializers.ModelSerializer[Milestone]):
     def get_days_remaining(self, milestone: Milestone) -> int | None:
         return milestone.days_remaining(timezone.localdate())
 
-    def validate_weight(self, value: Decimal) -> Decimal:
-        if value <= 0:
-            raise serializers.ValidationError("The weight must be greater than zero.")
-        return value
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if "depends_on" in attrs and self.instance is not None:
-            try:
-                validate_dependencies(self.instance, attrs["depends_on"])
-            except DjangoValidationError as error:
-                raise _as_drf_error(error) from None
-        state = attrs.get("state")
-        if attrs.get("completed_on") is not None and state != MilestoneState.COMPLETED:
-            raise serializers.ValidationError(
-                {"completed_on": "Give completed_on together with state=completed."}
-            )
-        if state == MilestoneState.COMPLETED:
-            completed_on = attrs.get("completed_on") or timezone.localdate()
-            if completed_on > timezone.localdate():
-                raise serializers.ValidationError(
-                    {"completed_on": "A milestone cannot be completed in the future."}
-                )
-        return attrs
-
-    def _by(self) -> Any:
-        request = self.context.get("request")
-        return request.user if request is not None else None
-
-    def create(self, validated_data: dict[str, Any]) -> Milestone:
-        deadline = validated_data.pop("deadline", None)
-        changes = _MilestoneChanges.take(validated_data)
-        try:
-            with transaction.atomic(), deferred_refresh():
-                milestone = Milestone(**validated_data)
-                milestone.deadline = deadline
-                milestone.revision_reason = changes.reason
-                milestone.revision_source = changes.source
-                by = self._by()
-                milestone.revision_by = by if getattr(by, "is_authenticated", False) else None
-                milestone.save()
-                changes.apply(milestone, by=by)
-        except DjangoValidationError as error:
-            raise _as_drf_error(error) from None
-        return milestone
-
-    def update(self, instance: Milestone, validated_data: dict[str, Any]) -> Milestone:
-        has_deadline = "deadline" in validated_data
-        deadline = validated_data.pop("deadline", None)
-        changes = _MilestoneChanges.take(validated_data)
-        try:
-            with transaction.atomic(), deferred_refresh():
-                for name, value in validated_data.items():
-                    setattr(instance, name, value)
-                if has_deadline:
-                    milestone_set_deadline(
-                        milestone=instance,
-                        deadline=deadline,
-                        reason=changes.reason,
-                        source=changes.source,
-                        by=self._by(),
-                    )
-                else:
-                    instance.save()
-                changes.apply(instance, by=self._by())
-        except DjangoValidationError as error:
-            raise _as_drf_error(error) from None
-        return instance
-
-
-class _MilestoneChanges:
-    """The parts of a milestone write that go through services rather than plain fields."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.reason: str = data.pop("revision_reason", "")
-        self.source: Source | None = data.pop("revision_source", None)
-        self.state: str | None = data.pop("state", None)
-        self.completed_on: dt.date | None = data.pop("completed_on", None)
-        self.depends_on: list[Milestone] | None = data.pop("depends_on", None)
-        self.sources: list[Source] | None = data.pop("sources", None)
-
-    @classmethod
-    def take(cls, data: dict[str, Any]) -> _MilestoneChanges:
-        return cls(data)
-
-    def apply(self, milestone: Milestone, *, by: Any) -> None:
-        if self.depends_on is not None:
-            milestone_set_dependencies(milestone=milestone, depends_on=self.depends_on)
-        if self.sources is not None:
-            milestone.sources.set(self.sources)
-        if self.state is None or self.state == milestone.state:
-            return
-        if self.state == MilestoneState.COMPLETED:
-            milestone_complete(milestone=milestone, completed_on=self.completed_on, by=by)
-        elif self.state == MilestoneState.CANCELLED:
-            milestone_cancel(milestone=milestone, by=by)
-        else:
-            if milestone.state in {MilestoneState.COMPLETED, MilestoneState.CANCELLED}:
-                milestone_reopen(milestone=milestone, by=by)
-            if milestone.state != self.state:
-                milestone.state = self.state
-                milestone.save()
-
 
 class MilestoneCompleteSerializer(serializers.Serializer[Any]):
     completed_on = serializers.DateField(
         required=False, help_text="The day it was completed; default today, never in the future."
     )
-
-    def validate_completed_on(self, value: dt.date) -> dt.date:
-        if value > timezone.localdate():
-            raise serializers.ValidationError("A milestone cannot be completed in the future.")
-        return value
 
 
 class DeadlineParseQuerySerializer(serializers.Serializer[Any]):
@@ -447,12 +275,16 @@ class DeadlineParseQuerySerializer(serializers.Serializer[Any]):
 # --- targets --------------------------------------------------------------------------------
 
 
-class ObservationPointSerializer(serializers.Serializer[rules.Observation]):
-    date = serializers.DateField(source="on")
+class ObservationPointSerializer(serializers.Serializer[Any]):
+    date = serializers.DateField()
     value = serializers.FloatField()
 
 
-class TargetSerializer(serializers.ModelSerializer[Target]):
+class TargetSerializer(RecordSerializer):
+    """A target and the figures the last status refresh stored for it (never recomputed here)."""
+
+    service_arguments = {"sources": "sources"}
+
     negotiation = serializers.SlugRelatedField(
         slug_field="slug", queryset=Negotiation.objects.all(), help_text="The negotiation's slug."
     )
@@ -463,17 +295,26 @@ class TargetSerializer(serializers.ModelSerializer[Target]):
     baseline_value = _money()
     target_value = _money()
     sources = _source_slugs(many=True, required=False)
-    status = serializers.SerializerMethodField()
-    status_reason = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(choices=enum_choices(TargetStatus), read_only=True)
+    status_reason = serializers.CharField(read_only=True)
     latest_observation = serializers.SerializerMethodField()
-    expected_value = serializers.SerializerMethodField(
-        help_text="Where the value should have been on the latest observation's date."
+    expected_value = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        help_text="Where the value should have been on the latest observation's date.",
     )
-    attainment = serializers.SerializerMethodField(
-        help_text="Latest value ÷ expected value (1.0 is exactly on the path)."
+    attainment = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        help_text="Latest value ÷ expected value (1.0 is exactly on the path).",
     )
-    required_growth_rate = serializers.SerializerMethodField(
-        help_text="Yearly growth needed from the latest value to reach the target in time."
+    required_growth_rate = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        help_text=(
+            "Yearly growth needed from the latest value (or the baseline, before any "
+            "observation) to reach the target in time."
+        ),
     )
 
     class Meta:
@@ -485,66 +326,14 @@ class TargetSerializer(serializers.ModelSerializer[Target]):
             "required_growth_rate", "created_at", "updated_at",
         ]  # fmt: skip
 
-    def _assessment(self, target: Target) -> rules.TargetAssessment:
-        cached: rules.TargetAssessment | None = getattr(target, "_api_assessment", None)
-        if cached is not None:
-            return cached
-        facts = target.facts((o.date, o.value) for o in target.observations.all())
-        assessment = rules.assess_target(facts, timezone.localdate())
-        target._api_assessment = assessment  # type: ignore[attr-defined]
-        return assessment
-
-    @extend_schema_field(serializers.ChoiceField(choices=_enum_choices(TargetStatus)))
-    def get_status(self, target: Target) -> str:
-        return self._assessment(target).status.value
-
-    def get_status_reason(self, target: Target) -> str:
-        return self._assessment(target).reason
-
     @extend_schema_field(ObservationPointSerializer(allow_null=True))
     def get_latest_observation(self, target: Target) -> dict[str, Any] | None:
-        point = self._assessment(target).latest_observation
-        return None if point is None else {"date": point.on.isoformat(), "value": point.value}
-
-    def get_expected_value(self, target: Target) -> float | None:
-        return self._assessment(target).expected_value
-
-    def get_attainment(self, target: Target) -> float | None:
-        return self._assessment(target).attainment
-
-    def get_required_growth_rate(self, target: Target) -> float | None:
-        return self._assessment(target).required_growth_rate
-
-    def validate_baseline_value(self, value: Decimal) -> Decimal:
-        if value <= 0:
-            raise serializers.ValidationError("The baseline value must be greater than zero.")
-        return value
-
-    def validate_target_value(self, value: Decimal) -> Decimal:
-        if value <= 0:
-            raise serializers.ValidationError("The target value must be greater than zero.")
-        return value
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        def current(name: str) -> Any:
-            return attrs[name] if name in attrs else getattr(self.instance, name, None)
-
-        deadline: Deadline | None = current("deadline")
-        baseline_date: dt.date | None = current("baseline_date")
-        if deadline is not None and baseline_date is not None and deadline.latest <= baseline_date:
-            raise serializers.ValidationError(
-                {"deadline": "The deadline must end after the baseline date."}
-            )
-        track: Track | None = current("track")
-        negotiation: Negotiation | None = current("negotiation")
-        if track is not None and negotiation is not None and track.negotiation_id != negotiation.id:
-            raise serializers.ValidationError(
-                {"track": "The track belongs to another negotiation."}
-            )
-        return attrs
+        if target.observed_on is None:
+            return None
+        return {"date": target.observed_on.isoformat(), "value": target.observed_value}
 
 
-class ObservationSerializer(serializers.ModelSerializer[Observation]):
+class ObservationSerializer(RecordSerializer):
     value = _money()
     # The stubs mistake a declared field called `source` for Field.source.
     source: serializers.SlugRelatedField[Source] = serializers.SlugRelatedField(  # type: ignore[assignment]
@@ -555,10 +344,35 @@ class ObservationSerializer(serializers.ModelSerializer[Observation]):
         model = Observation
         fields = ["id", "target", "date", "value", "source", "note"]
 
-    def validate_value(self, value: Decimal) -> Decimal:
-        if value < 0:
-            raise serializers.ValidationError("An observed value cannot be negative.")
-        return value
+
+# --- the audit log --------------------------------------------------------------------------
+
+
+class ChangeSerializer(serializers.ModelSerializer[Change]):
+    """One write to the record: who, when, through which interface, before and after."""
+
+    action = serializers.SerializerMethodField()
+    object_type = serializers.CharField(source="content_type.model", read_only=True)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    changes = serializers.JSONField(
+        read_only=True,
+        help_text=(
+            "Per field, [before, after]; for a many-to-many field, "
+            "{type: m2m, operation: add|delete, objects: [...]}."
+        ),
+    )
+
+    class Meta:
+        model = Change
+        fields = [
+            "id", "timestamp", "action", "object_type", "object_id", "object_repr",
+            "actor", "interface", "changes",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=["create", "update", "delete"]))
+    def get_action(self, change: Change) -> str:
+        return {0: "create", 1: "update", 2: "delete"}.get(change.action, "access")
 
 
 # --- the caller's subscriptions, reminders, calendar feed -----------------------------------
@@ -631,7 +445,7 @@ class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
                 digest_rule=validated_data.get("digest_rule"),
             )
         except DjangoValidationError as error:
-            raise _as_drf_error(error) from None
+            raise as_drf_error(error) from None
 
 
 class ReminderSerializer(serializers.ModelSerializer[Reminder]):

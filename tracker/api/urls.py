@@ -18,6 +18,7 @@ router.register("targets", views.TargetViewSet)
 router.register("observations", views.ObservationViewSet)
 router.register("subscriptions", views.SubscriptionViewSet, basename="subscription")
 router.register("reminders", views.ReminderViewSet)
+router.register("changes", views.ChangeViewSet)
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("v1/auth/token/", views.TokenView.as_view(), name="token"),

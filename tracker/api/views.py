@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -22,15 +22,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tracker import selectors
+from tracker import selectors, services
 from tracker.api import filters
 from tracker.api import serializers as api
 from tracker.api.permissions import ChangeWithModelPermission
 from tracker.calendar.tokens import calendar_token_revoke, calendar_token_rotate
 from tracker.deadlines import DeadlineError, parse_deadline
 from tracker.models import CalendarFeedToken, Milestone, Subscription
-from tracker.services import milestone_cancel, milestone_complete
-from tracker.subscriptions import subscription_unsubscribe
+from tracker.reminders.subscriptions import subscription_unsubscribe
 
 
 class Pages(pagination.PageNumberPagination):
@@ -39,26 +38,26 @@ class Pages(pagination.PageNumberPagination):
 
 
 class RecordViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
-    """Writes run in a savepoint and answer with the row as stored, statuses refreshed."""
+    """Writes go through tracker.services; the answer is the row as stored after the commit.
+
+    Statuses are refreshed once the service's transaction commits, so the row is read
+    again for the answer rather than taken from the object that was written.
+    """
 
     pagination_class = Pages
 
     def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
-        with transaction.atomic():
-            serializer.save()
+        serializer.save()
         serializer.instance = self._reread(serializer.instance)
 
     def perform_update(self, serializer: serializers.BaseSerializer[Any]) -> None:
-        with transaction.atomic():
-            serializer.save()
+        serializer.save()
         serializer.instance = self._reread(serializer.instance)
 
     def perform_destroy(self, instance: models.Model) -> None:
-        with transaction.atomic():
-            instance.delete()
+        services.record_delete(record=instance, by=self.request.user)
 
     def _reread(self, instance: Any) -> Any:
-        # Signals refreshed the stored statuses in the database, not on this object.
         return self.get_queryset().get(pk=instance.pk)
 
 
@@ -111,15 +110,18 @@ class MilestoneViewSet(RecordViewSet):
         milestone = self.get_object()
         body = api.MilestoneCompleteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        completed_on = body.validated_data.get("completed_on") or timezone.localdate()
-        milestone_complete(milestone=milestone, completed_on=completed_on, by=request.user)
+        services.milestone_complete(
+            milestone=milestone,
+            completed_on=body.validated_data.get("completed_on"),
+            by=request.user,
+        )
         return self._answer(milestone)
 
     @extend_schema(request=None, responses={200: api.MilestoneSerializer}, summary="Cancel it.")
     @action(detail=True, methods=["post"], permission_classes=[ChangeWithModelPermission])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         milestone = self.get_object()
-        milestone_cancel(milestone=milestone, by=request.user)
+        services.milestone_cancel(milestone=milestone, by=request.user)
         return self._answer(milestone)
 
     def _answer(self, milestone: Milestone) -> Response:
@@ -163,10 +165,6 @@ class SubscriptionViewSet(
             return Subscription.objects.none()
         return selectors.subscriptions_of(self.request.user)
 
-    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
-        with transaction.atomic():
-            serializer.save()
-
     def perform_destroy(self, instance: Subscription) -> None:
         subscription_unsubscribe(subscription=instance)
 
@@ -181,6 +179,17 @@ class ReminderViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
     filterset_class = filters.ReminderFilter
     search_fields = ["recipient"]
     ordering_fields = ["due_at", "state"]
+
+
+class ChangeViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
+    """The audit log: every write to the record, newest first; readable as the record is."""
+
+    queryset = selectors.changes_list()
+    serializer_class = api.ChangeSerializer
+    pagination_class = Pages
+    filterset_class = filters.ChangeFilter
+    search_fields = ["object_repr"]
+    ordering_fields = ["timestamp"]
 
 
 class DeadlineParseView(APIView):

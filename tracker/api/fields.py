@@ -1,0 +1,116 @@
+"""The API's own field: a deadline written as words or a window, read as a window."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from rest_framework import serializers
+
+from tracker.deadlines import (
+    MAX_TEXT_LENGTH,
+    MAX_YEAR,
+    MIN_YEAR,
+    Deadline,
+    DeadlineError,
+    Precision,
+    describe,
+    parse_deadline,
+)
+
+
+def enum_choices(enum: Any) -> list[str]:
+    return [member.value for member in enum]
+
+
+class DeadlineSerializer(serializers.Serializer[Deadline]):
+    """How a deadline reads: its words and the window of dates they mean."""
+
+    text = serializers.CharField(help_text="The deadline in words, e.g. “Q3 2026”.")
+    earliest = serializers.DateField()
+    latest = serializers.DateField(help_text="The date reminders and statuses use.")
+    precision = serializers.ChoiceField(choices=enum_choices(Precision))
+
+
+class DeadlineBoundsSerializer(serializers.Serializer[dict[str, Any]]):
+    """A deadline given as a window of dates; its text is derived from them."""
+
+    earliest = serializers.DateField()
+    latest = serializers.DateField()
+    precision = serializers.ChoiceField(choices=enum_choices(Precision))
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["earliest"] > attrs["latest"]:
+            raise serializers.ValidationError(
+                {"earliest": "The earliest date must be on or before the latest date."}
+            )
+        for name in ("earliest", "latest"):
+            if not MIN_YEAR <= attrs[name].year <= MAX_YEAR:
+                raise serializers.ValidationError(
+                    {name: f"Give a date between the years {MIN_YEAR} and {MAX_YEAR}."}
+                )
+        return attrs
+
+
+class DeadlineField(serializers.Field):  # type: ignore[type-arg]
+    """Written as text ("by Q3 2026") or as {earliest, latest, precision}; read as a window."""
+
+    default_error_messages = {
+        "invalid": (
+            'Give the deadline as text such as "by Q3 2026", or as an object '
+            '{{"earliest": "2026-07-01", "latest": "2026-09-30", "precision": "quarter"}}.'
+        ),
+    }
+
+    def to_internal_value(self, data: Any) -> Deadline:
+        if isinstance(data, str):
+            if len(data) > MAX_TEXT_LENGTH:
+                raise serializers.ValidationError(
+                    f"Keep the deadline to {MAX_TEXT_LENGTH} characters, e.g. “by Q3 2026”."
+                )
+            try:
+                return parse_deadline(data, reference=timezone.localdate())
+            except DeadlineError as error:
+                raise serializers.ValidationError(str(error)) from None
+        if isinstance(data, Mapping):
+            bounds = DeadlineBoundsSerializer(data=data)
+            if not bounds.is_valid():
+                raise serializers.ValidationError(bounds.errors)
+            earliest, latest = bounds.validated_data["earliest"], bounds.validated_data["latest"]
+            precision = Precision(bounds.validated_data["precision"])
+            try:
+                text = describe(earliest, latest, precision)
+            except DeadlineError as error:
+                raise serializers.ValidationError(str(error)) from None
+            return Deadline(text=text, earliest=earliest, latest=latest, precision=precision)
+        self.fail("invalid")
+        raise AssertionError("unreachable")  # self.fail always raises
+
+    def to_representation(self, value: Deadline) -> dict[str, Any]:
+        return {
+            "text": value.text,
+            "earliest": value.earliest.isoformat(),
+            "latest": value.latest.isoformat(),
+            "precision": value.precision.value,
+        }
+
+
+class DeadlineFieldSchema(OpenApiSerializerFieldExtension):  # type: ignore[no-untyped-call]
+    """Requests accept text or bounds; responses always carry the full window."""
+
+    target_class = DeadlineField
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        if direction == "request":
+            bounds = auto_schema.resolve_serializer(DeadlineBoundsSerializer, direction).ref
+            text = {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_TEXT_LENGTH,
+                "description": "A deadline in words, read relative to today.",
+                "example": "by Q3 2026",
+            }
+            return {"oneOf": [text, bounds]}
+        return dict(auto_schema.resolve_serializer(DeadlineSerializer, direction).ref)

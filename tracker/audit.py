@@ -1,0 +1,88 @@
+"""Who changed the record and through which interface, for the audit log (tracker.Change).
+
+django-auditlog writes one Change per create, update and delete of a registered model,
+with the before and after values. This module supplies what a model signal cannot know:
+the person behind the write (services pass their ``by``) and the interface it came
+through (the web middleware, the loader and the jobs say which; a shell is the default).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
+from typing import Any
+
+from django.db import models
+from django.http import HttpRequest, HttpResponse
+
+
+class Interface(models.TextChoices):
+    ADMIN = "admin"
+    API = "api"
+    WEB = "web", "dashboard"
+    LOADER = "loader", "record loader"
+    JOB = "job", "background job"
+    SHELL = "shell", "shell or command"
+
+
+@dataclass(frozen=True)
+class Context:
+    interface: str = Interface.SHELL.value
+    actor: Any = None
+    remote_addr: str | None = None
+
+
+_current: ContextVar[Context] = ContextVar("tranche_audit", default=Context())
+
+
+def current() -> Context:
+    return _current.get()
+
+
+@contextlib.contextmanager
+def _changed(**changes: Any) -> Iterator[Context]:
+    token = _current.set(replace(_current.get(), **changes))
+    try:
+        yield _current.get()
+    finally:
+        _current.reset(token)
+
+
+def through(interface: Interface) -> contextlib.AbstractContextManager[Context]:
+    """Writes inside come through `interface` (the loader, a job, …)."""
+    return _changed(interface=interface.value)
+
+
+def acting(by: Any) -> contextlib.AbstractContextManager[Context]:
+    """Writes inside are made by `by`; anonymous or missing users keep the outer actor."""
+    if getattr(by, "is_authenticated", False):
+        return _changed(actor=by)
+    return contextlib.nullcontext(_current.get())
+
+
+def interface_of(path: str) -> Interface:
+    if path.startswith("/admin/"):
+        return Interface.ADMIN
+    if path.startswith("/api/"):
+        return Interface.API
+    return Interface.WEB
+
+
+class AuditMiddleware:
+    """Marks a request's writes with its interface and address.
+
+    The person is not taken here: API token authentication happens later, in the view,
+    and services are told who acts through their ``by`` argument anyway.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with _changed(
+            interface=interface_of(request.path_info).value,
+            remote_addr=request.META.get("REMOTE_ADDR") or None,
+        ):
+            return self.get_response(request)

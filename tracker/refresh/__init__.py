@@ -1,0 +1,115 @@
+"""Recompute stored statuses from the pure rules in tracker.status.
+
+This is the one code path that writes status, health, their reasons and a target's
+figures. It reads whole negotiations in a handful of set-based queries, assesses each
+level in memory (tracker.refresh.assessors), and writes back only the rows whose stored
+values change, with a StatusChange for each change of status or health.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from tracker.models import Milestone, Negotiation, Observation, StatusChange, Target, Track
+from tracker.refresh.assessors import (
+    Record,
+    Transitions,
+    assess_milestones,
+    assess_negotiations,
+    assess_targets,
+    assess_tracks,
+)
+from tracker.refresh.storing import write_derived
+
+
+@dataclass
+class RefreshResult:
+    milestones: int = 0
+    targets: int = 0
+    tracks: int = 0
+    negotiations: int = 0
+    changes: list[StatusChange] = field(default_factory=list)
+
+    @property
+    def rows_written(self) -> int:
+        return self.milestones + self.targets + self.tracks + self.negotiations
+
+
+def refresh_statuses(
+    *, today: dt.date | None = None, negotiation_ids: Iterable[int] | None = None
+) -> RefreshResult:
+    """Bring every stored status up to date as of `today` (default: the local date)."""
+    log = Transitions(today or timezone.localdate())
+    negotiations = Negotiation.objects.all()
+    if negotiation_ids is not None:
+        negotiations = negotiations.filter(id__in=list(negotiation_ids))
+    with transaction.atomic():
+        negotiation_rows = list(negotiations.select_for_update().order_by("id"))
+        if not negotiation_rows:
+            return RefreshResult()
+        record = _read(negotiation_rows)
+        milestones = assess_milestones(record, log)
+        targets = assess_targets(record, log)
+        tracks = assess_tracks(record, milestones, targets, log)
+        changed_negotiations = assess_negotiations(record, tracks, targets, log)
+        write_derived(milestones.changed)
+        write_derived(targets.changed)
+        write_derived(tracks.changed)
+        write_derived(changed_negotiations)
+        StatusChange.objects.bulk_create(log.changes, batch_size=500)
+    return RefreshResult(
+        milestones=len(milestones.changed),
+        targets=len(targets.changed),
+        tracks=len(tracks.changed),
+        negotiations=len(changed_negotiations),
+        changes=log.changes,
+    )
+
+
+def _read(negotiations: list[Negotiation]) -> Record:
+    ids = [n.pk for n in negotiations]
+    milestones = list(
+        Milestone.objects.filter(track__negotiation_id__in=ids).only(
+            "id",
+            "track_id",
+            "title",
+            "state",
+            "deadline_latest",
+            "completed_on",
+            "weight",
+            *Milestone.DERIVED_FIELDS,
+        )
+    )
+    depends_on: dict[int, list[int]] = defaultdict(list)
+    for source_id, target_id in Milestone.depends_on.through.objects.filter(
+        from_milestone__track__negotiation_id__in=ids
+    ).values_list("from_milestone_id", "to_milestone_id"):
+        depends_on[source_id].append(target_id)
+    known = {m.pk: m for m in milestones}
+    foreign = {d for ds in depends_on.values() for d in ds} - known.keys()
+    if foreign:
+        known.update(Milestone.objects.in_bulk(foreign))
+    targets = list(Target.objects.filter(negotiation_id__in=ids))
+    observations: dict[int, list[tuple[dt.date, Decimal]]] = defaultdict(list)
+    for target_id, on, value in (
+        Observation.objects.filter(target__in=targets)
+        .order_by("date", "id")
+        .values_list("target_id", "date", "value")
+    ):
+        observations[target_id].append((on, value))
+    return Record(
+        negotiations=negotiations,
+        tracks=list(Track.objects.filter(negotiation_id__in=ids).order_by("position", "id")),
+        milestones=milestones,
+        depends_on=depends_on,
+        known=known,
+        targets=targets,
+        observations=observations,
+    )

@@ -1,0 +1,241 @@
+"""One assessor per level: milestones, targets, tracks, negotiations.
+
+Each applies the pure rules of tracker.status to the rows one refresh has read, copies
+the answers onto the rows' derived fields (Model.DERIVED_FIELDS, the one list of what a
+refresh writes) and returns the rows that changed; `settle` is the one place a change of
+status or health becomes a StatusChange.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from tracker import status as rules
+from tracker.models import KeepsDerivedFields, Milestone, Negotiation, StatusChange, Target, Track
+
+
+@dataclass
+class Record:
+    """The rows of the negotiations being refreshed, read in a handful of queries."""
+
+    negotiations: list[Negotiation]
+    tracks: list[Track]
+    milestones: list[Milestone]
+    # Dependencies may point at milestones of other negotiations; `known` has those too.
+    depends_on: dict[int, list[int]]
+    known: dict[int, Milestone]
+    targets: list[Target]
+    observations: dict[int, list[tuple[dt.date, Decimal]]]
+
+
+@dataclass
+class Transitions:
+    today: dt.date
+    changes: list[StatusChange] = field(default_factory=list)
+
+
+def settle(
+    row: KeepsDerivedFields,
+    values: dict[str, Any],
+    log: Transitions,
+    *,
+    subject: StatusChange.Subject,
+    negotiation_id: int,
+    **about: int | None,
+) -> bool:
+    """Copy `values` (every derived field) onto `row`; log a status change; say if any changed."""
+    assert values.keys() == row.DERIVED_FIELDS, "a refresh writes every derived field"
+    if all(getattr(row, name) == value for name, value in values.items()):
+        return False
+    status_field = "health" if "health" in values else "status"
+    previous, new = getattr(row, status_field), values[status_field]
+    # An empty reason means never assessed: a first answer is no transition.
+    if previous != new and getattr(row, f"{status_field}_reason"):
+        log.changes.append(
+            StatusChange(
+                subject=subject,
+                negotiation_id=negotiation_id,
+                previous=previous,
+                new=new,
+                reason=values[f"{status_field}_reason"],
+                as_of=log.today,
+                **about,
+            )
+        )
+    for name, value in values.items():
+        setattr(row, name, value)
+    return True
+
+
+@dataclass
+class MilestoneAnswers:
+    changed: list[Milestone]
+    by_track: dict[int, list[rules.TrackMilestone]]
+
+
+def assess_milestones(record: Record, log: Transitions) -> MilestoneAnswers:
+    negotiation_of = {t.pk: t.negotiation_id for t in record.tracks}
+    answers = MilestoneAnswers([], defaultdict(list))
+    for m in record.milestones:
+        facts = rules.MilestoneFacts(
+            title=m.title,
+            state=rules.MilestoneState(m.state),
+            latest=m.deadline_latest,
+            completed_on=m.completed_on,
+            depends_on=tuple(
+                rules.Dependency(
+                    title=record.known[d].title,
+                    state=rules.MilestoneState(record.known[d].state),
+                    latest=record.known[d].deadline_latest,
+                )
+                for d in record.depends_on.get(m.pk, ())
+            ),
+        )
+        answer = rules.assess_milestone(facts, log.today)
+        values = {
+            "status": answer.status.value,
+            "completed_late": answer.completed_late,
+            "status_reason": answer.reason[:300],
+        }
+        if settle(
+            m,
+            values,
+            log,
+            subject=StatusChange.Subject.MILESTONE,
+            negotiation_id=negotiation_of[m.track_id],
+            track_id=m.track_id,
+            milestone_id=m.pk,
+        ):
+            answers.changed.append(m)
+        answers.by_track[m.track_id].append(
+            rules.TrackMilestone(
+                title=m.title,
+                state=rules.MilestoneState(m.state),
+                status=answer.status,
+                weight=float(m.weight),
+                latest=m.deadline_latest,
+                reason=answer.reason,
+            )
+        )
+    return answers
+
+
+@dataclass
+class TargetAnswers:
+    changed: list[Target]
+    by_track: dict[int, list[rules.TrackTarget]]
+    # A target that belongs to no track still counts for its negotiation.
+    trackless: dict[int, list[rules.TrackTarget]]
+
+
+def assess_targets(record: Record, log: Transitions) -> TargetAnswers:
+    answers = TargetAnswers([], defaultdict(list), defaultdict(list))
+    for t in record.targets:
+        answer = rules.assess_target(t.facts(record.observations.get(t.pk, ())), log.today)
+        latest = answer.latest_observation
+        values = {
+            "status": answer.status.value,
+            "status_reason": answer.reason[:300],
+            "observed_on": latest.on if latest else None,
+            "observed_value": latest.value if latest else None,
+            "expected_value": answer.expected_value,
+            "attainment": answer.attainment,
+            "required_growth_rate": answer.required_growth_rate,
+        }
+        if settle(
+            t,
+            values,
+            log,
+            subject=StatusChange.Subject.TARGET,
+            negotiation_id=t.negotiation_id,
+            track_id=t.track_id,
+            target_id=t.pk,
+        ):
+            answers.changed.append(t)
+        summary = rules.TrackTarget(name=t.name, status=answer.status, reason=answer.reason[:300])
+        if t.track_id is not None:
+            answers.by_track[t.track_id].append(summary)
+        else:
+            answers.trackless[t.negotiation_id].append(summary)
+    return answers
+
+
+def _health_values(
+    answer: rules.TrackAssessment | rules.NegotiationAssessment,
+) -> dict[str, Any]:
+    return {
+        "health": answer.health.value,
+        "health_reason": answer.reason[:300],
+        "progress": round(answer.progress, 6) if answer.progress is not None else None,
+        "next_deadline": answer.next_deadline,
+    }
+
+
+@dataclass
+class TrackAnswers:
+    changed: list[Track]
+    by_negotiation: dict[int, list[rules.TrackHealth]]
+
+
+def assess_tracks(
+    record: Record, milestones: MilestoneAnswers, targets: TargetAnswers, log: Transitions
+) -> TrackAnswers:
+    answers = TrackAnswers([], defaultdict(list))
+    for tr in record.tracks:
+        answer = rules.assess_track(
+            tr.name, milestones.by_track.get(tr.pk, ()), targets.by_track.get(tr.pk, ())
+        )
+        if settle(
+            tr,
+            _health_values(answer),
+            log,
+            subject=StatusChange.Subject.TRACK,
+            negotiation_id=tr.negotiation_id,
+            track_id=tr.pk,
+        ):
+            answers.changed.append(tr)
+        answers.by_negotiation[tr.negotiation_id].append(
+            rules.TrackHealth(
+                name=tr.name,
+                health=answer.health,
+                reason=answer.reason,
+                next_deadline=answer.next_deadline,
+                progress=answer.progress,
+                completed_weight=answer.completed_weight,
+                live_weight=answer.live_weight,
+            )
+        )
+    return answers
+
+
+def assess_negotiations(
+    record: Record, tracks: TrackAnswers, targets: TargetAnswers, log: Transitions
+) -> list[Negotiation]:
+    changed = []
+    for n in record.negotiations:
+        parts: Sequence[rules.TrackHealth] = [
+            *tracks.by_negotiation.get(n.pk, ()),
+            *(
+                rules.TrackHealth(
+                    name=target.name,
+                    health=rules.assess_track(target.name, (), (target,)).health,
+                    reason=target.reason,
+                )
+                for target in targets.trackless.get(n.pk, ())
+            ),
+        ]
+        answer = rules.assess_negotiation(parts)
+        if settle(
+            n,
+            _health_values(answer),
+            log,
+            subject=StatusChange.Subject.NEGOTIATION,
+            negotiation_id=n.pk,
+        ):
+            changed.append(n)
+    return changed

@@ -1,0 +1,62 @@
+"""The service layer: every write to the record is one call here, holding every rule.
+
+The admin, the API, the dashboard forms and the record loader only translate their
+input into these calls and the ValidationError they raise into their own errors.
+Statuses are refreshed once per transaction, after it commits (followups.after_commit).
+"""
+
+from tracker.services.followups import after_commit
+from tracker.services.milestones import (
+    Outcome,
+    dependency_cycle,
+    milestone_cancel,
+    milestone_complete,
+    milestone_reopen,
+    milestone_save,
+    milestone_set_deadline,
+    milestone_set_dependencies,
+    milestones_cancel,
+    milestones_complete,
+    settled_completion,
+    stored,
+    validate_dependencies,
+)
+from tracker.services.records import (
+    negotiation_save,
+    observation_save,
+    party_save,
+    record_delete,
+    record_save,
+    records_delete,
+    source_save,
+    target_save,
+    track_save,
+    validate_target,
+)
+
+__all__ = [
+    "Outcome",
+    "after_commit",
+    "dependency_cycle",
+    "milestone_cancel",
+    "milestone_complete",
+    "milestone_reopen",
+    "milestone_save",
+    "milestone_set_deadline",
+    "milestone_set_dependencies",
+    "milestones_cancel",
+    "milestones_complete",
+    "negotiation_save",
+    "observation_save",
+    "party_save",
+    "record_delete",
+    "record_save",
+    "records_delete",
+    "settled_completion",
+    "source_save",
+    "stored",
+    "target_save",
+    "track_save",
+    "validate_dependencies",
+    "validate_target",
+]

@@ -1,0 +1,199 @@
+"""Negotiations, tracks, targets, observations, sources and parties: create, edit, delete.
+
+Each function checks the row (its fields, uniqueness and the rules below), saves it,
+replaces the relations it was given, and marks the negotiations whose statuses may
+change; they are refreshed once, after the transaction commits (services.followups).
+`record_save` and `record_delete` pick the function for a row of any of these kinds,
+milestones included: the admin and the API use them for their generic create, edit and
+delete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from tracker.models import (
+    Milestone,
+    Negotiation,
+    Observation,
+    Party,
+    Source,
+    Target,
+    Track,
+)
+from tracker.services.followups import after_commit
+from tracker.services.milestones import milestone_save
+from tracker.services.writing import check, writing
+
+TRACK_IN_OTHER_NEGOTIATION = "The track belongs to another negotiation."
+DEADLINE_NOT_AFTER_BASELINE = "The deadline must end after the baseline date."
+TARGET_WITHOUT_DEADLINE = "A target needs a deadline, e.g. “by 2030”."
+FIGURE_NOT_POSITIVE = "The {name} must be greater than zero."
+OBSERVATION_NEGATIVE = "An observed value cannot be negative."
+
+
+def _previous(model: type[models.Model], pk: Any, field: str) -> Any:
+    if pk is None:
+        return None
+    return model._default_manager.filter(pk=pk).values_list(field, flat=True).first()
+
+
+def negotiation_save(
+    *,
+    negotiation: Negotiation,
+    by: Any = None,
+    parties: Sequence[Party] | None = None,
+    sources: Sequence[Source] | None = None,
+) -> Negotiation:
+    with writing(by):
+        check(negotiation)
+        negotiation.save()
+        if parties is not None:
+            negotiation.parties.set(parties)
+        if sources is not None:
+            negotiation.sources.set(sources)
+        after_commit(negotiation_ids=[negotiation.pk])
+    return negotiation
+
+
+def track_save(*, track: Track, by: Any = None, sources: Sequence[Source] | None = None) -> Track:
+    with writing(by):
+        moved_from = _previous(Track, track.pk, "negotiation_id")
+        check(track)
+        track.save()
+        if sources is not None:
+            track.sources.set(sources)
+        after_commit(
+            negotiation_ids=[track.negotiation_id, moved_from],
+            milestone_ids=track.milestones.values_list("pk", flat=True),
+        )
+    return track
+
+
+def validate_target(target: Target) -> None:
+    """The rules of a target beyond its fields: figures, deadline and track."""
+    errors: dict[str, str] = {}
+    for name in ("baseline_value", "target_value"):
+        value = getattr(target, name)
+        if value is not None and value <= 0:
+            errors[name] = FIGURE_NOT_POSITIVE.format(name=name.replace("_", " "))
+    if target.deadline_latest is None:
+        errors["deadline"] = TARGET_WITHOUT_DEADLINE
+    elif target.baseline_date is not None and target.deadline_latest <= target.baseline_date:
+        errors["deadline"] = DEADLINE_NOT_AFTER_BASELINE
+    if (
+        target.track_id is not None
+        and target.negotiation_id is not None
+        and not Track.objects.filter(
+            pk=target.track_id, negotiation_id=target.negotiation_id
+        ).exists()
+    ):
+        errors["track"] = TRACK_IN_OTHER_NEGOTIATION
+    if errors:
+        raise ValidationError(errors)
+
+
+def target_save(
+    *, target: Target, by: Any = None, sources: Sequence[Source] | None = None
+) -> Target:
+    with writing(by):
+        moved_from = _previous(Target, target.pk, "negotiation_id")
+        validate_target(target)
+        check(target)
+        target.save()
+        if sources is not None:
+            target.sources.set(sources)
+        after_commit(negotiation_ids=[target.negotiation_id, moved_from])
+    return target
+
+
+def observation_save(*, observation: Observation, by: Any = None) -> Observation:
+    with writing(by):
+        if observation.value is not None and observation.value < 0:
+            raise ValidationError({"value": OBSERVATION_NEGATIVE})
+        previous_target = _previous(Observation, observation.pk, "target_id")
+        check(observation)
+        observation.save()
+        after_commit(
+            negotiation_ids=Target.objects.filter(
+                pk__in=[observation.target_id, previous_target]
+            ).values_list("negotiation_id", flat=True)
+        )
+    return observation
+
+
+def source_save(*, source: Source, by: Any = None) -> Source:
+    with writing(by):
+        check(source)
+        source.save()
+    return source
+
+
+def party_save(*, party: Party, by: Any = None) -> Party:
+    with writing(by):
+        check(party)
+        party.save()
+    return party
+
+
+def record_save(*, record: models.Model, by: Any = None, **relations: Any) -> models.Model:
+    """Create or edit a row of the record through the service for its kind."""
+    match record:
+        case Milestone():
+            return milestone_save(milestone=record, by=by, **relations)
+        case Negotiation():
+            return negotiation_save(negotiation=record, by=by, **relations)
+        case Track():
+            return track_save(track=record, by=by, **relations)
+        case Target():
+            return target_save(target=record, by=by, **relations)
+        case Observation():
+            return observation_save(observation=record, by=by)
+        case Source():
+            return source_save(source=record, by=by)
+        case Party():
+            return party_save(party=record, by=by)
+    raise TypeError(f"No write service for {type(record).__name__}")
+
+
+def _negotiations_of(records: Sequence[models.Model]) -> set[int]:
+    """The negotiations whose statuses depend on these rows (before they go)."""
+    ids: set[int] = set()
+    for kind, path in (
+        (Track, "negotiation_id"),
+        (Target, "negotiation_id"),
+        (Milestone, "track__negotiation_id"),
+        (Observation, "target__negotiation_id"),
+    ):
+        pks = [r.pk for r in records if isinstance(r, kind)]
+        if pks:
+            ids.update(kind._default_manager.filter(pk__in=pks).values_list(path, flat=True))
+    milestones = [r.pk for r in records if isinstance(r, Milestone)]
+    if milestones:
+        # Milestones elsewhere that depended on these lose a dependency.
+        ids.update(
+            Milestone.objects.filter(depends_on__in=milestones).values_list(
+                "track__negotiation_id", flat=True
+            )
+        )
+    return ids
+
+
+def records_delete(*, records: Iterable[models.Model], by: Any = None) -> int:
+    """Delete rows (and what cascades from them); one refresh for what remains."""
+    records = list(records)
+    with writing(by):
+        touched = _negotiations_of(records)
+        for record in records:
+            record.delete()
+        # A deleted negotiation is simply not found by the refresh.
+        after_commit(negotiation_ids=touched)
+    return len(records)
+
+
+def record_delete(*, record: models.Model, by: Any = None) -> None:
+    records_delete(records=[record], by=by)
