@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 import time_machine
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
+from tracker.management.commands.load_record import INDIA_US_RECORD as RECORD
 from tracker.models import Milestone, Reminder, Target
 from tracker.record import load_record
 
-RECORD = Path(__file__).resolve().parent.parent / "fixtures" / "india_us.json"
 pytestmark = pytest.mark.django_db
 
 

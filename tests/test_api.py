@@ -1,4 +1,4 @@
-"""The REST API reads and writes the record the way DESIGN.md promises."""
+"""The REST API reads and writes the record the way docs/design.md promises."""
 
 from __future__ import annotations
 

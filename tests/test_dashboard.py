@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import time_machine
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from tests.browser.static import collected_static
 from tests.conftest import make_milestone, make_negotiation, make_target, make_track
+from tracker.management.commands.load_record import INDIA_US_RECORD
 from tracker.models import Milestone, Negotiation, Observation, Subscription, Target
 from tracker.record import load_record
 from tracker.services import milestone_set_deadline
@@ -33,7 +32,7 @@ def frozen():
 
 @pytest.fixture
 def india_us(frozen):
-    load_record(Path(settings.BASE_DIR) / "fixtures" / "india_us.json")
+    load_record(INDIA_US_RECORD)
 
 
 def interim() -> Milestone:

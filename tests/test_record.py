@@ -12,11 +12,12 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
+from tracker.management.commands.load_record import INDIA_US_RECORD as RECORD
 from tracker.models import DeadlineRevision, Milestone, Negotiation, Source, Target, Track
 from tracker.record import load_record
 
-RECORD = Path(__file__).resolve().parent.parent / "fixtures" / "india_us.json"
-SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
+# The three articles the record encodes, kept in the repository (docs/sources/README.md).
+SOURCES = Path(__file__).resolve().parent.parent / "docs" / "sources"
 
 pytestmark = pytest.mark.django_db
 
@@ -70,12 +71,13 @@ def test_the_negotiation_is_off_track_because_the_interim_deal_is_overdue(
     assert set(record.parties.values_list("code", flat=True)) == {"IN", "US"}
 
 
-@pytest.mark.skipif(not SEEDS.exists(), reason="the seed articles live in ../shared/seeds")
-def test_every_excerpt_is_quoted_verbatim_from_a_seed_article(record: Negotiation) -> None:
-    articles = " ".join(
-        re.sub(r"\s+", " ", path.read_text(encoding="utf-8")) for path in SEEDS.glob("*.txt")
-    )
-    for excerpt in Source.objects.values_list("excerpt", flat=True):
+def test_every_excerpt_is_quoted_verbatim_from_a_source_article(record: Negotiation) -> None:
+    paths = sorted(SOURCES.glob("*.txt"))
+    assert len(paths) == 3
+    articles = " ".join(re.sub(r"\s+", " ", path.read_text(encoding="utf-8")) for path in paths)
+    excerpts = list(Source.objects.values_list("excerpt", flat=True))
+    assert excerpts
+    for excerpt in excerpts:
         assert re.sub(r"\s+", " ", excerpt) in articles
 
 

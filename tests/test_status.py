@@ -1,4 +1,4 @@
-"""The status rules of DESIGN.md, boundary by boundary. Pure values: no database."""
+"""The status rules of docs/design.md, boundary by boundary. Pure values: no database."""
 
 from __future__ import annotations
 

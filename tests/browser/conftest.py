@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.conf import settings
 
 from tests.browser.static import collected_static
 
@@ -75,9 +74,10 @@ def travelled() -> Iterator[None]:
 
 @pytest.fixture
 def india_us(travelled: None, transactional_db: None) -> None:
+    from tracker.management.commands.load_record import INDIA_US_RECORD
     from tracker.record import load_record
 
-    load_record(Path(settings.BASE_DIR) / "fixtures" / "india_us.json")
+    load_record(INDIA_US_RECORD)
 
 
 @pytest.fixture
