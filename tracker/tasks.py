@@ -3,16 +3,17 @@
 No task carries an email or a reminder: each says "look at the tables", so a
 duplicated, late or lost message changes nothing. Only delivery trouble (the mail
 server or network) is retried here; anything else is a bug and surfaces as one.
+
+This is the jobs layer: it imports the domain, and no domain module imports it
+(tests/test_architecture.py). Work that must follow a write runs after the commit in
+the writing process (tracker.services.followups); beat is the safety net.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Iterable
 from typing import Any
 
 from celery import shared_task
-from django.db import transaction
 
 from tracker.refresh import refresh_statuses as refresh
 from tracker.reminders import alerts, digests, outbox, planning
@@ -51,14 +52,3 @@ def send_due_reminders() -> int:
 @shared_task(name="tracker.tasks.send_digests", **DELIVERY)
 def send_digests() -> int:
     return digests.send_digests().sent
-
-
-def plan_reminders_soon(milestone_ids: Iterable[int] | None = None) -> None:
-    """Plan reminders once the current transaction commits, not at the next beat.
-
-    This is delay_on_commit made robust: if the broker cannot take the message, the
-    error is logged and the write that caused it still succeeds; beat plans within a
-    minute anyway, so nothing is lost.
-    """
-    ids = sorted(set(milestone_ids)) if milestone_ids is not None else None
-    transaction.on_commit(functools.partial(plan_reminders.delay, milestone_ids=ids), robust=True)

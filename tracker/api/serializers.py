@@ -33,13 +33,13 @@ from tracker.models import (
     Target,
     Track,
 )
-from tracker.status import Health, MilestoneState, MilestoneStatus, TargetStatus
 from tracker.reminders.subscriptions import (
     subscription_create,
     validate_digest_rule,
     validate_offsets,
     validate_timezone,
 )
+from tracker.status import Health, MilestoneState, MilestoneStatus, TargetStatus
 
 __all__ = ["DeadlineBoundsSerializer", "DeadlineField", "DeadlineFieldSchema", "DeadlineSerializer"]
 

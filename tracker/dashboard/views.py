@@ -1,4 +1,4 @@
-"""Dashboard pages: thin function views over tracker.dashboard.selectors."""
+"""Dashboard pages: thin function views over tracker.dashboard.pages."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from tracker.dashboard import selectors
+from tracker.dashboard import pages
 from tracker.dashboard.forms import COMMON_TIMEZONES, SubscriptionForm
 from tracker.models import Subscription
-from tracker.subscriptions import subscription_create, subscription_unsubscribe
+from tracker.reminders.subscriptions import subscription_create, subscription_unsubscribe
 
 View = Callable[..., HttpResponse]
 
@@ -45,8 +45,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         "tracker/overview.html",
         {
             "today": today,
-            "summaries": selectors.overview(today),
-            "changes": selectors.recent_changes(),
+            "summaries": pages.overview(today),
+            "changes": pages.recent_changes(),
         },
     )
 
@@ -54,41 +54,41 @@ def overview(request: HttpRequest) -> HttpResponse:
 @readable
 def negotiation(request: HttpRequest, slug: str) -> HttpResponse:
     today = timezone.localdate()
-    page = selectors.negotiation_page(slug, today)
+    page = pages.negotiation_page(slug, today)
     return render(request, "tracker/negotiation.html", {"today": today, "page": page})
 
 
 @readable
 def track(request: HttpRequest, slug: str, track_slug: str) -> HttpResponse:
     today = timezone.localdate()
-    page = selectors.track_page(slug, track_slug, today)
+    page = pages.track_page(slug, track_slug, today)
     return render(request, "tracker/track.html", {"today": today, "page": page})
 
 
 @readable
 def milestone(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
-    page = selectors.milestone_page(pk, today)
+    page = pages.milestone_page(pk, today)
     return render(request, "tracker/milestone.html", {"today": today, "page": page})
 
 
 @readable
 def target(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
-    page = selectors.target_page(pk, today)
+    page = pages.target_page(pk, today)
     return render(request, "tracker/target.html", {"today": today, "page": page})
 
 
 @readable
 def upcoming(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    page = selectors.upcoming_page(today)
+    page = pages.upcoming_page(today)
     return render(request, "tracker/upcoming.html", {"today": today, "page": page})
 
 
 @login_required
 def subscriptions(request: HttpRequest) -> HttpResponse:
-    options = selectors.subscribable()
+    options = pages.subscribable()
     initial = {}
     preset = request.GET.get("follow", "")
     if preset:
@@ -105,15 +105,14 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            followed = subscription.negotiation or subscription.track
-            messages.success(request, f"Subscribed to {followed}.")
+            messages.success(request, f"Subscribed to {subscription.subject}.")
             return redirect("subscriptions")
     return render(
         request,
         "tracker/subscriptions.html",
         {
             "form": form,
-            "subscriptions": selectors.user_subscriptions(request.user),
+            "subscriptions": pages.user_subscriptions(request.user),
             "timezones": COMMON_TIMEZONES,
         },
     )
@@ -124,7 +123,5 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
 def unsubscribe(request: HttpRequest, pk: int) -> HttpResponse:
     subscription = get_object_or_404(Subscription, pk=pk, user=request.user)
     subscription_unsubscribe(subscription=subscription)
-    messages.success(
-        request, f"Unsubscribed from {subscription.negotiation or subscription.track}."
-    )
+    messages.success(request, f"Unsubscribed from {subscription.subject}.")
     return redirect("subscriptions")

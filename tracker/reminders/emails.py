@@ -149,7 +149,7 @@ def reminder_email(reminder: Reminder, now: dt.datetime | None = None) -> EmailM
 
 
 def confirmation_email(subscription: Subscription) -> EmailMultiAlternatives:
-    subject_of = subscription.track or subscription.negotiation
+    subject_of = subscription.subject
     context = {
         "subscription": subscription,
         "subject_of": subject_of,
@@ -173,12 +173,9 @@ def send_confirmation(subscription: Subscription) -> None:
 def digest_email(
     subscription: Subscription, *, period_start: dt.datetime, period_end: dt.datetime, news: Any
 ) -> EmailMultiAlternatives:
-    subject_of = subscription.track or subscription.negotiation
+    subject_of = subscription.subject
     zone = zoneinfo.ZoneInfo(subscription.timezone)
-    negotiation = subscription.negotiation or (
-        subscription.track.negotiation if subscription.track else None
-    )
-    assert negotiation is not None
+    negotiation = subject_of if isinstance(subject_of, Negotiation) else subject_of.negotiation
     unsubscribe = subscription_unsubscribe_url(subscription)
     context = {
         "subscription": subscription,

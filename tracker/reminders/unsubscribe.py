@@ -1,21 +1,17 @@
-"""Signed links that stop email: for subscribers, and for track owners (who have no
-subscription of their own until they opt out)."""
+"""Links that stop email: their absolute URLs, and the opt-out of a track owner (who has
+no subscription of their own until they opt out). The tokens are in `links`."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.core import signing
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from tracker.models import Reminder, Subscription, Track
-from tracker.subscriptions import confirm_token, unsubscribe_token
-
-_OWNER_SALT = "tranche.owner.unsubscribe"
+from tracker.reminders.links import confirm_token, owner_unsubscribe_token, unsubscribe_token
 
 
 def absolute(path: str) -> str:
@@ -30,25 +26,9 @@ def subscription_confirm_url(subscription: Subscription) -> str:
     return absolute(reverse("reminders:confirm", args=[confirm_token(subscription)]))
 
 
-def owner_unsubscribe_token(*, track_id: int, user_id: int) -> str:
-    return signing.dumps({"track": track_id, "user": user_id}, salt=_OWNER_SALT)
-
-
 def owner_unsubscribe_url(*, track_id: int, user_id: int) -> str:
     token = owner_unsubscribe_token(track_id=track_id, user_id=user_id)
     return absolute(reverse("reminders:unsubscribe_owner", args=[token]))
-
-
-def owner_from_token(token: str) -> tuple[Track, Any] | None:
-    try:
-        data = signing.loads(token, salt=_OWNER_SALT)
-        track = Track.objects.get(pk=data["track"])
-        user = get_user_model().objects.get(pk=data["user"])
-    except (signing.BadSignature, KeyError, TypeError, Track.DoesNotExist):
-        return None
-    except get_user_model().DoesNotExist:
-        return None
-    return track, user
 
 
 @transaction.atomic

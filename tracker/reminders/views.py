@@ -14,12 +14,9 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from tracker.reminders.unsubscribe import owner_from_token, owner_unsubscribe
-from tracker.subscriptions import (
-    subscription_confirm,
-    subscription_from_token,
-    subscription_unsubscribe,
-)
+from tracker.reminders.links import owner_from_token, subscription_from_token
+from tracker.reminders.subscriptions import subscription_confirm, subscription_unsubscribe
+from tracker.reminders.unsubscribe import owner_unsubscribe
 
 _PAGE = "tracker/reminders/link.html"
 
@@ -61,7 +58,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     subscription = subscription_from_token(token, purpose="confirm")
     if subscription is None:
         return _bad_link(request)
-    subject_of = subscription.track or subscription.negotiation
+    subject_of = subscription.subject
     return _one_button(
         request,
         act=lambda: subscription_confirm(subscription=subscription),
@@ -83,7 +80,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     subscription = subscription_from_token(token, purpose="unsubscribe")
     if subscription is None:
         return _bad_link(request)
-    subject_of = subscription.track or subscription.negotiation
+    subject_of = subscription.subject
     return _one_button(
         request,
         act=lambda: subscription_unsubscribe(subscription=subscription),

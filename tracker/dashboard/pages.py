@@ -1,4 +1,8 @@
-"""Reads for the dashboard pages, each a fixed number of queries whatever the row count."""
+"""The dashboard's pages as view-models: one function builds what one page shows.
+
+Views render these and nothing else; each page costs a fixed number of queries
+whatever the row count.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,10 @@
-"""Subscriptions: who hears about which negotiation or track, and how they opt in and out."""
+"""Subscriptions: who hears about which negotiation or track, and how they opt in and out.
+
+A new or changed subscription plans its reminders once the transaction commits
+(`tracker.services.followups`), in this process: the domain never enqueues Celery
+jobs, and the periodic planner stays the safety net. The signed tokens in the
+confirm and unsubscribe links are in `tracker.reminders.links`.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +14,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from dateutil.rrule import rrulestr
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from tracker.models import Negotiation, Subscription, Track
-
-_CONFIRM_SALT = "tranche.subscription.confirm"
-_UNSUBSCRIBE_SALT = "tranche.subscription.unsubscribe"
-CONFIRM_MAX_AGE = 7 * 24 * 3600
+from tracker.models import Milestone, Negotiation, Reminder, Subscription, Track
+from tracker.reminders.emails import send_confirmation
+from tracker.reminders.planning import OPEN_STATES
+from tracker.services.followups import after_commit
 
 
 def validate_timezone(name: str) -> str:
@@ -66,25 +70,6 @@ def validate_digest_rule(rule: str) -> str:
     return rule
 
 
-def confirm_token(subscription: Subscription) -> str:
-    return signing.dumps(subscription.pk, salt=_CONFIRM_SALT)
-
-
-def unsubscribe_token(subscription: Subscription) -> str:
-    return signing.dumps(subscription.pk, salt=_UNSUBSCRIBE_SALT)
-
-
-def subscription_from_token(token: str, *, purpose: str) -> Subscription | None:
-    """The subscription a signed link names, or None when the link is bad or expired."""
-    salt = _CONFIRM_SALT if purpose == "confirm" else _UNSUBSCRIBE_SALT
-    max_age = CONFIRM_MAX_AGE if purpose == "confirm" else None
-    try:
-        pk = signing.loads(token, salt=salt, max_age=max_age)
-    except signing.BadSignature:
-        return None
-    return Subscription.objects.filter(pk=pk).first()
-
-
 @transaction.atomic
 def subscription_create(
     *,
@@ -117,9 +102,7 @@ def subscription_create(
         if digest_rule is not None:
             existing.digest_rule = validate_digest_rule(digest_rule)
         existing.save(update_fields=["timezone", "offsets", "digest_rule"])
-        from tracker.tasks import plan_reminders_soon
-
-        plan_reminders_soon()
+        _plan_after_commit(existing)
         return existing
     subscription = Subscription(
         negotiation=negotiation,
@@ -134,28 +117,26 @@ def subscription_create(
         subscription.digest_rule = validate_digest_rule(digest_rule)
     subscription.full_clean(exclude=["user", "negotiation", "track"])
     subscription.save()
-    from tracker.tasks import plan_reminders_soon
-
-    plan_reminders_soon()
+    _plan_after_commit(subscription)
     if user is None:
-        from tracker.reminders.emails import send_confirmation
-
         transaction.on_commit(lambda: send_confirmation(subscription))
     return subscription
 
 
+@transaction.atomic
 def subscription_confirm(*, subscription: Subscription) -> Subscription:
-    Subscription.objects.filter(pk=subscription.pk, confirmed_at__isnull=True).update(
+    """Start sending: only a confirmed subscription is planned for."""
+    confirmed = Subscription.objects.filter(pk=subscription.pk, confirmed_at__isnull=True).update(
         confirmed_at=timezone.now()
     )
     subscription.refresh_from_db()
+    if confirmed:
+        _plan_after_commit(subscription)
     return subscription
 
 
 def subscription_unsubscribe(*, subscription: Subscription) -> Subscription:
     """Stop everything for this subscription; its unsent reminders are voided."""
-    from tracker.models import Reminder
-
     with transaction.atomic():
         Subscription.objects.filter(pk=subscription.pk, unsubscribed_at__isnull=True).update(
             unsubscribed_at=timezone.now()
@@ -165,3 +146,14 @@ def subscription_unsubscribe(*, subscription: Subscription) -> Subscription:
         )
     subscription.refresh_from_db()
     return subscription
+
+
+def _plan_after_commit(subscription: Subscription) -> None:
+    """Plan reminders for the open milestones this subscription covers, after the commit."""
+    subject = subscription.subject
+    covered = Milestone.objects.filter(state__in=OPEN_STATES)
+    if isinstance(subject, Track):
+        covered = covered.filter(track=subject)
+    else:
+        covered = covered.filter(track__negotiation=subject)
+    after_commit(milestone_ids=list(covered.values_list("id", flat=True)))
