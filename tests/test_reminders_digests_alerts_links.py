@@ -20,8 +20,8 @@ from tracker.reminders.alerts import send_health_alerts
 from tracker.reminders.digests import send_digests
 from tracker.reminders.outbox import send_due_reminders
 from tracker.reminders.planning import plan_reminders
+from tracker.reminders.subscriptions import subscription_confirm, subscription_create
 from tracker.services import milestone_complete, milestone_set_deadline
-from tracker.subscriptions import subscription_create
 
 pytestmark = pytest.mark.django_db
 UTC = dt.UTC
@@ -228,3 +228,35 @@ def test_subscribing_twice_keeps_one_subscription_so_one_unsubscribe_stops_every
     assert again.pk == first.pk
     assert Subscription.objects.get(pk=first.pk).timezone == "Asia/Kolkata"
     assert Subscription.objects.filter(email="twice@example.org").count() == 1
+
+
+def test_subscribing_plans_the_reminders_of_every_open_milestone_it_covers_after_the_commit(
+    world: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    follower = get_user_model().objects.create_user("follower", "follower@example.org")
+    elsewhere = make_track(make_negotiation("other-deal"))
+    make_milestone(elsewhere, "Elsewhere", "March 10, 2026", reference=dt.date(2026, 2, 1))
+    # Already followed, but not planned yet: subscribing to another deal leaves it be.
+    Subscription.objects.create(track=elsewhere, user=follower, confirmed_at=MONDAY_8_NY)
+    planned = Reminder.objects.filter(recipient="follower@example.org")
+    with time_machine.travel(dt.datetime(2026, 2, 2, tzinfo=UTC), tick=False):
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            subscription_create(negotiation=world["track"].negotiation, user=follower)
+        assert not planned.exists()  # nothing happens before the commit
+        for callback in callbacks:
+            callback()
+    assert {r.milestone_id for r in planned} == {world["done"].pk, world["later"].pk}
+
+
+def test_confirming_an_email_subscription_plans_its_reminders_after_the_commit(
+    world: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    waiting = Subscription.objects.create(track=world["track"], email="late@example.org")
+    planned = Reminder.objects.filter(recipient="late@example.org")
+    with time_machine.travel(dt.datetime(2026, 2, 2, tzinfo=UTC), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            subscription_create(track=world["track"], email="late@example.org")
+        assert not planned.exists()  # not confirmed yet
+        with django_capture_on_commit_callbacks(execute=True):
+            subscription_confirm(subscription=waiting)
+    assert {r.milestone_id for r in planned} == {world["done"].pk, world["later"].pk}
