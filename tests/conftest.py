@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import AbstractContextManager
 from decimal import Decimal
 from typing import Any
-
-from contextlib import AbstractContextManager
 
 import pytest
 from django.test import TestCase

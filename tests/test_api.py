@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 import time_machine
@@ -13,11 +12,12 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.conftest import make_milestone, make_negotiation, make_target, make_track
+from tests.conftest import committed, make_milestone, make_negotiation, make_target, make_track
 from tracker.models import DeadlineRevision, Milestone, Observation, Source, Subscription
-from tracker.signals import deferred_refresh
 
 TODAY = dt.date(2026, 11, 21)
+# The editors group comes from a data migration; serialized_rollback keeps it between tests.
+COMMITTING = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture(autouse=True)
@@ -79,6 +79,8 @@ def test_writing_needs_the_editors_model_permissions(reader_client):
     assert response.status_code == 403
 
 
+# Real commits: the answer to a write shows the statuses refreshed after the commit.
+@COMMITTING
 def test_a_milestone_created_by_q3_2026_reads_back_as_a_quarter(editor_client):
     track = make_track(make_negotiation())
     response = editor_client.post(
@@ -105,6 +107,8 @@ def test_a_milestone_created_by_q3_2026_reads_back_as_a_quarter(editor_client):
     assert len(body["revisions"]) == 1
 
 
+# Real commits: the answer to a write shows the statuses refreshed after the commit.
+@COMMITTING
 def test_a_deadline_given_as_bounds_gets_its_text_described(editor_client):
     track = make_track(make_negotiation())
     response = editor_client.post(
@@ -122,6 +126,8 @@ def test_a_deadline_given_as_bounds_gets_its_text_described(editor_client):
     assert response.json()["status"] == "upcoming"
 
 
+# Real commits: the answer to a write shows the statuses refreshed after the commit.
+@COMMITTING
 def test_a_slipped_deadline_keeps_its_reason_and_source_and_counts_the_slip(editor_client):
     milestone = make_milestone(make_track(make_negotiation()), deadline="December 1, 2026")
     source = Source.objects.create(slug="reuters", title="Reuters", excerpt="pushed back")
@@ -144,6 +150,8 @@ def test_a_slipped_deadline_keeps_its_reason_and_source_and_counts_the_slip(edit
     assert body["revisions"][-1]["slip_days"] == 45
 
 
+# Real commits: the answer to a write shows the statuses refreshed after the commit.
+@COMMITTING
 def test_completing_a_milestone_defaults_to_today_and_shows_the_fresh_status(editor_client):
     milestone = make_milestone(make_track(make_negotiation()), deadline="July 8, 2025")
     response = editor_client.post(f"/api/v1/milestones/{milestone.id}/complete/", {}, format="json")
@@ -167,6 +175,8 @@ def test_completing_on_an_earlier_day_is_recorded(editor_client):
     assert response.json()["completed_late"] is False
 
 
+# Real commits: the answer to a write shows the statuses refreshed after the commit.
+@COMMITTING
 def test_a_cancelled_milestone_reports_cancelled(editor_client):
     milestone = make_milestone(make_track(make_negotiation()))
     response = editor_client.post(f"/api/v1/milestones/{milestone.id}/cancel/")
@@ -186,10 +196,17 @@ def test_track_and_negotiation_health_follow_an_overdue_milestone(editor_client)
     assert negotiation_body["health"] == "off_track"
 
 
+# Real commits: the answer to a write shows the statuses refreshed after the commit.
+@COMMITTING
 def test_a_target_reports_its_figures_from_the_latest_observation(editor_client):
     negotiation = make_negotiation()
     target = make_target(negotiation, deadline="2030")
-    Observation.objects.create(target=target, date=dt.date(2026, 5, 26), value=Decimal("200"))
+    response = editor_client.post(
+        "/api/v1/observations/",
+        {"target": target.id, "date": "2026-05-26", "value": 200},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
     body = editor_client.get(f"/api/v1/targets/{target.id}/").json()
     assert body["latest_observation"] == {"date": "2026-05-26", "value": 200.0}
     assert body["expected_value"] == pytest.approx(190 * (500 / 190) ** (365 / 2045), rel=1e-6)
@@ -290,7 +307,7 @@ def test_the_private_calendar_feed_url_can_be_rotated_and_revoked(reader_client)
 
 
 def _milestones(count: int) -> None:
-    with deferred_refresh():
+    with committed():
         _add_milestones(count)
 
 

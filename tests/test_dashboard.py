@@ -11,12 +11,11 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from tests.browser.static import collected_static
-from tests.conftest import make_milestone, make_negotiation, make_target, make_track
+from tests.conftest import committed, make_milestone, make_negotiation, make_target, make_track
 from tracker.management.commands.load_record import INDIA_US_RECORD
 from tracker.models import Milestone, Negotiation, Observation, Subscription, Target
 from tracker.record import load_record
 from tracker.services import milestone_set_deadline
-from tracker.signals import deferred_refresh
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("collected_static")]
 
@@ -32,7 +31,8 @@ def frozen():
 
 @pytest.fixture
 def india_us(frozen):
-    load_record(INDIA_US_RECORD)
+    with committed():
+        load_record(INDIA_US_RECORD)
 
 
 def interim() -> Milestone:
@@ -206,7 +206,7 @@ def test_nobody_unsubscribes_someone_else(client, india_us):
 
 def build(count: int) -> None:
     """Two negotiations of `count` tracks, each with `count` milestones and a target."""
-    with deferred_refresh():
+    with committed():
         _build(count)
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from tests.conftest import make_milestone, make_negotiation, make_target, make_track
 from tracker import services
 from tracker.deadlines import parse_deadline
-from tracker.models import DeadlineRevision, Milestone, Negotiation, Source
+from tracker.models import DeadlineRevision, Milestone, Negotiation, Source, Target
 
 pytestmark = pytest.mark.django_db
 
@@ -57,8 +59,26 @@ def test_the_database_refuses_a_second_negotiation_with_the_same_slug() -> None:
 
 
 def test_the_database_refuses_a_target_of_zero() -> None:
+    target = Target(
+        negotiation=make_negotiation(),
+        slug="zero",
+        name="Zero",
+        unit="USD billion",
+        baseline_value=190,
+        baseline_date=dt.date(2025, 5, 26),
+        target_value=0,
+    )
+    target.deadline = parse_deadline("2030")
     with pytest.raises(IntegrityError):
+        target.save()
+
+
+def test_the_service_refuses_a_target_of_zero_with_a_message_for_the_field() -> None:
+    with pytest.raises(ValidationError) as refused:
         make_target(make_negotiation(), target_value=0)
+    assert refused.value.message_dict == {
+        "target_value": ["The target value must be greater than zero."]
+    }
 
 
 def test_a_new_milestone_records_its_deadline_as_first_announced(milestone: Milestone) -> None:
@@ -68,9 +88,9 @@ def test_a_new_milestone_records_its_deadline_as_first_announced(milestone: Mile
     assert revision.reason == "First announced"
 
 
-def test_changing_a_deadline_from_the_shell_records_a_revision(milestone: Milestone) -> None:
+def test_changing_a_deadline_through_the_service_records_a_revision(milestone: Milestone) -> None:
     milestone.deadline = parse_deadline("August 31, 2025")
-    milestone.save()
+    services.milestone_save(milestone=milestone)
     revision = milestone.revisions.last()
     assert revision is not None
     assert (revision.previous_text, revision.new_text) == ("July 8, 2025", "August 31, 2025")
@@ -80,8 +100,8 @@ def test_changing_a_deadline_from_the_shell_records_a_revision(milestone: Milest
 
 def test_saving_without_moving_the_deadline_records_nothing(milestone: Milestone) -> None:
     milestone.title = "Interim trade deal"
-    milestone.save()
-    Milestone.objects.get().save()
+    services.milestone_save(milestone=milestone)
+    services.milestone_save(milestone=Milestone.objects.get())
     assert DeadlineRevision.objects.count() == 1
 
 
@@ -109,12 +129,18 @@ def test_a_dependency_cycle_is_refused_with_the_chain_named() -> None:
     a = make_milestone(track, "Interim deal", "July 8, 2025")
     b = make_milestone(track, "Comprehensive deal", "autumn 2025")
     services.milestone_set_dependencies(milestone=b, depends_on=[a])
-    with pytest.raises(Exception, match="cycle: Interim deal → Comprehensive deal → Interim deal"):
+    with pytest.raises(
+        ValidationError, match="cycle: Interim deal → Comprehensive deal → Interim deal"
+    ):
         services.milestone_set_dependencies(milestone=a, depends_on=[b])
 
 
 def test_a_milestone_cannot_be_completed_in_the_future(milestone: Milestone) -> None:
-    with pytest.raises(Exception, match="future"):
+    with pytest.raises(ValidationError) as refused:
         services.milestone_complete(
-            milestone=milestone, completed_on=dt.date.today() + dt.timedelta(days=2)
+            milestone=milestone, completed_on=timezone.localdate() + dt.timedelta(days=2)
         )
+    assert refused.value.message_dict == {
+        "completed_on": ["A milestone cannot be completed in the future."]
+    }
+    assert Milestone.objects.get().state == "planned"

@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
+from tests.conftest import committed
 from tracker.management.commands.load_record import INDIA_US_RECORD as RECORD
 from tracker.models import DeadlineRevision, Milestone, Negotiation, Source, Target, Track
 from tracker.record import load_record
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def record() -> Negotiation:
-    with time_machine.travel(dt.datetime(2026, 11, 21, 12, tzinfo=dt.UTC), tick=False):
+    with time_machine.travel(dt.datetime(2026, 11, 21, 12, tzinfo=dt.UTC), tick=False), committed():
         load_record(RECORD)
     return Negotiation.objects.get(slug="india-us-bta")
 

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from tests.conftest import make_milestone, make_negotiation, make_target, make_track
+from tests.conftest import committed, make_milestone, make_negotiation, make_target, make_track
 from tracker import services
 from tracker.models import Milestone, Observation, StatusChange, Track
 from tracker.refresh import refresh_statuses
@@ -91,8 +91,12 @@ def test_an_observation_refreshes_its_targets_status() -> None:
     with at(dt.date(2026, 5, 26)):
         negotiation = make_negotiation()
         target = make_target(negotiation, deadline="2030")
+        target.refresh_from_db()
         assert target.status == "no_data"
-        Observation.objects.create(target=target, date=dt.date(2026, 5, 1), value=150)
+        with committed():
+            services.observation_save(
+                observation=Observation(target=target, date=dt.date(2026, 5, 1), value=150)
+            )
         target.refresh_from_db()
     assert target.status == "off_track"
 
@@ -101,7 +105,8 @@ def test_completing_the_last_milestone_makes_the_track_achieved() -> None:
     with at(dt.date(2025, 7, 1)):
         track = make_track(make_negotiation())
         milestone = make_milestone(track, "Interim agreement", "July 8, 2025")
-        services.milestone_complete(milestone=milestone, completed_on=dt.date(2025, 7, 1))
+        with committed():
+            services.milestone_complete(milestone=milestone, completed_on=dt.date(2025, 7, 1))
     track = Track.objects.get(id=track.id)
     assert track.health == "achieved"
     assert track.progress == 1.0
@@ -128,7 +133,7 @@ def test_saving_a_stale_instance_does_not_write_its_old_status_back() -> None:
     with at(dt.date(2026, 2, 1)):
         milestone = make_milestone(make_track(make_negotiation()), "Terms", "March 1, 2026")
     assert milestone.status == "unscheduled"  # the instance predates its first assessment
-    with at(dt.date(2026, 2, 26)):
+    with at(dt.date(2026, 2, 26)), committed():
         services.milestone_complete(milestone=milestone, completed_on=dt.date(2026, 2, 26))
     change = StatusChange.objects.get(subject="milestone")
     assert (change.previous, change.new) == ("upcoming", "completed")

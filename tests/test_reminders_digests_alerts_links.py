@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import Client
 
-from tests.conftest import make_milestone, make_negotiation, make_target, make_track
+from tests.conftest import committed, make_milestone, make_negotiation, make_target, make_track
 from tracker.deadlines import parse_deadline
 from tracker.models import Observation, Reminder, StatusChange, Subscription
 from tracker.reminders.alerts import send_health_alerts
@@ -67,7 +67,7 @@ def test_a_digest_goes_out_monday_at_eight_local_with_what_changed_and_what_is_d
     world: Any,
 ) -> None:
     Subscription.objects.update(last_digest_at=MONDAY_8_NY - dt.timedelta(days=7))
-    with time_machine.travel(dt.datetime(2026, 2, 26, 12, tzinfo=UTC), tick=False):
+    with time_machine.travel(dt.datetime(2026, 2, 26, 12, tzinfo=UTC), tick=False), committed():
         milestone_complete(milestone=world["done"], completed_on=dt.date(2026, 2, 26))
         milestone_set_deadline(
             milestone=world["later"],

@@ -15,6 +15,7 @@ from django.core import mail
 from django.core.management import call_command
 
 from tests.conftest import make_milestone, make_negotiation, make_track
+from tracker import services
 from tracker.deadlines import parse_deadline
 from tracker.models import Milestone, Reminder, Subscription
 from tracker.reminders.outbox import MAX_ATTEMPTS, send_due_reminders
@@ -322,24 +323,28 @@ def test_send_reminders_run_again_sends_nothing(milestone: Milestone) -> None:
     assert len(mail.outbox) == 1
 
 
-def _queued_messages() -> int:
-    from config.celery import app
-
-    with app.connection_for_write() as connection:
-        channel: Any = connection.default_channel
-        return int(channel.queue_declare("celery", passive=False).message_count)
-
-
-def test_saving_a_milestone_queues_reminder_planning_once_the_transaction_commits(
+def test_saving_a_milestone_plans_its_reminders_once_the_transaction_commits(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    before = _queued_messages()
+    owner = get_user_model().objects.create_user("planner", "planner@example.org")
+    track = make_track(make_negotiation("queued"), owner=owner)
+    milestone = Milestone(track=track, slug="queued", title="Queued")
+    milestone.deadline = parse_deadline("July 8, 2030")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        make_milestone(make_track(make_negotiation("queued")), "Queued", "July 8, 2030")
-    assert _queued_messages() == before  # nothing is sent before the commit
-    for callback in callbacks:
-        callback()
-    assert _queued_messages() == before + 1
+        services.milestone_save(milestone=milestone)
+    assert not Reminder.objects.exists()  # nothing is planned before the commit
+    assert len(callbacks) == 1  # one follow-up for the whole transaction
+    callbacks[0]()
+    assert sorted(Reminder.objects.values_list("offset", flat=True)) == [
+        -22,
+        -15,
+        -8,
+        -1,
+        0,
+        1,
+        7,
+        30,
+    ]
 
 
 def test_the_owner_stops_reminders_with_the_button_behind_their_link(milestone: Milestone) -> None:

@@ -430,7 +430,7 @@ class TargetForm(DeadlineFormMixin):
         try:
             services.validate_target(self.instance)
         except ValidationError as error:
-            self._update_errors(error)
+            self.add_error(None, error)
 
 
 @admin.register(Target)
@@ -493,7 +493,7 @@ class ChangeAdmin(LogAdmin):
     list_select_related = ["content_type", "actor"]
     search_fields = ["object_repr", "actor__username", "object_pk"]
     date_hierarchy = "timestamp"
-    fields = [
+    fields = (
         "timestamp",
         "action_name",
         "content_type",
@@ -503,19 +503,20 @@ class ChangeAdmin(LogAdmin):
         "interface",
         "remote_addr",
         "before_and_after",
-    ]
+    )
     readonly_fields = fields
 
     @admin.display(description="action", ordering="action")
     def action_name(self, obj: Change) -> str:
-        return obj.get_action_display()
+        return str(obj.get_action_display())
 
     @admin.display(description="before → after")
     def before_and_after(self, obj: Change) -> SafeString:
         rows = []
         for name, change in (obj.changes or {}).items():
             if isinstance(change, dict):  # a many-to-many change
-                before, after = "", f"{change.get('operation')}: {', '.join(change.get('objects', []))}"
+                objects = ", ".join(change.get("objects", []))
+                before, after = "", f"{change.get('operation')}: {objects}"
             else:
                 before, after = change
             rows.append((name, before, after))

@@ -34,18 +34,19 @@ class Context:
     remote_addr: str | None = None
 
 
-_current: ContextVar[Context] = ContextVar("tranche_audit", default=Context())
+_OUTSIDE = Context()
+_current: ContextVar[Context | None] = ContextVar("tranche_audit", default=None)
 
 
 def current() -> Context:
-    return _current.get()
+    return _current.get() or _OUTSIDE
 
 
 @contextlib.contextmanager
 def _changed(**changes: Any) -> Iterator[Context]:
-    token = _current.set(replace(_current.get(), **changes))
+    token = _current.set(replace(current(), **changes))
     try:
-        yield _current.get()
+        yield current()
     finally:
         _current.reset(token)
 
@@ -59,7 +60,7 @@ def acting(by: Any) -> contextlib.AbstractContextManager[Context]:
     """Writes inside are made by `by`; anonymous or missing users keep the outer actor."""
     if getattr(by, "is_authenticated", False):
         return _changed(actor=by)
-    return contextlib.nullcontext(_current.get())
+    return contextlib.nullcontext(current())
 
 
 def interface_of(path: str) -> Interface:

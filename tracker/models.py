@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from auditlog.models import AbstractLogEntry
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
@@ -14,10 +15,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone as django_timezone
 
-from auditlog.models import AbstractLogEntry
 from tracker import audit
 from tracker.audit import Interface
-
 from tracker.deadlines import MAX_YEAR, MIN_YEAR, Deadline, Precision
 from tracker.status import (
     Growth,
@@ -41,7 +40,7 @@ def sensible_date(value: dt.date) -> None:
 
 def plain_number(value: Decimal) -> str:
     """190.0000 -> "190", 212.5000 -> "212.5": how people write figures."""
-    return f"{value.normalize():f}"
+    return f"{Decimal(value).normalize():f}"
 
 
 def _choices(enum: Any) -> list[tuple[str, str]]:
@@ -543,7 +542,7 @@ class Subscription(models.Model):
 
     @property
     def subject(self) -> Negotiation | Track:
-        """What is followed: the track, or else the whole negotiation (a constraint: one of them)."""
+        """What is followed: the track, or else the whole negotiation (one of them is set)."""
         subject = self.track or self.negotiation
         assert subject is not None
         return subject
@@ -694,6 +693,6 @@ class Change(AbstractLogEntry):
             if self.actor_id is None and context.actor is not None:
                 self.actor = context.actor
                 self.actor_email = getattr(context.actor, "email", None) or None
-            if self.remote_addr is None:
+            if self.remote_addr is None:  # type: ignore[has-type]
                 self.remote_addr = context.remote_addr
         super().save(*args, **kwargs)

@@ -7,8 +7,8 @@ from typing import Any
 from django.db.models import Count, Prefetch, QuerySet
 
 from tracker.models import (
-    Change,
     CalendarFeedToken,
+    Change,
     DeadlineRevision,
     Milestone,
     Negotiation,
@@ -117,4 +117,5 @@ def calendar_token_by_key(key: str) -> CalendarFeedToken | None:
 
 
 def changes_list() -> QuerySet[Change]:
-    return Change.objects.select_related("content_type", "actor").order_by("-timestamp", "-id")
+    changes: QuerySet[Change] = Change.objects.select_related("content_type", "actor")
+    return changes.order_by("-timestamp", "-id")

@@ -75,7 +75,8 @@ class RecordSerializer(serializers.ModelSerializer[Any]):
     service_arguments: ClassVar[dict[str, str]] = {}
 
     def create(self, validated_data: dict[str, Any]) -> Any:
-        return self._save(self.Meta.model(), validated_data)
+        model: type[models.Model] = self.Meta.model
+        return self._save(model(), validated_data)
 
     def update(self, instance: Any, validated_data: dict[str, Any]) -> Any:
         return self._save(instance, validated_data)
@@ -353,7 +354,9 @@ class ChangeSerializer(serializers.ModelSerializer[Change]):
 
     action = serializers.SerializerMethodField()
     object_type = serializers.CharField(source="content_type.model", read_only=True)
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    actor: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     changes = serializers.JSONField(
         read_only=True,
         help_text=(

@@ -41,9 +41,7 @@ class Followups:
 
     def is_scheduled_on(self, connection: BaseDatabaseWrapper) -> bool:
         # A rolled-back savepoint drops its callbacks; then this batch is gone too.
-        return not self.ran and any(
-            callback == self.run for _, callback, _ in connection.run_on_commit
-        )
+        return not self.ran and any(entry[1] == self.run for entry in connection.run_on_commit)
 
 
 def after_commit(
@@ -52,9 +50,7 @@ def after_commit(
     """Refresh these negotiations and plan these milestones once the transaction commits."""
     connection = transaction.get_connection()
     batch: Followups | None = getattr(connection, _ATTRIBUTE, None)
-    fresh = (
-        batch is None or not connection.in_atomic_block or not batch.is_scheduled_on(connection)
-    )
+    fresh = batch is None or not connection.in_atomic_block or not batch.is_scheduled_on(connection)
     if fresh:
         batch = Followups()
     assert batch is not None

@@ -59,7 +59,7 @@ def stored(milestone: Milestone, *, lock: bool = False) -> Stored | None:
     if row is None:
         return None
     deadline = None
-    if row["deadline_latest"] is not None:
+    if row["deadline_earliest"] is not None and row["deadline_latest"] is not None:
         deadline = Deadline(
             text=row["deadline_text"],
             earliest=row["deadline_earliest"],
@@ -206,9 +206,7 @@ def _touch(milestones: Sequence[Milestone], *, also: Iterable[int] = ()) -> None
     )
     # A dependent in another negotiation reads this milestone's state for its own status.
     negotiations.update(
-        Milestone.objects.filter(depends_on__in=ids).values_list(
-            "track__negotiation_id", flat=True
-        )
+        Milestone.objects.filter(depends_on__in=ids).values_list("track__negotiation_id", flat=True)
     )
     after_commit(negotiation_ids=negotiations, milestone_ids=ids)
 
