@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 
 import pytest
@@ -761,30 +762,91 @@ finite = st.floats(min_value=-1e12, max_value=1e12, allow_nan=False, allow_infin
 dates = st.dates(min_value=date(1990, 1, 1), max_value=date(2100, 12, 31))
 
 
-@given(
-    baseline=finite,
-    target=finite,
-    baseline_date=dates,
-    latest=dates,
-    growth=st.sampled_from(Growth),
-    observations=st.lists(st.builds(Observation, dates, finite), max_size=4),
-    today=dates,
-)
-def test_assessing_a_target_never_raises(
-    baseline: float,
-    target: float,
-    baseline_date: date,
-    latest: date,
-    growth: Growth,
-    observations: list[Observation],
-    today: date,
-) -> None:
+# Properties of the target rules, over figures a target can hold (positive, at most 10¹²)
+
+figures = st.floats(min_value=1e-3, max_value=1e12, allow_nan=False, allow_infinity=False)
+TARGET_RANK = {
+    TargetStatus.ACHIEVED: 0,
+    TargetStatus.ON_TRACK: 1,
+    TargetStatus.AT_RISK: 2,
+    TargetStatus.OFF_TRACK: 3,
+    TargetStatus.MISSED: 4,
+}
+
+
+@st.composite
+def rising_targets(draw: st.DrawFn) -> tuple[TargetFacts, date, date]:
+    """A rising target, the date of an observation after its baseline, and a day to judge on."""
+    baseline = draw(figures)
+    target = draw(figures.filter(lambda t: t > baseline))
+    baseline_date = draw(dates)
+    latest = baseline_date + timedelta(days=draw(st.integers(1, 20_000)))
+    observed_on = baseline_date + timedelta(days=draw(st.integers(1, 25_000)))
+    today = draw(dates)
     facts = TargetFacts(
-        "Trade", baseline, baseline_date, target, latest, growth, tuple(observations)
+        "Trade", baseline, baseline_date, target, latest, draw(st.sampled_from(Growth))
     )
-    result = assess_target(facts, today)
-    assert result.status in TargetStatus
-    assert result.reason
+    return facts, observed_on, today
+
+
+def observed(facts: TargetFacts, on: date, value: float) -> TargetFacts:
+    return TargetFacts(
+        facts.name,
+        facts.baseline_value,
+        facts.baseline_date,
+        facts.target_value,
+        facts.latest,
+        facts.growth,
+        (Observation(on, value),),
+    )
+
+
+@given(rising_targets(), figures, figures)
+def test_a_higher_observed_value_never_gives_a_worse_target_status(
+    drawn: tuple[TargetFacts, date, date], value: float, other: float
+) -> None:
+    facts, on, today = drawn
+    low, high = sorted((value, other))
+    worse = assess_target(observed(facts, on, low), today).status
+    better = assess_target(observed(facts, on, high), today).status
+    assert TARGET_RANK[better] <= TARGET_RANK[worse]
+
+
+@given(rising_targets(), figures)
+def test_a_target_status_agrees_with_its_attainment(
+    drawn: tuple[TargetFacts, date, date], value: float
+) -> None:
+    facts, on, today = drawn
+    result = assess_target(observed(facts, on, value), today)
+    if result.status in {TargetStatus.ACHIEVED, TargetStatus.MISSED}:
+        assert (result.status == TargetStatus.ACHIEVED) == (value >= facts.target_value)
+        return
+    assert result.attainment is not None
+    assert result.attainment == pytest.approx(value / result.expected_value)  # type: ignore[operator]
+    expected_status = (
+        TargetStatus.ON_TRACK
+        if result.attainment >= 0.95
+        else TargetStatus.AT_RISK
+        if result.attainment >= 0.85
+        else TargetStatus.OFF_TRACK
+    )
+    assert result.status == expected_status
+
+
+@given(rising_targets(), figures)
+def test_the_required_growth_rate_reaches_the_target_on_its_deadline(
+    drawn: tuple[TargetFacts, date, date], value: float
+) -> None:
+    facts, on, today = drawn
+    result = assess_target(observed(facts, on, value), today)
+    rate = result.required_growth_rate
+    if rate is None:
+        # Only when there is no time left, or the rate is beyond what a float holds.
+        assert today >= facts.latest or value < facts.target_value
+        return
+    years = (facts.latest - today).days / 365.25
+    assert years > 0
+    assert math.log1p(rate) * years == pytest.approx(math.log(facts.target_value / value))
 
 
 @given(
@@ -820,3 +882,19 @@ def test_a_negotiations_progress_weighs_milestones_across_its_tracks() -> None:
         TrackHealth("Open", Health.ON_TRACK, "", progress=0.0, completed_weight=0, live_weight=7),
     ]
     assert assess_negotiation(tracks).progress == pytest.approx(2 / 9)
+
+
+def test_without_an_observation_the_required_growth_is_counted_from_the_baseline() -> None:
+    facts = TargetFacts(
+        "Bilateral trade", 190.0, date(2025, 5, 26), 500.0, date(2030, 12, 31), Growth.COMPOUND
+    )
+    result = assess_target(facts, date(2025, 12, 31))
+    assert result.status == TargetStatus.NO_DATA
+    assert result.required_growth_rate is not None
+    assert (1 + result.required_growth_rate) ** 5 == pytest.approx(500 / 190, rel=1e-3)
+    assert assess_target(facts, date(2031, 1, 1)).required_growth_rate is None
+
+
+def test_a_wide_gap_the_day_before_the_deadline_gives_no_rate_rather_than_an_overflow() -> None:
+    facts = TargetFacts("Exports", 10.0, date(2025, 1, 1), 100.0, date(2026, 1, 1))
+    assert assess_target(facts, date(2025, 12, 31)).required_growth_rate is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tracker.dashboard.chart import build_chart, nice_step, required_growth_from
+from tracker.dashboard.chart import build_chart, nice_step
 from tracker.dashboard.timeline import (
     BREAK_WIDTH,
     TimelineMilestone,
@@ -161,12 +161,3 @@ def test_grid_steps_are_round_numbers():
     assert nice_step(500) == 100
     assert nice_step(37) == 10
     assert nice_step(0.8) == 0.2
-
-
-def test_required_growth_from_the_baseline_when_there_is_no_observation():
-    rate = required_growth_from(190, 500, today=dt.date(2025, 12, 31), latest=dt.date(2030, 12, 31))
-    assert rate is not None and abs((1 + rate) ** 5 - 500 / 190) < 0.01
-    assert (
-        required_growth_from(190, 500, today=dt.date(2031, 1, 1), latest=dt.date(2030, 12, 31))
-        is None
-    )

@@ -115,13 +115,3 @@ def build_chart(facts: TargetFacts, *, today: dt.date) -> TargetChart:
         today_x=round(x(today), 1) if in_range else None,
         expected_today=point(today, expected_value(facts, today)) if in_range else None,
     )
-
-
-def required_growth_from(
-    value: float, target: float, *, today: dt.date, latest: dt.date
-) -> float | None:
-    """Yearly growth needed from `value` today to `target` by `latest` (None once too late)."""
-    years = (latest - today).days / 365.25
-    if years <= 0 or value <= 0 or target <= 0:
-        return None
-    return float((target / value) ** (1 / years) - 1)

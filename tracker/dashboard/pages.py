@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from tracker.dashboard import wording
-from tracker.dashboard.chart import TargetChart, build_chart, required_growth_from
+from tracker.dashboard.chart import TargetChart, build_chart
 from tracker.dashboard.timeline import (
     Timeline,
     TimelineMilestone,
@@ -34,7 +34,6 @@ from tracker.models import (
     Target,
     Track,
 )
-from tracker.status import TargetAssessment, TargetFacts, assess_target
 
 OPEN_STATES = ("planned", "in_progress")
 RECENT_LIMIT = 8
@@ -336,29 +335,26 @@ def milestone_page(pk: int, today: dt.date) -> MilestonePage:
 
 @dataclass(frozen=True)
 class TargetPage:
+    """A target as the last status refresh assessed it (the stored figures), with its chart."""
+
     target: Target
-    assessment: TargetAssessment
     chart: TargetChart
     observations: list[Observation]
-    required_growth: float | None
     years_left: float
     sources: list[Any]
 
     @property
     def status_label(self) -> str:
-        return wording.label(self.assessment.status.value)
+        return wording.label(self.target.status)
 
     @property
     def attainment_text(self) -> str:
-        return wording.percent(self.assessment.attainment)
+        return wording.percent(self.target.attainment)
 
     @property
     def growth_text(self) -> str:
-        return "" if self.required_growth is None else f"{self.required_growth * 100:.1f}%"
-
-
-def target_facts(target: Target, observations: list[Observation]) -> TargetFacts:
-    return target.facts((o.date, o.value) for o in observations)
+        rate = self.target.required_growth_rate
+        return "" if rate is None else f"{rate * 100:.1f}%"
 
 
 def target_page(pk: int, today: dt.date) -> TargetPage:
@@ -366,20 +362,11 @@ def target_page(pk: int, today: dt.date) -> TargetPage:
         Target.objects.select_related("negotiation", "track").prefetch_related("sources"), pk=pk
     )
     observations = list(target.observations.select_related("source").order_by("date"))
-    facts = target_facts(target, observations)
-    assessment = assess_target(facts, today)
-    # Without observations the rate is still worth saying, counted from the baseline.
-    growth = assessment.required_growth_rate
-    if assessment.latest_observation is None:
-        growth = required_growth_from(
-            facts.baseline_value, facts.target_value, today=today, latest=facts.latest
-        )
+    facts = target.facts((o.date, o.value) for o in observations)
     return TargetPage(
         target=target,
-        assessment=assessment,
         chart=build_chart(facts, today=today),
         observations=observations,
-        required_growth=growth,
         years_left=max((facts.latest - today).days / 365.25, 0),
         sources=list(target.sources.all()),
     )
