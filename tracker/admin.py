@@ -468,16 +468,28 @@ class ObservationAdmin(RecordAdmin):
     search_fields = ["target__name", "note"]
 
 
-class LogAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class GoesWithItsSubject:
+    """Rows that are never deleted from their own pages, only along with what they are about.
+
+    Deleting a milestone (or its track or negotiation) takes its revisions, status changes
+    and outbox rows with it; the admin asks permission for those, and this gives it.
+    """
+
+    opts: Any
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        match = request.resolver_match
+        own = f"{self.opts.app_label}_{self.opts.model_name}_"
+        return match is not None and not (match.url_name or "").startswith(own)
+
+
+class LogAdmin(GoesWithItsSubject, admin.ModelAdmin):  # type: ignore[type-arg]
     """A history the system writes, never a person: read only, and never deleted here."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -571,7 +583,7 @@ class SubscriptionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReminderAdmin(GoesWithItsSubject, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = [
         "due_at",
         "milestone",

@@ -19,8 +19,8 @@ from django.http import HttpRequest, HttpResponse
 
 
 class Interface(models.TextChoices):
-    ADMIN = "admin"
-    API = "api"
+    ADMIN = "admin", "admin site"
+    API = "api", "API"
     WEB = "web", "dashboard"
     LOADER = "loader", "record loader"
     JOB = "job", "background job"
