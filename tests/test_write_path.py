@@ -266,10 +266,9 @@ def test_marking_20_milestones_completed_in_the_admin_refreshes_once(desk):
 
 
 def _changes_of(api: APIClient, milestone: Milestone) -> list[dict[str, Any]]:
-    body = api.get(
-        "/api/v1/changes/", {"object_type": "milestone", "object_id": milestone.pk}
-    ).json()
-    return body["results"]
+    query = f"/api/v1/changes/?object_type=milestone&object_id={milestone.pk}"
+    results: list[dict[str, Any]] = api.get(query).json()["results"]
+    return results
 
 
 def test_the_audit_log_shows_loader_admin_and_api_edits_with_who_made_them(desk, api, india_us):
