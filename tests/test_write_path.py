@@ -307,6 +307,11 @@ def test_the_audit_log_keeps_a_delete_and_filters_by_date(api, india_us):
         "/api/v1/changes/", {"object_type": "track", "object_id": track.pk, "action": 2}
     ).json()["results"]
     assert [c["object_repr"] for c in deleted] == [track.name]
+    # What the track held when it went; not its related rows or derived statuses.
+    assert deleted[0]["changes"]["name"] == [track.name, None]
+    assert (
+        not {"milestones", "subscriptions", "health", "updated_at"} & deleted[0]["changes"].keys()
+    )
     assert api.get("/api/v1/changes/", {"date": "2026-11-21"}).json()["count"] > 0
     assert api.get("/api/v1/changes/", {"date": "2026-11-20"}).json()["count"] == 0
     assert api.get("/api/v1/changes/", {"date": "yesterday"}).status_code == 400

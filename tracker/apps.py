@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -13,28 +15,20 @@ class TrackerConfig(AppConfig):
 
         from tracker import models
 
-        # Stored statuses are derived (tracker.refresh), not edits: the log leaves them out.
-        bookkeeping = ["created_at", "updated_at"]
-        auditlog.register(models.Party)
-        auditlog.register(models.Source)
-        auditlog.register(
-            models.Negotiation,
-            exclude_fields=[*models.Negotiation.DERIVED_FIELDS, *bookkeeping],
-            m2m_fields={"parties", "sources"},
-        )
-        auditlog.register(
-            models.Track,
-            exclude_fields=[*models.Track.DERIVED_FIELDS, *bookkeeping],
-            m2m_fields={"sources"},
-        )
-        auditlog.register(
-            models.Milestone,
-            exclude_fields=[*models.Milestone.DERIVED_FIELDS, *bookkeeping],
-            m2m_fields={"depends_on", "sources"},
-        )
-        auditlog.register(
-            models.Target,
-            exclude_fields=[*models.Target.DERIVED_FIELDS, *bookkeeping],
-            m2m_fields={"sources"},
-        )
-        auditlog.register(models.Observation)
+        def edited(model: Any, **options: Any) -> None:
+            """Log the fields people edit: not ids, timestamps or the derived statuses."""
+            derived = getattr(model, "DERIVED_FIELDS", frozenset())
+            fields = [
+                f.name
+                for f in model._meta.concrete_fields
+                if not f.primary_key and f.name not in {*derived, "created_at", "updated_at"}
+            ]
+            auditlog.register(model, include_fields=fields, **options)
+
+        edited(models.Party)
+        edited(models.Source)
+        edited(models.Negotiation, m2m_fields={"parties", "sources"})
+        edited(models.Track, m2m_fields={"sources"})
+        edited(models.Milestone, m2m_fields={"depends_on", "sources"})
+        edited(models.Target, m2m_fields={"sources"})
+        edited(models.Observation)
