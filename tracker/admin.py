@@ -501,7 +501,7 @@ if admin.site.is_registered(Change):
 @admin.register(Change)
 class ChangeAdmin(LogAdmin):
     list_display = ["timestamp", "action_name", "content_type", "object_repr", "actor", "interface"]
-    list_filter = ["interface", "action", "content_type"]
+    list_filter = ["interface", "action", ("content_type", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["content_type", "actor"]
     search_fields = ["object_repr", "actor__username", "object_pk"]
     date_hierarchy = "timestamp"
