@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "auditlog",
+    "health_check",  # its /health/ page template (tracker.health)
     "tracker",
 ]
 
@@ -197,6 +198,13 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat's own scheduler plus a heartbeat row for /health/ (tracker.tasks).
+CELERY_BEAT_SCHEDULER = "tracker.tasks:HeartbeatScheduler"
+# The outbox (README "Reminders"): a sender's claim holds this long unless renewed, so a
+# dead sender's rows come back within it; while the mail server refuses everything,
+# one sender probes it this often.
+OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "90"))
+SMTP_PROBE_SECONDS = float(os.environ.get("SMTP_PROBE_SECONDS", "30"))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # Longer than the longest task time limit, so an unacked message is not

@@ -17,12 +17,14 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings as django_settings
+from django.test import Client
 from django.utils import timezone
 
 from config.celery import app
 from tests.conftest import make_milestone, make_negotiation, make_track
+from tests.processes import database_url
 from tracker import tasks
-from tracker.models import Reminder, StatusChange, Subscription
+from tracker.models import Heartbeat, MailCircuit, Reminder, StatusChange, Subscription
 from tracker.reminders import outbox
 from tracker.reminders.planning import plan_reminders
 
@@ -129,7 +131,11 @@ def test_the_same_task_delivered_twice_sends_one_email(
 
 
 def test_two_beats_give_one_email(sink: Sink, worker: None, due_soon: Any, tmp_path: Path) -> None:
-    env = {**os.environ, "TRANCHE_VAR_DIR": str(django_settings.VAR_DIR)}
+    env = {
+        **os.environ,
+        "TRANCHE_VAR_DIR": str(django_settings.VAR_DIR),
+        "DATABASE_URL": database_url(),  # the beats' heartbeats land in the test database
+    }
     beats = [
         subprocess.Popen(
             [
@@ -151,23 +157,30 @@ def test_two_beats_give_one_email(sink: Sink, worker: None, due_soon: Any, tmp_p
     ]
     try:
         wait_until(lambda: len(sink.messages) >= 3 and outbox_settled())
+        wait_until(lambda: Heartbeat.objects.filter(role="beat").count() == 2)
         time.sleep(3)
+        # Worker and both beats are alive, the outbox is drained: every check passes.
+        health = Client().get("/health/", HTTP_ACCEPT="application/json")
+        assert health.status_code == 200, health.content
     finally:
         for beat in beats:
             beat.terminate()
         for beat in beats:
             beat.wait(timeout=20)
     assert sorted(sink.keys()) == sorted(r.key for r in due_soon)
+    assert Heartbeat.objects.filter(role="worker").exists()
 
 
 def test_an_smtp_server_that_refuses_and_then_recovers_gets_every_reminder_once(
-    smtp_port: int, worker: None, due_soon: Any, monkeypatch: Any
+    smtp_port: int, worker: None, due_soon: Any, monkeypatch: Any, settings: Any
 ) -> None:
     monkeypatch.setattr(outbox, "BACKOFF", (1, 1, 1, 1, 1))
-    # First nobody listens at all...
+    settings.SMTP_PROBE_SECONDS = 1
+    # First nobody listens at all: the circuit opens, and the rows wait unpenalised...
     tasks.send_due_reminders.delay()
-    wait_until(lambda: Reminder.objects.filter(attempts__gte=1, state="pending").count() == 3)
-    # ...then a server that turns the first two messages away.
+    wait_until(lambda: MailCircuit.objects.filter(opened_at__isnull=False).exists())
+    assert set(Reminder.objects.values_list("state", "attempts")) == {("pending", 0)}
+    # ...then a server that turns the first two messages away (two failed probes).
     handler = Sink(refuse=2)
     controller = Controller(handler, hostname="127.0.0.1", port=smtp_port)
     controller.start()
@@ -184,3 +197,4 @@ def test_an_smtp_server_that_refuses_and_then_recovers_gets_every_reminder_once(
         controller.stop()
     assert sorted(handler.keys()) == sorted(r.key for r in due_soon)
     assert not Reminder.objects.filter(state="failed").exists()
+    assert MailCircuit.objects.get().opened_at is None

@@ -20,9 +20,12 @@ from tracker.models import (
     CalendarFeedToken,
     Change,
     DeadlineRevision,
+    Heartbeat,
     Milestone,
     Negotiation,
     Observation,
+    OutboxEmail,
+    OutboxRow,
     Party,
     Reminder,
     Source,
@@ -32,6 +35,7 @@ from tracker.models import (
     Track,
 )
 from tracker.refresh import refresh_statuses
+from tracker.reminders import outbox
 
 # Colours chosen for WCAG AA contrast of white text; the word is always shown too.
 STATUS_COLOURS = {
@@ -592,6 +596,8 @@ class ReminderAdmin(GoesWithItsSubject, admin.ModelAdmin):  # type: ignore[type-
         "offset",
         "state_badge",
         "attempts",
+        "claimed_at",
+        "lease",
         "sent_at",
         "last_error",
     ]
@@ -599,21 +605,65 @@ class ReminderAdmin(GoesWithItsSubject, admin.ModelAdmin):  # type: ignore[type-
     list_select_related = ["milestone"]
     search_fields = ["recipient", "milestone__title", "last_error"]
     readonly_fields = [f.name for f in Reminder._meta.fields]
-    actions = ["retry_failed"]
+    actions = ["retry_failed", "release_stuck"]
 
     @admin.display(description="state", ordering="state")
     def state_badge(self, obj: Reminder) -> SafeString:
         return badge(obj.state, obj.last_error)
 
+    @admin.display(description="lease", ordering="leased_until")
+    def lease(self, obj: OutboxRow) -> str:
+        """Whether a sender still holds a row in sending, or its lease has lapsed."""
+        state = obj.lease_state()
+        if not state:
+            return ""
+        assert obj.leased_until is not None
+        return f"{state} until {timezone.localtime(obj.leased_until):%H:%M:%S}"
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description="Retry failed reminders", permissions=["change"])
-    def retry_failed(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
-        count = queryset.filter(state=Reminder.State.FAILED).update(
-            state=Reminder.State.PENDING, attempts=0, claimed_at=None, due_at=timezone.now()
+    @admin.action(description="Retry failed rows", permissions=["change"])
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        count = queryset.filter(state=OutboxRow.State.FAILED).update(
+            state=OutboxRow.State.PENDING,
+            attempts=0,
+            claimed_at=None,
+            retry_at=None,
+            due_at=timezone.now(),
         )
-        self.message_user(request, f"{count} failed reminder(s) queued again.")
+        self.message_user(request, f"{count} failed row(s) queued again.")
+
+    @admin.action(description="Release stuck rows", permissions=["change"])
+    def release_stuck(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        """Rows in sending whose lease lapsed go back to pending; live leases are kept."""
+        count = outbox.release_stuck(queryset)
+        self.message_user(request, f"{count} stuck row(s) released; rows with a live lease kept.")
+
+
+@admin.register(OutboxEmail)
+class OutboxEmailAdmin(ReminderAdmin):
+    list_display = [
+        "due_at",
+        "kind",
+        "recipient",
+        "state_badge",
+        "attempts",
+        "claimed_at",
+        "lease",
+        "sent_at",
+        "last_error",
+    ]
+    list_filter = ["state", "kind"]
+    list_select_related = []
+    search_fields = ["recipient", "last_error"]
+    readonly_fields = [f.name for f in OutboxEmail._meta.fields]
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(LogAdmin):
+    list_display = ["role", "process", "seen_at"]
+    list_filter = ["role"]
 
 
 @admin.register(CalendarFeedToken)

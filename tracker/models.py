@@ -556,12 +556,14 @@ class Subscription(models.Model):
         return self.confirmed_at is not None and self.unsubscribed_at is None
 
 
-class Reminder(models.Model):
-    """The outbox: one row per email that should go out, keyed so it goes out once."""
+class OutboxRow(models.Model):
+    """What every outbox row shares: its state, its attempts and its lease.
 
-    class Kind(models.TextChoices):
-        BEFORE = "before"
-        OVERDUE = "overdue"
+    A sender claims rows by moving them from pending to sending under a fresh claim
+    token, with a lease (`leased_until`) that it renews while it works. Every later
+    write names the token, so a sender whose lease lapsed, and whose row was released
+    and taken by another, can no longer mark it sent.
+    """
 
     class State(models.TextChoices):
         PENDING = "pending"
@@ -571,6 +573,42 @@ class Reminder(models.Model):
         VOID = "void"
         SUPERSEDED = "superseded"
 
+    due_at = models.DateTimeField()
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    retry_at = models.DateTimeField(
+        null=True, blank=True, help_text="After a failed attempt: not before this time."
+    )
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the latest sender claimed the row."
+    )
+    leased_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="A sending row whose lease has passed is released to pending.",
+    )
+    claim_token = models.CharField(max_length=32, blank=True, help_text="The latest claim's id.")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        abstract = True
+
+    def lease_state(self, now: dt.datetime | None = None) -> str:
+        """Whether a sender holds this row: "held", "expired" once its lease lapsed, or ""."""
+        if self.state != self.State.SENDING or self.leased_until is None:
+            return ""
+        return "held" if self.leased_until > (now or django_timezone.now()) else "expired"
+
+
+class Reminder(OutboxRow):
+    """The outbox: one row per email that should go out, keyed so it goes out once."""
+
+    class Kind(models.TextChoices):
+        BEFORE = "before"
+        OVERDUE = "overdue"
+
     milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="reminders")
     subscription = models.ForeignKey(
         Subscription, null=True, blank=True, on_delete=models.SET_NULL, related_name="reminders"
@@ -579,13 +617,6 @@ class Reminder(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     offset = models.IntegerField(help_text="Days before the deadline; negative once overdue.")
     deadline = models.DateField(help_text="The deadline's latest date when planned.")
-    due_at = models.DateTimeField()
-    state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=django_timezone.now)
 
     class Meta:
         ordering = ["due_at", "id"]
@@ -600,6 +631,9 @@ class Reminder(models.Model):
                 fields=["due_at"], name="reminder_pending_due", condition=Q(state="pending")
             ),
             models.Index(fields=["state", "due_at"], name="reminder_state_due"),
+            models.Index(
+                fields=["leased_until"], name="reminder_sending_lease", condition=Q(state="sending")
+            ),
         ]
 
     def __str__(self) -> str:
@@ -608,6 +642,130 @@ class Reminder(models.Model):
     @property
     def key(self) -> str:
         return f"{self.milestone_id}:{self.recipient}:{self.kind}:{self.offset}:{self.deadline}"
+
+
+class OutboxEmail(OutboxRow):
+    """An email in the outbox that is not a reminder: a confirmation or a health alert.
+
+    It is written in the same transaction as what causes it (a subscription, a health
+    transition), so a broker outage delays it and never loses it.
+    """
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation"
+        HEALTH_ALERT = "health_alert"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    subscription = models.ForeignKey(
+        Subscription,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="outbox_emails",
+        help_text="The subscription to confirm, or the subscriber an alert goes to.",
+    )
+    status_change = models.ForeignKey(
+        "StatusChange",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="alert_emails",
+    )
+    recipient = models.EmailField()
+    sequence = models.PositiveSmallIntegerField(
+        default=0, help_text="For confirmations: 0 for the first, 1 for the first resend, …"
+    )
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        verbose_name = "outbox email"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "sequence"],
+                condition=Q(kind="confirmation"),
+                name="outboxemail_confirmation_once_per_sequence",
+            ),
+            models.UniqueConstraint(
+                fields=["status_change", "recipient"],
+                condition=Q(kind="health_alert"),
+                name="outboxemail_alert_once_per_recipient",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="confirmation", subscription__isnull=False)
+                | Q(kind="health_alert", status_change__isnull=False),
+                name="outboxemail_names_its_cause",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_at"], name="outboxemail_pending_due", condition=Q(state="pending")
+            ),
+            models.Index(
+                fields=["leased_until"],
+                name="outboxemail_sending_lease",
+                condition=Q(state="sending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.recipient}"
+
+    @property
+    def key(self) -> str:
+        confirmation = self.kind == self.Kind.CONFIRMATION
+        cause = self.subscription_id if confirmation else self.status_change_id
+        return f"{self.kind}:{cause}:{self.recipient}:{self.sequence}"
+
+
+class Heartbeat(models.Model):
+    """The last sign of life of a worker or beat process, for /health/."""
+
+    class Role(models.TextChoices):
+        WORKER = "worker"
+        BEAT = "beat"
+
+    role = models.CharField(max_length=8, choices=Role.choices)
+    process = models.CharField(max_length=200, help_text="Host name and process id.")
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["role", "-seen_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["role", "process"], name="heartbeat_one_per_process")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role} {self.process} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class MailCircuit(models.Model):
+    """One row per mail server: open while it refuses everything, probed until it answers.
+
+    Shared by every sender, so an outage is one warning and one probe at a time
+    instead of every worker retrying every row.
+    """
+
+    name = models.CharField(max_length=40, unique=True, default="smtp")
+    opened_at = models.DateTimeField(null=True, blank=True)
+    probe_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {'open since ' + str(self.opened_at) if self.opened_at else 'closed'}"
+
+
+class DeliveryCount(models.Model):
+    """Running totals of what the senders did (sent, failed, retried, released, …).
+
+    Kept in the database so every web process serves the same /metrics, whichever
+    worker did the work.
+    """
+
+    name = models.CharField(max_length=40, unique=True)
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.value}"
 
 
 class StatusChange(models.Model):

@@ -7,17 +7,35 @@ server or network) is retried here; anything else is a bug and surfaces as one.
 This is the jobs layer: it imports the domain, and no domain module imports it
 (tests/test_architecture.py). Work that must follow a write runs after the commit in
 the writing process (tracker.services.followups); beat is the safety net.
+
+Sending is bounded: one run stops claiming after `outbox.RUN_BUDGET` seconds, well
+inside the time limit, and queues its successor when due rows remain. Queueing never
+raises (beat runs the sender every 30 s anyway). Every run logs one line with all its
+counts. Worker and beat processes write heartbeats that /health/ reads.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import socket
+import time
 from typing import Any
 
-from celery import shared_task
+from celery import bootsteps, shared_task
+from celery.beat import PersistentScheduler
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import connection
 
+from tracker import heartbeats
 from tracker.refresh import refresh_statuses as refresh
 from tracker.reminders import alerts, digests, outbox, planning
 from tracker.reminders.outbox import DeliveryUnavailable
+
+log = logging.getLogger(__name__)
+
+# A soft time limit stops a run where it stands; the outbox gives its rows back.
+outbox.interrupt_on(SoftTimeLimitExceeded)
 
 # Jobs that send email retry with backoff, and only when delivery itself failed.
 DELIVERY: dict[str, Any] = {
@@ -31,24 +49,115 @@ DELIVERY: dict[str, Any] = {
 }
 
 
+def log_run(task: str, started: float, **counts: Any) -> None:
+    """One structured line per run: task=… seconds=… and every count (logfmt)."""
+    fields = {"task": task, "seconds": f"{time.monotonic() - started:.2f}", **counts}
+    log.info(" ".join(f"{key}={str(value).lower()}" for key, value in fields.items()))
+
+
+def enqueue(task: Any, *, countdown: float | None = None) -> bool:
+    """Queue a task without ever raising: the broker may be down, and beat is the net."""
+    try:
+        task.apply_async(countdown=countdown, retry=False)
+    except Exception:
+        log.warning("Could not queue %s; beat will run it.", task.name, exc_info=True)
+        return False
+    return True
+
+
 @shared_task(name="tracker.tasks.refresh_statuses", **DELIVERY)
 def refresh_statuses(negotiation_ids: list[int] | None = None) -> int:
     """Bring stored statuses up to date, then tell people about tracks that got worse."""
+    started = time.monotonic()
     changes = len(refresh(negotiation_ids=negotiation_ids).changes)
-    alerts.send_health_alerts()
+    sent = alerts.send_health_alerts()
+    log_run("refresh_statuses", started, changes=changes, alerts=sent.alerts, emails=sent.emails)
     return changes
 
 
 @shared_task(name="tracker.tasks.plan_reminders", time_limit=300, soft_time_limit=240)
 def plan_reminders(milestone_ids: list[int] | None = None) -> int:
-    return planning.plan_reminders(milestone_ids=milestone_ids).created
+    started = time.monotonic()
+    result = planning.plan_reminders(milestone_ids=milestone_ids)
+    log_run(
+        "plan_reminders",
+        started,
+        created=result.created,
+        voided=result.voided,
+        revived=result.revived,
+        rescheduled=result.rescheduled,
+    )
+    return result.created
 
 
-@shared_task(name="tracker.tasks.send_due_reminders", **DELIVERY)
+@shared_task(name="tracker.tasks.send_due_reminders", time_limit=300, soft_time_limit=240)
 def send_due_reminders() -> int:
-    return outbox.send_due_reminders().sent
+    """Send for at most RUN_BUDGET seconds; then a successor takes over if rows remain."""
+    started = time.monotonic()
+    result = outbox.send_due_reminders()
+    successor = ""
+    if result.circuit == "opened":
+        # The server refused: come back when the circuit wants its next probe.
+        countdown = outbox.probe_every().total_seconds()
+        successor = "probe" if enqueue(send_due_reminders, countdown=countdown) else "failed"
+    elif result.more and result.circuit != "held":
+        successor = "queued" if enqueue(send_due_reminders) else "failed"
+    log_run("send_due_reminders", started, **result.as_fields(), successor=successor or "none")
+    return result.sent
 
 
 @shared_task(name="tracker.tasks.send_digests", **DELIVERY)
 def send_digests() -> int:
-    return digests.send_digests().sent
+    started = time.monotonic()
+    result = digests.send_digests()
+    log_run("send_digests", started, sent=result.sent, nothing_to_say=result.nothing_to_say)
+    return result.sent
+
+
+# --- heartbeats -------------------------------------------------------------------------
+
+HEARTBEAT_EVERY = 15.0  # seconds
+
+
+def _process_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _beat(role: str) -> None:
+    heartbeats.record(role, _process_name())
+    # The worker's main process and beat run no tasks: hold no connection between beats.
+    connection.close()
+
+
+class WorkerHeartbeat(bootsteps.StartStopStep):
+    """A worker bootstep: a heartbeat row every HEARTBEAT_EVERY seconds, on the worker's
+    own timer, so /health/ sees a live worker even when no task is running."""
+
+    requires = ("celery.worker.components:Timer",)
+
+    def __init__(self, worker: Any, **kwargs: Any) -> None:
+        super().__init__(worker, **kwargs)
+        self.timer_entry: Any = None
+
+    def start(self, worker: Any) -> None:
+        _beat(heartbeats.WORKER)
+        self.timer_entry = worker.timer.call_repeatedly(
+            HEARTBEAT_EVERY, _beat, (heartbeats.WORKER,), priority=10
+        )
+
+    def stop(self, worker: Any) -> None:
+        if self.timer_entry is not None:
+            self.timer_entry.cancel()
+
+
+class HeartbeatScheduler(PersistentScheduler):
+    """Celery beat's own scheduler, with a heartbeat on each tick (at most every 15 s)."""
+
+    last_heartbeat = 0.0
+
+    def tick(self, *args: Any, **kwargs: Any) -> float:
+        interval: float = super().tick(*args, **kwargs)
+        if time.monotonic() - self.last_heartbeat >= HEARTBEAT_EVERY:
+            self.last_heartbeat = time.monotonic()
+            _beat(heartbeats.BEAT)
+        return min(interval, HEARTBEAT_EVERY)

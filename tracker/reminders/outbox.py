@@ -1,8 +1,28 @@
-"""Send what the outbox says is due: claim, send over one connection, record.
+"""Send what the outbox says is due: claim under a lease, send over one connection, record.
 
-Each row is claimed by a compare-and-set update (pending → sending), so any number
-of workers, duplicated task messages or beats can run this at once and a row is
-sent by exactly one of them. Rows are never deleted; their state says what happened.
+Two tables make the outbox: `Reminder` (one row per reminder) and `OutboxEmail`
+(confirmations and health alerts). A sender claims a batch of due rows in one
+conditional update that moves them from pending to sending under a fresh claim token
+and a lease (`leased_until`). While it works it renews the lease, and every later
+write names the token:
+
+- Right before each message it renews that row's lease, fenced by the token. This
+  also proves the database connection is alive, so a connection lost anywhere before
+  the SMTP server accepts the message sends nothing.
+- "Mark sent" is fenced by the token too. A claim that was lost (the lease lapsed and
+  another sender took the row) is counted and logged, never counted as sent. The only
+  window for a duplicate is between the SMTP server's accept and that write.
+- A sender that fails for any reason gives its unsent rows back at once (try/finally);
+  the rows of a sender that died come back when its lease lapses, within one lease.
+
+Work is bounded: a run stops claiming after its time budget and says whether due rows
+remain, so the jobs layer can queue a successor. When the mail server refuses
+everything, the senders back off together through one shared circuit (`MailCircuit`):
+one warning per outage, one probe about every `SMTP_PROBE_SECONDS`, and the rows that
+waited go out as soon as a probe succeeds, without per-row backoff.
+
+Building or sending one message can fail only that message: it is retried with
+backoff and marked failed, with its error, after its last attempt.
 """
 
 from __future__ import annotations
@@ -10,76 +30,114 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
-from dataclasses import dataclass, field
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import asdict, dataclass, field
+from typing import Any, TypeVar
 
-from django.core.mail import get_connection
-from django.db.models import F
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import DatabaseError, IntegrityError, close_old_connections, connection, transaction
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from tracker.models import Reminder
-from tracker.reminders.emails import reminder_email
+from tracker.models import (
+    DeliveryCount,
+    MailCircuit,
+    OutboxEmail,
+    OutboxRow,
+    Reminder,
+    StatusChange,
+    Subscription,
+)
+from tracker.reminders.emails import confirmation_email, health_alert_email, reminder_email
 from tracker.reminders.planning import (
     MISSED_WINDOW,
     OPEN_STATES,
     VOID_DEADLINE_CHANGED,
     VOID_NOT_WANTED,
 )
+from tracker.reminders.unsubscribe import owner_unsubscribe_url, subscription_unsubscribe_url
 
 log = logging.getLogger(__name__)
+
+State = OutboxRow.State
+Row = TypeVar("Row", bound=OutboxRow)
 
 BATCH_SIZE = 50
 # Seconds to wait before attempt n+1 after n failed attempts; then the row is failed.
 BACKOFF = (60, 300, 1800, 7200, 21600)
 MAX_ATTEMPTS = len(BACKOFF) + 1
-# Longer than the task time limit: a row still "sending" after this was abandoned
-# by a worker that died, and goes back to pending.
-ABANDONED_AFTER = dt.timedelta(minutes=15)
+# A run stops claiming after this many seconds (the send task's soft limit is 240 s).
+RUN_BUDGET = 60.0
+# This many refusals in a row, with nothing accepted between them, is an outage.
+OUTAGE_AFTER = 3
+CIRCUIT = "smtp"
 
-# What a mail server or the network throws; anything else is a bug and propagates.
+# What a mail server or the network throws (smtplib's errors are OSErrors too).
 DELIVERY_ERRORS: tuple[type[BaseException], ...] = (smtplib.SMTPException, OSError)
+# Errors that stop the whole run rather than fail one message: the database going away,
+# and whatever the jobs layer adds (a task's soft time limit).
+INTERRUPTIONS: tuple[type[BaseException], ...] = (DatabaseError,)
+
+
+def interrupt_on(*errors: type[BaseException]) -> None:
+    """Let these exceptions stop a run instead of failing the message being sent."""
+    global INTERRUPTIONS
+    INTERRUPTIONS = tuple(dict.fromkeys((*INTERRUPTIONS, *errors)))
 
 
 class DeliveryUnavailable(Exception):
-    """The mail server could not be reached at all; the rows were put back."""
+    """The mail server could not be reached at all (digests use it to retry their task)."""
+
+
+def lease() -> dt.timedelta:
+    """How long a claim holds without renewal; a dead sender's rows come back after it."""
+    return dt.timedelta(seconds=float(getattr(settings, "OUTBOX_LEASE_SECONDS", 90)))
+
+
+def probe_every() -> dt.timedelta:
+    return dt.timedelta(seconds=float(getattr(settings, "SMTP_PROBE_SECONDS", 30)))
 
 
 @dataclass
 class SendResult:
+    """What one run did; `as_fields()` is the run's structured log line."""
+
     sent: int = 0
     failed: int = 0
     retrying: int = 0
+    returned: int = 0  # given back unsent: the budget ran out, an outage, or an error
+    released: int = 0  # other senders' rows whose lease had lapsed
+    lost: int = 0  # claims this run lost before it could mark the row
     superseded: int = 0
     voided: int = 0
+    batches: int = 0
+    more: bool = False  # due rows remain: queue a successor
+    # closed: sending; held: an outage another sender saw, nothing tried; opened: this run
+    # saw the server refuse (and a probe is due in SMTP_PROBE_SECONDS); probing: trying one.
+    circuit: str = "closed"
     errors: list[str] = field(default_factory=list)
 
-
-def _ready(row: Reminder, now: dt.datetime) -> bool:
-    if row.attempts == 0 or row.claimed_at is None:
-        return True
-    wait = BACKOFF[min(row.attempts, len(BACKOFF)) - 1]
-    return row.claimed_at + dt.timedelta(seconds=wait) <= now
+    def as_fields(self) -> dict[str, Any]:
+        fields = asdict(self)
+        fields.pop("errors")
+        return fields
 
 
-def supersede_missed(now: dt.datetime) -> int:
-    """Of several due rows for one milestone and recipient, only the latest goes out."""
-    due = Reminder.objects.filter(state=Reminder.State.PENDING, due_at__lte=now).values_list(
-        "id", "milestone_id", "recipient", "due_at"
-    )
-    latest: dict[tuple[int, str], tuple[dt.datetime, int]] = {}
-    for row_id, milestone_id, recipient, due_at in due:
-        key = (milestone_id, recipient)
-        latest[key] = max(latest.get(key, (due_at, row_id)), (due_at, row_id))
-    keep = {row_id for _, row_id in latest.values()}
-    older = [row_id for row_id, *_ in due if row_id not in keep]
-    if not older:
-        return 0
-    return Reminder.objects.filter(id__in=older, state=Reminder.State.PENDING).update(
-        state=Reminder.State.SUPERSEDED, last_error=MISSED_WINDOW
-    )
+# --- what to send for a row -------------------------------------------------------------
 
 
-def _still_wanted(row: Reminder) -> str | None:
-    """Why a claimed row must not go out after all, or None."""
+@dataclass(frozen=True)
+class Void:
+    """A claimed row that must not go out after all, and why."""
+
+    reason: str
+
+
+def _reminder_wanted(row: Reminder) -> str | None:
     milestone = row.milestone
     if milestone.deadline_latest != row.deadline:
         return VOID_DEADLINE_CHANGED
@@ -93,113 +151,558 @@ def _still_wanted(row: Reminder) -> str | None:
     return None
 
 
-def release_abandoned(now: dt.datetime) -> int:
-    return Reminder.objects.filter(
-        state=Reminder.State.SENDING, claimed_at__lt=now - ABANDONED_AFTER
-    ).update(state=Reminder.State.PENDING, last_error="The sending worker stopped; retrying.")
+def _reminder_message(row: Reminder, now: dt.datetime) -> EmailMessage | Void:
+    reason = _reminder_wanted(row)
+    return Void(reason) if reason else reminder_email(row, now)
+
+
+def _outbox_email_message(row: OutboxEmail, now: dt.datetime) -> EmailMessage | Void:
+    subscription: Subscription | None = row.subscription
+    if row.kind == OutboxEmail.Kind.CONFIRMATION:
+        assert subscription is not None  # a database constraint
+        if subscription.unsubscribed_at is not None:
+            return Void("Unsubscribed")
+        if subscription.confirmed_at is not None:
+            return Void("Already confirmed")
+        return confirmation_email(subscription)
+    change = row.status_change
+    assert change is not None  # a database constraint
+    track = change.track
+    if track is None:
+        return Void(VOID_NOT_WANTED)
+    if subscription is not None:
+        if not subscription.is_active:
+            return Void("Unsubscribed")
+        link = subscription_unsubscribe_url(subscription)
+    else:
+        owner = track.owner
+        if owner is None or owner.email.strip().lower() != row.recipient:
+            return Void(VOID_NOT_WANTED)
+        link = owner_unsubscribe_url(track_id=track.pk, user_id=owner.pk)
+    return health_alert_email(change, track, to=row.recipient, unsubscribe_url=link)
+
+
+def _alert_sent(row: OutboxEmail, now: dt.datetime) -> None:
+    """A health transition counts as notified once its alert has actually gone out."""
+    if row.status_change_id is not None:
+        StatusChange.objects.filter(id=row.status_change_id, notified_at__isnull=True).update(
+            notified_at=now
+        )
+
+
+@dataclass(frozen=True)
+class Lane:
+    """One outbox table, and how to turn its rows into messages."""
+
+    model: type[OutboxRow]
+    related: tuple[str, ...]
+    prefetch: tuple[str, ...]
+    message: Callable[[Any, dt.datetime], EmailMessage | Void]
+    after_sent: Callable[[Any, dt.datetime], None] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.model._meta.model_name or self.model.__name__.lower()
+
+
+EMAILS = Lane(
+    model=OutboxEmail,
+    related=(
+        "subscription",
+        "subscription__user",
+        "subscription__track",
+        "subscription__negotiation",
+        "status_change",
+        "status_change__track",
+        "status_change__track__owner",
+        "status_change__track__negotiation",
+    ),
+    prefetch=(),
+    message=_outbox_email_message,
+    after_sent=_alert_sent,
+)
+REMINDERS = Lane(
+    model=Reminder,
+    related=(
+        "milestone",
+        "milestone__track",
+        "milestone__track__owner",
+        "milestone__track__negotiation",
+        "subscription",
+        "subscription__user",
+    ),
+    prefetch=("milestone__revisions",),
+    message=_reminder_message,
+)
+# Confirmations and alerts first: they are few, and someone is waiting for them.
+LANES = (EMAILS, REMINDERS)
+
+
+# --- reading the outbox -----------------------------------------------------------------
+
+
+def ready(model: type[Row], now: dt.datetime) -> QuerySet[Row]:
+    """Rows due now and not waiting out a retry backoff."""
+    return model._default_manager.filter(state=State.PENDING, due_at__lte=now).filter(
+        Q(retry_at__isnull=True) | Q(retry_at__lte=now)
+    )
+
+
+def lapsed(model: type[Row], now: dt.datetime) -> QuerySet[Row]:
+    """Rows in sending whose sender's lease has run out (rows from before leases existed
+    count from their claim)."""
+    return model._default_manager.filter(state=State.SENDING).filter(
+        Q(leased_until__lt=now)
+        | Q(leased_until__isnull=True, claimed_at__lt=now - lease())
+        | Q(leased_until__isnull=True, claimed_at__isnull=True)
+    )
+
+
+def release_lapsed(now: dt.datetime | None = None) -> int:
+    """Give the rows of senders that stopped (killed, lost) back to pending, at once ready.
+
+    A row that keeps killing its sender still counts its attempts and ends failed.
+    """
+    now = now or timezone.now()
+    released = 0
+    for lane in LANES:
+        stuck = list(lapsed(lane.model, now).values_list("pk", "claim_token"))
+        if not stuck:
+            continue
+        count = lane.model._default_manager.filter(
+            pk__in=[row_id for row_id, _ in stuck], state=State.SENDING
+        ).update(
+            state=Case(
+                When(attempts__gte=MAX_ATTEMPTS, then=Value(State.FAILED)),
+                default=Value(State.PENDING),
+            ),
+            leased_until=None,
+            retry_at=None,
+            last_error="The sending worker stopped before recording the outcome; sent again.",
+        )
+        released += count
+        log.warning(
+            "Released %d %s row(s) whose sender stopped holding its lease (claims %s).",
+            count,
+            lane.name,
+            ", ".join(sorted({token[:8] for _, token in stuck if token})) or "from before leases",
+        )
+    return released
+
+
+def supersede_missed(now: dt.datetime) -> int:
+    """Of several due reminders for one milestone and recipient, only the latest goes out."""
+    due = Reminder.objects.filter(state=State.PENDING, due_at__lte=now).values_list(
+        "id", "milestone_id", "recipient", "due_at"
+    )
+    latest: dict[tuple[int, str], tuple[dt.datetime, int]] = {}
+    for row_id, milestone_id, recipient, due_at in due:
+        key = (milestone_id, recipient)
+        latest[key] = max(latest.get(key, (due_at, row_id)), (due_at, row_id))
+    keep = {row_id for _, row_id in latest.values()}
+    older = [row_id for row_id, *_ in due if row_id not in keep]
+    if not older:
+        return 0
+    return Reminder.objects.filter(id__in=older, state=State.PENDING).update(
+        state=State.SUPERSEDED, last_error=MISSED_WINDOW
+    )
+
+
+def release_stuck(rows: QuerySet[Row]) -> int:
+    """The admin's "Release stuck rows": only rows whose lease has lapsed, so a live
+    sender is never pulled from under its work."""
+    return rows.filter(pk__in=lapsed(rows.model, timezone.now()).values("pk")).update(
+        state=State.PENDING, leased_until=None, retry_at=None, last_error="Released by an admin."
+    )
+
+
+# --- the shared circuit -----------------------------------------------------------------
+
+
+def circuit_state(now: dt.datetime) -> str:
+    """closed (send), open (an outage: hold everything), or probe (time to try one)."""
+    circuit = MailCircuit.objects.filter(name=CIRCUIT, opened_at__isnull=False).first()
+    if circuit is None:
+        return "closed"
+    if circuit.probe_at is None or circuit.probe_at <= now:
+        return "probe"
+    return "open"
+
+
+def _take_probe(now: dt.datetime) -> bool:
+    """One sender at a time probes: the one that moves `probe_at` forward."""
+    return bool(
+        MailCircuit.objects.filter(name=CIRCUIT, opened_at__isnull=False)
+        .filter(Q(probe_at__isnull=True) | Q(probe_at__lte=now))
+        .update(probe_at=now + probe_every())
+    )
+
+
+def open_circuit(error: BaseException, now: dt.datetime) -> None:
+    message = f"{type(error).__name__}: {error}"[:2000]
+    MailCircuit.objects.get_or_create(name=CIRCUIT)
+    if MailCircuit.objects.filter(name=CIRCUIT, opened_at__isnull=True).update(
+        opened_at=now, probe_at=now + probe_every(), last_error=message
+    ):
+        log.warning(
+            "The mail server refuses everything (%s). Holding all mail and probing every %d s.",
+            message,
+            probe_every().total_seconds(),
+        )
+    else:
+        MailCircuit.objects.filter(name=CIRCUIT).update(
+            probe_at=now + probe_every(), last_error=message
+        )
+        log.info("The mail server still refuses mail: %s", message)
+
+
+def close_circuit(now: dt.datetime) -> None:
+    circuit = MailCircuit.objects.filter(name=CIRCUIT, opened_at__isnull=False).first()
+    if circuit is None:
+        return
+    if MailCircuit.objects.filter(pk=circuit.pk, opened_at=circuit.opened_at).update(
+        opened_at=None, probe_at=None
+    ):
+        assert circuit.opened_at is not None
+        log.info(
+            "The mail server accepts mail again after %d s; sending what waited.",
+            (now - circuit.opened_at).total_seconds(),
+        )
+
+
+def _refused_by_server(error: BaseException) -> bool:
+    """Does this say "the server is not taking mail now" rather than "not this message"?"""
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 400 <= error.smtp_code < 500
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return bool(codes) and all(400 <= code < 500 for code in codes)
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return True
+    if isinstance(error, smtplib.SMTPException):
+        return False
+    return isinstance(error, OSError)
+
+
+# --- database writes that survive a dropped connection ----------------------------------
+
+_Write = TypeVar("_Write")
+
+
+def _resilient(write: Callable[[], _Write]) -> _Write:
+    """Run one idempotent write; if the connection dropped, reconnect once and retry."""
+    try:
+        return write()
+    except DatabaseError:
+        if connection.in_atomic_block:
+            raise
+        log.warning("The database connection failed during a write; reconnecting once.")
+        connection.close()
+        return write()
+
+
+# --- one run ----------------------------------------------------------------------------
+
+
+class _Budget:
+    def __init__(self, seconds: float | None) -> None:
+        self.ends = None if seconds is None else time.monotonic() + seconds
+
+    @property
+    def spent(self) -> bool:
+        return self.ends is not None and time.monotonic() >= self.ends
 
 
 def send_due_reminders(
-    *, now: dt.datetime | None = None, batch_size: int = BATCH_SIZE
+    *,
+    now: dt.datetime | None = None,
+    batch_size: int = BATCH_SIZE,
+    budget: float | None = RUN_BUDGET,
+    lanes: Sequence[Lane] = LANES,
 ) -> SendResult:
-    """Send every due reminder, `batch_size` per connection, until none is left."""
-    now = now or timezone.now()
+    """Send what is due in the outbox (reminders, confirmations, alerts), for at most
+    `budget` seconds; `result.more` says whether due rows remain for a successor."""
+    fixed_now = now
+    clock: Callable[[], dt.datetime] = (lambda: fixed_now) if fixed_now else timezone.now
     result = SendResult()
-    release_abandoned(now)
-    result.superseded = supersede_missed(now)
-    seen: set[int] = set()
-    while True:
-        candidates = [
-            row
-            for row in Reminder.objects.filter(state=Reminder.State.PENDING, due_at__lte=now)
-            .exclude(id__in=seen)
-            .order_by("due_at", "id")[: batch_size * 4]
-        ]
-        if not candidates:
-            break
-        seen.update(row.id for row in candidates)
-        ready = [row for row in candidates if _ready(row, now)]
-        if ready:
-            _send_batch(ready[:batch_size], now, result)
-            seen.difference_update(row.id for row in ready[batch_size:])
+    limit = _Budget(budget)
+    result.released = release_lapsed(clock())
+    result.superseded = supersede_missed(clock())
+    state = circuit_state(clock())
+    if state == "open" or (state == "probe" and not _take_probe(clock())):
+        result.circuit = "held"
+    else:
+        result.circuit = "probing" if state == "probe" else "closed"
+        for lane in lanes:
+            while not limit.spent and result.circuit != "opened":
+                rows, token = _claim(lane, clock(), batch_size)
+                if not rows:
+                    break
+                result.batches += 1
+                _send_batch(lane, rows, token, clock, limit, result)
+    result.more = any(ready(lane.model, clock()).exists() for lane in lanes)
+    _tally(result)
     return result
 
 
-def _claim(row: Reminder, now: dt.datetime) -> bool:
-    return bool(
-        Reminder.objects.filter(
-            id=row.id, state=Reminder.State.PENDING, attempts=row.attempts
-        ).update(state=Reminder.State.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    )
-
-
-def _record_failure(row: Reminder, error: BaseException, result: SendResult) -> None:
-    attempts = row.attempts  # already counted by the claim
-    final = attempts >= MAX_ATTEMPTS
-    Reminder.objects.filter(id=row.id, state=Reminder.State.SENDING).update(
-        state=Reminder.State.FAILED if final else Reminder.State.PENDING,
-        last_error=f"{type(error).__name__}: {error}"[:2000],
-    )
-    if final:
-        result.failed += 1
-    else:
-        result.retrying += 1
-    result.errors.append(f"{row.key}: {error}")
-    log.warning("Reminder %s not delivered (attempt %d): %s", row.key, attempts, error)
-
-
-def _send_batch(rows: list[Reminder], now: dt.datetime, result: SendResult) -> None:
-    claimed = [row for row in rows if _claim(row, now)]
-    if not claimed:
-        return
-    claimed_rows = list(
-        Reminder.objects.filter(id__in=[r.id for r in claimed])
-        .select_related(
-            "milestone",
-            "milestone__track",
-            "milestone__track__owner",
-            "milestone__track__negotiation",
-            "subscription",
-            "subscription__user",
+def _claim(lane: Lane, now: dt.datetime, size: int) -> tuple[list[Any], str]:
+    """Claim up to `size` due rows in one conditional update, under a fresh token."""
+    token = uuid.uuid4().hex
+    with transaction.atomic():
+        ids = list(
+            ready(lane.model, now)
+            .order_by("due_at", "pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:size]
         )
-        .prefetch_related("milestone__revisions")
+        if not ids:
+            return [], token
+        lane.model._default_manager.filter(pk__in=ids, state=State.PENDING).update(
+            state=State.SENDING,
+            claim_token=token,
+            claimed_at=now,
+            leased_until=now + lease(),
+            attempts=F("attempts") + 1,
+        )
+    rows = list(
+        lane.model._default_manager.filter(claim_token=token, state=State.SENDING)
+        .select_related(*lane.related)
+        .prefetch_related(*lane.prefetch)
         .order_by("due_at", "id")
     )
-    messages = []
-    for row in claimed_rows:
-        reason = _still_wanted(row)
-        if reason is not None:
-            result.voided += Reminder.objects.filter(
-                id=row.id, state=Reminder.State.SENDING
-            ).update(state=Reminder.State.VOID, last_error=reason)
-            continue
-        messages.append((row, reminder_email(row, now)))
-    if not messages:
+    return rows, token
+
+
+def _mine(lane: Lane, row: OutboxRow, token: str) -> QuerySet[Any]:
+    return lane.model._default_manager.filter(pk=row.pk, claim_token=token, state=State.SENDING)
+
+
+def _renew(lane: Lane, token: str, now: dt.datetime) -> None:
+    _resilient(
+        lambda: lane.model._default_manager.filter(claim_token=token, state=State.SENDING).update(
+            leased_until=now + lease()
+        )
+    )
+
+
+def _still_mine(lane: Lane, row: OutboxRow, token: str, now: dt.datetime) -> bool:
+    """Renew this row's lease right before sending it; False when the claim was lost."""
+    return bool(_resilient(lambda: _mine(lane, row, token).update(leased_until=now + lease())))
+
+
+def _mark_sent(lane: Lane, row: OutboxRow, token: str, now: dt.datetime) -> bool:
+    def write() -> bool:
+        if _mine(lane, row, token).update(
+            state=State.SENT, sent_at=now, leased_until=None, last_error=""
+        ):
+            return True
+        # A retried write may find its first try committed.
+        return lane.model._default_manager.filter(
+            pk=row.pk, claim_token=token, state=State.SENT
+        ).exists()
+
+    return _resilient(write)
+
+
+def _fail(
+    lane: Lane,
+    row: OutboxRow,
+    token: str,
+    error: BaseException,
+    now: dt.datetime,
+    result: SendResult,
+) -> None:
+    """One message failed: retry it after its backoff, or mark it failed after the last try."""
+    attempts = row.attempts  # counted by the claim
+    final = attempts >= MAX_ATTEMPTS
+    wait = BACKOFF[min(attempts, len(BACKOFF)) - 1]
+    error_text = f"{type(error).__name__}: {error}"[:2000]
+    changed = _resilient(
+        lambda: _mine(lane, row, token).update(
+            state=State.FAILED if final else State.PENDING,
+            retry_at=None if final else now + dt.timedelta(seconds=wait),
+            leased_until=None,
+            last_error=error_text,
+        )
+    )
+    if not changed:
+        result.lost += 1
         return
-    connection = get_connection(fail_silently=False)
+    if final:
+        result.failed += 1
+        log.error("%s %s failed after %d attempts: %s", lane.name, row.pk, attempts, error_text)
+    else:
+        result.retrying += 1
+        log.info("%s %s not delivered (attempt %d): %s", lane.name, row.pk, attempts, error_text)
+    result.errors.append(f"{lane.name} {row.pk}: {error_text}")
+
+
+def _give_back(lane: Lane, token: str, ids: Sequence[int] | None = None) -> int:
+    """Return unsent rows of this claim to pending, ready at once and without the attempt
+    the claim counted: their turn did not come, or the server was not taking mail."""
+    rows = lane.model._default_manager.filter(claim_token=token, state=State.SENDING)
+    if ids is not None:
+        rows = rows.filter(pk__in=list(ids))
+    return int(
+        rows.update(
+            state=State.PENDING, leased_until=None, retry_at=None, attempts=F("attempts") - 1
+        )
+    )
+
+
+@contextmanager
+def _returning_unsent(lane: Lane, token: str, result: SendResult) -> Iterator[None]:
+    """Whatever happens in the batch, rows still claimed at its end go back at once."""
     try:
-        connection.open()
-    except DELIVERY_ERRORS as error:
-        for row, _ in messages:
-            _record_failure(row, error, result)
-        raise DeliveryUnavailable(str(error)) from error
-    try:
-        for row, message in messages:
-            message.connection = connection
-            try:
-                delivered = message.send()
-            except DELIVERY_ERRORS as error:
-                _record_failure(row, error, result)
-                continue
-            if not delivered:
-                _record_failure(row, RuntimeError("the mail backend accepted nothing"), result)
-                continue
-            Reminder.objects.filter(id=row.id, state=Reminder.State.SENDING).update(
-                state=Reminder.State.SENT, sent_at=timezone.now(), last_error=""
-            )
-            result.sent += 1
+        yield
     finally:
         try:
-            connection.close()
+            result.returned += _resilient(lambda: _give_back(lane, token))
+        except DatabaseError:
+            # The database is gone too: the lease lapses and the next run releases them.
+            log.exception("Could not give back claim %s; its lease will free the rows.", token)
+            close_old_connections()
+
+
+def _send_batch(
+    lane: Lane,
+    rows: list[Any],
+    token: str,
+    clock: Callable[[], dt.datetime],
+    limit: _Budget,
+    result: SendResult,
+) -> None:
+    with _returning_unsent(lane, token, result):
+        messages: list[tuple[Any, EmailMessage]] = []
+        for row in rows:
+            try:
+                built = lane.message(row, clock())
+            except INTERRUPTIONS:
+                raise
+            except Exception as error:  # one bad row fails alone, its batch-mates go on
+                log.exception("Could not build %s %s", lane.name, row.pk)
+                _fail(lane, row, token, error, clock(), result)
+                continue
+            if isinstance(built, Void):
+                result.voided += _mine(lane, row, token).update(
+                    state=State.VOID, leased_until=None, last_error=built.reason
+                )
+            else:
+                messages.append((row, built))
+        if messages:
+            _deliver(lane, messages, token, clock, limit, result)
+
+
+def _deliver(
+    lane: Lane,
+    messages: list[tuple[Any, EmailMessage]],
+    token: str,
+    clock: Callable[[], dt.datetime],
+    limit: _Budget,
+    result: SendResult,
+) -> None:
+    mail = get_connection(fail_silently=False)
+    try:
+        mail.open()
+    except DELIVERY_ERRORS as error:
+        open_circuit(error, clock())
+        result.circuit = "opened"
+        return  # every row goes back, unpenalised
+    refusals: list[tuple[Any, BaseException]] = []
+    renewed = clock()
+    try:
+        for row, message in messages:
+            if limit.spent:
+                break
+            if clock() - renewed > lease() / 3:
+                renewed = clock()
+                _renew(lane, token, renewed)
+            if not _still_mine(lane, row, token, clock()):
+                result.lost += 1
+                log.warning("Lost the claim on %s %s before sending it.", lane.name, row.pk)
+                continue
+            try:
+                message.connection = mail
+                delivered = message.send()
+            except DELIVERY_ERRORS as error:
+                if not _refused_by_server(error):
+                    _fail(lane, row, token, error, clock(), result)
+                    continue
+                refusals.append((row, error))
+                if len(refusals) >= OUTAGE_AFTER or result.circuit == "probing":
+                    open_circuit(error, clock())
+                    result.circuit = "opened"
+                    return  # the refused and the untried rows go back, unpenalised
+                if not isinstance(error, smtplib.SMTPResponseException):
+                    mail = _reconnect(mail)
+                continue
+            except INTERRUPTIONS:
+                raise
+            except Exception as error:  # e.g. a header the message cannot carry
+                log.exception("Could not send %s %s", lane.name, row.pk)
+                _fail(lane, row, token, error, clock(), result)
+                continue
+            if not delivered:
+                nothing = RuntimeError("the mail backend accepted nothing")
+                _fail(lane, row, token, nothing, clock(), result)
+                continue
+            # Refusals with an acceptance after them were about those messages.
+            for refused, refusal in refusals:
+                _fail(lane, refused, token, refusal, clock(), result)
+            refusals = []
+            if result.circuit == "probing":
+                close_circuit(clock())
+                result.circuit = "closed"
+            if _mark_sent(lane, row, token, clock()):
+                result.sent += 1
+                if lane.after_sent is not None:
+                    lane.after_sent(row, clock())
+            else:
+                result.lost += 1
+                log.error(
+                    "Sent %s %s, but its claim %s was lost meanwhile: it may go out twice.",
+                    lane.name,
+                    row.pk,
+                    token[:8],
+                )
+        for refused, refusal in refusals:
+            _fail(lane, refused, token, refusal, clock(), result)
+    finally:
+        try:
+            mail.close()
         except DELIVERY_ERRORS:
             log.info("Closing the mail connection failed; the messages were already sent.")
+
+
+def _reconnect(mail: Any) -> Any:
+    """After a dropped SMTP session, the next message needs a new one."""
+    with suppress(*DELIVERY_ERRORS):
+        mail.close()
+    fresh = get_connection(fail_silently=False)
+    try:
+        fresh.open()
+    except DELIVERY_ERRORS:
+        log.info("Reconnecting to the mail server failed.")
+    return fresh
+
+
+# --- counts for /metrics ----------------------------------------------------------------
+
+TALLIED = ("sent", "failed", "retrying", "returned", "released", "lost", "superseded", "voided")
+
+
+def _tally(result: SendResult) -> None:
+    """Add this run's counts to the running totals that /metrics serves."""
+    for name in TALLIED:
+        amount = getattr(result, name)
+        if not amount:
+            continue
+        try:
+            if not DeliveryCount.objects.filter(name=name).update(value=F("value") + amount):
+                try:
+                    with transaction.atomic():
+                        DeliveryCount.objects.create(name=name, value=amount)
+                except IntegrityError:
+                    DeliveryCount.objects.filter(name=name).update(value=F("value") + amount)
+        except DatabaseError:
+            log.exception("Could not add %s=%d to the delivery counts.", name, amount)

@@ -156,6 +156,9 @@ def plan_reminders(
                     subscription_id=want.subscription_id,
                     attempts=0,
                     claimed_at=None,
+                    retry_at=None,
+                    leased_until=None,
+                    claim_token="",
                     last_error="",
                 )
             elif (

@@ -2,7 +2,10 @@
 
 A new or changed subscription plans its reminders once the transaction commits
 (`tracker.services.followups`), in this process: the domain never enqueues Celery
-jobs, and the periodic planner stays the safety net. The signed tokens in the
+jobs, and the periodic planner stays the safety net. An email-address subscription's
+confirmation email is an outbox row written in the same transaction, so no broker or
+mail outage can lose it; subscribing again while unconfirmed queues it again, at most
+once per `RESEND_AFTER` and `RESENDS_PER_DAY` times a day. The signed tokens in the
 confirm and unsubscribe links are in `tracker.reminders.links`.
 """
 
@@ -18,8 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from tracker.models import Milestone, Negotiation, Reminder, Subscription, Track
-from tracker.reminders.emails import send_confirmation
+from tracker.models import Milestone, Negotiation, OutboxEmail, Reminder, Subscription, Track
 from tracker.reminders.planning import OPEN_STATES
 from tracker.services.followups import after_commit
 
@@ -103,6 +105,8 @@ def subscription_create(
             existing.digest_rule = validate_digest_rule(digest_rule)
         existing.save(update_fields=["timezone", "offsets", "digest_rule"])
         _plan_after_commit(existing)
+        if existing.confirmed_at is None:
+            confirmation_queue(existing)
         return existing
     subscription = Subscription(
         negotiation=negotiation,
@@ -119,8 +123,37 @@ def subscription_create(
     subscription.save()
     _plan_after_commit(subscription)
     if user is None:
-        transaction.on_commit(lambda: send_confirmation(subscription))
+        confirmation_queue(subscription)
     return subscription
+
+
+# Someone subscribing again while unconfirmed gets the email again, but an address
+# cannot be flooded by others subscribing it over and over.
+RESEND_AFTER = dt.timedelta(minutes=10)
+RESENDS_PER_DAY = 5
+
+
+def confirmation_queue(subscription: Subscription) -> OutboxEmail | None:
+    """Queue the confirmation email in the outbox, unless one went (or waits to go)
+    out too recently; returns the row queued, or None when rate-limited."""
+    now = timezone.now()
+    earlier = OutboxEmail.objects.filter(
+        subscription=subscription, kind=OutboxEmail.Kind.CONFIRMATION
+    )
+    latest = earlier.order_by("-sequence").first()
+    if latest is not None:
+        waiting = latest.state in (OutboxEmail.State.PENDING, OutboxEmail.State.SENDING)
+        recent = latest.created_at > now - RESEND_AFTER
+        today = earlier.filter(created_at__gt=now - dt.timedelta(days=1)).count()
+        if waiting or recent or today >= RESENDS_PER_DAY:
+            return None
+    return OutboxEmail.objects.create(
+        kind=OutboxEmail.Kind.CONFIRMATION,
+        subscription=subscription,
+        recipient=subscription.recipient,
+        sequence=0 if latest is None else latest.sequence + 1,
+        due_at=now,
+    )
 
 
 @transaction.atomic
