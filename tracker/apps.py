@@ -17,7 +17,7 @@ class TrackerConfig(AppConfig):
 
         def edited(model: Any, **options: Any) -> None:
             """Log the fields people edit: not ids, timestamps or the derived statuses."""
-            derived = getattr(model, "DERIVED_FIELDS", frozenset())
+            derived: frozenset[str] = getattr(model, "DERIVED_FIELDS", frozenset())
             fields = [
                 f.name
                 for f in model._meta.concrete_fields
