@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from tracker.loopback import bind_is_loopback
+from tracker.owner_only import create_private_file, make_private_folder
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Run-time files live in the checkout when Tranche runs from one; installed as a package
 # (BASE_DIR is then site-packages), they live in the working directory instead.
 RUN_DIR = BASE_DIR if (BASE_DIR / "manage.py").is_file() else Path.cwd()
 VAR_DIR = Path(os.environ.get("TRANCHE_VAR_DIR", RUN_DIR / "var"))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Owner-only: it holds the secret key, the SQLite database, mail and the admin password.
+make_private_folder(VAR_DIR)
 
 
 def envbool(name: str, default: bool) -> bool:
@@ -29,27 +35,55 @@ def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = envbool("DEBUG", True)
+DEBUG = envbool("DEBUG", False)
+# Debug pages show settings and every URL, so debug mode serves this machine only: the web
+# process (Procfile) binds WEB_BIND, and tracker.security also turns other addresses away.
+WEB_BIND = os.environ.get("WEB_BIND", "127.0.0.1:8000")
+if DEBUG and not bind_is_loopback(WEB_BIND):
+    raise ImproperlyConfigured(
+        f"DEBUG is on, so WEB_BIND must be on this machine (127.0.0.1, [::1], localhost "
+        f"or unix:), not {WEB_BIND!r}. Turn DEBUG off to serve others."
+    )
 
 
-def _secret_key() -> str:
+def _secret_key() -> tuple[str, bool]:
+    """SECRET_KEY, else a key generated once into var/ (owner-only) for the embedded start.
+
+    Kept across restarts so signed links stay valid, and shared by every process on this
+    machine. `check --deploy` warns about it: production sets SECRET_KEY.
+    """
     key = os.environ.get("SECRET_KEY", "")
     if key:
-        return key
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off.")
-    # A development key kept under var/ so signed links survive restarts.
-    key_file = VAR_DIR / "dev-secret-key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-    return key_file.read_text().strip()
+        return key, False
+    key_file = VAR_DIR / "secret-key"
+    create_private_file(key_file, secrets.token_urlsafe(50).encode())
+    return key_file.read_text().strip(), True
 
 
-SECRET_KEY = _secret_key()
+SECRET_KEY, SECRET_KEY_GENERATED = _secret_key()
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 TRACKER_PUBLIC = envbool("TRACKER_PUBLIC", True)
+
+# Production behind HTTPS (README "Configuration"); all off for the embedded start, which
+# serves plain HTTP on loopback.
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = envbool("SECURE_COOKIES", False)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS") or 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+# "X-Forwarded-Proto: https": the header a reverse proxy of ours sets on HTTPS requests.
+_proxy_header, _, _proxy_value = os.environ.get("SECURE_PROXY_SSL_HEADER", "").partition(":")
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_header.strip().upper().replace("-", "_"), _proxy_value.strip())
+    if _proxy_header.strip()
+    else None
+)
+# How many reverse proxies of ours add to X-Forwarded-For (tracker.security.client_address).
+TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES") or 0)
+# Error pages and error emails hide passwords inside URL settings (EMAIL_URL, REDIS_URL …).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "tracker.security.CredentialMaskingFilter"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -60,7 +94,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
+    "csp",
     "django_filters",
     "drf_spectacular",
     "auditlog",
@@ -70,6 +106,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tracker.security.LoopbackOnlyWhileDebugging",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -78,7 +116,24 @@ MIDDLEWARE = [
     "tracker.audit.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Content-Security-Policy (django-csp): nothing from other sites, no inline scripts; the
+# one inline stylesheet (the API docs page) carries the request's nonce.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 ROOT_URLCONF = "config.urls"
 
@@ -111,6 +166,11 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Created empty and owner-only before SQLite opens it (SQLite would make it 0644);
+    # its -wal and -shm files take the database file's mode.
+    _database_file = Path(DATABASES["default"]["NAME"])
+    if _database_file.parent.is_dir():
+        create_private_file(_database_file)
     # Web, worker and beat share one file: WAL and immediate transactions
     # turn lock contention into short waits instead of "database is locked".
     DATABASES["default"]["OPTIONS"] = {
@@ -127,7 +187,33 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # Not a rule: Django tells validators when a password changed, and this one then
+    # revokes the account's API tokens and calendar feed URL.
+    {"NAME": "tracker.accounts.RevokeCredentialsOnPasswordChange"},
 ]
+
+# Failed logins (django-axes), on every route that checks a password: /login/, /admin/login/
+# and /api/v1/auth/token/. After LOGIN_FAILURE_LIMIT failures for one username, or from one
+# address, that username or address is refused, the right password too, until
+# LOGIN_COOLOFF_MINUTES have passed without a try. `manage.py axes_reset_username NAME`
+# (or axes_reset_ip, axes_reset) unlocks at once.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT") or 10)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES") or 30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "tracker.security.client_address"
+AXES_LOCKOUT_CALLABLE = "tracker.security.lockout_response"
+
+# API tokens (django-rest-knox): stored as hashes, valid for API_TOKEN_DAYS, revoked when
+# the password changes; sent as `Authorization: Token …`.
+REST_KNOX = {
+    "TOKEN_TTL": dt.timedelta(days=int(os.environ.get("API_TOKEN_DAYS") or 30)),
+    "AUTH_HEADER_PREFIX": "Token",
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
@@ -135,7 +221,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = RUN_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or RUN_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -243,8 +329,14 @@ CELERY_BEAT_SCHEDULE = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+    ],
+    # JSON nested deeper than any Tranche payload is a 400, not a RecursionError.
+    "DEFAULT_PARSER_CLASSES": [
+        "tracker.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tracker.api.permissions.ReadPublicWriteWithModelPermission"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -264,6 +356,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # The schema follows TRACKER_PUBLIC like the rest of the API.
+    "SERVE_PERMISSIONS": ["tracker.api.permissions.ReadPublicWriteWithModelPermission"],
 }
 
 LOGGING = {

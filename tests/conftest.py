@@ -11,6 +11,7 @@ import pytest
 from django.test import TestCase
 from hypothesis import settings as hypothesis_settings
 
+from tests.browser.static import collected_static
 from tracker import services
 from tracker.deadlines import parse_deadline
 from tracker.models import Milestone, Negotiation, Party, Target, Track
@@ -18,6 +19,13 @@ from tracker.models import Milestone, Negotiation, Party, Target, Track
 # The same examples every run: CI failures reproduce, and no run fails by chance.
 hypothesis_settings.register_profile("tranche", derandomize=True, deadline=None)
 hypothesis_settings.load_profile("tranche")
+__all__ = ["collected_static"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def static_files_as_in_production(collected_static: None) -> None:
+    """DEBUG is off by default, so pages link the collected, hashed static files, as in
+    production; a test that renders a page needs them collected."""
 
 
 def committed() -> AbstractContextManager[Any]:

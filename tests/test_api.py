@@ -9,7 +9,7 @@ import time_machine
 from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from tests.conftest import committed, make_milestone, make_negotiation, make_target, make_track
@@ -36,7 +36,7 @@ def editor(db) -> User:
 @pytest.fixture
 def editor_client(editor: User) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=editor).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=editor)[1]}")
     return client
 
 
@@ -61,7 +61,10 @@ def test_a_token_is_issued_for_a_username_and_password(editor):
         "/api/v1/auth/token/", {"username": "editor", "password": "pw-editor-1"}, format="json"
     )
     assert response.status_code == 200
-    assert response.json()["token"] == Token.objects.get(user=editor).key
+    token = response.json()["token"]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get("/api/v1/subscriptions/").status_code == 200
 
 
 def test_anonymous_visitors_read_when_the_tracker_is_public(db, settings):

@@ -152,7 +152,7 @@ def test_pages_need_login_when_the_tracker_is_not_public(client, settings, india
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith("/login/"), url
     get_user_model().objects.create_user("reader", password="a long passphrase")
-    client.login(username="reader", password="a long passphrase")
+    client.post("/login/", {"username": "reader", "password": "a long passphrase"})
     assert client.get("/").status_code == 200
 
 

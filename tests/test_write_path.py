@@ -16,7 +16,7 @@ from django.contrib.auth.models import Group, User
 from django.db import IntegrityError, connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from tests.conftest import committed, make_milestone, make_negotiation, make_target, make_track
@@ -58,7 +58,7 @@ def editor() -> User:
 @pytest.fixture
 def api(editor: User) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=editor).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=editor)[1]}")
     return client
 
 

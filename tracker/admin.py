@@ -669,4 +669,9 @@ class HeartbeatAdmin(LogAdmin):
 @admin.register(CalendarFeedToken)
 class CalendarFeedTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["user", "created_at"]
-    readonly_fields = ["key", "created_at"]
+    # The digest is useless to a reader and the secret is not kept: nothing to show but when.
+    fields = ["user", "created_at"]
+    readonly_fields = ["user", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # people make their own (POST /api/v1/calendar/feed/); deleting revokes

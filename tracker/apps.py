@@ -13,7 +13,9 @@ class TrackerConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from tracker import models
+        from tracker import models, security
+
+        security.register_checks()
 
         def edited(model: Any, **options: Any) -> None:
             """Log the fields people edit: not ids, timestamps or the derived statuses."""

@@ -1,4 +1,8 @@
-"""An email backend that writes one .eml file per message (the embedded default)."""
+"""An email backend that writes one .eml file per message (the embedded default).
+
+Messages hold confirm and unsubscribe links, so the folder and each file are owner-only
+from the moment they exist (tracker.owner_only).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ from django.core.mail.message import EmailMessage
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
+from tracker.owner_only import make_private_folder, write_private_file
+
 
 class EmlFileBackend(BaseEmailBackend):
     _lock = threading.Lock()
@@ -22,14 +28,12 @@ class EmlFileBackend(BaseEmailBackend):
         self.folder = Path(str(file_path or getattr(settings, "EMAIL_FILE_PATH", "var/mail")))
 
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        make_private_folder(self.folder)
         sent = 0
         for message in email_messages:
             stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
             path = self.folder / f"{stamp}-{get_random_string(8)}.eml"
-            # Write then rename, so a reader never sees half a message.
-            partial = path.with_suffix(".part")
-            partial.write_bytes(message.message().as_bytes())
-            partial.rename(path)
+            # Written aside, then renamed, so a reader never sees half a message.
+            write_private_file(path, message.message().as_bytes())
             sent += 1
         return sent

@@ -18,6 +18,7 @@ from django.utils import timezone as django_timezone
 from tracker import audit
 from tracker.audit import Interface
 from tracker.deadlines import MAX_YEAR, MIN_YEAR, Deadline, Precision
+from tracker.reminders.recurrence import DigestRuleError, parse_digest_rule
 from tracker.status import (
     Growth,
     Health,
@@ -457,6 +458,14 @@ class Observation(models.Model):
         return f"{self.target.name} on {self.date}: {plain_number(self.value)}"
 
 
+def digest_rule_validator(value: str) -> None:
+    """The admin's form check: the same reading of the rule that the digest job uses."""
+    try:
+        parse_digest_rule(value)
+    except DigestRuleError as error:
+        raise ValidationError(str(error)) from None
+
+
 def default_offsets() -> list[int]:
     return [30, 7, 1, 0]
 
@@ -484,7 +493,9 @@ class Subscription(models.Model):
         max_length=200,
         default="FREQ=WEEKLY;BYDAY=MO;BYHOUR=8;BYMINUTE=0;BYSECOND=0",
         blank=True,
-        help_text="An RFC 5545 RRULE, in the subscription's time zone; empty for no digest.",
+        validators=[digest_rule_validator],
+        help_text="A daily, weekly or monthly RFC 5545 RRULE, in the subscription's time "
+        "zone; empty for no digest.",
     )
     confirmed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
@@ -818,7 +829,11 @@ class CalendarFeedToken(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_token"
     )
-    key = models.CharField(max_length=64, unique=True)
+    # Only a hash: the URL carries the secret, which is shown once, when it is made, so
+    # someone who reads the database cannot read anyone's calendar with it.
+    digest = models.CharField(
+        max_length=64, unique=True, help_text="SHA-256 of the secret in the feed URL."
+    )
     created_at = models.DateTimeField(default=django_timezone.now)
 
     def __str__(self) -> str:

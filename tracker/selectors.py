@@ -107,11 +107,11 @@ def milestones_for_calendar(negotiation: Negotiation | None = None) -> QuerySet[
     return milestones
 
 
-def calendar_token_by_key(key: str) -> CalendarFeedToken | None:
+def calendar_token_by_digest(digest: str) -> CalendarFeedToken | None:
     # A deactivated account's feed stops with the account.
     return (
         CalendarFeedToken.objects.select_related("user")
-        .filter(key=key, user__is_active=True)
+        .filter(digest=digest, user__is_active=True)
         .first()
     )
 

@@ -461,6 +461,11 @@ class ReminderSerializer(serializers.ModelSerializer[Reminder]):
         read_only_fields = fields
 
 
+class CalendarFeedStateSerializer(serializers.Serializer[Any]):
+    created_at = serializers.DateTimeField()
+    detail = serializers.CharField()
+
+
 class CalendarFeedSerializer(serializers.Serializer[Any]):
     url = serializers.URLField(help_text="The private feed of every negotiation.")
     negotiation_url_template = serializers.CharField(

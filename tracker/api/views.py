@@ -5,19 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from drf_spectacular.generators import SchemaGenerator
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from knox.models import AuthToken
 from rest_framework import mixins, pagination, serializers, status, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
-from rest_framework.permissions import IsAdminUser, IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -27,6 +27,7 @@ from tracker.api import filters
 from tracker.api import serializers as api
 from tracker.api.permissions import ChangeWithModelPermission
 from tracker.calendar.tokens import calendar_token_revoke, calendar_token_rotate
+from tracker.dashboard.views import readable
 from tracker.deadlines import DeadlineError, parse_deadline
 from tracker.models import CalendarFeedToken, Milestone, Subscription
 from tracker.reminders.subscriptions import subscription_unsubscribe
@@ -218,7 +219,7 @@ class CalendarFeedView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: api.CalendarFeedSerializer, 404: OpenApiResponse()})
+    @extend_schema(responses={200: api.CalendarFeedStateSerializer, 404: OpenApiResponse()})
     def get(self, request: Request) -> Response:
         # IsAuthenticated has ruled out the anonymous user the stubs allow for.
         token = CalendarFeedToken.objects.filter(user=request.user).first()  # type: ignore[misc]
@@ -227,47 +228,73 @@ class CalendarFeedView(APIView):
                 {"detail": "No private feed yet; POST here to create one."},
                 status=status.HTTP_404_NOT_FOUND,
             )
-        return Response(self._describe(token))
+        # Only the secret's hash is kept, so the URL itself cannot be shown again.
+        return Response(
+            {
+                "created_at": token.created_at,
+                "detail": "Your private feed exists. Its URL was shown when it was made; "
+                "POST here for a new one (the old URL then stops working).",
+            }
+        )
 
     @extend_schema(request=None, responses={201: api.CalendarFeedSerializer})
     def post(self, request: Request) -> Response:
-        token = calendar_token_rotate(user=request.user)
-        return Response(self._describe(token), status=status.HTTP_201_CREATED)
+        token, secret = calendar_token_rotate(user=request.user)
+        return Response(self._describe(token, secret), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request) -> Response:
         calendar_token_revoke(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    def _describe(self, token: CalendarFeedToken) -> dict[str, Any]:
-        url = settings.SITE_URL + reverse("calendar:private-feed", args=[token.key])
+    def _describe(self, token: CalendarFeedToken, secret: str) -> dict[str, Any]:
+        url = settings.SITE_URL + reverse("calendar:private-feed", args=[secret])
         template = settings.SITE_URL + reverse(
-            "calendar:private-negotiation-feed", args=[token.key, "SLUG"]
+            "calendar:private-negotiation-feed", args=[secret, "slug"]
         )
         return {
             "url": url,
-            "negotiation_url_template": template.replace("SLUG", "{slug}"),
+            "negotiation_url_template": template.replace("/slug.ics", "/{slug}.ics"),
             "created_at": token.created_at,
         }
 
 
-class TokenView(ObtainAuthToken):
-    """Exchange a username and password for the token used as `Authorization: Token …`."""
+class TokenView(APIView):
+    """Exchange a username and password for the token used as `Authorization: Token …`.
 
-    schema = AutoSchema()
+    Tokens are django-rest-knox's: only a hash is stored, each expires (REST_KNOX's
+    TOKEN_TTL), and a password change revokes them all (tracker.accounts). Wrong
+    passwords count towards the login lockout (django-axes), as on every login route.
+    """
+
+    authentication_classes: list[type[Any]] = []
+    permission_classes = [AllowAny]
 
     @extend_schema(
         request=AuthTokenSerializer,
         responses={
-            200: inline_serializer("AuthToken", {"token": serializers.CharField()}),
+            200: inline_serializer(
+                "AuthToken",
+                {"token": serializers.CharField(), "expiry": serializers.DateTimeField()},
+            ),
             400: OpenApiResponse(description="Wrong username or password."),
+            429: OpenApiResponse(description="Too many failed logins; try again later."),
         },
         auth=[],
     )
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().post(request, *args, **kwargs)
+    def post(self, request: Request) -> Response:
+        # The Django request, not DRF's wrapper: django-axes marks a locked-out request on
+        # it, and its middleware then answers 429 whatever the password.
+        login = AuthTokenSerializer(data=request.data, context={"request": request._request})
+        login.is_valid(raise_exception=True)
+        user = login.validated_data["user"]
+        instance, token = AuthToken.objects.create(user=user)
+        # What a login does: last_login, and django-axes clears the user's failures.
+        user_logged_in.send(sender=type(user), request=request._request, user=user)
+        return Response({"token": token, "expiry": instance.expiry})
 
 
+@readable
 def docs(request: HttpRequest) -> HttpResponse:
     """A self-contained list of the operations: no script from a CDN, so it works offline."""
     generator = SchemaGenerator()  # type: ignore[no-untyped-call]
@@ -284,7 +311,8 @@ def docs(request: HttpRequest) -> HttpResponse:
         """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Tranche API</title>
-<style>body{{font-family:system-ui,sans-serif;margin:1rem auto;max-width:60rem;padding:0 1rem}}
+<style nonce="{nonce}">
+body{{font-family:system-ui,sans-serif;margin:1rem auto;max-width:60rem;padding:0 1rem}}
 td{{padding:.2rem .6rem;vertical-align:top}}tr:nth-child(even){{background:#f4f4f4}}</style>
 </head><body><h1>Tranche API v1</h1>
 <p>The OpenAPI 3 schema: <a href="{yaml}">YAML</a> · <a href="{json}">JSON</a>.
@@ -293,6 +321,7 @@ or with a session. Lists are paginated (<code>count</code>, <code>next</code>,
 <code>previous</code>, <code>results</code>); errors are 400 with a message per field.</p>
 <table><thead><tr><th>Method</th><th>Path</th><th>What it does</th></tr></thead>
 <tbody>{body}</tbody></table></body></html>""",
+        nonce=getattr(request, "csp_nonce", ""),
         yaml=reverse("api:schema"),
         json=reverse("api:schema") + "?format=json",
         body=body,

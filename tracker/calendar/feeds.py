@@ -10,6 +10,7 @@ from django.utils import timezone
 from icalendar import Calendar, Event
 
 from tracker.models import Milestone
+from tracker.single_line import CONTROL, one_line
 
 PRODID = "-//Tranche//Trade deal deadlines//EN"
 
@@ -18,13 +19,18 @@ def milestone_url(milestone: Milestone) -> str:
     return f"{settings.SITE_URL}/milestones/{milestone.pk}/"
 
 
+def _multiline(text: str) -> str:
+    """Free text keeps its line feeds (iCalendar escapes them); other controls go."""
+    return "\n".join(CONTROL.sub(" ", line) for line in text.splitlines())
+
+
 def _window(milestone: Milestone) -> str:
     earliest, latest = milestone.deadline_earliest, milestone.deadline_latest
     assert earliest is not None and latest is not None  # only scheduled milestones get here
     if earliest == latest:
-        return f"Due {milestone.deadline_text} ({latest.isoformat()})."
+        return f"Due {one_line(milestone.deadline_text)} ({latest.isoformat()})."
     return (
-        f"Due {milestone.deadline_text}: any time from {earliest.isoformat()} "
+        f"Due {one_line(milestone.deadline_text)}: any time from {earliest.isoformat()} "
         f"to {latest.isoformat()}; shown on the last day of that window."
     )
 
@@ -34,8 +40,8 @@ def _description(milestone: Milestone) -> str:
     if milestone.completed_on:
         lines.append(f"Completed on {milestone.completed_on.isoformat()}.")
     if milestone.consequence:
-        lines.append(f"If missed: {milestone.consequence}")
-    lines.append(f"{milestone.track.negotiation.name} · {milestone.track.name}")
+        lines.append(f"If missed: {_multiline(milestone.consequence)}")
+    lines.append(f"{one_line(milestone.track.negotiation.name)} · {one_line(milestone.track.name)}")
     lines.append(milestone_url(milestone))
     return "\n".join(lines)
 
@@ -50,24 +56,26 @@ def milestone_event(milestone: Milestone) -> Event:
     event.add("dtstamp", milestone.updated_at or timezone.now())
     event.add("dtstart", latest)
     event.add("dtend", latest + dt.timedelta(days=1))
-    event.add("summary", milestone.title)
+    event.add("summary", one_line(milestone.title))
     event.add("description", _description(milestone))
     event.add("url", milestone_url(milestone))
     # The first revision is the announcement; every later one moved the date.
     revisions: int = getattr(milestone, "revision_count", 0)
     event.add("sequence", max(revisions - 1, 0))
     event.add("transp", "TRANSPARENT")
-    event.add("categories", [milestone.track.negotiation.name, milestone.kind])
+    event.add("categories", [one_line(milestone.track.negotiation.name), milestone.kind])
     return event
 
 
 def milestones_calendar(milestones: Iterable[Milestone], *, name: str) -> bytes:
+    """The feed. Names are written on one line whatever the rows hold: icalendar does not
+    escape a line break in X-WR-CALNAME, and a bare CR there would start a forged line."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-calname", one_line(name))
     calendar.add("x-published-ttl", "PT6H")
     for milestone in milestones:
         calendar.add_component(milestone_event(milestone))

@@ -8,8 +8,9 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
 from tracker.calendar.feeds import milestones_calendar
+from tracker.calendar.tokens import feed_digest
 from tracker.models import Negotiation
-from tracker.selectors import calendar_token_by_key, milestones_for_calendar
+from tracker.selectors import calendar_token_by_digest, milestones_for_calendar
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 
@@ -52,14 +53,14 @@ def negotiation_feed(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def private_feed(request: HttpRequest, key: str) -> HttpResponse:
-    if calendar_token_by_key(key) is None:
+    if calendar_token_by_digest(feed_digest(key)) is None:
         raise Http404("No such feed; it may have been revoked.")
     return _feed(None, "tranche.ics")
 
 
 @require_GET
 def private_negotiation_feed(request: HttpRequest, key: str, slug: str) -> HttpResponse:
-    if calendar_token_by_key(key) is None:
+    if calendar_token_by_digest(feed_digest(key)) is None:
         raise Http404("No such feed; it may have been revoked.")
     negotiation = get_object_or_404(Negotiation, slug=slug)
     return _feed(negotiation, f"{negotiation.slug}.ics")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
-from dateutil.rrule import rrulestr
 from django.core.mail import get_connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -17,8 +17,10 @@ from tracker.models import DeadlineRevision, Milestone, Observation, StatusChang
 from tracker.reminders.emails import digest_email
 from tracker.reminders.outbox import DELIVERY_ERRORS, DeliveryUnavailable
 from tracker.reminders.planning import OPEN_STATES
+from tracker.reminders.recurrence import DigestRuleError, parse_digest_rule
 
 UPCOMING_DAYS = 30
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -45,11 +47,16 @@ def latest_occurrence(subscription: Subscription, now: dt.datetime) -> dt.dateti
     """The latest time at or before `now` when the subscription's digest falls due."""
     if not subscription.digest_rule:
         return None
+    try:
+        rule = parse_digest_rule(subscription.digest_rule)
+    except DigestRuleError as error:
+        # Only a row written around the services can hold one; it gets no digest.
+        log.warning("Subscription %s has no usable digest rule: %s", subscription.pk, error)
+        return None
     zone = zoneinfo.ZoneInfo(subscription.timezone)
     # The rule is read in wall-clock time so "Mondays 08:00" stays 08:00 across DST.
-    start = subscription.created_at.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
-    rule = rrulestr(subscription.digest_rule, dtstart=start)
-    occurrence = rule.before(now.astimezone(zone).replace(tzinfo=None), inc=True)
+    anchor = subscription.created_at.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
+    occurrence = rule.latest(at_or_before=now.astimezone(zone).replace(tzinfo=None), anchor=anchor)
     if occurrence is None:
         return None
     return occurrence.replace(tzinfo=zone).astimezone(dt.UTC)

@@ -20,7 +20,7 @@ from tracker.deadlines import Deadline, Precision
 from tracker.models import Milestone, Source
 from tracker.revisions import record_deadline_change
 from tracker.services.followups import after_commit
-from tracker.services.writing import check, writing
+from tracker.services.writing import check, single_line, writing
 from tracker.status import MilestoneState
 
 COMPLETED_IN_FUTURE = "A milestone cannot be completed in the future."
@@ -168,6 +168,7 @@ def _write(
     sources: Sequence[Source] | None = None,
     full_check: bool = False,
 ) -> Milestone:
+    single_line(reason, field="reason")
     before = stored(milestone, lock=True)
     milestone.completed_on = settled_completion(
         state=milestone.state, completed_on=milestone.completed_on, before=before

@@ -8,6 +8,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from tracker.owner_only import write_private_file
+
 
 class Command(BaseCommand):
     help = (
@@ -25,9 +27,9 @@ class Command(BaseCommand):
         User = get_user_model()
         if not User.objects.filter(username="admin").exists():
             password = secrets.token_urlsafe(12)
+            # Owner-only from the start: the file never exists readable by others.
+            write_private_file(password_file, (password + "\n").encode())
             User.objects.create_superuser("admin", "admin@localhost", password)
-            password_file.write_text(password + "\n")
-            password_file.chmod(0o600)
         password = password_file.read_text().strip() if password_file.exists() else "(unchanged)"
         self.stdout.write(
             self.style.SUCCESS(
