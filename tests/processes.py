@@ -4,17 +4,21 @@ and an aiosmtpd sink. Each is stopped by the test that started it, by its own pi
 
 from __future__ import annotations
 
+import asyncio
+import email
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.db import connection
 
@@ -125,3 +129,103 @@ class Celery:
         except subprocess.TimeoutExpired:
             self.kill()
         self.process = None
+
+
+class Sink:
+    """An aiosmtpd handler that keeps each message's reminder key (or Message-ID); it can
+    take a while per message, or refuse everything with 451 while `refusing` is set."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.refusing = False
+        self.refused = 0
+        self.keys: list[str] = []
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.refusing:
+            self.refused += 1
+            return "451 4.3.0 Try again later"
+        message = email.message_from_bytes(envelope.content)
+        with self._lock:
+            self.keys.append(str(message["X-Reminder-Key"] or message["Message-ID"]))
+        return "250 OK"
+
+    @property
+    def count(self) -> int:
+        with self._lock:
+            return len(self.keys)
+
+    def duplicates(self) -> int:
+        with self._lock:
+            return len(self.keys) - len(set(self.keys))
+
+
+class SmtpSink:
+    def __init__(self, handler: Sink) -> None:
+        self.handler = handler
+        self.port = free_port()
+        self.controller = Controller(handler, hostname="127.0.0.1", port=self.port)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> SmtpSink:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.controller.stop()
+
+
+def due_outbox(milestones: int, recipients: int) -> list[str]:
+    """One due reminder per milestone and recipient, planned as beat would plan them:
+    `milestones` milestones two days overdue, followed by `recipients` confirmed email
+    subscribers of their track. Returns the keys that must arrive."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tracker.models import Milestone, Negotiation, Reminder, Subscription, Track
+    from tracker.reminders.outbox import supersede_missed
+    from tracker.reminders.planning import plan_reminders
+
+    now = timezone.now()
+    latest = timezone.localdate() - dt.timedelta(days=2)
+    negotiation = Negotiation.objects.create(slug="chaos", name="Chaos")
+    track = Track.objects.create(negotiation=negotiation, slug="drain", name="Drain")
+    Milestone.objects.bulk_create(
+        Milestone(
+            track=track,
+            slug=f"m{n}",
+            title=f"Milestone {n}",
+            deadline_text=latest.isoformat(),
+            deadline_earliest=latest,
+            deadline_latest=latest,
+            deadline_precision="day",
+        )
+        for n in range(milestones)
+    )
+    Subscription.objects.bulk_create(
+        Subscription(track=track, email=f"r{n}@example.org", confirmed_at=now)
+        for n in range(recipients)
+    )
+    plan_reminders(now=now)
+    supersede_missed(now)  # of the missed ones, only the latest goes out
+    due = Reminder.objects.filter(state="pending", due_at__lte=now)
+    assert due.count() == milestones * recipients
+    return [r.key for r in due]
+
+
+def outbox_settled() -> bool:
+    from django.utils import timezone
+
+    from tracker.models import OutboxEmail, Reminder
+
+    return not any(
+        model.objects.filter(state__in=["pending", "sending"], due_at__lte=timezone.now()).exists()
+        for model in (Reminder, OutboxEmail)
+    )

@@ -21,7 +21,7 @@ import time_machine
 from aiosmtpd.controller import Controller
 from django.contrib.auth import get_user_model
 from django.core import mail
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from tests.conftest import make_milestone, make_negotiation, make_track
@@ -483,3 +483,41 @@ def test_the_admin_shows_the_lease_and_releases_only_rows_whose_lease_lapsed(
             {"action": "release_stuck", "_selected_action": [r.pk for r in rows]},
         )
     assert sorted(Reminder.objects.values_list("state", flat=True)) == ["pending", "sending"]
+
+
+# --- a database connection dropped while sending (PostgreSQL) ---------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="pg_terminate_backend is PostgreSQL's"
+)
+def test_a_connection_dropped_between_the_smtp_accept_and_the_sent_write_sends_nothing_twice(
+    backend: type[Backend],
+) -> None:
+    import psycopg
+
+    rows = due_reminders(10)
+    db = connection.settings_dict
+    admin = psycopg.connect(
+        dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"] or None,
+        host=db["HOST"], port=db["PORT"] or 5432, autocommit=True,
+    )  # fmt: skip
+    terminated = []
+
+    def terminate_ours(sent_before: int, message: Any) -> None:
+        if sent_before in (1, 4, 7):  # the server is accepting this one as we drop
+            pid = connection.connection.info.backend_pid
+            admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+            terminated.append(pid)
+
+    backend.fault = terminate_ours
+    try:
+        with time_machine.travel(NINE, tick=False):
+            result = send_due_reminders()
+    finally:
+        admin.close()
+    assert len(terminated) == 3
+    assert (result.sent, result.lost) == (10, 0)
+    assert keys(backend.delivered) == sorted(r.key for r in rows)  # each exactly once
+    assert set(Reminder.objects.values_list("state", flat=True)) == {"sent"}
