@@ -37,6 +37,7 @@ from tracker.models import (
 from tracker.refresh import refresh_statuses
 from tracker.reminders import outbox
 
+
 def badge(value: str, reason: str = "") -> SafeString:
     """The status in words, coloured by tracker/static/tracker/admin.css (WCAG AA contrast).
 
