@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import logging
 import os
 import shutil
 import signal
@@ -174,6 +175,7 @@ class SmtpSink:
         return f"smtp://127.0.0.1:{self.port}"
 
     def __enter__(self) -> SmtpSink:
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd: a line a command
         self.controller.start()
         return self
 

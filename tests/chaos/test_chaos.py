@@ -14,7 +14,6 @@ pg_terminate_backend.
 
 from __future__ import annotations
 
-import logging
 import subprocess
 import sys
 import time
@@ -98,7 +97,6 @@ class Stack:
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[Stack]:
-    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd: a line per command
     redis = RedisServer(tmp_path)
     redis.start()
     sink = Sink(delay=0.01)
