@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import django_filters
 
-from tracker.models import Change, Milestone, Negotiation, Observation, Reminder, Target, Track
+from tracker.models import (
+    Change,
+    Milestone,
+    Negotiation,
+    Observation,
+    Reminder,
+    Target,
+    Track,
+    sensible_date,
+)
 from tracker.status import Health, MilestoneStatus, TargetStatus
 
 
@@ -87,6 +99,20 @@ class ReminderFilter(django_filters.FilterSet):
         fields = ["milestone", "state", "kind"]
 
 
+def sensible_moment(value: dt.datetime) -> None:
+    sensible_date(value.date())
+
+
+class MomentFilter(django_filters.IsoDateTimeFilter):
+    """A time with any UTC offset Python accepts, compared in UTC (PostgreSQL takes ±15:59)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validators=[sensible_moment], **kwargs)
+
+    def filter(self, qs: Any, value: dt.datetime | None) -> Any:
+        return super().filter(qs, value.astimezone(dt.UTC) if value is not None else None)
+
+
 AUDITED = ["negotiation", "track", "milestone", "target", "observation", "source", "party"]
 
 
@@ -99,14 +125,17 @@ class ChangeFilter(django_filters.FilterSet):
         help_text="The kind of object changed, e.g. milestone.",
     )
     object_id = django_filters.NumberFilter(help_text="With object_type: that object's id.")
-    since = django_filters.IsoDateTimeFilter(
+    since = MomentFilter(
         field_name="timestamp", lookup_expr="gte", help_text="Changes at or after this time."
     )
-    until = django_filters.IsoDateTimeFilter(
+    until = MomentFilter(
         field_name="timestamp", lookup_expr="lt", help_text="Changes before this time."
     )
     date = django_filters.DateFilter(
-        field_name="timestamp", lookup_expr="date", help_text="Changes on this day (UTC)."
+        field_name="timestamp",
+        lookup_expr="date",
+        validators=[sensible_date],
+        help_text="Changes on this day (UTC).",
     )
     actor = django_filters.CharFilter(
         field_name="actor__username", help_text="The username of who made the change."
