@@ -65,6 +65,9 @@ ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 TRACKER_PUBLIC = envbool("TRACKER_PUBLIC", True)
+# An open item whose newest source is older than this many days reads as stale ("may be
+# out of date") and is listed under "Needs review".
+TRACKER_STALE_AFTER_DAYS = int(os.environ.get("TRACKER_STALE_AFTER_DAYS") or 90)
 
 # Production behind HTTPS (README "Configuration"); all off for the embedded start, which
 # serves plain HTTP on loopback.

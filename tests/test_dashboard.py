@@ -53,6 +53,52 @@ def test_overview_says_the_india_us_negotiation_is_off_track_and_how_overdue(cli
     assert 'href="/negotiations/india-us-bta/calendar.ics"' in html
 
 
+def test_overview_says_the_next_deadline_still_ahead_and_counts_the_overdue_apart(
+    client, india_us
+):
+    html = client.get("/").content.decode()
+    # The nearest open deadline still ahead, not the 2025 interim deal that has passed.
+    assert "Next deadline</span>\n      " in html
+    next_line = html.split('<span class="next-label">Next deadline</span>')[1].split("</p>")[0]
+    assert "Bilateral trade reaches $500 billion" in next_line
+    assert "in 1501 days" in next_line
+    assert "Interim trade deal concluded" not in next_line
+    overdue = html.split('<span class="next-label">2 overdue</span>')[1].split("</ul>")[0]
+    assert "Interim trade deal concluded" in overdue
+    assert "501 days overdue (about 16 months)" in overdue
+    assert "Comprehensive agreement concluded" in overdue
+
+
+def test_overview_as_of_line_gives_today_and_the_newest_source_date(client, india_us):
+    html = client.get("/").content.decode()
+    assert (
+        "as of 21 November 2026. <span class=\"as-of-source\">The newest source in the record is "
+        "dated 26 May 2025 (18 months ago).</span>"
+    ) in html
+    assert (
+        "Last confirmed by a source on 26 May 2025 (18 months ago) — may be out of date" in html
+    )
+
+
+def test_overview_moves_next_deadline_when_a_milestone_moves_to_2027(client, frozen, parties):
+    from tracker.deadlines import parse_deadline
+
+    track = make_track(make_negotiation())
+    first = make_milestone(track, "Interim agreement", "December 15, 2026")
+    make_milestone(track, "Second tranche", "March 1, 2027")
+    html = client.get("/").content.decode()
+    assert "Interim agreement</a>,\n      December 15, 2026" in html
+    with committed():
+        milestone_set_deadline(
+            milestone=first,
+            deadline=parse_deadline("June 1, 2027", reference=dt.date(2026, 11, 21)),
+            reason="Talks extended",
+        )
+    html = client.get("/").content.decode()
+    assert "Second tranche</a>,\n      March 1, 2027" in html
+    assert "No open deadline ahead" not in html
+
+
 def test_negotiation_page_has_a_timeline_with_today_the_autumn_window_and_a_text_list(
     client, india_us
 ):
@@ -73,7 +119,7 @@ def test_milestone_page_says_overdue_by_how_much_what_it_means_and_who_said_so(c
     assert "reciprocal tariffs on Indian exports" in html
     assert "conclude an interim trade deal by July 8" in html
     assert "Misri U.S. Visit Part Of India Bid To Strengthen Strategic, Trade Ties" in html
-    assert "Comprehensive agreement (first phase of the multi-sector BTA) concluded" in html
+    assert "Comprehensive agreement concluded" in html
 
 
 def test_a_slipped_deadline_shows_its_slip_days_in_the_history_and_a_ghost_on_the_timeline(

@@ -40,7 +40,11 @@ def test_the_day_turning_over_makes_a_milestone_overdue_on_refresh() -> None:
     track.refresh_from_db()
     assert milestone.status == "overdue"
     assert track.health == "off_track"
-    assert track.health_reason == "Interim agreement overdue by 1 day"
+    # No source says when it was last confirmed, so the reason says only what is known.
+    assert track.health_reason == (
+        "Interim agreement overdue: the deadline of 8 July 2025 passed 1 day ago; "
+        "no dated source says it was met"
+    )
     assert result.milestones == 1
 
 
@@ -65,7 +69,9 @@ def test_a_health_transition_is_written_to_the_status_log() -> None:
     refresh_statuses(today=dt.date(2025, 7, 9))
     change = StatusChange.objects.get(subject="track")
     assert (change.previous, change.new) == ("on_track", "off_track")
-    assert change.reason == "Interim deal overdue by 1 day"
+    assert change.reason.startswith(
+        "Interim deal overdue: the deadline of 8 July 2025 passed 1 day ago"
+    )
     assert change.as_of == dt.date(2025, 7, 9)
 
 

@@ -87,7 +87,8 @@ def test_a_digest_goes_out_monday_at_eight_local_with_what_changed_and_what_is_d
     body = message.body
     assert "Completed\n- Terms of reference" in body
     assert "First round: March 20, 2026 → March 25, 2026 (+5 days) — Rescheduled" in body
-    assert "Health changes\n- Interim: on track → at risk" in body
+    # Before the figure the target had none since its baseline: no data, not "on track".
+    assert "Health changes\n- Interim: no data → at risk" in body
     assert "New figures\n- Bilateral trade on February 25, 2026: 200 USD billion" in body
     assert "Due in the next 30 days\n- March 25, 2026: First round (upcoming)" in body
     assert message.extra_headers["List-Unsubscribe"].startswith("<http://")

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tracker.status import (
+    HEALTH_LABELS,
     HEALTH_SEVERITY,
     Dependency,
     Growth,
@@ -18,6 +19,7 @@ from tracker.status import (
     MilestoneState,
     MilestoneStatus,
     Observation,
+    SourceDate,
     TargetFacts,
     TargetStatus,
     TrackHealth,
@@ -28,7 +30,9 @@ from tracker.status import (
     assess_target,
     assess_track,
     expected_value,
+    is_stale,
     is_worse,
+    newest_source_date,
 )
 
 D = date(2025, 6, 1)
@@ -151,10 +155,10 @@ def test_a_milestone_without_a_deadline_is_unscheduled() -> None:
         (dependency(days(-5)), 60, MilestoneStatus.AT_RISK, "which is overdue by 5 days"),
         (dependency(days(-1)), 60, MilestoneStatus.AT_RISK, "which is overdue by 1 day"),
         (dependency(days(0)), 60, MilestoneStatus.UPCOMING, None),
-        (dependency(days(61)), 60, MilestoneStatus.AT_RISK, "which is due later, on 2025-08-01"),
+        (dependency(days(61)), 60, MilestoneStatus.AT_RISK, "which is due later, on 1 August 2025"),
         (dependency(days(60)), 60, MilestoneStatus.UPCOMING, None),
         (dependency(None), 60, MilestoneStatus.AT_RISK, "which has no deadline"),
-        (dependency(days(90)), 5, MilestoneStatus.AT_RISK, "which is due later, on 2025-08-30"),
+        (dependency(days(90)), 5, MilestoneStatus.AT_RISK, "which is due later, on 30 August 2025"),
         (dependency(days(-5), MilestoneState.COMPLETED), 60, MilestoneStatus.UPCOMING, None),
         (dependency(days(-5), MilestoneState.CANCELLED), 60, MilestoneStatus.UPCOMING, None),
         (dependency(None, MilestoneState.CANCELLED), 5, MilestoneStatus.DUE_SOON, None),
@@ -162,7 +166,7 @@ def test_a_milestone_without_a_deadline_is_unscheduled() -> None:
             dependency(days(90), MilestoneState.PLANNED),
             60,
             MilestoneStatus.AT_RISK,
-            "on 2025-08-30",
+            "on 30 August 2025",
         ),
     ],
     ids=[
@@ -344,7 +348,7 @@ def test_a_target_without_an_observation_after_its_baseline_has_no_data(
     assert result.expected_value is None
     assert result.attainment is None
     assert result.required_growth_rate is None
-    assert result.reason == "Bilateral trade has no observation since its baseline"
+    assert result.reason == "No figure for Bilateral trade since the 100 baseline (1 January 2020)"
 
 
 @pytest.mark.parametrize(
@@ -377,7 +381,7 @@ def test_achieved_and_missed_come_before_the_path(
 def test_a_missed_target_names_the_value_and_the_deadline() -> None:
     facts = trade_target(target=500.0, observations=(Observation(END, 212.5),))
     result = assess_target(facts, END + timedelta(days=1))
-    assert result.reason == "Bilateral trade missed: 212.5 against a target of 500 due 2020-07-19"
+    assert result.reason == "Bilateral trade missed: 212.5 against a target of 500 due 19 July 2020"
     assert result.required_growth_rate is None
 
 
@@ -540,17 +544,29 @@ T = TargetStatus
         ([track_milestone(S.CANCELLED)], [target_status(T.ON_TRACK)], Health.ON_TRACK),
         ([track_milestone(S.COMPLETED), track_milestone(S.CANCELLED)], [], Health.ACHIEVED),
         ([], [target_status(T.ACHIEVED)], Health.ACHIEVED),
-        ([track_milestone(S.COMPLETED)], [target_status(T.NO_DATA)], Health.ON_TRACK),
+        ([track_milestone(S.COMPLETED)], [target_status(T.NO_DATA)], Health.NO_DATA),
         ([track_milestone(S.COMPLETED)], [target_status(T.MISSED)], Health.OFF_TRACK),
         ([track_milestone(S.OVERDUE), track_milestone(S.AT_RISK)], [], Health.OFF_TRACK),
         ([track_milestone(S.UPCOMING)], [target_status(T.OFF_TRACK)], Health.OFF_TRACK),
         ([track_milestone(S.AT_RISK)], [], Health.AT_RISK),
         ([track_milestone(S.DUE_SOON, state=MilestoneState.PLANNED)], [], Health.AT_RISK),
-        ([track_milestone(S.DUE_SOON, state=MilestoneState.IN_PROGRESS)], [], Health.ON_TRACK),
+        (
+            [track_milestone(S.DUE_SOON, state=MilestoneState.IN_PROGRESS, latest=days(3))],
+            [],
+            Health.ON_TRACK,
+        ),
         ([track_milestone(S.UPCOMING)], [target_status(T.AT_RISK)], Health.AT_RISK),
-        ([track_milestone(S.UPCOMING, state=MilestoneState.PLANNED)], [], Health.ON_TRACK),
-        ([track_milestone(S.UNSCHEDULED)], [], Health.ON_TRACK),
-        ([track_milestone(S.CANCELLED), track_milestone(S.UPCOMING)], [], Health.ON_TRACK),
+        (
+            [track_milestone(S.UPCOMING, state=MilestoneState.PLANNED, latest=days(40))],
+            [],
+            Health.ON_TRACK,
+        ),
+        ([track_milestone(S.UNSCHEDULED)], [], Health.NO_DATA),
+        (
+            [track_milestone(S.CANCELLED), track_milestone(S.UPCOMING, latest=days(40))],
+            [],
+            Health.ON_TRACK,
+        ),
     ],
     ids=[
         "no-milestones-no-targets",
@@ -622,7 +638,7 @@ def test_a_planned_milestone_due_soon_says_it_has_not_started() -> None:
         ],
     )
     assert result.health == Health.AT_RISK
-    assert result.reason == "Interim agreement due in 3 days and not started"
+    assert result.reason == "Interim agreement due in 3 days and not yet started"
 
 
 def test_an_at_risk_track_names_the_soonest_risky_milestone() -> None:
@@ -645,7 +661,7 @@ def test_progress_is_completed_weight_over_non_cancelled_weight() -> None:
     assert result.progress == pytest.approx(3 / 5)
     assert result.next_deadline == days(10)
     assert result.health == Health.ON_TRACK
-    assert result.reason == "2 of 4 milestones completed; next due 2025-06-11"
+    assert result.reason == "2 of 4 milestones completed; next due 11 June 2025"
 
 
 def test_zero_weight_gives_no_progress_instead_of_dividing_by_zero() -> None:
@@ -664,9 +680,9 @@ def test_zero_weight_gives_no_progress_instead_of_dividing_by_zero() -> None:
         ),
         ([], [target_status(T.ACHIEVED)], "Every target achieved"),
         (
-            [track_milestone(S.COMPLETED), track_milestone(S.UNSCHEDULED)],
-            [target_status(T.ON_TRACK), target_status(T.NO_DATA)],
-            "1 of 2 milestones completed; 1 of 2 targets on track",
+            [track_milestone(S.COMPLETED), track_milestone(S.UPCOMING, latest=days(40))],
+            [target_status(T.ON_TRACK), target_status(T.ACHIEVED)],
+            "1 of 2 milestones completed; next due 11 July 2025; 2 of 2 targets on track",
         ),
     ],
 )
@@ -744,6 +760,12 @@ def test_a_negotiation_without_tracks_has_nothing_to_report() -> None:
         (H.AT_RISK, H.AT_RISK, False),
         (H.ON_TRACK, H.OFF_TRACK, False),
         (H.ACHIEVED, H.NOT_STARTED, False),
+        (H.NO_DATA, H.ON_TRACK, True),
+        (H.AT_RISK, H.NO_DATA, True),
+        (H.ON_TRACK, H.ACTIVE, True),
+        (H.ACTIVE, H.NOT_STARTED, True),
+        (H.ACTIVE, H.ACHIEVED, True),
+        (H.ACHIEVED, H.ACTIVE, False),
     ],
 )
 def test_is_worse_follows_the_severity_order(new: Health, old: Health, worse: bool) -> None:
@@ -753,6 +775,12 @@ def test_is_worse_follows_the_severity_order(new: Health, old: Health, worse: bo
 def test_every_health_has_a_severity() -> None:
     assert set(HEALTH_SEVERITY) == set(Health)
     assert len(set(HEALTH_SEVERITY.values())) == len(Health)
+
+
+def test_every_health_has_a_label_a_reader_understands() -> None:
+    assert set(HEALTH_LABELS) == set(Health)
+    assert HEALTH_LABELS[H.NO_DATA] == "No data"
+    assert HEALTH_LABELS[H.ACTIVE] == "Active"
 
 
 # Whatever the numbers, an assessment comes back
@@ -898,3 +926,208 @@ def test_without_an_observation_the_required_growth_is_counted_from_the_baseline
 def test_a_wide_gap_the_day_before_the_deadline_gives_no_rate_rather_than_an_overflow() -> None:
     facts = TargetFacts("Exports", 10.0, date(2025, 1, 1), 100.0, date(2026, 1, 1))
     assert assess_target(facts, date(2025, 12, 31)).required_growth_rate is None
+
+
+# Health that needs evidence
+
+
+def test_a_track_whose_target_has_no_figure_since_its_baseline_has_no_data() -> None:
+    trade = TrackTarget(
+        "Bilateral trade",
+        T.NO_DATA,
+        "whatever the target said",
+        baseline_value=190.0,
+        baseline_date=date(2025, 5, 26),
+    )
+    result = assess_track(
+        "Bilateral trade to $500B", [track_milestone(S.UPCOMING, latest=days(2000))], [trade]
+    )
+    assert result.health == Health.NO_DATA
+    assert result.reason == "No figure for Bilateral trade since the 190 baseline (26 May 2025)"
+
+
+def test_a_track_whose_open_milestones_have_no_deadline_has_no_data_and_names_them() -> None:
+    one = assess_track("TRUST", [track_milestone(S.UNSCHEDULED, title="TRUST implemented")])
+    assert one.health == Health.NO_DATA
+    assert one.reason == "No deadline given for its open milestone: TRUST implemented"
+    two = assess_track(
+        "FATF",
+        [
+            track_milestone(S.UNSCHEDULED, title="FATF reviews"),
+            track_milestone(S.UNSCHEDULED, title="Delegation returns"),
+            track_milestone(S.COMPLETED, latest=days(-9), title="Visit"),
+        ],
+    )
+    assert two.health == Health.NO_DATA
+    assert two.reason == (
+        "No deadline given for any of its 2 open milestones: FATF reviews; Delegation returns"
+    )
+
+
+@pytest.mark.parametrize(
+    ("milestones", "health"),
+    [
+        (
+            [track_milestone(S.UNSCHEDULED), track_milestone(S.UPCOMING, latest=days(40))],
+            H.ON_TRACK,
+        ),
+        (
+            [track_milestone(S.UNSCHEDULED), track_milestone(S.OVERDUE, latest=days(-1))],
+            H.OFF_TRACK,
+        ),
+        ([track_milestone(S.UNSCHEDULED), track_milestone(S.AT_RISK, latest=days(5))], H.AT_RISK),
+        ([track_milestone(S.UNSCHEDULED), track_milestone(S.COMPLETED)], H.NO_DATA),
+    ],
+    ids=["one-dated-is-evidence", "overdue-beats-no-data", "at-risk-beats-no-data", "done-is-not"],
+)
+def test_one_dated_open_milestone_is_enough_evidence_and_worse_news_comes_first(
+    milestones: list[TrackMilestone], health: Health
+) -> None:
+    assert assess_track("Talks", milestones).health == health
+
+
+def test_a_missing_figure_is_no_data_even_with_a_dated_milestone_on_track() -> None:
+    result = assess_track(
+        "Trade", [track_milestone(S.UPCOMING, latest=days(40))], [target_status(T.NO_DATA)]
+    )
+    assert result.health == Health.NO_DATA
+    assert result.reason == "Bilateral trade no_data"  # without a baseline, the target's own
+
+
+@pytest.mark.parametrize(
+    ("milestones", "targets", "health"),
+    [
+        ([track_milestone(S.COMPLETED, title="COMPACT launched")], [], H.ACTIVE),
+        ([track_milestone(S.COMPLETED), track_milestone(S.CANCELLED)], [], H.ACTIVE),
+        ([], [target_status(T.ACHIEVED)], H.ACTIVE),
+        ([track_milestone(S.COMPLETED), track_milestone(S.UNSCHEDULED)], [], H.NO_DATA),
+        ([track_milestone(S.COMPLETED), track_milestone(S.OVERDUE)], [], H.OFF_TRACK),
+        ([track_milestone(S.CANCELLED)], [], H.NOT_STARTED),
+        ([], [], H.NOT_STARTED),
+    ],
+)
+def test_an_ongoing_framework_is_active_never_achieved(
+    milestones: list[TrackMilestone], targets: list[TrackTarget], health: Health
+) -> None:
+    assert assess_track("COMPACT", milestones, targets, ongoing=True).health == health
+
+
+def test_an_active_track_says_what_was_done_and_that_nothing_later_is_recorded() -> None:
+    result = assess_track(
+        "COMPACT", [track_milestone(S.COMPLETED, title="COMPACT launched")], ongoing=True
+    )
+    assert (
+        result.reason
+        == "An ongoing framework: COMPACT launched completed, no later milestone recorded"
+    )
+    assert result.progress == 1.0
+
+
+def test_the_next_deadline_is_the_nearest_open_one_still_ahead_not_an_overdue_one() -> None:
+    milestones = [
+        track_milestone(S.OVERDUE, latest=days(-500)),
+        track_milestone(S.COMPLETED, latest=days(3)),
+        track_milestone(S.UPCOMING, latest=days(400)),
+        track_milestone(S.DUE_SOON, latest=days(0)),
+    ]
+    assert assess_track("Trade", milestones).next_deadline == days(0)
+    assert assess_track("Trade", milestones[:3]).next_deadline == days(400)
+    assert assess_track("Trade", milestones[:2]).next_deadline is None
+
+
+@pytest.mark.parametrize(
+    ("healths", "worst"),
+    [
+        ([H.ACHIEVED, H.ACTIVE], H.ACTIVE),
+        ([H.ACTIVE, H.ON_TRACK], H.ON_TRACK),
+        ([H.ON_TRACK, H.NO_DATA], H.NO_DATA),
+        ([H.NO_DATA, H.AT_RISK], H.AT_RISK),
+        ([H.ACTIVE, H.NOT_STARTED], H.ACTIVE),
+    ],
+)
+def test_a_negotiation_with_an_ongoing_or_unevidenced_track_says_so(
+    healths: list[Health], worst: Health
+) -> None:
+    tracks = [track(h, f"Track {i}") for i, h in enumerate(healths)]
+    assert assess_negotiation(tracks).health == worst
+
+
+# Freshness
+
+
+@pytest.mark.parametrize(
+    ("age", "stale"), [(0, False), (89, False), (90, False), (91, True), (600, True)]
+)
+def test_an_open_item_is_stale_once_its_newest_source_is_older_than_the_limit(
+    age: int, stale: bool
+) -> None:
+    confirmed = SourceDate(D - timedelta(days=age))
+    assert is_stale(is_open=True, last_confirmed=confirmed, today=D, stale_after_days=90) is stale
+
+
+def test_a_closed_item_is_never_stale_and_an_open_one_without_a_dated_source_always_is() -> None:
+    old = SourceDate(D - timedelta(days=900))
+    assert not is_stale(is_open=False, last_confirmed=old, today=D, stale_after_days=90)
+    assert not is_stale(is_open=False, last_confirmed=None, today=D, stale_after_days=90)
+    assert is_stale(is_open=True, last_confirmed=None, today=D, stale_after_days=90)
+
+
+def test_the_newest_source_date_prefers_a_stated_date_over_an_inferred_one_on_the_same_day() -> (
+    None
+):
+    inferred = SourceDate(date(2025, 5, 26), inferred=True)
+    stated = SourceDate(date(2025, 5, 26))
+    older = SourceDate(date(2025, 2, 1))
+    assert newest_source_date([inferred, None, stated, older]) == stated
+    assert newest_source_date([older, inferred]) == inferred
+    assert newest_source_date([None]) is None
+
+
+@pytest.mark.parametrize(
+    ("deadline_words", "confirmed", "reason"),
+    [
+        (
+            "",
+            SourceDate(date(2025, 5, 26)),
+            "Interim deal overdue: the deadline of 8 July 2025 passed 502 days ago; "
+            "no source since 26 May 2025 says it was met",
+        ),
+        (
+            "8 July 2025",
+            SourceDate(date(2025, 5, 26), inferred=True),
+            "Interim deal overdue: the deadline of 8 July 2025 passed 502 days ago; "
+            "no source since 26 May 2025 says it was met",
+        ),
+        (
+            "July 2025",
+            None,
+            "Interim deal overdue: the deadline of July 2025 (to 8 July 2025) passed 502 days ago; "
+            "no dated source says it was met",
+        ),
+    ],
+)
+def test_an_overdue_stale_milestone_is_worded_as_what_is_known(
+    deadline_words: str, confirmed: SourceDate | None, reason: str
+) -> None:
+    facts = MilestoneFacts(
+        "Interim deal",
+        MilestoneState.IN_PROGRESS,
+        date(2025, 7, 8),
+        deadline_words=deadline_words,
+        last_confirmed=confirmed,
+        stale=True,
+    )
+    result = assess_milestone(facts, date(2026, 11, 22))
+    assert result.status == MilestoneStatus.OVERDUE
+    assert result.reason == reason
+
+
+def test_an_overdue_milestone_with_a_fresh_source_just_counts_the_days() -> None:
+    facts = MilestoneFacts(
+        "Interim deal",
+        MilestoneState.IN_PROGRESS,
+        date(2025, 7, 8),
+        last_confirmed=SourceDate(date(2025, 7, 1)),
+        stale=False,
+    )
+    assert assess_milestone(facts, date(2025, 7, 10)).reason == "Interim deal overdue by 2 days"

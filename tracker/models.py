@@ -24,8 +24,10 @@ from tracker.status import (
     Health,
     MilestoneState,
     MilestoneStatus,
+    SourceDate,
     TargetFacts,
     TargetStatus,
+    date_in_words,
 )
 from tracker.status import Observation as ObservationFact
 
@@ -71,6 +73,12 @@ class Source(models.Model):
     publisher = models.CharField(max_length=200, blank=True)
     url = models.URLField(max_length=500, blank=True)
     published_on = models.DateField(null=True, blank=True)
+    published_by = models.DateField(
+        null=True,
+        blank=True,
+        help_text="For an undated text: the date it was published on or before, as its own "
+        "words imply (shown as inferred).",
+    )
     excerpt = models.TextField(help_text="The quoted words.")
 
     class Meta:
@@ -78,6 +86,53 @@ class Source(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title}: “{self.excerpt[:60]}”"
+
+    @property
+    def date(self) -> SourceDate | None:
+        """When it was published, as far as anyone can tell; None when undated."""
+        return source_date(self.published_on, self.published_by)
+
+
+def source_date(published_on: dt.date | None, published_by: dt.date | None) -> SourceDate | None:
+    if published_on is not None:
+        return SourceDate(published_on)
+    if published_by is not None:
+        return SourceDate(published_by, inferred=True)
+    return None
+
+
+# Written by tracker.refresh on every row that has sources behind it.
+FRESHNESS_FIELDS = frozenset({"last_confirmed_on", "last_confirmed_inferred", "stale"})
+
+
+class Confirmed(models.Model):
+    """How recently a source vouched for a row's current facts (docs/design.md "Freshness")."""
+
+    last_confirmed_on = models.DateField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The newest source date behind the current facts; empty when none is dated.",
+    )
+    last_confirmed_inferred = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="That date is an “on or before” date inferred from an undated text.",
+    )
+    stale = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Open, and no dated source within TRACKER_STALE_AFTER_DAYS.",
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def last_confirmed(self) -> SourceDate | None:
+        if self.last_confirmed_on is None:
+            return None
+        return SourceDate(self.last_confirmed_on, inferred=self.last_confirmed_inferred)
 
 
 class KeepsDerivedFields(models.Model):
@@ -159,8 +214,10 @@ class Scheduled(models.Model):
             self.deadline_precision = value.precision.value
 
 
-class HealthFields(KeepsDerivedFields):
-    DERIVED_FIELDS = frozenset({"health", "health_reason", "progress", "next_deadline"})
+class HealthFields(Confirmed, KeepsDerivedFields):
+    DERIVED_FIELDS = frozenset(
+        {"health", "health_reason", "progress", "next_deadline", *FRESHNESS_FIELDS}
+    )
 
     health = models.CharField(
         max_length=12, choices=_choices(Health), default=Health.NOT_STARTED.value, db_index=True
@@ -214,6 +271,11 @@ class Track(Scheduled, HealthFields):
         related_name="owned_tracks",
     )
     position = models.PositiveIntegerField(default=0)
+    ongoing = models.BooleanField(
+        default=False,
+        help_text="A framework with no end: once its milestones so far are done it is "
+        "active, never achieved.",
+    )
     sources = models.ManyToManyField(Source, blank=True, related_name="tracks")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -231,14 +293,17 @@ class Track(Scheduled, HealthFields):
         return self.name
 
 
-class Milestone(Scheduled, KeepsDerivedFields):
+class Milestone(Scheduled, Confirmed, KeepsDerivedFields):
     class Kind(models.TextChoices):
         DEADLINE = "deadline"
         MEETING = "meeting"
         DECISION = "decision"
         PUBLICATION = "publication"
 
-    DERIVED_FIELDS = frozenset({"status", "completed_late", "status_reason"})
+    # How exactly a completion date is known: "February 2025" is a month, not the 28th.
+    COMPLETED_PRECISIONS = (Precision.DAY, Precision.MONTH, Precision.YEAR)
+
+    DERIVED_FIELDS = frozenset({"status", "completed_late", "status_reason", *FRESHNESS_FIELDS})
 
     track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="milestones")
     slug = models.SlugField(max_length=120)
@@ -248,6 +313,13 @@ class Milestone(Scheduled, KeepsDerivedFields):
         max_length=12, choices=_choices(MilestoneState), default=MilestoneState.PLANNED.value
     )
     completed_on = models.DateField(null=True, blank=True, validators=[sensible_date])
+    completed_precision = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=[(p.value, p.value) for p in COMPLETED_PRECISIONS],
+        help_text="Empty or day: completed_on is the day. Month or year: only that month or "
+        "year is known, and completed_on is its last day.",
+    )
     weight = models.DecimalField(max_digits=7, decimal_places=2, default=1)
     depends_on = models.ManyToManyField(
         "self", symmetrical=False, blank=True, related_name="dependents"
@@ -302,6 +374,13 @@ class Milestone(Scheduled, KeepsDerivedFields):
             return 0
         return (self.deadline_latest - latest_dates[0]).days  # type: ignore[operator]
 
+    @property
+    def completed_text(self) -> str:
+        """When it was completed, no sharper than known: "February 2025", "29 May 2025"."""
+        if self.completed_on is None:
+            return ""
+        return date_in_words(self.completed_on, self.completed_precision or "day")
+
     def days_remaining(self, today: dt.date | None = None) -> int | None:
         if self.deadline_latest is None or self.state in {"completed", "cancelled"}:
             return None
@@ -341,7 +420,7 @@ class DeadlineRevision(models.Model):
         return (self.new_latest - self.previous_latest).days
 
 
-class Target(Scheduled, KeepsDerivedFields):
+class Target(Scheduled, Confirmed, KeepsDerivedFields):
     """A number to reach by a deadline, e.g. bilateral trade of USD 500 billion by 2030."""
 
     DERIVED_FIELDS = frozenset(
@@ -353,6 +432,7 @@ class Target(Scheduled, KeepsDerivedFields):
             "expected_value",
             "attainment",
             "required_growth_rate",
+            *FRESHNESS_FIELDS,
         }
     )
 
@@ -442,6 +522,11 @@ class Observation(models.Model):
         Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="observations"
     )
     note = models.CharField(max_length=300, blank=True)
+    # When the figure was entered (or last changed), not the period it describes: digests
+    # report late-published statistics when they arrive. Empty for rows older than the field.
+    recorded_at = models.DateTimeField(
+        null=True, blank=True, default=django_timezone.now, editable=False
+    )
 
     class Meta:
         ordering = ["target", "date"]

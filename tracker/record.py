@@ -102,6 +102,7 @@ class _Loader:
                     "publisher": article.get("publisher", ""),
                     "url": article.get("url", ""),
                     "published_on": _date(article.get("published_on")),
+                    "published_by": _date(article.get("published_by")),
                     "excerpt": s["excerpt"],
                 },
             )
@@ -133,25 +134,13 @@ class _Loader:
                     "name": t["name"],
                     "summary": t.get("summary", ""),
                     "position": position,
+                    "ongoing": t.get("ongoing", False),
                     **self.deadline_fields(t.get("deadline")),
                 },
                 {"sources": self.cite(t.get("sources", []))},
             )
             for m in t.get("milestones", []):
-                milestone = self.upsert(
-                    Milestone,
-                    {"track": track, "slug": m["slug"]},
-                    {
-                        "title": m["title"],
-                        "kind": m.get("kind", "deadline"),
-                        "state": m.get("state", "planned"),
-                        "completed_on": _date(m.get("completed_on")),
-                        "weight": m.get("weight", 1),
-                        "consequence": m.get("consequence", ""),
-                        **self.deadline_fields(m.get("deadline")),
-                    },
-                    {"sources": self.cite(m.get("sources", []))},
-                )
+                milestone = self.load_milestone(m, track)
                 milestones[m["slug"]] = milestone
                 wanted_dependencies.append((milestone, m.get("depends_on", [])))
             for g in t.get("targets", []):
@@ -163,6 +152,35 @@ class _Loader:
             current = set(milestone.depends_on.values_list("pk", flat=True))
             if current != {m.pk for m in wanted}:
                 services.milestone_set_dependencies(milestone=milestone, depends_on=wanted)
+
+    def load_milestone(self, m: dict[str, Any], track: Track) -> Milestone:
+        # The citation that announced the deadline: the first revision carries it, so the
+        # deadline's history starts on the day a source said it, not the day it was loaded.
+        announced_by = self.sources.get(m.get("deadline_source", ""))
+        lookup = {"track": track, "slug": m["slug"]}
+        values = {
+            "title": m["title"],
+            "kind": m.get("kind", "deadline"),
+            "state": m.get("state", "planned"),
+            "completed_on": _date(m.get("completed_on")),
+            "completed_precision": m.get("completed_precision", ""),
+            "weight": m.get("weight", 1),
+            "consequence": m.get("consequence", ""),
+            **self.deadline_fields(m.get("deadline")),
+        }
+        sources = self.cite(m.get("sources", []))
+        if not Milestone.objects.filter(**lookup).exists():
+            self.result.created += 1
+            milestone: Milestone = services.milestone_save(
+                milestone=Milestone(**lookup, **values), source=announced_by, sources=sources
+            )
+            return milestone
+        milestone = self.upsert(Milestone, lookup, values, {"sources": sources})
+        if announced_by is not None and services.milestone_cite_announcement(
+            milestone=milestone, source=announced_by
+        ):
+            self.result.updated += 1
+        return milestone
 
     def load_target(self, g: dict[str, Any], negotiation: Negotiation, track: Track | None) -> None:
         target = self.upsert(

@@ -43,3 +43,15 @@ def record_deadline_change(
         source=source,
         changed_by=by if getattr(by, "is_authenticated", False) else None,
     )
+
+
+def cite_announcement(*, milestone: Milestone, source: Source) -> bool:
+    """Give the first revision of `milestone` the source that announced it, if it has none."""
+    from tracker.models import DeadlineRevision
+
+    first = milestone.revisions.order_by("changed_at", "id").first()
+    if first is None or first.source_id is not None or first.previous_latest is not None:
+        return False
+    return bool(
+        DeadlineRevision.objects.filter(pk=first.pk, source__isnull=True).update(source=source)
+    )

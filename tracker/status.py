@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -37,8 +37,12 @@ class MilestoneStatus(StrEnum):
 class Health(StrEnum):
     NOT_STARTED = "not_started"
     ACHIEVED = "achieved"
+    # An ongoing framework whose milestones so far are all done: it goes on, so never achieved.
+    ACTIVE = "active"
     OFF_TRACK = "off_track"
     AT_RISK = "at_risk"
+    # Nothing to judge by: a target without a figure since its baseline, or no open deadline.
+    NO_DATA = "no_data"
     ON_TRACK = "on_track"
 
 
@@ -64,17 +68,80 @@ AT_RISK_ATTAINMENT = 0.85
 _DAYS_PER_YEAR = 365.25
 _LOG_FLOAT_MAX = math.log(sys.float_info.max)
 
+# Worst first. "No data" is worse than "on track": a claim without evidence must not hide
+# behind a healthy sibling when a negotiation takes the worst of its tracks.
 HEALTH_SEVERITY: dict[Health, int] = {
-    Health.OFF_TRACK: 4,
-    Health.AT_RISK: 3,
-    Health.ON_TRACK: 2,
+    Health.OFF_TRACK: 6,
+    Health.AT_RISK: 5,
+    Health.NO_DATA: 4,
+    Health.ON_TRACK: 3,
+    Health.ACTIVE: 2,
     Health.NOT_STARTED: 1,
     Health.ACHIEVED: 0,
+}
+
+# How each health is said to a reader, in words as well as colour.
+HEALTH_LABELS: dict[Health, str] = {
+    Health.OFF_TRACK: "Off track",
+    Health.AT_RISK: "At risk",
+    Health.NO_DATA: "No data",
+    Health.ON_TRACK: "On track",
+    Health.ACTIVE: "Active",
+    Health.NOT_STARTED: "Not started",
+    Health.ACHIEVED: "Achieved",
 }
 
 
 def is_worse(new: Health, old: Health) -> bool:
     return HEALTH_SEVERITY[new] > HEALTH_SEVERITY[old]
+
+
+def day_text(day: date) -> str:
+    """A date as a reader writes it: "8 July 2025"."""
+    return f"{day.day} {day:%B} {day.year}"
+
+
+def date_in_words(day: date, precision: str = "day") -> str:
+    """A date no sharper than it is known: precision "month" gives "February 2025"."""
+    if precision == "month":
+        return f"{day:%B} {day.year}"
+    if precision == "year":
+        return str(day.year)
+    return day_text(day)
+
+
+# Freshness: how recently a source confirmed an item's current facts
+
+
+@dataclass(frozen=True)
+class SourceDate:
+    """When a source was published: its own date, or an "on or before" date it implies."""
+
+    on: date
+    inferred: bool = False
+
+
+def newest_source_date(dates: Iterable[SourceDate | None]) -> SourceDate | None:
+    """The newest of `dates`; of two on one day, the one the source states (not inferred)."""
+    known = [d for d in dates if d is not None]
+    if not known:
+        return None
+    return max(known, key=lambda d: (d.on, not d.inferred))
+
+
+def is_stale(
+    *, is_open: bool, last_confirmed: SourceDate | None, today: date, stale_after_days: int
+) -> bool:
+    """An open item is stale when no dated source confirmed it in the last `stale_after_days`.
+
+    Without any dated source nobody can say it is current, so it is stale too; a closed
+    item (completed, cancelled, achieved, missed) is history and never stale.
+    """
+    if not is_open:
+        return False
+    if last_confirmed is None:
+        return True
+    return (today - last_confirmed.on).days > stale_after_days
 
 
 # Milestones
@@ -94,6 +161,11 @@ class MilestoneFacts:
     latest: date | None
     completed_on: date | None = None
     depends_on: tuple[Dependency, ...] = ()
+    # The deadline as people said it ("autumn 2025"); empty means the day `latest`.
+    deadline_words: str = ""
+    # The newest source behind its facts, and whether that is too old to vouch for it now.
+    last_confirmed: SourceDate | None = None
+    stale: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,7 +195,7 @@ def assess_milestone(facts: MilestoneFacts, today: date) -> MilestoneAssessment:
     remaining = (facts.latest - today).days
     if remaining < 0:
         return MilestoneAssessment(
-            MilestoneStatus.OVERDUE, False, remaining, f"{title} overdue by {_days(-remaining)}"
+            MilestoneStatus.OVERDUE, False, remaining, _overdue_reason(facts, -remaining)
         )
 
     blocker = _blocking_dependency(facts.depends_on, facts.latest, today)
@@ -137,6 +209,32 @@ def assess_milestone(facts: MilestoneFacts, today: date) -> MilestoneAssessment:
 
     status = MilestoneStatus.DUE_SOON if remaining <= DUE_SOON_DAYS else MilestoneStatus.UPCOMING
     return MilestoneAssessment(status, False, remaining, f"{title} {_due_in(remaining)}")
+
+
+def _overdue_reason(facts: MilestoneFacts, overdue: int) -> str:
+    """Overdue, said as what is known: with a stale record the tracker cannot tell whether
+    it was met, only that no source since the last one says so."""
+    if not facts.stale:
+        return f"{facts.title} overdue by {_days(overdue)}"
+    assert facts.latest is not None
+    known = overdue_as_known(facts.latest, overdue, facts.last_confirmed, facts.deadline_words)
+    return f"{facts.title} overdue: {known}"
+
+
+def overdue_as_known(
+    latest: date, overdue: int, last_confirmed: SourceDate | None, deadline_words: str = ""
+) -> str:
+    """ "the deadline of 8 July 2025 passed 502 days ago; no source since 26 May 2025 says it
+    was met": what a stale record can say about a passed deadline, and no more."""
+    deadline = f"the deadline of {day_text(latest)}"
+    if deadline_words and deadline_words != day_text(latest):
+        deadline = f"the deadline of {deadline_words} (to {day_text(latest)})"
+    # An inferred date is an upper bound, so "since" it stays true.
+    if last_confirmed is None:
+        silence = "no dated source says it was met"
+    else:
+        silence = f"no source since {day_text(last_confirmed.on)} says it was met"
+    return f"{deadline} passed {_days(overdue)} ago; {silence}"
 
 
 def _days_late(completed_on: date | None, latest: date | None) -> int:
@@ -176,7 +274,7 @@ def _blocker_problem(dependency: Dependency, today: date) -> str:
         return "has no deadline"
     if today > dependency.latest:
         return f"is overdue by {_days((today - dependency.latest).days)}"
-    return f"is due later, on {dependency.latest.isoformat()}"
+    return f"is due later, on {day_text(dependency.latest)}"
 
 
 def _due_in(remaining: int) -> str:
@@ -247,7 +345,7 @@ def assess_target(facts: TargetFacts, today: date) -> TargetAssessment:
             None,
             None,
             _required_growth_rate(facts.target_value, facts.baseline_value, facts.latest, today),
-            f"{name} has no observation since its baseline",
+            no_figure_reason(name, facts.baseline_value, facts.baseline_date),
         )
 
     value = observation.value
@@ -269,7 +367,7 @@ def assess_target(facts: TargetFacts, today: date) -> TargetAssessment:
         return assessed(
             TargetStatus.MISSED,
             f"{name} missed: {_number(value)} against a target of "
-            f"{_number(facts.target_value)} due {facts.latest.isoformat()}",
+            f"{_number(facts.target_value)} due {day_text(facts.latest)}",
         )
 
     if attainment is None:
@@ -285,6 +383,15 @@ def assess_target(facts: TargetFacts, today: date) -> TargetAssessment:
     if attainment >= AT_RISK_ATTAINMENT:
         return assessed(TargetStatus.AT_RISK, reason)
     return assessed(TargetStatus.OFF_TRACK, reason)
+
+
+def no_figure_reason(name: str, baseline_value: float, baseline_date: date) -> str:
+    """The evidence missing, named: "No figure for Bilateral trade since the 190 baseline
+    (26 May 2025)"."""
+    return (
+        f"No figure for {name} since the {_number(baseline_value)} baseline "
+        f"({day_text(baseline_date)})"
+    )
 
 
 def _latest_observation_after_baseline(facts: TargetFacts) -> Observation | None:
@@ -354,6 +461,9 @@ class TrackTarget:
     name: str
     status: TargetStatus
     reason: str
+    # The baseline a figure is awaited since, to name the missing evidence.
+    baseline_value: float | None = None
+    baseline_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -368,12 +478,28 @@ class TrackAssessment:
 
 
 def assess_track(
-    name: str, milestones: Sequence[TrackMilestone], targets: Sequence[TrackTarget] = ()
+    name: str,
+    milestones: Sequence[TrackMilestone],
+    targets: Sequence[TrackTarget] = (),
+    *,
+    ongoing: bool = False,
 ) -> TrackAssessment:
+    """The track's health by the first rule that applies (docs/design.md "Status rules").
+
+    `ongoing` marks a framework with no end: once its milestones so far are done it is
+    active, not achieved.
+    """
     live = [m for m in milestones if not _is_cancelled(m)]
+    open_milestones = [m for m in live if not _is_completed(m)]
     progress = _progress(live)
+    # The nearest deadline still ahead: an overdue one is counted on its own, not "next".
     next_deadline = min(
-        (m.latest for m in live if not _is_completed(m) and m.latest is not None), default=None
+        (
+            m.latest
+            for m in open_milestones
+            if m.latest is not None and m.status != MilestoneStatus.OVERDUE
+        ),
+        default=None,
     )
 
     live_weight = sum(m.weight for m in live)
@@ -390,9 +516,9 @@ def assess_track(
         # Nothing was delivered, so calling this "achieved" would mislead.
         return assessed(Health.NOT_STARTED, "Every milestone cancelled")
 
-    if all(_is_completed(m) for m in live) and all(
-        t.status == TargetStatus.ACHIEVED for t in targets
-    ):
+    if not open_milestones and all(t.status == TargetStatus.ACHIEVED for t in targets):
+        if ongoing:
+            return assessed(Health.ACTIVE, _active_reason(live))
         return assessed(Health.ACHIEVED, _achieved_reason(live, targets))
 
     overdue = [m for m in live if m.status == MilestoneStatus.OVERDUE]
@@ -409,13 +535,48 @@ def assess_track(
     if risky:
         soonest = min(risky, key=lambda m: m.latest or date.max)
         if soonest.status == MilestoneStatus.DUE_SOON:
-            return assessed(Health.AT_RISK, f"{soonest.reason} and not started")
+            return assessed(Health.AT_RISK, f"{soonest.reason} and not yet started")
         return assessed(Health.AT_RISK, soonest.reason)
     at_risk_target = next((t for t in targets if t.status == TargetStatus.AT_RISK), None)
     if at_risk_target is not None:
         return assessed(Health.AT_RISK, at_risk_target.reason)
 
+    no_data = _no_data_reason(open_milestones, targets)
+    if no_data:
+        return assessed(Health.NO_DATA, no_data)
+
     return assessed(Health.ON_TRACK, _on_track_reason(live, targets, next_deadline))
+
+
+def _no_data_reason(
+    open_milestones: Sequence[TrackMilestone], targets: Sequence[TrackTarget]
+) -> str:
+    """Why nothing can be judged, naming the missing evidence; empty when something can.
+
+    A target without a figure since its baseline says nothing about progress; open
+    milestones none of which has a deadline cannot be late or on time.
+    """
+    blind = next((t for t in targets if t.status == TargetStatus.NO_DATA), None)
+    if blind is not None:
+        if blind.baseline_value is not None and blind.baseline_date is not None:
+            return no_figure_reason(blind.name, blind.baseline_value, blind.baseline_date)
+        return blind.reason
+    if open_milestones and all(m.latest is None for m in open_milestones):
+        titles = "; ".join(m.title for m in open_milestones)
+        if len(open_milestones) == 1:
+            return f"No deadline given for its open milestone: {titles}"
+        return f"No deadline given for any of its {len(open_milestones)} open milestones: {titles}"
+    return ""
+
+
+def _active_reason(live: Sequence[TrackMilestone]) -> str:
+    if not live:
+        return "An ongoing framework; no milestone recorded"
+    if len(live) == 1:
+        done = f"{live[0].title} completed"
+    else:
+        done = f"all {len(live)} milestones so far completed"
+    return f"An ongoing framework: {done}, no later milestone recorded"
 
 
 def _is_cancelled(milestone: TrackMilestone) -> bool:
@@ -462,7 +623,7 @@ def _on_track_reason(
         completed = sum(1 for m in live if _is_completed(m))
         parts.append(f"{completed} of {len(live)} milestones completed")
     if next_deadline is not None:
-        parts.append(f"next due {next_deadline.isoformat()}")
+        parts.append(f"next due {day_text(next_deadline)}")
     if targets:
         good = (TargetStatus.ON_TRACK, TargetStatus.ACHIEVED)
         fine = sum(1 for t in targets if t.status in good)

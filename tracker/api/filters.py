@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import django_filters
+from django.db.models import F, QuerySet
 
 from tracker.models import (
     Change,
@@ -26,6 +27,27 @@ def _choices(
     return [(member.value, member.value) for member in enum]
 
 
+class StaleFilter(django_filters.BooleanFilter):
+    """`stale=true`: the "Needs review" list, the oldest confirmation first (none first of all).
+
+    `stale=false` keeps the list's usual order.
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(
+            help_text="true: open items no dated source confirmed within "
+            "TRACKER_STALE_AFTER_DAYS, oldest confirmation first (Needs review).",
+            **kwargs,
+        )
+
+    def filter(self, qs: QuerySet[Any], value: bool | None) -> QuerySet[Any]:
+        if value is None:
+            return qs
+        if not value:
+            return qs.filter(stale=False)
+        return qs.filter(stale=True).order_by(F("last_confirmed_on").asc(nulls_first=True), "id")
+
+
 class NegotiationSlugFilter(django_filters.ModelChoiceFilter):
     """An unknown slug is a 400 that names it, not an empty list that hides the typo."""
 
@@ -41,22 +63,24 @@ class NegotiationSlugFilter(django_filters.ModelChoiceFilter):
 
 class NegotiationFilter(django_filters.FilterSet):
     health = django_filters.MultipleChoiceFilter(choices=_choices(Health))
+    stale = StaleFilter()
     party = django_filters.CharFilter(
         field_name="parties__code", help_text="A party code, e.g. IN.", distinct=True
     )
 
     class Meta:
         model = Negotiation
-        fields = ["stage", "health", "party"]
+        fields = ["stage", "health", "party", "stale"]
 
 
 class TrackFilter(django_filters.FilterSet):
     negotiation = NegotiationSlugFilter("negotiation")
     health = django_filters.MultipleChoiceFilter(choices=_choices(Health))
+    stale = StaleFilter()
 
     class Meta:
         model = Track
-        fields = ["negotiation", "health"]
+        fields = ["negotiation", "health", "ongoing", "stale"]
 
 
 class MilestoneFilter(django_filters.FilterSet):
@@ -70,18 +94,22 @@ class MilestoneFilter(django_filters.FilterSet):
     due_after = django_filters.DateFilter(
         field_name="deadline_latest", lookup_expr="gte", help_text="Latest date on or after."
     )
+    stale = StaleFilter()
 
     class Meta:
         model = Milestone
-        fields = ["track", "negotiation", "status", "state", "kind", "due_before", "due_after"]
+        fields = [
+            "track", "negotiation", "status", "state", "kind", "due_before", "due_after", "stale",
+        ]  # fmt: skip
 
 
 class TargetFilter(django_filters.FilterSet):
     negotiation = NegotiationSlugFilter("negotiation")
+    stale = StaleFilter()
 
     class Meta:
         model = Target
-        fields = ["negotiation", "track"]
+        fields = ["negotiation", "track", "stale"]
 
 
 class ObservationFilter(django_filters.FilterSet):

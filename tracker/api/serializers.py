@@ -11,7 +11,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tracker import services
+from tracker import freshness, services
 from tracker.api.fields import (
     DeadlineBoundsSerializer,
     DeadlineField,
@@ -107,7 +107,9 @@ class PartySerializer(RecordSerializer):
 class SourceSerializer(RecordSerializer):
     class Meta:
         model = Source
-        fields = ["id", "slug", "title", "publisher", "url", "published_on", "excerpt"]
+        fields = [
+            "id", "slug", "title", "publisher", "url", "published_on", "published_by", "excerpt",
+        ]  # fmt: skip
 
 
 def _source_slugs(**kwargs: Any) -> serializers.SlugRelatedField[Source]:
@@ -119,7 +121,32 @@ def _source_slugs(**kwargs: Any) -> serializers.SlugRelatedField[Source]:
 # --- negotiations and tracks ----------------------------------------------------------------
 
 
-class HealthFieldsMixin(serializers.Serializer[Any]):
+class FreshnessMixin(serializers.Serializer[Any]):
+    """When a source last confirmed the row's current facts (docs/design.md "Freshness")."""
+
+    last_confirmed_on = serializers.DateField(
+        read_only=True,
+        allow_null=True,
+        help_text="The newest source date behind the current facts; null when none is dated.",
+    )
+    last_confirmed_inferred = serializers.BooleanField(
+        read_only=True,
+        help_text="That date is an “on or before” date inferred from an undated text.",
+    )
+    stale = serializers.BooleanField(
+        read_only=True,
+        help_text="Open, and no dated source within TRACKER_STALE_AFTER_DAYS days.",
+    )
+    freshness = serializers.SerializerMethodField(
+        help_text="The same in words, e.g. “Last confirmed by a source on 26 May 2025 "
+        "(18 months ago) — may be out of date”."
+    )
+
+    def get_freshness(self, row: Any) -> str:
+        return freshness.confirmation(row, timezone.localdate())
+
+
+class HealthFieldsMixin(FreshnessMixin):
     health = serializers.ChoiceField(choices=enum_choices(Health), read_only=True)
     health_reason = serializers.CharField(read_only=True)
     progress = serializers.FloatField(
@@ -144,7 +171,9 @@ class NegotiationSerializer(HealthFieldsMixin, RecordSerializer):
         model = Negotiation
         fields = [
             "id", "slug", "name", "parties", "stage", "summary", "sources",
-            "health", "health_reason", "progress", "next_deadline", "created_at", "updated_at",
+            "health", "health_reason", "progress", "next_deadline",
+            "last_confirmed_on", "last_confirmed_inferred", "stale", "freshness",
+            "created_at", "updated_at",
         ]  # fmt: skip
 
 
@@ -167,8 +196,9 @@ class TrackSerializer(HealthFieldsMixin, RecordSerializer):
     class Meta:
         model = Track
         fields = [
-            "id", "negotiation", "slug", "name", "summary", "owner", "position", "deadline",
-            "sources", "health", "health_reason", "progress", "next_deadline",
+            "id", "negotiation", "slug", "name", "summary", "owner", "position", "ongoing",
+            "deadline", "sources", "health", "health_reason", "progress", "next_deadline",
+            "last_confirmed_on", "last_confirmed_inferred", "stale", "freshness",
             "created_at", "updated_at",
         ]  # fmt: skip
 
@@ -193,7 +223,7 @@ class DeadlineRevisionSerializer(serializers.ModelSerializer[DeadlineRevision]):
         read_only_fields = fields
 
 
-class MilestoneSerializer(RecordSerializer):
+class MilestoneSerializer(FreshnessMixin, RecordSerializer):
     service_arguments = {
         "depends_on": "depends_on",
         "sources": "sources",
@@ -212,6 +242,13 @@ class MilestoneSerializer(RecordSerializer):
     )
     completed_on = serializers.DateField(
         required=False, allow_null=True, help_text="With state=completed; default today."
+    )
+    completed_precision = serializers.ChoiceField(
+        choices=[p.value for p in Milestone.COMPLETED_PRECISIONS],
+        required=False,
+        allow_blank=True,
+        help_text="How exactly completed_on is known: day (the default), month or year; "
+        "for a month or year, completed_on is its last day.",
     )
     weight = serializers.DecimalField(
         max_digits=7, decimal_places=2, coerce_to_string=False, required=False
@@ -250,9 +287,10 @@ class MilestoneSerializer(RecordSerializer):
         model = Milestone
         fields = [
             "id", "track", "negotiation", "slug", "title", "kind", "deadline", "state",
-            "completed_on", "weight", "depends_on", "consequence", "sources",
-            "revision_reason", "revision_source",
+            "completed_on", "completed_precision", "weight", "depends_on", "consequence",
+            "sources", "revision_reason", "revision_source",
             "status", "completed_late", "status_reason", "days_remaining", "slip_days",
+            "last_confirmed_on", "last_confirmed_inferred", "stale", "freshness",
             "revisions", "created_at", "updated_at",
         ]  # fmt: skip
 
@@ -281,7 +319,7 @@ class ObservationPointSerializer(serializers.Serializer[Any]):
     value = serializers.FloatField()
 
 
-class TargetSerializer(RecordSerializer):
+class TargetSerializer(FreshnessMixin, RecordSerializer):
     """A target and the figures the last status refresh stored for it (never recomputed here)."""
 
     service_arguments = {"sources": "sources"}
@@ -324,7 +362,9 @@ class TargetSerializer(RecordSerializer):
             "id", "negotiation", "track", "slug", "name", "unit", "baseline_value",
             "baseline_date", "target_value", "deadline", "growth", "sources",
             "status", "status_reason", "latest_observation", "expected_value", "attainment",
-            "required_growth_rate", "created_at", "updated_at",
+            "required_growth_rate",
+            "last_confirmed_on", "last_confirmed_inferred", "stale", "freshness",
+            "created_at", "updated_at",
         ]  # fmt: skip
 
     @extend_schema_field(ObservationPointSerializer(allow_null=True))
@@ -341,9 +381,13 @@ class ObservationSerializer(RecordSerializer):
         slug_field="slug", queryset=Source.objects.all(), allow_null=True, required=False
     )
 
+    recorded_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When the figure was entered or last changed."
+    )
+
     class Meta:
         model = Observation
-        fields = ["id", "target", "date", "value", "source", "note"]
+        fields = ["id", "target", "date", "value", "source", "note", "recorded_at"]
 
 
 # --- the audit log --------------------------------------------------------------------------

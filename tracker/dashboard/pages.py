@@ -7,15 +7,14 @@ whatever the row count.
 from __future__ import annotations
 
 import datetime as dt
-import operator
 from dataclasses import dataclass
-from functools import reduce
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
+from tracker import freshness
 from tracker.dashboard import wording
 from tracker.dashboard.chart import TargetChart, build_chart
 from tracker.dashboard.timeline import (
@@ -34,6 +33,7 @@ from tracker.models import (
     Target,
     Track,
 )
+from tracker.status import SourceDate, day_text, newest_source_date
 
 OPEN_STATES = ("planned", "in_progress")
 RECENT_LIMIT = 8
@@ -54,13 +54,36 @@ def _with_revisions(queryset: QuerySet[Milestone]) -> QuerySet[Milestone]:
 
 
 @dataclass(frozen=True)
+class NextDeadline:
+    """The nearest open deadline still ahead, as the overview shows it."""
+
+    pk: int
+    title: str
+    deadline_text: str
+    status: str
+
+
+@dataclass(frozen=True)
 class NegotiationSummary:
     negotiation: Negotiation
-    next_milestone: Milestone | None
+    next_milestone: NextDeadline | None
     countdown: str
-    overdue_count: int
+    # Open milestones past their deadline, most overdue first: counted apart from "next".
+    overdue: list[MilestoneRow]
     open_count: int
     track_count: int
+    freshness: str
+
+    @property
+    def overdue_count(self) -> int:
+        return len(self.overdue)
+
+
+@dataclass(frozen=True)
+class Overview:
+    summaries: list[NegotiationSummary]
+    # The newest source date behind any negotiation: how current the whole record can be.
+    newest_source: str
 
 
 @dataclass(frozen=True)
@@ -72,48 +95,75 @@ class Change:
     kind: str
 
 
-def overview(today: dt.date) -> list[NegotiationSummary]:
+def _next(field: str) -> Subquery:
+    """One field of a negotiation's next milestone: the open one due on its next_deadline."""
+    return Subquery(
+        Milestone.objects.filter(
+            track__negotiation_id=OuterRef("pk"),
+            state__in=OPEN_STATES,
+            deadline_latest=OuterRef("next_deadline"),
+        )
+        .order_by("track__position", "title", "id")
+        .values(field)[:1]
+    )
+
+
+def overview(today: dt.date) -> Overview:
     negotiations = list(
         Negotiation.objects.prefetch_related("parties").annotate(
-            overdue_count=Count(
-                "tracks__milestones", filter=Q(tracks__milestones__status="overdue"), distinct=True
-            ),
             open_count=Count(
                 "tracks__milestones",
                 filter=Q(tracks__milestones__state__in=OPEN_STATES),
                 distinct=True,
             ),
             track_count=Count("tracks", distinct=True),
+            next_pk=_next("pk"),
+            next_title=_next("title"),
+            next_text=_next("deadline_text"),
+            next_status=_next("status"),
         )
     )
-    due = [n for n in negotiations if n.next_deadline is not None]
-    next_by_negotiation: dict[int, Milestone] = {}
-    if due:
-        matches = reduce(
-            operator.or_,
-            (Q(track__negotiation_id=n.pk, deadline_latest=n.next_deadline) for n in due),
-        )
-        for milestone in (
-            Milestone.objects.filter(matches, state__in=OPEN_STATES)
-            .select_related("track")
-            .order_by("deadline_latest", "track__position", "title")
-        ):
-            next_by_negotiation.setdefault(milestone.track.negotiation_id, milestone)
+    overdue: dict[int, list[MilestoneRow]] = {n.pk: [] for n in negotiations}
+    for milestone in (
+        Milestone.objects.filter(state__in=OPEN_STATES, deadline_latest__lt=today)
+        .select_related("track")
+        .order_by("deadline_latest", "track__position", "title", "id")
+    ):
+        row = MilestoneRow(milestone, wording.countdown(milestone.days_remaining(today)), 0)
+        overdue.setdefault(milestone.track.negotiation_id, []).append(row)
     summaries = []
     for n in negotiations:
-        next_milestone = next_by_negotiation.get(n.pk)
         remaining = (n.next_deadline - today).days if n.next_deadline else None
+        next_milestone = (
+            NextDeadline(n.next_pk, n.next_title, n.next_text, n.next_status)
+            if n.next_pk is not None
+            else None
+        )
         summaries.append(
             NegotiationSummary(
                 negotiation=n,
                 next_milestone=next_milestone,
                 countdown=wording.countdown(remaining),
-                overdue_count=n.overdue_count,
+                overdue=overdue[n.pk],
                 open_count=n.open_count,
                 track_count=n.track_count,
+                freshness=freshness.confirmation(n, today),
             )
         )
-    return summaries
+    newest = newest_source_date(n.last_confirmed for n in negotiations)
+    return Overview(summaries, _newest_source_text(newest, today))
+
+
+def _newest_source_text(newest: SourceDate | None, today: dt.date) -> str:
+    if newest is None:
+        return "No source in the record is dated"
+    age = freshness.ago((today - newest.on).days)
+    if newest.inferred:
+        return (
+            f"The newest source in the record was published on or before "
+            f"{day_text(newest.on)} (inferred; at least {age})"
+        )
+    return f"The newest source in the record is dated {day_text(newest.on)} ({age})"
 
 
 def recent_changes(limit: int = RECENT_LIMIT) -> list[Change]:
@@ -220,6 +270,8 @@ class NegotiationPage:
     timeline: Timeline
     targets: list[Target]
     countdown: str
+    overdue_count: int
+    freshness: str
 
 
 def negotiation_page(slug: str, today: dt.date) -> NegotiationPage:
@@ -247,7 +299,16 @@ def negotiation_page(slug: str, today: dt.date) -> NegotiationPage:
         for t in tracks
     ]
     remaining = (negotiation.next_deadline - today).days if negotiation.next_deadline else None
-    return NegotiationPage(negotiation, sections, timeline, targets, wording.countdown(remaining))
+    overdue = sum(1 for m in milestones if m.status == "overdue")
+    return NegotiationPage(
+        negotiation,
+        sections,
+        timeline,
+        targets,
+        wording.countdown(remaining),
+        overdue,
+        freshness.confirmation(negotiation, today),
+    )
 
 
 @dataclass(frozen=True)

@@ -40,12 +40,14 @@ def readable(view: View) -> View:
 @readable
 def overview(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
+    overview = pages.overview(today)
     return render(
         request,
         "tracker/overview.html",
         {
             "today": today,
-            "summaries": pages.overview(today),
+            "summaries": overview.summaries,
+            "newest_source": overview.newest_source,
             "changes": pages.recent_changes(),
         },
     )

@@ -1,10 +1,121 @@
-# Issue 9 (honest status: freshness, evidence, provenance): filled in by hand as that work lands.
+# Issue 9 (honest status: freshness, evidence, provenance), written by hand.
 from __future__ import annotations
 
-from django.db import migrations
+import django.utils.timezone
+from django.db import migrations, models
+
+HEALTH_CHOICES = [
+    ("not_started", "not started"),
+    ("achieved", "achieved"),
+    ("active", "active"),
+    ("off_track", "off track"),
+    ("at_risk", "at risk"),
+    ("no_data", "no data"),
+    ("on_track", "on track"),
+]
+
+
+def _freshness(model_name: str) -> list[migrations.operations.base.Operation]:
+    return [
+        migrations.AddField(
+            model_name=model_name,
+            name="last_confirmed_on",
+            field=models.DateField(
+                blank=True,
+                editable=False,
+                help_text="The newest source date behind the current facts; empty when none "
+                "is dated.",
+                null=True,
+            ),
+        ),
+        migrations.AddField(
+            model_name=model_name,
+            name="last_confirmed_inferred",
+            field=models.BooleanField(
+                default=False,
+                editable=False,
+                help_text="That date is an “on or before” date inferred from an undated text.",
+            ),
+        ),
+        migrations.AddField(
+            model_name=model_name,
+            name="stale",
+            field=models.BooleanField(
+                default=False,
+                editable=False,
+                help_text="Open, and no dated source within TRACKER_STALE_AFTER_DAYS.",
+            ),
+        ),
+    ]
 
 
 class Migration(migrations.Migration):
     dependencies = [("tracker", "0006_reliability")]
 
-    operations: list[migrations.operations.base.Operation] = []
+    operations: list[migrations.operations.base.Operation] = [
+        # Freshness, written by the status refresh.
+        *_freshness("milestone"),
+        *_freshness("negotiation"),
+        *_freshness("target"),
+        *_freshness("track"),
+        # Health that needs evidence.
+        migrations.AlterField(
+            model_name="negotiation",
+            name="health",
+            field=models.CharField(
+                choices=HEALTH_CHOICES, db_index=True, default="not_started", max_length=12
+            ),
+        ),
+        migrations.AlterField(
+            model_name="track",
+            name="health",
+            field=models.CharField(
+                choices=HEALTH_CHOICES, db_index=True, default="not_started", max_length=12
+            ),
+        ),
+        migrations.AddField(
+            model_name="track",
+            name="ongoing",
+            field=models.BooleanField(
+                default=False,
+                help_text="A framework with no end: once its milestones so far are done it is "
+                "active, never achieved.",
+            ),
+        ),
+        # Provenance: an "on or before" date for undated texts; a completion's precision.
+        migrations.AddField(
+            model_name="source",
+            name="published_by",
+            field=models.DateField(
+                blank=True,
+                help_text="For an undated text: the date it was published on or before, as its "
+                "own words imply (shown as inferred).",
+                null=True,
+            ),
+        ),
+        migrations.AddField(
+            model_name="milestone",
+            name="completed_precision",
+            field=models.CharField(
+                blank=True,
+                choices=[("day", "day"), ("month", "month"), ("year", "year")],
+                help_text="Empty or day: completed_on is the day. Month or year: only that month "
+                "or year is known, and completed_on is its last day.",
+                max_length=10,
+            ),
+        ),
+        # When a figure was entered: rows from before stay empty (nobody knows when), and
+        # only then does the column get its default for new rows.
+        migrations.AddField(
+            model_name="observation",
+            name="recorded_at",
+            field=models.DateTimeField(blank=True, editable=False, null=True),
+        ),
+        migrations.AlterField(
+            model_name="observation",
+            name="recorded_at",
+            field=models.DateTimeField(
+                blank=True, default=django.utils.timezone.now, editable=False, null=True
+            ),
+        ),
+    ]

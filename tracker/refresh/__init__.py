@@ -14,12 +14,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import CharField, Value
 from django.utils import timezone
 
-from tracker.models import Milestone, Negotiation, Observation, StatusChange, Target, Track
+from tracker.models import (
+    DeadlineRevision,
+    Milestone,
+    Negotiation,
+    Observation,
+    StatusChange,
+    Target,
+    Track,
+    source_date,
+)
 from tracker.refresh.assessors import (
     Record,
+    Sources,
     Transitions,
     assess_milestones,
     assess_negotiations,
@@ -46,7 +58,9 @@ def refresh_statuses(
     *, today: dt.date | None = None, negotiation_ids: Iterable[int] | None = None
 ) -> RefreshResult:
     """Bring every stored status up to date as of `today` (default: the local date)."""
-    log = Transitions(today or timezone.localdate())
+    log = Transitions(
+        today or timezone.localdate(), stale_after_days=settings.TRACKER_STALE_AFTER_DAYS
+    )
     negotiations = Negotiation.objects.all()
     if negotiation_ids is not None:
         negotiations = negotiations.filter(id__in=list(negotiation_ids))
@@ -81,7 +95,9 @@ def _read(negotiations: list[Negotiation]) -> Record:
             "track_id",
             "title",
             "state",
+            "deadline_earliest",
             "deadline_latest",
+            "deadline_precision",
             "completed_on",
             "weight",
             *Milestone.DERIVED_FIELDS,
@@ -98,12 +114,36 @@ def _read(negotiations: list[Negotiation]) -> Record:
         known.update(Milestone.objects.in_bulk(foreign))
     targets = list(Target.objects.filter(negotiation_id__in=ids))
     observations: dict[int, list[tuple[dt.date, Decimal]]] = defaultdict(list)
-    for target_id, on, value in (
+    # The sources behind each row's current facts: its citations, its latest deadline
+    # revision's source, its latest observation's source (docs/design.md "Freshness").
+    sources = Sources()
+    for target_id, on, value, published_on, published_by in (
         Observation.objects.filter(target__in=targets)
         .order_by("date", "id")
-        .values_list("target_id", "date", "value")
+        .values_list("target_id", "date", "value", "source__published_on", "source__published_by")
     ):
         observations[target_id].append((on, value))
+        sources.latest_observation[target_id] = source_date(published_on, published_by)
+    for milestone_id, published_on, published_by in (
+        DeadlineRevision.objects.filter(milestone__track__negotiation_id__in=ids)
+        .order_by("changed_at", "id")
+        .values_list("milestone_id", "source__published_on", "source__published_by")
+    ):
+        sources.latest_revision[milestone_id] = source_date(published_on, published_by)
+    # Every citation of every level in one query: a UNION ALL of the four link tables.
+    citations = [
+        model.sources.through.objects.filter(**{scope: ids})
+        .annotate(kind=Value(owner, output_field=CharField()))
+        .values_list("kind", f"{owner}_id", "source__published_on", "source__published_by")
+        for model, owner, scope in (
+            (Milestone, "milestone", "milestone__track__negotiation_id__in"),
+            (Target, "target", "target__negotiation_id__in"),
+            (Track, "track", "track__negotiation_id__in"),
+            (Negotiation, "negotiation", "negotiation_id__in"),
+        )
+    ]
+    for kind, owner_id, published_on, published_by in citations[0].union(*citations[1:], all=True):
+        sources.cited[kind][owner_id].append(source_date(published_on, published_by))
     return Record(
         negotiations=negotiations,
         tracks=list(Track.objects.filter(negotiation_id__in=ids).order_by("position", "id")),
@@ -112,4 +152,5 @@ def _read(negotiations: list[Negotiation]) -> Record:
         known=known,
         targets=targets,
         observations=observations,
+        sources=sources,
     )

@@ -10,13 +10,35 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from tracker import status as rules
+from tracker.deadlines import DeadlineError, Precision, describe
 from tracker.models import KeepsDerivedFields, Milestone, Negotiation, StatusChange, Target, Track
+
+OPEN_STATES = frozenset({rules.MilestoneState.PLANNED, rules.MilestoneState.IN_PROGRESS})
+CLOSED_TARGETS = frozenset({rules.TargetStatus.ACHIEVED, rules.TargetStatus.MISSED})
+# A track or negotiation with nothing in it, or all of it achieved, has nothing to go stale.
+CLOSED_HEALTHS = frozenset({rules.Health.ACHIEVED, rules.Health.NOT_STARTED})
+
+Dated = rules.SourceDate | None
+
+
+@dataclass
+class Sources:
+    """When each source behind a row was published, by the row it stands behind."""
+
+    # {"milestone" | "target" | "track" | "negotiation": {row id: [its citations' dates]}}
+    cited: dict[str, dict[int, list[Dated]]] = field(
+        default_factory=lambda: {
+            kind: defaultdict(list) for kind in ("milestone", "target", "track", "negotiation")
+        }
+    )
+    latest_revision: dict[int, Dated] = field(default_factory=dict)
+    latest_observation: dict[int, Dated] = field(default_factory=dict)
 
 
 @dataclass
@@ -31,12 +53,43 @@ class Record:
     known: dict[int, Milestone]
     targets: list[Target]
     observations: dict[int, list[tuple[dt.date, Decimal]]]
+    sources: Sources = field(default_factory=Sources)
 
 
 @dataclass
 class Transitions:
     today: dt.date
     changes: list[StatusChange] = field(default_factory=list)
+    stale_after_days: int = 90
+
+
+def freshness(
+    dates: Iterable[Dated], *, is_open: bool, log: Transitions
+) -> tuple[Dated, dict[str, Any]]:
+    """The newest source date among `dates` and the freshness fields it gives a row."""
+    newest = rules.newest_source_date(dates)
+    stale = rules.is_stale(
+        is_open=is_open,
+        last_confirmed=newest,
+        today=log.today,
+        stale_after_days=log.stale_after_days,
+    )
+    return newest, {
+        "last_confirmed_on": newest.on if newest else None,
+        "last_confirmed_inferred": newest.inferred if newest else False,
+        "stale": stale,
+    }
+
+
+def deadline_words(milestone: Milestone) -> str:
+    """A window as people say it ("autumn 2025"); empty for one day, which reads as the day."""
+    earliest, latest = milestone.deadline_earliest, milestone.deadline_latest
+    if earliest is None or latest is None or earliest == latest:
+        return ""
+    try:
+        return describe(earliest, latest, Precision(milestone.deadline_precision))
+    except (DeadlineError, ValueError):
+        return milestone.deadline_text
 
 
 def settle(
@@ -76,12 +129,22 @@ def settle(
 class MilestoneAnswers:
     changed: list[Milestone]
     by_track: dict[int, list[rules.TrackMilestone]]
+    confirmed_by_track: dict[int, list[Dated]] = field(default_factory=lambda: defaultdict(list))
 
 
 def assess_milestones(record: Record, log: Transitions) -> MilestoneAnswers:
     negotiation_of = {t.pk: t.negotiation_id for t in record.tracks}
     answers = MilestoneAnswers([], defaultdict(list))
     for m in record.milestones:
+        confirmed, fresh = freshness(
+            [
+                *record.sources.cited["milestone"].get(m.pk, ()),
+                record.sources.latest_revision.get(m.pk),
+            ],
+            is_open=m.state in OPEN_STATES,
+            log=log,
+        )
+        answers.confirmed_by_track[m.track_id].append(confirmed)
         facts = rules.MilestoneFacts(
             title=m.title,
             state=rules.MilestoneState(m.state),
@@ -95,12 +158,16 @@ def assess_milestones(record: Record, log: Transitions) -> MilestoneAnswers:
                 )
                 for d in record.depends_on.get(m.pk, ())
             ),
+            deadline_words=deadline_words(m),
+            last_confirmed=confirmed,
+            stale=fresh["stale"],
         )
         answer = rules.assess_milestone(facts, log.today)
         values = {
             "status": answer.status.value,
             "completed_late": answer.completed_late,
             "status_reason": answer.reason[:300],
+            **fresh,
         }
         if settle(
             m,
@@ -131,12 +198,26 @@ class TargetAnswers:
     by_track: dict[int, list[rules.TrackTarget]]
     # A target that belongs to no track still counts for its negotiation.
     trackless: dict[int, list[rules.TrackTarget]]
+    confirmed_by_track: dict[int, list[Dated]] = field(default_factory=lambda: defaultdict(list))
+    confirmed_trackless: dict[int, list[Dated]] = field(default_factory=lambda: defaultdict(list))
 
 
 def assess_targets(record: Record, log: Transitions) -> TargetAnswers:
     answers = TargetAnswers([], defaultdict(list), defaultdict(list))
     for t in record.targets:
         answer = rules.assess_target(t.facts(record.observations.get(t.pk, ())), log.today)
+        confirmed, fresh = freshness(
+            [
+                *record.sources.cited["target"].get(t.pk, ()),
+                record.sources.latest_observation.get(t.pk),
+            ],
+            is_open=answer.status not in CLOSED_TARGETS,
+            log=log,
+        )
+        if t.track_id is not None:
+            answers.confirmed_by_track[t.track_id].append(confirmed)
+        else:
+            answers.confirmed_trackless[t.negotiation_id].append(confirmed)
         latest = answer.latest_observation
         values = {
             "status": answer.status.value,
@@ -146,6 +227,7 @@ def assess_targets(record: Record, log: Transitions) -> TargetAnswers:
             "expected_value": answer.expected_value,
             "attainment": answer.attainment,
             "required_growth_rate": answer.required_growth_rate,
+            **fresh,
         }
         if settle(
             t,
@@ -157,7 +239,13 @@ def assess_targets(record: Record, log: Transitions) -> TargetAnswers:
             target_id=t.pk,
         ):
             answers.changed.append(t)
-        summary = rules.TrackTarget(name=t.name, status=answer.status, reason=answer.reason[:300])
+        summary = rules.TrackTarget(
+            name=t.name,
+            status=answer.status,
+            reason=answer.reason[:300],
+            baseline_value=float(t.baseline_value),
+            baseline_date=t.baseline_date,
+        )
         if t.track_id is not None:
             answers.by_track[t.track_id].append(summary)
         else:
@@ -167,12 +255,16 @@ def assess_targets(record: Record, log: Transitions) -> TargetAnswers:
 
 def _health_values(
     answer: rules.TrackAssessment | rules.NegotiationAssessment,
-) -> dict[str, Any]:
-    return {
+    dates: Iterable[Dated],
+    log: Transitions,
+) -> tuple[Dated, dict[str, Any]]:
+    confirmed, fresh = freshness(dates, is_open=answer.health not in CLOSED_HEALTHS, log=log)
+    return confirmed, {
         "health": answer.health.value,
         "health_reason": answer.reason[:300],
         "progress": round(answer.progress, 6) if answer.progress is not None else None,
         "next_deadline": answer.next_deadline,
+        **fresh,
     }
 
 
@@ -180,6 +272,9 @@ def _health_values(
 class TrackAnswers:
     changed: list[Track]
     by_negotiation: dict[int, list[rules.TrackHealth]]
+    confirmed_by_negotiation: dict[int, list[Dated]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
 
 
 def assess_tracks(
@@ -188,11 +283,24 @@ def assess_tracks(
     answers = TrackAnswers([], defaultdict(list))
     for tr in record.tracks:
         answer = rules.assess_track(
-            tr.name, milestones.by_track.get(tr.pk, ()), targets.by_track.get(tr.pk, ())
+            tr.name,
+            milestones.by_track.get(tr.pk, ()),
+            targets.by_track.get(tr.pk, ()),
+            ongoing=tr.ongoing,
         )
+        confirmed, values = _health_values(
+            answer,
+            [
+                *record.sources.cited["track"].get(tr.pk, ()),
+                *milestones.confirmed_by_track.get(tr.pk, ()),
+                *targets.confirmed_by_track.get(tr.pk, ()),
+            ],
+            log,
+        )
+        answers.confirmed_by_negotiation[tr.negotiation_id].append(confirmed)
         if settle(
             tr,
-            _health_values(answer),
+            values,
             log,
             subject=StatusChange.Subject.TRACK,
             negotiation_id=tr.negotiation_id,
@@ -230,9 +338,18 @@ def assess_negotiations(
             ),
         ]
         answer = rules.assess_negotiation(parts)
+        _, values = _health_values(
+            answer,
+            [
+                *record.sources.cited["negotiation"].get(n.pk, ()),
+                *tracks.confirmed_by_negotiation.get(n.pk, ()),
+                *targets.confirmed_trackless.get(n.pk, ()),
+            ],
+            log,
+        )
         if settle(
             n,
-            _health_values(answer),
+            values,
             log,
             subject=StatusChange.Subject.NEGOTIATION,
             negotiation_id=n.pk,

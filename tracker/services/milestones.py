@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from tracker.deadlines import Deadline, Precision
 from tracker.models import Milestone, Source
-from tracker.revisions import record_deadline_change
+from tracker.revisions import cite_announcement, record_deadline_change
 from tracker.services.followups import after_commit
 from tracker.services.writing import check, single_line, writing
 from tracker.status import MilestoneState
@@ -173,6 +173,8 @@ def _write(
     milestone.completed_on = settled_completion(
         state=milestone.state, completed_on=milestone.completed_on, before=before
     )
+    if milestone.completed_on is None:
+        milestone.completed_precision = ""
     if depends_on is not None:
         validate_dependencies(milestone, depends_on)
     if full_check:
@@ -265,6 +267,8 @@ def _set_states(
                 with transaction.atomic():
                     milestone.state = state.value
                     milestone.completed_on = completed_on
+                    # Completing here names a day (or today): known to the day.
+                    milestone.completed_precision = ""
                     outcome.done.append(_write(milestone, by=by))
             except ValidationError as error:
                 milestone.refresh_from_db()
@@ -291,3 +295,10 @@ def milestone_set_dependencies(
 ) -> Milestone:
     with writing(by):
         return _write(milestone, by=by, depends_on=list(depends_on))
+
+
+def milestone_cite_announcement(*, milestone: Milestone, source: Source, by: Any = None) -> bool:
+    """Name the source that first announced the deadline, on its first revision, when that
+    revision names none yet (a record loaded before sources were kept there). Says if it did."""
+    with writing(by):
+        return cite_announcement(milestone=milestone, source=source)

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 from tracker.models import (
     Milestone,
@@ -116,6 +117,17 @@ def observation_save(*, observation: Observation, by: Any = None) -> Observation
         if observation.value is not None and observation.value < 0:
             raise ValidationError({"value": OBSERVATION_NEGATIVE})
         previous_target = _previous(Observation, observation.pk, "target_id")
+        before = (
+            Observation.objects.filter(pk=observation.pk)
+            .values("target_id", "date", "value")
+            .first()
+            if observation.pk is not None
+            else None
+        )
+        now = (observation.target_id, observation.date, observation.value)
+        if before is None or (before["target_id"], before["date"], before["value"]) != now:
+            # A new or changed figure is news when it is entered, whatever period it covers.
+            observation.recorded_at = timezone.now()
         check(observation)
         observation.save()
         after_commit(
@@ -130,7 +142,19 @@ def source_save(*, source: Source, by: Any = None) -> Source:
     with writing(by):
         check(source)
         source.save()
+        # Its date decides how fresh every row that cites it is.
+        after_commit(negotiation_ids=_negotiations_citing(source))
     return source
+
+
+def _negotiations_citing(source: Source) -> set[int]:
+    ids: set[int] = set(source.negotiations.values_list("pk", flat=True))
+    ids.update(source.tracks.values_list("negotiation_id", flat=True))
+    ids.update(source.targets.values_list("negotiation_id", flat=True))
+    ids.update(source.observations.values_list("target__negotiation_id", flat=True))
+    ids.update(source.milestones.values_list("track__negotiation_id", flat=True))
+    ids.update(source.revisions.values_list("milestone__track__negotiation_id", flat=True))
+    return ids
 
 
 def party_save(*, party: Party, by: Any = None) -> Party:
