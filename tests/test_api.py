@@ -349,3 +349,83 @@ def test_lists_cost_the_same_queries_for_10_and_100_rows(editor_client, path):
             _milestones(90)
     assert counts[0] == counts[1], counts
     assert Milestone.objects.count() == 100
+
+
+def test_every_item_says_when_a_source_last_confirmed_it_in_dates_and_in_words(db):
+    from tracker.management.commands.load_record import INDIA_US_RECORD
+    from tracker.record import load_record
+
+    with committed():
+        load_record(INDIA_US_RECORD)
+    interim = Milestone.objects.get(slug="interim-deal-concluded")
+    body = APIClient().get(f"/api/v1/milestones/{interim.pk}/").json()
+    assert body["stale"] is True
+    assert (body["last_confirmed_on"], body["last_confirmed_inferred"]) == ("2025-05-26", True)
+    assert body["freshness"] == (
+        "Last confirmed by a source on or before 26 May 2025 (at least 18 months ago) "
+        "— may be out of date"
+    )
+    negotiation = APIClient().get("/api/v1/negotiations/india-us-bta/").json()
+    assert negotiation["stale"] is True
+    assert negotiation["freshness"].startswith("Last confirmed by a source on 26 May 2025")
+    tracks = {t["slug"]: t for t in APIClient().get("/api/v1/tracks/").json()["results"]}
+    assert tracks["trust-technology"]["health"] == "no_data"
+    assert tracks["compact"]["health"] == "active"
+    assert tracks["compact"]["ongoing"] is True
+    launch = Milestone.objects.get(slug="compact-launched")
+    launched = APIClient().get(f"/api/v1/milestones/{launch.pk}/").json()
+    assert (launched["completed_on"], launched["completed_precision"]) == ("2025-02-28", "month")
+    sources = APIClient().get("/api/v1/sources/?page_size=100").json()["results"]
+    assert {(s["published_on"], s["published_by"]) for s in sources} == {
+        (None, "2025-05-26"),
+        ("2025-05-26", None),
+        (None, None),
+    }
+
+
+def test_stale_true_lists_what_needs_review_oldest_confirmation_first(db):
+    track = make_track(make_negotiation())
+    dated = {}
+    for slug, published in (("newer", dt.date(2026, 6, 1)), ("older", dt.date(2026, 1, 5))):
+        with committed():
+            dated[slug] = Source.objects.create(
+                slug=slug, title=slug, published_on=published, excerpt="…"
+            )
+    fresh = make_milestone(track, "Fresh", "December 20, 2026", reference=TODAY)
+    newer = make_milestone(track, "Newer", "December 21, 2026", reference=TODAY)
+    older = make_milestone(track, "Older", "December 22, 2026", reference=TODAY)
+    unsourced = make_milestone(track, "Unsourced", "December 23, 2026", reference=TODAY)
+    with committed():
+        recent = Source.objects.create(
+            slug="recent", title="recent", published_on=dt.date(2026, 11, 1), excerpt="…"
+        )
+        from tracker import services
+
+        services.milestone_save(milestone=fresh, sources=[recent])
+        services.milestone_save(milestone=newer, sources=[dated["newer"]])
+        services.milestone_save(milestone=older, sources=[dated["older"]])
+    body = APIClient().get("/api/v1/milestones/?stale=true").json()
+    assert [m["title"] for m in body["results"]] == ["Unsourced", "Older", "Newer"]
+    assert unsourced.pk == body["results"][0]["id"]
+    assert body["results"][0]["freshness"] == "No dated source confirms it — may be out of date"
+    fresh_only = APIClient().get("/api/v1/milestones/?stale=false").json()
+    assert [m["title"] for m in fresh_only["results"]] == ["Fresh"]
+    refused = APIClient().get("/api/v1/milestones/?stale=maybe")
+    assert refused.status_code == 400 and "stale" in refused.json()
+
+
+def test_a_track_is_marked_ongoing_through_the_api_and_then_reads_active(committing_client):
+    negotiation = make_negotiation()
+    track = make_track(negotiation, "compact")
+    with time_machine.travel(dt.datetime(2026, 11, 21, 12, tzinfo=dt.UTC), tick=False):
+        milestone = make_milestone(track, "Launch", "February 2025")
+        with committed():
+            from tracker import services
+
+            services.milestone_complete(milestone=milestone, completed_on=dt.date(2025, 2, 28))
+    assert committing_client.get(f"/api/v1/tracks/{track.pk}/").json()["health"] == "achieved"
+    response = committing_client.patch(
+        f"/api/v1/tracks/{track.pk}/", {"ongoing": True}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["health"] == "active"

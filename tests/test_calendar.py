@@ -84,3 +84,28 @@ def test_a_private_tracker_needs_the_private_feed_url(db, settings):
     assert f"milestone-{milestone.id}@tranche" in _events(Client().get(one))
     web.delete("/api/v1/calendar/feed/")
     assert Client().get(urlsplit(feed["url"]).path).status_code == 404
+
+
+def test_the_feed_says_how_fresh_the_record_is_and_what_is_known_of_a_passed_deadline(db):
+    from tests.conftest import committed
+    from tracker.management.commands.load_record import INDIA_US_RECORD
+    from tracker.models import Milestone
+    from tracker.record import load_record
+
+    with committed():
+        load_record(INDIA_US_RECORD)
+    events = _events(Client().get("/negotiations/india-us-bta/calendar.ics"))
+    interim = Milestone.objects.get(slug="interim-deal-concluded")
+    description = str(events[f"milestone-{interim.pk}@tranche"]["description"])
+    assert (
+        "The deadline of 8 July 2025 passed 501 days ago; "
+        "no source since 26 May 2025 says it was met." in description
+    )
+    assert (
+        "Last confirmed by a source on or before 26 May 2025 (at least 18 months ago) "
+        "— may be out of date." in description
+    )
+    launch = Milestone.objects.get(slug="compact-launched")
+    launched = str(events[f"milestone-{launch.pk}@tranche"]["description"])
+    assert "Completed in February 2025." in launched
+    assert "Completed on" not in launched

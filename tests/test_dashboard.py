@@ -48,14 +48,15 @@ def test_overview_says_the_india_us_negotiation_is_off_track_and_how_overdue(cli
     html = client.get("/").content.decode()
     assert "India–US Bilateral Trade Agreement" in html
     assert "Off track" in html
-    assert "501 days overdue (about 16 months)" in html
+    # The record's newest source is from May 2025: the tracker says what it knows, not
+    # "16 months overdue".
+    assert "passed 501 days ago; no source since 26 May 2025 says it was met" in html
+    assert "16 months" not in html
     assert "22% done" in html  # 2 of 9 milestones by weight
     assert 'href="/negotiations/india-us-bta/calendar.ics"' in html
 
 
-def test_overview_says_the_next_deadline_still_ahead_and_counts_the_overdue_apart(
-    client, india_us
-):
+def test_overview_says_the_next_deadline_still_ahead_and_counts_the_overdue_apart(client, india_us):
     html = client.get("/").content.decode()
     # The nearest open deadline still ahead, not the 2025 interim deal that has passed.
     assert "Next deadline</span>\n      " in html
@@ -65,19 +66,17 @@ def test_overview_says_the_next_deadline_still_ahead_and_counts_the_overdue_apar
     assert "Interim trade deal concluded" not in next_line
     overdue = html.split('<span class="next-label">2 overdue</span>')[1].split("</ul>")[0]
     assert "Interim trade deal concluded" in overdue
-    assert "501 days overdue (about 16 months)" in overdue
+    assert "passed 501 days ago; no source since 26 May 2025 says it was met" in overdue
     assert "Comprehensive agreement concluded" in overdue
 
 
 def test_overview_as_of_line_gives_today_and_the_newest_source_date(client, india_us):
     html = client.get("/").content.decode()
     assert (
-        "as of 21 November 2026. <span class=\"as-of-source\">The newest source in the record is "
+        'as of 21 November 2026. <span class="as-of-source">The newest source in the record is '
         "dated 26 May 2025 (18 months ago).</span>"
     ) in html
-    assert (
-        "Last confirmed by a source on 26 May 2025 (18 months ago) — may be out of date" in html
-    )
+    assert "Last confirmed by a source on 26 May 2025 (18 months ago) — may be out of date" in html
 
 
 def test_overview_moves_next_deadline_when_a_milestone_moves_to_2027(client, frozen, parties):
@@ -115,11 +114,80 @@ def test_negotiation_page_has_a_timeline_with_today_the_autumn_window_and_a_text
 
 def test_milestone_page_says_overdue_by_how_much_what_it_means_and_who_said_so(client, india_us):
     html = client.get(reverse("milestone", args=[interim().pk])).content.decode()
-    assert "Overdue" in html and "501 days overdue" in html
+    assert "Overdue" in html
+    assert (
+        "The deadline of 8 July 2025 passed 501 days ago; "
+        "no source since 26 May 2025 says it was met."
+    ) in html
     assert "reciprocal tariffs on Indian exports" in html
     assert "conclude an interim trade deal by July 8" in html
     assert "Misri U.S. Visit Part Of India Bid To Strengthen Strategic, Trade Ties" in html
     assert "Comprehensive agreement concluded" in html
+
+
+def test_the_interim_milestone_reads_as_stale_last_confirmed_in_may_2025(client, india_us):
+    html = client.get(reverse("milestone", args=[interim().pk])).content.decode()
+    assert '<p class="freshness stale">' in html
+    assert (
+        "Last confirmed by a source on or before 26 May 2025 (at least 18 months ago) "
+        "— may be out of date"
+    ) in html
+
+
+def test_a_fresh_overdue_milestone_still_counts_its_days(client, frozen, parties):
+    from tracker.models import Source
+
+    track = make_track(make_negotiation())
+    with committed():
+        source = services.source_save(
+            source=Source(
+                slug="report",
+                title="Talks report",
+                published_on=dt.date(2026, 11, 1),
+                excerpt="The deal is due on November 10.",
+            )
+        )
+    milestone = make_milestone(track, "Deal", "November 10, 2026", reference=dt.date(2026, 11, 1))
+    with committed():
+        services.milestone_save(milestone=milestone, sources=[source])
+    html = client.get(reverse("milestone", args=[milestone.pk])).content.decode()
+    assert "11 days overdue" in html
+    assert "Last confirmed by a source on 1 November 2026 (20 days ago)" in html
+    assert "may be out of date" not in html
+
+
+def test_needs_review_lists_stale_open_items_oldest_first(client, india_us):
+    html = client.get(reverse("needs_review")).content.decode()
+    assert "<h1>Needs review</h1>" in html
+    # Items whose sources are all undated come first, then those last confirmed 26 May 2025.
+    undated = html.index("TRUST initiative implemented")
+    dated = html.index("Interim trade deal concluded")
+    assert undated < dated
+    assert "No dated source confirms it — may be out of date" in html
+    assert (
+        "The deadline of 8 July 2025 passed 501 days ago; "
+        "no source since 26 May 2025 says it was met."
+    ) in html
+    # Closed items are history, not stale.
+    assert "India-US COMPACT launched" not in html
+    assert "Foreign Secretary Misri’s visit to Washington" not in html
+    assert 'href="/review/" aria-current="page"' in html
+
+
+def test_needs_review_is_empty_when_every_open_item_has_a_recent_source(client, frozen, parties):
+    html = client.get(reverse("needs_review")).content.decode()
+    assert "Nothing needs review" in html
+
+
+def test_a_completion_known_only_to_the_month_reads_as_that_month(client, india_us):
+    launch = Milestone.objects.get(slug="compact-launched")
+    html = client.get(reverse("milestone", args=[launch.pk])).content.decode()
+    assert "<dt>Completed</dt><dd>February 2025</dd>" in html
+    assert "28 February 2025" not in html
+    track = client.get(reverse("track", args=["india-us-bta", "compact"])).content.decode()
+    assert "completed February 2025" in track
+    assert '<span class="badge status-active">Active</span>' in track
+    assert "Achieved" not in track
 
 
 def test_a_slipped_deadline_shows_its_slip_days_in_the_history_and_a_ghost_on_the_timeline(
@@ -291,6 +359,7 @@ PAGES = [
     lambda: reverse("target", args=[Target.objects.filter(negotiation__slug="deal-0")[0].pk]),
     lambda: reverse("upcoming"),
     lambda: reverse("subscriptions"),
+    lambda: reverse("needs_review"),
 ]
 
 

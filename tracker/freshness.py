@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol
 
-from tracker.status import SourceDate, day_text
+from tracker.status import SourceDate, day_text, overdue_as_known
 
 # Beyond two months a reader grasps months faster than a count of days.
 MONTHS_FROM_DAYS = 60
@@ -57,3 +57,38 @@ def confirmation(item: Confirmable, today: dt.date) -> str:
         when = f"on {day_text(confirmed.on)} ({age})"
     return f"Last confirmed by a source {when}{warning}"
 
+
+class Overdue(Protocol):
+    """A milestone as the overdue wording reads it."""
+
+    deadline_latest: dt.date | None
+    stale: bool
+
+    @property
+    def deadline_words(self) -> str: ...
+
+    @property
+    def last_confirmed(self) -> SourceDate | None: ...
+
+
+def overdue_known(milestone: Overdue, today: dt.date) -> str:
+    """For an overdue milestone with a stale record, what is known, as a sentence: "The
+    deadline of 8 July 2025 passed 502 days ago; no source since 26 May 2025 says it was
+    met." Empty when the record is fresh (then the countdown says it) or not overdue."""
+    latest = milestone.deadline_latest
+    if not milestone.stale or latest is None or latest >= today:
+        return ""
+    known = overdue_as_known(
+        latest, (today - latest).days, milestone.last_confirmed, milestone.deadline_words
+    )
+    return f"{known[:1].upper()}{known[1:]}."
+
+
+def overdue_countdown(milestone: Overdue, today: dt.date) -> str:
+    """The countdown of a stale overdue milestone, no sharper than known: "passed 502 days
+    ago; no source since 26 May 2025 says it was met" (never "16 months overdue")."""
+    latest = milestone.deadline_latest
+    if not milestone.stale or latest is None or latest >= today:
+        return ""
+    known = overdue_as_known(latest, (today - latest).days, milestone.last_confirmed)
+    return known.removeprefix(f"the deadline of {day_text(latest)} ")

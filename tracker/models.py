@@ -17,7 +17,7 @@ from django.utils import timezone as django_timezone
 
 from tracker import audit
 from tracker.audit import Interface
-from tracker.deadlines import MAX_YEAR, MIN_YEAR, Deadline, Precision
+from tracker.deadlines import MAX_YEAR, MIN_YEAR, Deadline, DeadlineError, Precision, describe
 from tracker.reminders.recurrence import DigestRuleError, parse_digest_rule
 from tracker.status import (
     Growth,
@@ -212,6 +212,17 @@ class Scheduled(models.Model):
             self.deadline_earliest = value.earliest
             self.deadline_latest = value.latest
             self.deadline_precision = value.precision.value
+
+    @property
+    def deadline_words(self) -> str:
+        """A window as people say it ("autumn 2025"); empty for a single day or none."""
+        earliest, latest = self.deadline_earliest, self.deadline_latest
+        if earliest is None or latest is None or earliest == latest:
+            return ""
+        try:
+            return describe(earliest, latest, Precision(self.deadline_precision))
+        except (DeadlineError, ValueError):
+            return self.deadline_text
 
 
 class HealthFields(Confirmed, KeepsDerivedFields):

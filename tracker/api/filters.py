@@ -27,25 +27,29 @@ def _choices(
     return [(member.value, member.value) for member in enum]
 
 
-class StaleFilter(django_filters.BooleanFilter):
+class StaleFilter(django_filters.ChoiceFilter):
     """`stale=true`: the "Needs review" list, the oldest confirmation first (none first of all).
 
-    `stale=false` keeps the list's usual order.
+    `stale=false` keeps the list's usual order; anything else is a 400 that says what is
+    accepted, not a silently unfiltered list.
     """
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(
+            choices=[("true", "true"), ("false", "false")],
             help_text="true: open items no dated source confirmed within "
             "TRACKER_STALE_AFTER_DAYS, oldest confirmation first (Needs review).",
             **kwargs,
         )
 
-    def filter(self, qs: QuerySet[Any], value: bool | None) -> QuerySet[Any]:
-        if value is None:
-            return qs
-        if not value:
+    def filter(self, qs: QuerySet[Any], value: str) -> QuerySet[Any]:
+        if value == "false":
             return qs.filter(stale=False)
-        return qs.filter(stale=True).order_by(F("last_confirmed_on").asc(nulls_first=True), "id")
+        if value == "true":
+            return qs.filter(stale=True).order_by(
+                F("last_confirmed_on").asc(nulls_first=True), "id"
+            )
+        return qs
 
 
 class NegotiationSlugFilter(django_filters.ModelChoiceFilter):

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 from icalendar import Calendar, Event
 
+from tracker import freshness
 from tracker.models import Milestone
 from tracker.single_line import CONTROL, one_line
 
@@ -37,8 +38,15 @@ def _window(milestone: Milestone) -> str:
 
 def _description(milestone: Milestone) -> str:
     lines = [_window(milestone), f"Status: {milestone.status.replace('_', ' ')}."]
+    today = timezone.localdate()
+    known = freshness.overdue_known(milestone, today)
+    if known:
+        lines.append(known)
     if milestone.completed_on:
-        lines.append(f"Completed on {milestone.completed_on.isoformat()}.")
+        # As precisely as it is known: "Completed in February 2025." for a month.
+        on = "in" if milestone.completed_precision in ("month", "year") else "on"
+        lines.append(f"Completed {on} {milestone.completed_text}.")
+    lines.append(f"{freshness.confirmation(milestone, today)}.")
     if milestone.consequence:
         lines.append(f"If missed: {_multiline(milestone.consequence)}")
     lines.append(f"{one_line(milestone.track.negotiation.name)} · {one_line(milestone.track.name)}")

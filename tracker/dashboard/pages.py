@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
@@ -129,7 +129,7 @@ def overview(today: dt.date) -> Overview:
         .select_related("track")
         .order_by("deadline_latest", "track__position", "title", "id")
     ):
-        row = MilestoneRow(milestone, wording.countdown(milestone.days_remaining(today)), 0)
+        row = _milestone_row(milestone, today, slip_days=0)
         overdue.setdefault(milestone.track.negotiation_id, []).append(row)
     summaries = []
     for n in negotiations:
@@ -248,12 +248,25 @@ class MilestoneRow:
     milestone: Milestone
     countdown: str
     slip_days: int
+    # "Last confirmed by a source on …" when the record may be out of date; else empty.
+    stale_note: str = ""
+
+
+def countdown(milestone: Milestone, today: dt.date) -> str:
+    """Days left or overdue; for a stale overdue record only what is known ("passed 502
+    days ago; no source since 26 May 2025 says it was met"), never "16 months overdue"."""
+    return freshness.overdue_countdown(milestone, today) or wording.countdown(
+        milestone.days_remaining(today)
+    )
+
+
+def _milestone_row(milestone: Milestone, today: dt.date, *, slip_days: int) -> MilestoneRow:
+    note = freshness.confirmation(milestone, today) if milestone.stale else ""
+    return MilestoneRow(milestone, countdown(milestone, today), slip_days, note)
 
 
 def _milestone_rows(milestones: list[Milestone], today: dt.date) -> list[MilestoneRow]:
-    return [
-        MilestoneRow(m, wording.countdown(m.days_remaining(today)), m.slip_days) for m in milestones
-    ]
+    return [_milestone_row(m, today, slip_days=m.slip_days) for m in milestones]
 
 
 @dataclass(frozen=True)
@@ -261,6 +274,7 @@ class TrackSection:
     track: Track
     milestones: list[MilestoneRow]
     targets: list[Target]
+    freshness: str
 
 
 @dataclass(frozen=True)
@@ -295,7 +309,12 @@ def negotiation_page(slug: str, today: dt.date) -> NegotiationPage:
         targets_by_track.setdefault(target.track_id, []).append(target)
     timeline = build_timeline([_timeline_track(t, by_track[t.pk]) for t in tracks], today=today)
     sections = [
-        TrackSection(t, _milestone_rows(by_track[t.pk], today), targets_by_track.get(t.pk, []))
+        TrackSection(
+            t,
+            _milestone_rows(by_track[t.pk], today),
+            targets_by_track.get(t.pk, []),
+            freshness.confirmation(t, today),
+        )
         for t in tracks
     ]
     remaining = (negotiation.next_deadline - today).days if negotiation.next_deadline else None
@@ -317,6 +336,7 @@ class TrackPage:
     milestones: list[MilestoneRow]
     targets: list[Target]
     timeline: Timeline
+    freshness: str
 
 
 def track_page(slug: str, track_slug: str, today: dt.date) -> TrackPage:
@@ -333,7 +353,13 @@ def track_page(slug: str, track_slug: str, today: dt.date) -> TrackPage:
     for m in milestones:
         m.track = track
     timeline = build_timeline([_timeline_track(track, milestones)], today=today)
-    return TrackPage(track, _milestone_rows(milestones, today), list(track.targets.all()), timeline)
+    return TrackPage(
+        track,
+        _milestone_rows(milestones, today),
+        list(track.targets.all()),
+        timeline,
+        freshness.confirmation(track, today),
+    )
 
 
 # Milestone
@@ -357,6 +383,9 @@ class MilestonePage:
     sources: list[Any]
     depends_on: list[Milestone]
     dependents: list[Milestone]
+    freshness: str
+    # For an overdue milestone with a stale record: what is known, instead of a countdown.
+    known: str
 
 
 def milestone_page(pk: int, today: dt.date) -> MilestonePage:
@@ -380,7 +409,7 @@ def milestone_page(pk: int, today: dt.date) -> MilestonePage:
     ]
     return MilestonePage(
         milestone=milestone,
-        countdown=wording.countdown(remaining),
+        countdown=countdown(milestone, today),
         days_remaining=remaining,
         slip_days=milestone.slip_days,
         slip_text=wording.slip(milestone.slip_days),
@@ -388,6 +417,8 @@ def milestone_page(pk: int, today: dt.date) -> MilestonePage:
         sources=list(milestone.sources.all()),
         depends_on=list(milestone.depends_on.all()),
         dependents=list(milestone.dependents.all()),
+        freshness=freshness.confirmation(milestone, today),
+        known=freshness.overdue_known(milestone, today),
     )
 
 
@@ -403,6 +434,7 @@ class TargetPage:
     observations: list[Observation]
     years_left: float
     sources: list[Any]
+    freshness: str
 
     @property
     def status_label(self) -> str:
@@ -430,6 +462,7 @@ def target_page(pk: int, today: dt.date) -> TargetPage:
         observations=observations,
         years_left=max((facts.latest - today).days / 365.25, 0),
         sources=list(target.sources.all()),
+        freshness=freshness.confirmation(target, today),
     )
 
 
@@ -460,6 +493,90 @@ def upcoming_page(today: dt.date, days: int = UPCOMING_DAYS) -> UpcomingPage:
         ],
         until=until,
     )
+
+
+# Needs review
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """A stale open item: what it is, where it belongs, and how old its newest source is."""
+
+    kind: str
+    title: str
+    url: str
+    context: str
+    status: str
+    status_label: str
+    last_confirmed_on: dt.date | None
+    freshness: str
+
+
+def needs_review_page(today: dt.date) -> list[ReviewItem]:
+    """Stale open items of every kind, oldest confirmation first (none at all first)."""
+    oldest_first = (F("last_confirmed_on").asc(nulls_first=True), "id")
+    items: list[ReviewItem] = []
+    for n in Negotiation.objects.filter(stale=True).order_by(*oldest_first):
+        items.append(
+            ReviewItem(
+                "Negotiation",
+                n.name,
+                reverse("negotiation", args=[n.slug]),
+                "",
+                n.health,
+                wording.label(n.health),
+                n.last_confirmed_on,
+                freshness.confirmation(n, today),
+            )
+        )
+    for t in Track.objects.filter(stale=True).select_related("negotiation").order_by(*oldest_first):
+        items.append(
+            ReviewItem(
+                "Track",
+                t.name,
+                reverse("track", args=[t.negotiation.slug, t.slug]),
+                t.negotiation.name,
+                t.health,
+                wording.label(t.health),
+                t.last_confirmed_on,
+                freshness.confirmation(t, today),
+            )
+        )
+    for m in (
+        Milestone.objects.filter(stale=True)
+        .select_related("track__negotiation")
+        .order_by(*oldest_first)
+    ):
+        items.append(
+            ReviewItem(
+                "Milestone",
+                m.title,
+                milestone_url(m),
+                f"{m.track.negotiation.name} — {m.track.name}",
+                m.status,
+                wording.label(m.status),
+                m.last_confirmed_on,
+                freshness.overdue_known(m, today) or freshness.confirmation(m, today),
+            )
+        )
+    for g in (
+        Target.objects.filter(stale=True).select_related("negotiation").order_by(*oldest_first)
+    ):
+        items.append(
+            ReviewItem(
+                "Target",
+                g.name,
+                reverse("target", args=[g.pk]),
+                g.negotiation.name,
+                g.status,
+                wording.label(g.status),
+                g.last_confirmed_on,
+                freshness.confirmation(g, today),
+            )
+        )
+    # Stable: within one date, negotiations before tracks before milestones before targets.
+    items.sort(key=lambda i: (i.last_confirmed_on is not None, i.last_confirmed_on or today))
+    return items
 
 
 def user_subscriptions(user: Any) -> list[Subscription]:

@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("milestones/<int:pk>/", views.milestone, name="milestone"),
     path("targets/<int:pk>/", views.target, name="target"),
     path("upcoming/", views.upcoming, name="upcoming"),
+    path("review/", views.needs_review, name="needs_review"),
     path("subscriptions/", views.subscriptions, name="subscriptions"),
     path(
         "subscriptions/<int:pk>/unsubscribe/",

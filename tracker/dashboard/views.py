@@ -88,6 +88,17 @@ def upcoming(request: HttpRequest) -> HttpResponse:
     return render(request, "tracker/upcoming.html", {"today": today, "page": page})
 
 
+@readable
+def needs_review(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    items = pages.needs_review_page(today)
+    return render(
+        request,
+        "tracker/needs_review.html",
+        {"today": today, "items": items, "stale_after_days": settings.TRACKER_STALE_AFTER_DAYS},
+    )
+
+
 @login_required
 def subscriptions(request: HttpRequest) -> HttpResponse:
     options = pages.subscribable()

@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import Any
 
 from tracker import status as rules
-from tracker.deadlines import DeadlineError, Precision, describe
 from tracker.models import KeepsDerivedFields, Milestone, Negotiation, StatusChange, Target, Track
 
 OPEN_STATES = frozenset({rules.MilestoneState.PLANNED, rules.MilestoneState.IN_PROGRESS})
@@ -79,17 +78,6 @@ def freshness(
         "last_confirmed_inferred": newest.inferred if newest else False,
         "stale": stale,
     }
-
-
-def deadline_words(milestone: Milestone) -> str:
-    """A window as people say it ("autumn 2025"); empty for one day, which reads as the day."""
-    earliest, latest = milestone.deadline_earliest, milestone.deadline_latest
-    if earliest is None or latest is None or earliest == latest:
-        return ""
-    try:
-        return describe(earliest, latest, Precision(milestone.deadline_precision))
-    except (DeadlineError, ValueError):
-        return milestone.deadline_text
 
 
 def settle(
@@ -158,7 +146,7 @@ def assess_milestones(record: Record, log: Transitions) -> MilestoneAnswers:
                 )
                 for d in record.depends_on.get(m.pk, ())
             ),
-            deadline_words=deadline_words(m),
+            deadline_words=m.deadline_words,
             last_confirmed=confirmed,
             stale=fresh["stale"],
         )
