@@ -43,7 +43,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's loop must be gone before the tests that follow
+# (async_to_sync, used by django-health-check and Celery's tooling, refuses a running loop).
+@pytest.fixture(scope="module")
 def chromium(django_db_setup: None, django_db_blocker: Any) -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
