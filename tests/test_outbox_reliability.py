@@ -27,7 +27,15 @@ from django.utils import timezone
 
 from tests.conftest import make_milestone, make_negotiation, make_track
 from tests.test_reminders_celery_integration import Sink, free_port
-from tracker.models import MailCircuit, Milestone, OutboxEmail, Reminder, StatusChange, Subscription
+from tracker.models import (
+    Heartbeat,
+    MailCircuit,
+    Milestone,
+    OutboxEmail,
+    Reminder,
+    StatusChange,
+    Subscription,
+)
 from tracker.reminders import outbox
 from tracker.reminders.alerts import send_health_alerts
 from tracker.reminders.outbox import MAX_ATTEMPTS, send_due_reminders
@@ -484,6 +492,15 @@ def test_the_admin_shows_the_lease_and_releases_only_rows_whose_lease_lapsed(
             {"action": "release_stuck", "_selected_action": [r.pk for r in rows]},
         )
     assert sorted(Reminder.objects.values_list("state", flat=True)) == ["pending", "sending"]
+
+
+def test_the_admin_lists_outbox_emails_and_heartbeats(admin_client: Any) -> None:
+    track = make_track(make_negotiation())
+    subscription_create(track=track, email="listed@example.org")
+    Heartbeat.objects.create(role="worker", process="host:1", seen_at=NINE)
+    emails = admin_client.get("/admin/tracker/outboxemail/").content.decode()
+    assert "listed@example.org" in emails and "Release stuck rows" in emails
+    assert "host:1" in admin_client.get("/admin/tracker/heartbeat/").content.decode()
 
 
 # --- a database connection dropped while sending (PostgreSQL) ---------------------------
