@@ -365,6 +365,12 @@ def test_every_item_says_when_a_source_last_confirmed_it_in_dates_and_in_words(d
         "Last confirmed by a source on or before 26 May 2025 (at least 18 months ago) "
         "— may be out of date"
     )
+    [first] = body["revisions"]
+    assert first["source"] == "interim-deal-by-july-8"
+    assert (first["reported_on"], first["reported_on_inferred"]) == ("2025-05-26", True)
+    [differ] = body["sources_differ"]
+    assert differ["summary"].startswith("Which deal is the first tranche")
+    assert differ["sources"] == ["goyal-first-tranche-urgency", "bta-first-phase-by-fall-2025"]
     negotiation = APIClient().get("/api/v1/negotiations/india-us-bta/").json()
     assert negotiation["stale"] is True
     assert negotiation["freshness"].startswith("Last confirmed by a source on 26 May 2025")

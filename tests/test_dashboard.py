@@ -86,7 +86,7 @@ def test_overview_moves_next_deadline_when_a_milestone_moves_to_2027(client, fro
     first = make_milestone(track, "Interim agreement", "December 15, 2026")
     make_milestone(track, "Second tranche", "March 1, 2027")
     html = client.get("/").content.decode()
-    assert "Interim agreement</a>,\n      December 15, 2026" in html
+    assert "Interim agreement</a>,\n      <a href" in html and "December 15, 2026</a>" in html
     with committed():
         milestone_set_deadline(
             milestone=first,
@@ -94,7 +94,8 @@ def test_overview_moves_next_deadline_when_a_milestone_moves_to_2027(client, fro
             reason="Talks extended",
         )
     html = client.get("/").content.decode()
-    assert "Second tranche</a>,\n      March 1, 2027" in html
+    next_line = html.split('<span class="next-label">Next deadline</span>')[1].split("</p>")[0]
+    assert "Second tranche" in next_line and "March 1, 2027</a>" in next_line
     assert "No open deadline ahead" not in html
 
 
@@ -182,10 +183,10 @@ def test_needs_review_is_empty_when_every_open_item_has_a_recent_source(client, 
 def test_a_completion_known_only_to_the_month_reads_as_that_month(client, india_us):
     launch = Milestone.objects.get(slug="compact-launched")
     html = client.get(reverse("milestone", args=[launch.pk])).content.decode()
-    assert "<dt>Completed</dt><dd>February 2025</dd>" in html
+    assert '<dt>Completed</dt><dd><a href="#sources">February 2025</a></dd>' in html
     assert "28 February 2025" not in html
     track = client.get(reverse("track", args=["india-us-bta", "compact"])).content.decode()
-    assert "completed February 2025" in track
+    assert '#sources">February 2025</a>' in track and "· completed <a" in track
     assert '<span class="badge status-active">Active</span>' in track
     assert "Achieved" not in track
 
@@ -423,3 +424,75 @@ def test_the_target_page_and_the_api_say_the_same_status_and_figures(client, fro
     assert wording.label(api["status"]) in html
     assert f"{math.floor(api['attainment'] * 100)}%" in html
     assert f"{api['required_growth_rate'] * 100:.1f}% a year" in html
+
+
+def _record_pages() -> list[str]:
+    from tracker.models import Track
+
+    urls = ["/", reverse("negotiation", args=["india-us-bta"]), "/upcoming/", "/review/"]
+    urls += [reverse("track", args=["india-us-bta", t.slug]) for t in Track.objects.all()]
+    urls += [reverse("milestone", args=[m.pk]) for m in Milestone.objects.all()]
+    urls += [reverse("target", args=[t.pk]) for t in Target.objects.all()]
+    return urls
+
+
+def test_no_page_names_an_article_by_its_file_number(client, india_us):
+    import re
+
+    for url in _record_pages():
+        html = client.get(url).content.decode()
+        assert "Article 000" not in html, url
+        text = re.sub(r"<[^>]+>", " ", html)
+        assert not re.search(r"(?<![\d,.$])00[0-2](?![\d,.])", text), url
+        assert "date not given" not in html, url
+
+
+def test_every_quote_link_on_a_page_leads_to_a_quote_shown_there(client, india_us):
+    import re
+
+    pages = {url: client.get(url).content.decode() for url in _record_pages()}
+    checked = 0
+    for url, html in pages.items():
+        for path, anchor in re.findall(r'href="([^"#]*)#(source-[^"]+|sources)"', html):
+            target = pages.get(path or url) or client.get(path).content.decode()
+            assert f'id="{anchor}"' in target, (url, path, anchor)
+            checked += 1
+    assert checked > 40
+
+
+def test_sources_show_publisher_and_date_or_undated_never_the_load_date(client, india_us):
+    deal = Milestone.objects.get(slug="comprehensive-agreement-concluded")
+    html = client.get(reverse("milestone", args=[deal.pk])).content.decode()
+    assert (
+        "<cite>Will Foreign Secretary Vikram Misri&#x27;s US Visit Strengthen Ties?</cite>, "
+        'NationPress, <span class="source-date">26 May 2025</span>'
+    ) in html
+    assert '<span class="source-date inferred">on or before 26 May 2025 (inferred)</span>' in html
+    visit = Milestone.objects.get(slug="misri-washington-visit")
+    html = client.get(reverse("milestone", args=[visit.pk])).content.decode()
+    assert '<span class="source-date">undated</span>' in html
+    assert "21 November 2026</span>" not in html
+
+
+def test_the_first_revision_of_the_interim_deadline_names_its_article_and_its_date(
+    client, india_us
+):
+    html = client.get(reverse("milestone", args=[interim().pk])).content.decode()
+    history = html.split('id="history-heading"')[1].split("</table>")[0]
+    assert '<a href="#source-interim-deal-by-july-8">on or before 26 May 2025 (inferred)</a>' in (
+        history
+    )
+    assert "Misri U.S. Visit Part Of India Bid To Strengthen Strategic, Trade Ties" in history
+    assert "21 Nov 2026" not in history  # the day the record was loaded
+    # The deadline itself links to the quote that announced it.
+    assert '<a href="#source-interim-deal-by-july-8">July 8, 2025</a>' in html
+    assert 'id="source-interim-deal-by-july-8"' in html
+
+
+def test_the_milestone_page_shows_where_the_sources_differ_with_both_quotes(client, india_us):
+    html = client.get(reverse("milestone", args=[interim().pk])).content.decode()
+    differ = html.split('<h2 id="differ-heading">Sources differ</h2>')[1].split("</section>")[0]
+    assert "Which deal is the first tranche" in differ
+    assert "finalising the first tranche of the India-U.S. Bilateral Trade Agreement" in differ
+    assert "the first phase of a mutually beneficial, multi-sector Bilateral Trade" in differ
+    assert "NationPress, 26 May 2025" in differ

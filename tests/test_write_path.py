@@ -371,3 +371,32 @@ def test_a_deleted_targets_negotiation_is_refreshed_without_it(api, india_us):
     with committed():
         assert api.delete(f"/api/v1/targets/{target.pk}/").status_code == 204
     assert not Target.objects.filter(pk=target.pk).exists()
+
+
+def test_sources_differ_needs_two_sources_in_the_service_and_the_admin_alike(desk, india_us):
+    from django.core.exceptions import ValidationError
+
+    from tracker.models import Discrepancy, Source
+
+    one = Source.objects.get(slug="interim-deal-by-july-8")
+    other = Source.objects.get(slug="bta-first-phase-by-fall-2025")
+    with pytest.raises(ValidationError) as refused:
+        services.discrepancy_save(
+            discrepancy=Discrepancy(milestone=interim(), summary="Dates differ"), sources=[one]
+        )
+    assert refused.value.message_dict == {"sources": ["Name at least two sources that differ."]}
+    form = {"milestone": interim().pk, "summary": "Dates differ", "sources": [one.pk]}
+    page = desk.post("/admin/tracker/discrepancy/add/", form)
+    assert page.status_code == 200
+    assert "Name at least two sources that differ." in page.content.decode()
+    assert (
+        desk.post(
+            "/admin/tracker/discrepancy/add/", {**form, "sources": [one.pk, other.pk]}
+        ).status_code
+        == 302
+    )
+    added = Discrepancy.objects.get(summary="Dates differ")
+    assert set(added.sources.values_list("slug", flat=True)) == {one.slug, other.slug}
+    assert Change.objects.filter(
+        object_repr__startswith="Interim trade deal concluded: Dates"
+    ).exists()

@@ -20,6 +20,7 @@ from tracker.models import (
     CalendarFeedToken,
     Change,
     DeadlineRevision,
+    Discrepancy,
     Heartbeat,
     Milestone,
     Negotiation,
@@ -217,7 +218,9 @@ class NegotiationAdmin(HealthAdminMixin, RecordAdmin):
     search_fields = ["name", "slug", "summary"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["parties", "sources"]
-    readonly_fields = ["health", "health_reason", "progress", "next_deadline"]
+    readonly_fields = [
+        "health", "health_reason", "progress", "next_deadline", "last_confirmed_on", "stale",
+    ]  # fmt: skip
     inlines = [TrackInline]
     actions = [refresh_now]
 
@@ -278,7 +281,9 @@ class TrackAdmin(HealthAdminMixin, RecordAdmin):
     list_select_related = ["negotiation", "owner"]
     search_fields = ["name", "slug", "summary", "negotiation__name"]
     prepopulated_fields = {"slug": ["name"]}
-    readonly_fields = ["health", "health_reason", "progress", "next_deadline"]
+    readonly_fields = [
+        "health", "health_reason", "progress", "next_deadline", "last_confirmed_on", "stale",
+    ]  # fmt: skip
     filter_horizontal = ["sources"]
     autocomplete_fields = ["owner"]
     inlines = [MilestoneInline]
@@ -356,7 +361,9 @@ class MilestoneAdmin(RecordAdmin):
     search_fields = ["title", "slug", "consequence", "deadline_text", "track__name"]
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["depends_on", "sources"]
-    readonly_fields = ["window", "status", "completed_late", "status_reason"]
+    readonly_fields = [
+        "window", "status", "completed_late", "status_reason", "last_confirmed_on", "stale",
+    ]  # fmt: skip
     inlines = [RevisionInline]
     actions = ["mark_completed", "cancel", refresh_now]
 
@@ -395,6 +402,33 @@ class MilestoneAdmin(RecordAdmin):
             self.message_user(request, f"{len(outcome.done)} milestone(s) changed.")
 
 
+class DiscrepancyForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Discrepancy
+        fields = ["milestone", "summary", "sources"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if "sources" in cleaned:
+            try:
+                services.validate_differing(cleaned["sources"])
+            except ValidationError as error:
+                self.add_error(None, error)
+        return cleaned
+
+
+@admin.register(Discrepancy)
+class DiscrepancyAdmin(RecordAdmin):
+    """Where a milestone's sources disagree: its page shows "Sources differ" with the quotes."""
+
+    form = DiscrepancyForm
+    list_display = ["milestone", "summary"]
+    list_select_related = ["milestone"]
+    search_fields = ["summary", "milestone__title"]
+    autocomplete_fields = ["milestone"]
+    filter_horizontal = ["sources"]
+
+
 class ObservationInline(admin.TabularInline):  # type: ignore[type-arg]
     model = Observation
     fields = ["date", "value", "source", "note"]
@@ -430,7 +464,7 @@ class TargetAdmin(RecordAdmin):
     search_fields = ["name", "slug", "negotiation__name"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["sources"]
-    readonly_fields = ["window", "status", "status_reason"]
+    readonly_fields = ["window", "status", "status_reason", "last_confirmed_on", "stale"]
     inlines = [ObservationInline]
     actions = [refresh_now]
 

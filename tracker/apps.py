@@ -32,5 +32,6 @@ class TrackerConfig(AppConfig):
         edited(models.Negotiation, m2m_fields={"parties", "sources"})
         edited(models.Track, m2m_fields={"sources"})
         edited(models.Milestone, m2m_fields={"depends_on", "sources"})
+        edited(models.Discrepancy, m2m_fields={"sources"})
         edited(models.Target, m2m_fields={"sources"})
         edited(models.Observation)

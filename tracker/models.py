@@ -18,6 +18,7 @@ from django.utils import timezone as django_timezone
 from tracker import audit
 from tracker.audit import Interface
 from tracker.deadlines import MAX_YEAR, MIN_YEAR, Deadline, DeadlineError, Precision, describe
+from tracker.freshness import source_date_text
 from tracker.reminders.recurrence import DigestRuleError, parse_digest_rule
 from tracker.status import (
     Growth,
@@ -91,6 +92,12 @@ class Source(models.Model):
     def date(self) -> SourceDate | None:
         """When it was published, as far as anyone can tell; None when undated."""
         return source_date(self.published_on, self.published_by)
+
+    @property
+    def date_text(self) -> str:
+        """ "26 May 2025", "on or before 26 May 2025 (inferred)" or "undated": never a date
+        the text does not give or imply."""
+        return source_date_text(self.date)
 
 
 def source_date(published_on: dt.date | None, published_by: dt.date | None) -> SourceDate | None:
@@ -396,6 +403,22 @@ class Milestone(Scheduled, Confirmed, KeepsDerivedFields):
         if self.deadline_latest is None or self.state in {"completed", "cancelled"}:
             return None
         return (self.deadline_latest - (today or django_timezone.localdate())).days
+
+
+class Discrepancy(models.Model):
+    """Where the sources behind a milestone disagree: the page shows "Sources differ" with
+    the quotes, so a reader sees the disagreement instead of the record's reconciliation."""
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="discrepancies")
+    summary = models.CharField(max_length=300, help_text="What the sources disagree about.")
+    sources = models.ManyToManyField(Source, related_name="discrepancies")
+
+    class Meta:
+        ordering = ["milestone", "id"]
+        verbose_name_plural = "discrepancies"
+
+    def __str__(self) -> str:
+        return f"{self.milestone}: {self.summary[:60]}"
 
 
 class DeadlineRevision(models.Model):

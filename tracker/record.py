@@ -17,7 +17,16 @@ from django.db import models, transaction
 
 from tracker import audit, services
 from tracker.deadlines import parse_deadline
-from tracker.models import Milestone, Negotiation, Observation, Party, Source, Target, Track
+from tracker.models import (
+    Discrepancy,
+    Milestone,
+    Negotiation,
+    Observation,
+    Party,
+    Source,
+    Target,
+    Track,
+)
 
 
 @dataclass
@@ -174,13 +183,30 @@ class _Loader:
             milestone: Milestone = services.milestone_save(
                 milestone=Milestone(**lookup, **values), source=announced_by, sources=sources
             )
+            self.load_discrepancies(m.get("sources_differ", []), milestone)
             return milestone
         milestone = self.upsert(Milestone, lookup, values, {"sources": sources})
         if announced_by is not None and services.milestone_cite_announcement(
             milestone=milestone, source=announced_by
         ):
             self.result.updated += 1
+        self.load_discrepancies(m.get("sources_differ", []), milestone)
         return milestone
+
+    def load_discrepancies(self, wanted: list[dict[str, Any]], milestone: Milestone) -> None:
+        """Where the sources disagree, as the record says; others of this milestone go."""
+        summaries = [d["summary"] for d in wanted]
+        stale = [d for d in milestone.discrepancies.all() if d.summary not in summaries]
+        if stale:
+            services.records_delete(records=stale)
+            self.result.updated += len(stale)
+        for d in wanted:
+            self.upsert(
+                Discrepancy,
+                {"milestone": milestone, "summary": d["summary"]},
+                {},
+                {"sources": self.cite(d["sources"])},
+            )
 
     def load_target(self, g: dict[str, Any], negotiation: Negotiation, track: Track | None) -> None:
         target = self.upsert(

@@ -10,6 +10,7 @@ from tracker.models import (
     CalendarFeedToken,
     Change,
     DeadlineRevision,
+    Discrepancy,
     Milestone,
     Negotiation,
     Observation,
@@ -58,6 +59,12 @@ def milestones_list() -> QuerySet[Milestone]:
             ),
             Prefetch("depends_on", queryset=Milestone.objects.only("id")),
             Prefetch("sources", queryset=Source.objects.only("id", "slug")),
+            Prefetch(
+                "discrepancies",
+                queryset=Discrepancy.objects.prefetch_related(
+                    Prefetch("sources", queryset=Source.objects.only("id", "slug"))
+                ),
+            ),
         )
         .order_by("deadline_latest", "title", "id")
     )

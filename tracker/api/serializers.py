@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, ClassVar
 
 from django.contrib.auth import get_user_model
@@ -23,6 +24,7 @@ from tracker.models import (
     MAX_FIGURE,
     Change,
     DeadlineRevision,
+    Discrepancy,
     Milestone,
     Negotiation,
     Observation,
@@ -212,14 +214,39 @@ class DeadlineRevisionSerializer(serializers.ModelSerializer[DeadlineRevision]):
         slug_field="slug", read_only=True, allow_null=True
     )
     slip_days = serializers.IntegerField(read_only=True, allow_null=True)
+    reported_on = serializers.SerializerMethodField(
+        help_text="When its source was published: its date, or an “on or before” date it "
+        "implies (reported_on_inferred); null when there is no source or it is undated. "
+        "changed_at is when the change was entered here."
+    )
+    reported_on_inferred = serializers.SerializerMethodField()
 
     class Meta:
         model = DeadlineRevision
         fields = [
             "id", "previous_text", "previous_earliest", "previous_latest", "previous_precision",
             "new_text", "new_earliest", "new_latest", "new_precision",
-            "changed_at", "reason", "source", "slip_days",
+            "changed_at", "reason", "source", "reported_on", "reported_on_inferred", "slip_days",
         ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_reported_on(self, revision: DeadlineRevision) -> dt.date | None:
+        date = revision.source.date if revision.source else None
+        return date.on if date else None
+
+    def get_reported_on_inferred(self, revision: DeadlineRevision) -> bool:
+        date = revision.source.date if revision.source else None
+        return bool(date and date.inferred)
+
+
+class DiscrepancySerializer(serializers.ModelSerializer[Discrepancy]):
+    sources: serializers.SlugRelatedField[Source] = serializers.SlugRelatedField(
+        many=True, slug_field="slug", read_only=True, help_text="The slugs of the quotes."
+    )
+
+    class Meta:
+        model = Discrepancy
+        fields = ["summary", "sources"]
         read_only_fields = fields
 
 
@@ -282,6 +309,12 @@ class MilestoneSerializer(FreshnessMixin, RecordSerializer):
         read_only=True, help_text="Days the deadline moved since first announced."
     )
     revisions = DeadlineRevisionSerializer(many=True, read_only=True)
+    sources_differ = DiscrepancySerializer(
+        source="discrepancies",
+        many=True,
+        read_only=True,
+        help_text="Where the sources behind this milestone disagree, with their slugs.",
+    )
 
     class Meta:
         model = Milestone
@@ -291,7 +324,7 @@ class MilestoneSerializer(FreshnessMixin, RecordSerializer):
             "sources", "revision_reason", "revision_source",
             "status", "completed_late", "status_reason", "days_remaining", "slip_days",
             "last_confirmed_on", "last_confirmed_inferred", "stale", "freshness",
-            "revisions", "created_at", "updated_at",
+            "revisions", "sources_differ", "created_at", "updated_at",
         ]  # fmt: skip
 
     def get_days_remaining(self, milestone: Milestone) -> int | None:

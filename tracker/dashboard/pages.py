@@ -25,9 +25,11 @@ from tracker.dashboard.timeline import (
 )
 from tracker.models import (
     DeadlineRevision,
+    Discrepancy,
     Milestone,
     Negotiation,
     Observation,
+    Source,
     StatusChange,
     Subscription,
     Target,
@@ -46,8 +48,22 @@ def milestone_url(milestone: Milestone) -> str:
 
 def _with_revisions(queryset: QuerySet[Milestone]) -> QuerySet[Milestone]:
     return queryset.prefetch_related(
-        Prefetch("revisions", queryset=DeadlineRevision.objects.order_by("changed_at", "id"))
+        Prefetch(
+            "revisions",
+            queryset=DeadlineRevision.objects.select_related("source").order_by("changed_at", "id"),
+        )
     )
+
+
+def quote_anchor(source: Source | None) -> str:
+    """The fragment of a source's quote on a page that lists it ("Who said so")."""
+    return f"#source-{source.slug}" if source is not None else "#sources"
+
+
+def deadline_source(milestone: Milestone) -> Source | None:
+    """The source that reported the deadline as it stands: the latest revision's."""
+    revisions = list(milestone.revisions.all())
+    return revisions[-1].source if revisions else None
 
 
 # Overview
@@ -250,6 +266,8 @@ class MilestoneRow:
     slip_days: int
     # "Last confirmed by a source on …" when the record may be out of date; else empty.
     stale_note: str = ""
+    # The quote behind the deadline, on the milestone's page.
+    deadline_href: str = ""
 
 
 def countdown(milestone: Milestone, today: dt.date) -> str:
@@ -260,13 +278,19 @@ def countdown(milestone: Milestone, today: dt.date) -> str:
     )
 
 
-def _milestone_row(milestone: Milestone, today: dt.date, *, slip_days: int) -> MilestoneRow:
+def _milestone_row(
+    milestone: Milestone, today: dt.date, *, slip_days: int, source: Source | None = None
+) -> MilestoneRow:
     note = freshness.confirmation(milestone, today) if milestone.stale else ""
-    return MilestoneRow(milestone, countdown(milestone, today), slip_days, note)
+    href = milestone_url(milestone) + quote_anchor(source)
+    return MilestoneRow(milestone, countdown(milestone, today), slip_days, note, href)
 
 
 def _milestone_rows(milestones: list[Milestone], today: dt.date) -> list[MilestoneRow]:
-    return [_milestone_row(m, today, slip_days=m.slip_days) for m in milestones]
+    return [
+        _milestone_row(m, today, slip_days=m.slip_days, source=deadline_source(m))
+        for m in milestones
+    ]
 
 
 @dataclass(frozen=True)
@@ -373,6 +397,14 @@ class RevisionRow:
 
 
 @dataclass(frozen=True)
+class Differ:
+    """Where the sources disagree: what about, and each side's quote."""
+
+    summary: str
+    sources: list[Source]
+
+
+@dataclass(frozen=True)
 class MilestonePage:
     milestone: Milestone
     countdown: str
@@ -380,7 +412,10 @@ class MilestonePage:
     slip_days: int
     slip_text: str
     revisions: list[RevisionRow]
-    sources: list[Any]
+    # Every quote behind the page: citations, then the deadline revisions' sources.
+    sources: list[Source]
+    deadline_href: str
+    differ: list[Differ]
     depends_on: list[Milestone]
     dependents: list[Milestone]
     freshness: str
@@ -400,9 +435,15 @@ def milestone_page(pk: int, today: dt.date) -> MilestonePage:
             "sources",
             Prefetch("depends_on", queryset=Milestone.objects.select_related("track")),
             Prefetch("dependents", queryset=Milestone.objects.select_related("track")),
+            Prefetch("discrepancies", queryset=Discrepancy.objects.prefetch_related("sources")),
         ),
         pk=pk,
     )
+    cited = list(milestone.sources.all())
+    reported = [r.source for r in milestone.revisions.all() if r.source is not None]
+    differ = [Differ(d.summary, list(d.sources.all())) for d in milestone.discrepancies.all()]
+    quoted = [s for d in differ for s in d.sources]
+    sources = list({s.pk: s for s in [*cited, *reported, *quoted]}.values())
     remaining = milestone.days_remaining(today)
     revisions = [
         RevisionRow(r, wording.slip(r.slip_days), r.slip_days) for r in milestone.revisions.all()
@@ -414,7 +455,9 @@ def milestone_page(pk: int, today: dt.date) -> MilestonePage:
         slip_days=milestone.slip_days,
         slip_text=wording.slip(milestone.slip_days),
         revisions=list(reversed(revisions)),
-        sources=list(milestone.sources.all()),
+        sources=sources,
+        deadline_href=quote_anchor(deadline_source(milestone)),
+        differ=differ,
         depends_on=list(milestone.depends_on.all()),
         dependents=list(milestone.dependents.all()),
         freshness=freshness.confirmation(milestone, today),
@@ -433,8 +476,11 @@ class TargetPage:
     chart: TargetChart
     observations: list[Observation]
     years_left: float
-    sources: list[Any]
+    # Its citations, then the sources of its observations.
+    sources: list[Source]
     freshness: str
+    # The quote that states the baseline, the target and its deadline.
+    figures_href: str
 
     @property
     def status_label(self) -> str:
@@ -455,14 +501,17 @@ def target_page(pk: int, today: dt.date) -> TargetPage:
         Target.objects.select_related("negotiation", "track").prefetch_related("sources"), pk=pk
     )
     observations = list(target.observations.select_related("source").order_by("date"))
+    cited = list(target.sources.all())
+    observed = [o.source for o in observations if o.source is not None]
     facts = target.facts((o.date, o.value) for o in observations)
     return TargetPage(
         target=target,
         chart=build_chart(facts, today=today),
         observations=observations,
         years_left=max((facts.latest - today).days / 365.25, 0),
-        sources=list(target.sources.all()),
+        sources=list({s.pk: s for s in [*cited, *observed]}.values()),
         freshness=freshness.confirmation(target, today),
+        figures_href=quote_anchor(cited[0] if cited else None),
     )
 
 

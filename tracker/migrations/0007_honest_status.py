@@ -1,7 +1,11 @@
 # Issue 9 (honest status: freshness, evidence, provenance), written by hand.
 from __future__ import annotations
 
+from typing import Any
+
+import django.db.models.deletion
 import django.utils.timezone
+from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
 
 HEALTH_CHOICES = [
@@ -47,6 +51,24 @@ def _freshness(model_name: str) -> list[migrations.operations.base.Operation]:
             ),
         ),
     ]
+
+
+def let_editors_edit_discrepancies(apps: Any, schema_editor: Any) -> None:
+    """Editors keep the record, and where its sources differ is part of it."""
+    # Permissions are normally made after all migrations; make them now.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0)
+        app_config.models_module = None
+    editors = apps.get_model("auth", "Group").objects.filter(name="editors").first()
+    if editors is None:
+        return
+    editors.permissions.add(
+        *apps.get_model("auth", "Permission").objects.filter(
+            content_type__app_label="tracker",
+            codename__in=[f"{a}_discrepancy" for a in ("add", "change", "delete", "view")],
+        )
+    )
 
 
 class Migration(migrations.Migration):
@@ -104,6 +126,36 @@ class Migration(migrations.Migration):
                 max_length=10,
             ),
         ),
+        # Where the sources behind a milestone disagree ("Sources differ").
+        migrations.CreateModel(
+            name="Discrepancy",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "summary",
+                    models.CharField(help_text="What the sources disagree about.", max_length=300),
+                ),
+                (
+                    "milestone",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="discrepancies",
+                        to="tracker.milestone",
+                    ),
+                ),
+                (
+                    "sources",
+                    models.ManyToManyField(related_name="discrepancies", to="tracker.source"),
+                ),
+            ],
+            options={"verbose_name_plural": "discrepancies", "ordering": ["milestone", "id"]},
+        ),
+        migrations.RunPython(let_editors_edit_discrepancies, migrations.RunPython.noop),
         # When a figure was entered: rows from before stay empty (nobody knows when), and
         # only then does the column get its default for new rows.
         migrations.AddField(

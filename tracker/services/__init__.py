@@ -23,6 +23,7 @@ from tracker.services.milestones import (
     validate_dependencies,
 )
 from tracker.services.records import (
+    discrepancy_save,
     negotiation_save,
     observation_save,
     party_save,
@@ -32,6 +33,7 @@ from tracker.services.records import (
     source_save,
     target_save,
     track_save,
+    validate_differing,
     validate_target,
 )
 
@@ -39,6 +41,7 @@ __all__ = [
     "Outcome",
     "after_commit",
     "dependency_cycle",
+    "discrepancy_save",
     "milestone_cancel",
     "milestone_cite_announcement",
     "milestone_complete",
@@ -60,5 +63,6 @@ __all__ = [
     "target_save",
     "track_save",
     "validate_dependencies",
+    "validate_differing",
     "validate_target",
 ]

@@ -18,6 +18,7 @@ from django.db import models
 from django.utils import timezone
 
 from tracker.models import (
+    Discrepancy,
     Milestone,
     Negotiation,
     Observation,
@@ -35,6 +36,7 @@ DEADLINE_NOT_AFTER_BASELINE = "The deadline must end after the baseline date."
 TARGET_WITHOUT_DEADLINE = "A target needs a deadline, e.g. “by 2030”."
 FIGURE_NOT_POSITIVE = "The {name} must be greater than zero."
 OBSERVATION_NEGATIVE = "An observed value cannot be negative."
+TOO_FEW_DIFFERING = "Name at least two sources that differ."
 
 
 def _previous(model: type[models.Model], pk: Any, field: str) -> Any:
@@ -157,6 +159,25 @@ def _negotiations_citing(source: Source) -> set[int]:
     return ids
 
 
+def validate_differing(sources: Sequence[Source]) -> None:
+    if len({s.pk for s in sources}) < 2:
+        raise ValidationError({"sources": TOO_FEW_DIFFERING})
+
+
+def discrepancy_save(
+    *, discrepancy: Discrepancy, by: Any = None, sources: Sequence[Source] | None = None
+) -> Discrepancy:
+    """Record where a milestone's sources disagree; it takes two sources to differ."""
+    with writing(by):
+        if sources is not None or discrepancy.pk is None:
+            validate_differing(sources or ())
+        check(discrepancy)
+        discrepancy.save()
+        if sources is not None:
+            discrepancy.sources.set(sources)
+    return discrepancy
+
+
 def party_save(*, party: Party, by: Any = None) -> Party:
     with writing(by):
         check(party)
@@ -181,6 +202,8 @@ def record_save(*, record: models.Model, by: Any = None, **relations: Any) -> mo
             return source_save(source=record, by=by)
         case Party():
             return party_save(party=record, by=by)
+        case Discrepancy():
+            return discrepancy_save(discrepancy=record, by=by, **relations)
     raise TypeError(f"No write service for {type(record).__name__}")
 
 
