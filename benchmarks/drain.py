@@ -42,8 +42,6 @@ def main() -> None:
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0)
     try:
-        with connection.cursor() as cursor:  # see tests/conftest.py django_db_setup
-            cursor.execute("DROP TABLE IF EXISTS auditlog_logentry")
         run(args)
     finally:
         connection.close()

@@ -84,20 +84,3 @@ def parties(db: None) -> list[Party]:
         Party.objects.create(code="IN", name="India"),
         Party.objects.create(code="US", name="United States"),
     ]
-
-
-@pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
-    """Drop django-auditlog's own log table from the PostgreSQL test database.
-
-    The audit log is tracker.Change (AUDITLOG_LOGENTRY_MODEL), but auditlog's first
-    migration creates its table anyway, with a foreign key to django_content_type that
-    Django's flush does not know about: every transactional test's flush then fails on
-    PostgreSQL ("cannot truncate a table referenced in a foreign key constraint").
-    """
-    from django.db import connection
-
-    with django_db_blocker.unblock():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("DROP TABLE IF EXISTS auditlog_logentry")
