@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.test import Client
 
 from tests.conftest import committed, make_milestone, make_negotiation, make_target, make_track
@@ -263,3 +264,136 @@ def test_confirming_an_email_subscription_plans_its_reminders_after_the_commit(
         with django_capture_on_commit_callbacks(execute=True):
             subscription_confirm(subscription=waiting)
     assert {r.milestone_id for r in planned} == {world["done"].pk, world["later"].pk}
+
+
+def test_a_completion_reverted_in_the_window_is_left_out_and_a_late_figure_for_last_year_is_in(
+    world: Any,
+) -> None:
+    from tracker.services import milestone_reopen, observation_save
+
+    Subscription.objects.update(last_digest_at=MONDAY_8_NY - dt.timedelta(days=7))
+    with time_machine.travel(dt.datetime(2026, 2, 26, 12, tzinfo=UTC), tick=False), committed():
+        milestone_complete(milestone=world["done"], completed_on=dt.date(2026, 2, 26))
+    with time_machine.travel(dt.datetime(2026, 2, 27, 12, tzinfo=UTC), tick=False), committed():
+        milestone_reopen(milestone=world["done"])
+        # Last year's figure, published and entered only now.
+        observation_save(
+            observation=Observation(
+                target=world["target"], date=dt.date(2025, 12, 31), value=Decimal("205")
+            )
+        )
+    with time_machine.travel(MONDAY_8_NY, tick=False):
+        assert send_digests().sent == 1
+    [message] = mail.outbox
+    body = message.body
+    assert "Completed\n" not in body
+    assert "Terms of reference (" not in body
+    target_url = f"http://127.0.0.1:8000/targets/{world['target'].pk}/"
+    assert (
+        f"New figures\n- Bilateral trade on December 31, 2025: 205 USD billion\n  {target_url}"
+        in (body)
+    )
+
+
+def test_each_digest_item_links_to_its_page_and_the_subject_names_the_window(
+    world: Any,
+) -> None:
+    Subscription.objects.update(
+        digest_rule="FREQ=DAILY;BYHOUR=8;BYMINUTE=0;BYSECOND=0",
+        last_digest_at=MONDAY_8_NY - dt.timedelta(days=1),
+    )
+    with time_machine.travel(dt.datetime(2026, 3, 1, 14, tzinfo=UTC), tick=False), committed():
+        milestone_set_deadline(
+            milestone=world["later"], deadline=parse_deadline("March 25, 2026"), reason="Later"
+        )
+    with time_machine.travel(MONDAY_8_NY, tick=False):
+        assert send_digests().sent == 1
+    [message] = mail.outbox
+    assert message.subject == "Tranche digest: Interim, March 1 to March 2, 2026"
+    later_url = f"http://127.0.0.1:8000/milestones/{world['later'].pk}/"
+    assert (
+        f"- First round: March 20, 2026 → March 25, 2026 (+5 days) — Later\n  {later_url}"
+        in message.body
+    )
+    assert isinstance(message, EmailMultiAlternatives)
+    html = str(message.alternatives[0][0])
+    assert f'<a href="{later_url}">First round</a>' in html
+
+
+def test_a_deadline_moved_and_moved_back_in_the_window_did_not_move(world: Any) -> None:
+    Subscription.objects.update(last_digest_at=MONDAY_8_NY - dt.timedelta(days=7))
+    with time_machine.travel(dt.datetime(2026, 2, 26, 12, tzinfo=UTC), tick=False), committed():
+        milestone_set_deadline(milestone=world["later"], deadline=parse_deadline("April 2, 2026"))
+    with time_machine.travel(dt.datetime(2026, 2, 27, 12, tzinfo=UTC), tick=False), committed():
+        milestone_set_deadline(milestone=world["later"], deadline=parse_deadline("March 20, 2026"))
+    with time_machine.travel(MONDAY_8_NY, tick=False):
+        send_digests()
+    [message] = mail.outbox
+    assert "Deadlines moved" not in message.body
+
+
+def test_an_item_going_stale_in_the_window_is_news_and_is_listed_with_its_last_source(
+    world: Any,
+) -> None:
+    from tracker.models import Source
+    from tracker.refresh import refresh_statuses
+    from tracker.services import milestone_save
+
+    world["done"].delete()
+    with time_machine.travel(dt.datetime(2026, 2, 1, tzinfo=UTC), tick=False), committed():
+        report = Source.objects.create(
+            slug="report", title="Talks report", published_on=dt.date(2025, 12, 5), excerpt="…"
+        )
+        world["later"].deadline = parse_deadline("December 1, 2026")
+        milestone_save(milestone=world["later"], sources=[report])
+    Subscription.objects.update(last_digest_at=MONDAY_8_NY)
+    refresh_statuses(today=dt.date(2026, 3, 9))  # the daily refresh: stale from March 6
+    with time_machine.travel(MONDAY_8_NY + dt.timedelta(days=7), tick=False):
+        assert send_digests().sent == 1
+    [message] = mail.outbox
+    later_url = f"http://127.0.0.1:8000/milestones/{world['later'].pk}/"
+    stale = message.body.split("May be out of date\n")[1]
+    # Oldest first: the target with no dated source, then the milestone gone stale on March 6.
+    assert stale.startswith("- Bilateral trade: No dated source confirms it")
+    assert (
+        "- First round: Last confirmed by a source on 5 December 2025 "
+        f"(3 months ago) — may be out of date\n  {later_url}"
+    ) in stale
+
+
+def test_a_digest_of_the_india_us_record_says_it_may_be_out_of_date(db: None) -> None:
+    from tracker.management.commands.load_record import INDIA_US_RECORD
+    from tracker.models import Negotiation, Target
+    from tracker.record import load_record
+    from tracker.services import observation_save
+
+    with time_machine.travel(dt.datetime(2026, 11, 16, 8, tzinfo=UTC), tick=False), committed():
+        load_record(INDIA_US_RECORD)
+    Subscription.objects.create(
+        negotiation=Negotiation.objects.get(slug="india-us-bta"),
+        email="j@example.org",
+        confirmed_at=dt.datetime(2026, 11, 16, 8, tzinfo=UTC),
+        created_at=dt.datetime(2026, 11, 16, 8, tzinfo=UTC),
+        last_digest_at=dt.datetime(2026, 11, 16, 8, tzinfo=UTC),
+    )
+    with time_machine.travel(dt.datetime(2026, 11, 22, 12, tzinfo=UTC), tick=False), committed():
+        observation_save(
+            observation=Observation(
+                target=Target.objects.get(), date=dt.date(2025, 12, 31), value=Decimal("210")
+            )
+        )
+    with time_machine.travel(dt.datetime(2026, 11, 23, 8, tzinfo=UTC), tick=False):
+        assert send_digests().sent == 1
+    [message] = mail.outbox
+    assert message.subject == (
+        "Tranche digest: India–US Bilateral Trade Agreement, November 16 to November 23, 2026"
+    )
+    body = message.body
+    assert "Last confirmed by a source on 26 May 2025 (18 months ago) — may be out of date." in (
+        body
+    )
+    assert (
+        "- Interim trade deal concluded: The deadline of 8 July 2025 passed 503 days ago; "
+        "no source since 26 May 2025 says it was met."
+    ) in body
+    assert "- TRUST initiative implemented (AI and advanced chip collaboration): " in body

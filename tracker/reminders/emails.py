@@ -170,6 +170,17 @@ def send_confirmation(subscription: Subscription) -> None:
     confirmation_email(subscription).send()
 
 
+def window_words(start: dt.datetime, end: dt.datetime, zone: zoneinfo.ZoneInfo) -> str:
+    """The digest's window as the subscriber's calendar has it: "March 2, 2026" for one day,
+    "February 23 to March 2, 2026", "December 29, 2025 to January 5, 2026"."""
+    first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+    if first == last:
+        return long_date(last)
+    if first.year == last.year:
+        return f"{first:%B} {first.day} to {long_date(last)}"
+    return f"{long_date(first)} to {long_date(last)}"
+
+
 def digest_email(
     subscription: Subscription, *, period_start: dt.datetime, period_end: dt.datetime, news: Any
 ) -> EmailMultiAlternatives:
@@ -188,7 +199,7 @@ def digest_email(
     }
     text, html = _render("digest", context)
     return _message(
-        subject=f"Tranche digest: {subject_of}, week to {context['until']}",
+        subject=f"Tranche digest: {subject_of}, {window_words(period_start, period_end, zone)}",
         to=subscription.recipient,
         text=text,
         html=html,
