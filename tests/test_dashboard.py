@@ -496,3 +496,9 @@ def test_the_milestone_page_shows_where_the_sources_differ_with_both_quotes(clie
     assert "finalising the first tranche of the India-U.S. Bilateral Trade Agreement" in differ
     assert "the first phase of a mutually beneficial, multi-sector Bilateral Trade" in differ
     assert "NationPress, 26 May 2025" in differ
+
+
+def test_the_timeline_labels_a_stale_passed_deadline_without_claiming_it_overdue(client, india_us):
+    html = client.get(reverse("negotiation", args=["india-us-bta"])).content.decode()
+    assert 'text-anchor="middle">passed 501 days ago</text>' in html
+    assert "days overdue</text>" not in html

@@ -54,6 +54,22 @@ def test_clicking_through_reaches_the_overdue_interim_deal_with_its_consequence_
     expect(timeline.locator(".today-label")).to_have_text("Today, 21 Nov 2026")
     # The autumn window is drawn as a band, not a point.
     expect(timeline.locator(".status-overdue .window")).to_have_count(1)
+    # Health that needs evidence: no dated milestone or no figure is "No data", not "On
+    # track"; the ongoing COMPACT framework is "Active", not "Achieved".
+    tracks = page.locator(".track-card")
+    expect(tracks.filter(has_text="TRUST technology").locator(".badge").first).to_have_text(
+        "No data"
+    )
+    expect(tracks.filter(has_text="Bilateral trade to $500B").locator(".badge").first).to_have_text(
+        "No data"
+    )
+    compact = tracks.filter(has_text="COMPACT defence cooperation")
+    expect(compact.locator(".badge").first).to_have_text("Active")
+    expect(page.locator(".page-head")).to_contain_text("2 overdue")
+    expect(page.locator(".page-head .freshness")).to_have_text(
+        "Last confirmed by a source on 26 May 2025 (18 months ago) — may be out of date"
+    )
+    expect(page.locator("body")).not_to_contain_text("Article 000")
     screenshot(page, "negotiation")
     if UPDATE_DOCS:
         page.locator(".timeline").screenshot(path=str(DOCS / "negotiation.png"))
@@ -69,7 +85,24 @@ def test_clicking_through_reaches_the_overdue_interim_deal_with_its_consequence_
     sources = page.locator(".sources li")
     expect(sources.first).to_contain_text("conclude an interim trade deal by July 8")
     expect(sources.first).to_contain_text("Misri U.S. Visit Part Of India Bid")
+    expect(sources.first).to_contain_text("on or before 26 May 2025 (inferred)")
+    expect(head.locator(".freshness")).to_have_text(
+        "Last confirmed by a source on or before 26 May 2025 (at least 18 months ago) "
+        "— may be out of date"
+    )
+    differ = page.locator(".differ")
+    expect(differ).to_contain_text("Sources differ")
+    expect(differ.locator("blockquote")).to_have_count(2)
+    history = page.locator("#history-heading + .table-wrap")
+    expect(history).to_contain_text("on or before 26 May 2025 (inferred)")
+    expect(history).not_to_contain_text("21 Nov 2026")
     screenshot(page, "milestone")
+    if UPDATE_DOCS:
+        page.screenshot(path=str(DOCS / "milestone.png"))  # the top: what is known, and why
+    # The deadline links to the quote that announced it.
+    head.get_by_role("link", name="July 8, 2025").click()
+    expect(page).to_have_url(re.compile(r"#source-interim-deal-by-july-8$"))
+    expect(page.locator("#source-interim-deal-by-july-8")).to_be_in_viewport()
 
     page.get_by_role("link", name="Interim agreement (first tranche)").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Interim agreement (first tranche)")

@@ -243,6 +243,7 @@ def _timeline_track(track: Track, milestones: list[Milestone]) -> TimelineTrack:
                 latest=m.deadline_latest,
                 deadline_text=m.deadline_text,
                 earlier_deadlines=_earlier_deadlines(m),
+                stale=m.stale,
             )
             for m in milestones
             if m.deadline_earliest is not None and m.deadline_latest is not None

@@ -163,6 +163,8 @@ class TimelineMilestone:
     deadline_text: str
     # Latest dates the deadline had before, oldest first: each is drawn as a ghost.
     earlier_deadlines: tuple[dt.date, ...] = ()
+    # No recent source: a passed deadline is labelled "passed … ago", not "… overdue".
+    stale: bool = False
 
 
 @dataclass(frozen=True)
