@@ -143,3 +143,50 @@ def test_saving_a_stale_instance_does_not_write_its_old_status_back() -> None:
         services.milestone_complete(milestone=milestone, completed_on=dt.date(2026, 2, 26))
     change = StatusChange.objects.get(subject="milestone")
     assert (change.previous, change.new) == ("upcoming", "completed")
+
+
+def test_a_source_given_a_date_refreshes_the_freshness_of_what_cites_it() -> None:
+    from tracker.models import Source
+
+    with at(dt.date(2026, 3, 1)):
+        track = make_track(make_negotiation())
+        milestone = make_milestone(track, "Interim agreement", "July 8, 2026")
+        with committed():
+            source = services.source_save(
+                source=Source(slug="report", title="Report", excerpt="Due July 8.")
+            )
+            services.milestone_save(milestone=milestone, sources=[source])
+        milestone.refresh_from_db()
+        assert (milestone.last_confirmed_on, milestone.stale) == (None, True)
+        source.published_on = dt.date(2026, 2, 20)
+        with committed():
+            services.source_save(source=source)
+    milestone.refresh_from_db()
+    track.refresh_from_db()
+    assert (milestone.last_confirmed_on, milestone.stale) == (dt.date(2026, 2, 20), False)
+    assert (track.last_confirmed_on, track.stale) == (dt.date(2026, 2, 20), False)
+
+
+def test_the_day_turning_over_makes_an_item_stale_on_refresh() -> None:
+    from tracker.models import Source
+
+    with at(dt.date(2026, 3, 1)):
+        track = make_track(make_negotiation())
+        milestone = make_milestone(track, "Interim agreement", "December 8, 2026")
+        with committed():
+            source = services.source_save(
+                source=Source(
+                    slug="report",
+                    title="Report",
+                    excerpt="Due December 8.",
+                    published_on=dt.date(2026, 2, 1),
+                )
+            )
+            services.milestone_save(milestone=milestone, sources=[source])
+    refresh_statuses(today=dt.date(2026, 5, 2))  # 90 days after the source
+    milestone.refresh_from_db()
+    assert milestone.stale is False
+    refresh_statuses(today=dt.date(2026, 5, 3))  # 91 days
+    milestone.refresh_from_db()
+    assert milestone.stale is True
+    assert StatusChange.objects.filter(milestone=milestone).count() == 0  # status unchanged

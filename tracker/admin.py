@@ -162,7 +162,7 @@ class PartyAdmin(RecordAdmin):
 
 @admin.register(Source)
 class SourceAdmin(RecordAdmin):
-    list_display = ["title", "publisher", "published_on", "short_excerpt"]
+    list_display = ["title", "publisher", "published_on", "published_by", "short_excerpt"]
     list_filter = ["publisher", "published_on"]
     search_fields = ["title", "publisher", "excerpt", "slug"]
     prepopulated_fields = {"slug": ["title"]}
