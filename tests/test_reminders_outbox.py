@@ -14,10 +14,10 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.management import call_command
 
-from tests.conftest import make_milestone, make_negotiation, make_track
+from tests.conftest import committed, make_milestone, make_negotiation, make_track
 from tracker import services
 from tracker.deadlines import parse_deadline
-from tracker.models import Milestone, Reminder, Subscription
+from tracker.models import Milestone, Reminder, Source, Subscription
 from tracker.reminders.outbox import MAX_ATTEMPTS, send_due_reminders
 from tracker.reminders.planning import plan_reminders
 from tracker.services import milestone_complete, milestone_set_deadline
@@ -362,3 +362,20 @@ def test_the_owner_stops_reminders_with_the_button_behind_their_link(milestone: 
     assert b"Unsubscribed" in client.post(path).content
     with time_machine.travel(dt.datetime(2025, 7, 8, 9, tzinfo=UTC), tick=False):
         assert run_jobs().sent == 0
+
+
+def test_a_reminder_says_how_recently_a_source_confirmed_the_milestone(
+    milestone: Milestone,
+) -> None:
+    source = Source.objects.create(
+        slug="june-report", title="June report", published_on=dt.date(2025, 6, 20), excerpt="…"
+    )
+    with committed():
+        services.milestone_save(milestone=milestone, sources=[source])
+    subscribe(milestone.track)
+    with time_machine.travel(dt.datetime(2025, 7, 1, 9, tzinfo=UTC), tick=False):
+        run_jobs()
+    [message] = mail.outbox
+    assert "Sources: Last confirmed by a source on 20 June 2025 (11 days ago)" in message.body
+    html = str(message.alternatives[0][0])
+    assert "Last confirmed by a source on 20 June 2025 (11 days ago)" in html

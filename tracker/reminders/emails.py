@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from tracker.calendar.feeds import milestone_url, milestones_calendar
 from tracker.deadlines import describe
+from tracker.freshness import confirmation
 from tracker.models import Milestone, Negotiation, Reminder, StatusChange, Subscription, Track
 from tracker.reminders.unsubscribe import (
     absolute,
@@ -126,6 +127,7 @@ def reminder_email(reminder: Reminder, now: dt.datetime | None = None) -> EmailM
         "health": track.get_health_display(),
         "health_reason": track.health_reason,
         "slip_days": milestone.slip_days,
+        "freshness": confirmation(milestone, today),
         "dashboard_url": milestone_url(milestone),
         "unsubscribe_url": unsubscribe,
     }
