@@ -377,5 +377,7 @@ def test_a_reminder_says_how_recently_a_source_confirmed_the_milestone(
         run_jobs()
     [message] = mail.outbox
     assert "Sources: Last confirmed by a source on 20 June 2025 (11 days ago)" in message.body
-    html = str(message.alternatives[0][0])
-    assert "Last confirmed by a source on 20 June 2025 (11 days ago)" in html
+    parsed = email.message_from_bytes(message.message().as_bytes())
+    [html] = [p for p in parsed.walk() if p.get_content_type() == "text/html"]
+    html_text = bytes(html.get_payload(decode=True)).decode()
+    assert "Last confirmed by a source on 20 June 2025 (11 days ago)" in html_text
