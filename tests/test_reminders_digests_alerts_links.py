@@ -140,6 +140,8 @@ def test_health_getting_worse_alerts_owner_and_subscribers_once(world: Any) -> N
     assert sorted(m.to[0] for m in mail.outbox) == ["d@example.org", "owner@example.org"]
     assert mail.outbox[0].subject == "Interim (India Us Bta): on track → off track"
     assert "Why: Terms of reference is 2 days overdue" in mail.outbox[0].body
+    # The world's milestones cite no dated source, and the alert says so.
+    assert "Sources: No dated source confirms it — may be out of date" in mail.outbox[0].body
 
 
 def test_an_email_subscription_is_confirmed_through_its_link_before_anything_is_sent(

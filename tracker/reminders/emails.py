@@ -221,6 +221,7 @@ def health_alert_email(
         "negotiation": track.negotiation,
         "previous": change.previous.replace("_", " "),
         "new": change.new.replace("_", " "),
+        "freshness": confirmation(track, change.as_of),
         "dashboard_url": negotiation_url(track.negotiation),
         "unsubscribe_url": unsubscribe_url,
     }
