@@ -7,27 +7,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrations import migrate, migrated_back_to
 
 BEFORE = ("tracker", "0006_reliability")
 AFTER = ("tracker", "0007_honest_status")
 
 
-def _migrate(target: list[tuple[str, str]]) -> Any:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(target)
-    return executor.loader.project_state(target).apps
-
-
 @pytest.fixture
 def before_0007(transactional_db: None) -> Iterator[Any]:
-    leaves = MigrationExecutor(connection).loader.graph.leaf_nodes()
-    try:
-        yield _migrate([BEFORE])
-    finally:
-        _migrate(leaves)
+    with migrated_back_to(BEFORE) as apps:
+        yield apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -54,7 +44,7 @@ def test_figures_entered_before_0007_have_no_entry_time_and_editors_may_record_d
     old.get_model("tracker", "Observation").objects.create(
         target=target, date=dt.date(2025, 12, 31), value=200
     )
-    new = _migrate([AFTER])
+    new = migrate(AFTER)
     # Nobody knows when the old figure was entered: no digest will call it new.
     assert new.get_model("tracker", "Observation").objects.get().recorded_at is None
     editors = new.get_model("auth", "Group").objects.get(name="editors")

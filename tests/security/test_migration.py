@@ -8,28 +8,21 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrations import migrate, migrated_back_to
 
 BEFORE = ("tracker", "0004_one_write_path_and_audit_log")
 AFTER = ("tracker", "0005_security")
 DEFAULT_RULE = "FREQ=WEEKLY;BYDAY=MO;BYHOUR=8;BYMINUTE=0;BYSECOND=0"
 
 
-def _migrate(target: list[tuple[str, str]]) -> Any:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(target)
-    return executor.loader.project_state(target).apps
-
-
 @pytest.fixture
 def before_0005(transactional_db: None) -> Iterator[Any]:
     """The models as they were before 0005; the database is migrated back to the end after."""
-    leaves = MigrationExecutor(connection).loader.graph.leaf_nodes()
     try:
-        yield _migrate([BEFORE])
+        with migrated_back_to(BEFORE) as apps:
+            yield apps
     finally:
-        _migrate(leaves)
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE IF EXISTS authtoken_token")
 
@@ -66,7 +59,7 @@ def test_0005_hashes_feed_secrets_resets_unreadable_rules_and_cleans_names(befor
         )
         cursor.execute("INSERT INTO authtoken_token VALUES ('plain-api-token', %s)", [user.pk])
 
-    new = _migrate([AFTER])
+    new = migrate(AFTER)
 
     token = new.get_model("tracker", "CalendarFeedToken").objects.get()
     assert token.digest == hashlib.sha256(b"s3cret-feed").hexdigest()
