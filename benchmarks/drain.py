@@ -22,6 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from throwaway import in_throwaway_database  # a sibling: the script's own folder is on sys.path
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -31,21 +33,7 @@ def main() -> None:
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("Set DATABASE_URL to a PostgreSQL server: workers and this script share it.")
 
-    os.environ.setdefault("TRANCHE_VAR_DIR", tempfile.mkdtemp(prefix="tranche-bench-"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-    from django.db import connection
-    from django.test.utils import setup_test_environment
-
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0)
-    try:
-        run(args)
-    finally:
-        connection.close()
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+    in_throwaway_database(lambda: run(args))
 
 
 def run(args: argparse.Namespace) -> None:
