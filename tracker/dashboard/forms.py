@@ -28,6 +28,7 @@ COMMON_TIMEZONES = (
 
 
 CUSTOM_DAY = "custom"
+DEFAULT_DIGEST_HOUR = 8
 DIGEST_DAYS = [
     ("", "No digest"),
     (DAILY_DAY, "Every day"),
@@ -44,7 +45,7 @@ DIGEST_DAYS = [
 def subscription_initial(subscription: Subscription) -> dict[str, Any]:
     """The edit form's values for a subscription."""
     schedule = schedule_of(subscription.digest_rule)
-    day, hour = schedule if schedule is not None else (CUSTOM_DAY, 8)
+    day, hour = schedule if schedule is not None else (CUSTOM_DAY, DEFAULT_DIGEST_HOUR)
     subject = subscription.subject
     kind = "track" if isinstance(subject, Track) else "negotiation"
     return {
@@ -93,7 +94,7 @@ class SubscriptionForm(forms.Form):
         initial=8,
         coerce=int,
         required=False,
-        empty_value=8,
+        empty_value=None,
         choices=[(h, f"{h:02d}:00") for h in range(24)],
     )
 
@@ -214,4 +215,5 @@ def digest_rule_of(form: SubscriptionForm) -> str:
     day = form.cleaned_data["digest_day"]
     if day == CUSTOM_DAY:
         return form.custom_rule
-    return schedule_rule(day, form.cleaned_data["digest_hour"])
+    hour = form.cleaned_data["digest_hour"]
+    return schedule_rule(day, DEFAULT_DIGEST_HOUR if hour is None else hour)
