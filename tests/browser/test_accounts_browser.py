@@ -34,7 +34,7 @@ class Mailbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content)
         body = next(
-            part.get_payload(decode=True).decode()
+            bytes(part.get_payload(decode=True)).decode()
             for part in message.walk()
             if part.get_content_type() == "text/plain"
         )
