@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -17,6 +18,12 @@ from tracker.models import OutboxEmail
 from tracker.reminders.outbox import send_due_reminders
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def no_sign_ups_counted_yet() -> None:
+    cache.clear()
+
 
 PASSWORD = "a long passphrase 4 tranche"
 
@@ -92,6 +99,15 @@ def test_sign_up_emails_to_one_address_are_rate_limited(client: Client) -> None:
     for _ in range(3):
         sign_up(Client())
     assert OutboxEmail.objects.filter(kind=OutboxEmail.Kind.SIGN_UP).count() == 1
+
+
+def test_one_client_starts_at_most_ten_accounts_an_hour(client: Client) -> None:
+    for n in range(10):
+        assert sign_up(client, f"reader{n}@example.org").status_code == 200
+    response = sign_up(client, "reader10@example.org")
+    assert response.status_code == 429
+    assert "Too many sign-ups from your network" in response.content.decode()
+    assert not get_user_model().objects.filter(email="reader10@example.org").exists()
 
 
 def test_with_sign_up_off_there_is_no_sign_up_page_or_link(client: Client, settings: Any) -> None:
