@@ -65,6 +65,8 @@ ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 TRACKER_PUBLIC = envbool("TRACKER_PUBLIC", True)
+# Self sign-up (verified by email) on /signup/; off for private deployments (issue 15).
+TRACKER_SIGNUP = envbool("TRACKER_SIGNUP", True)
 # An open item whose newest source is older than this many days reads as stale ("may be
 # out of date") and is listed under "Needs review".
 TRACKER_STALE_AFTER_DAYS = int(os.environ.get("TRACKER_STALE_AFTER_DAYS") or 90)
@@ -160,6 +162,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "tracker.dashboard.accounts.sign_up_context",
             ],
         },
     },

@@ -616,6 +616,10 @@ class Subscription(models.Model):
         help_text="A daily, weekly or monthly RFC 5545 RRULE, in the subscription's time "
         "zone; empty for no digest.",
     )
+    reminders_on = models.BooleanField(
+        default=True,
+        help_text="Off: only the digest is sent, no reminders before deadlines.",
+    )
     confirmed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     last_digest_at = models.DateTimeField(null=True, blank=True)
@@ -784,8 +788,22 @@ class OutboxEmail(OutboxRow):
     class Kind(models.TextChoices):
         CONFIRMATION = "confirmation"
         HEALTH_ALERT = "health_alert"
+        # Account emails (tracker.services.accounts); each names its `user`.
+        SIGN_UP = "sign_up"
+        NEW_ADDRESS = "new_address"
+        PASSWORD_RESET = "reset"
+
+    ACCOUNT_KINDS = (Kind.SIGN_UP, Kind.NEW_ADDRESS, Kind.PASSWORD_RESET)
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="outbox_emails",
+        help_text="For account emails: whose sign-up, address or password it is about.",
+    )
     subscription = models.ForeignKey(
         Subscription,
         null=True,
@@ -820,9 +838,15 @@ class OutboxEmail(OutboxRow):
                 condition=Q(kind="health_alert"),
                 name="outboxemail_alert_once_per_recipient",
             ),
+            models.UniqueConstraint(
+                fields=["user", "kind", "sequence"],
+                condition=Q(kind__in=["sign_up", "new_address", "reset"]),
+                name="outboxemail_account_once_per_sequence",
+            ),
             models.CheckConstraint(
                 condition=Q(kind="confirmation", subscription__isnull=False)
-                | Q(kind="health_alert", status_change__isnull=False),
+                | Q(kind="health_alert", status_change__isnull=False)
+                | Q(kind__in=["sign_up", "new_address", "reset"], user__isnull=False),
                 name="outboxemail_names_its_cause",
             ),
         ]

@@ -124,6 +124,22 @@ def latest_occurrence(subscription: Subscription, now: dt.datetime) -> dt.dateti
     return occurrence.replace(tzinfo=zone).astimezone(dt.UTC)
 
 
+def next_occurrence(subscription: Subscription, now: dt.datetime) -> dt.datetime | None:
+    """When the subscription's next digest falls due after `now` (None: no digest)."""
+    if not subscription.digest_rule:
+        return None
+    try:
+        rule = parse_digest_rule(subscription.digest_rule)
+    except DigestRuleError:
+        return None
+    zone = zoneinfo.ZoneInfo(subscription.timezone)
+    anchor = subscription.created_at.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
+    occurrence = rule.following(after=now.astimezone(zone).replace(tzinfo=None), anchor=anchor)
+    if occurrence is None:
+        return None
+    return occurrence.replace(tzinfo=zone).astimezone(dt.UTC)
+
+
 def _scope(subscription: Subscription, prefix: str) -> Q:
     if subscription.track_id is not None:
         return Q(**{f"{prefix}track_id": subscription.track_id})
