@@ -190,8 +190,8 @@ def test_the_api_gives_each_figure_its_series_and_period(client, frozen, parties
     rows = client.get(f"/api/v1/observations/?target={target.pk}&series={INDIA_COMMERCE}").json()
     rows = rows.get("results", rows)
     assert [(r["series"], r["period_start"], r["period_end"], r["value"]) for r in rows] == [
-        (INDIA_COMMERCE, "2025-04-01", "2026-03-31", "130.0000"),
-        (INDIA_COMMERCE, "2026-04-01", "2027-03-31", "135.0000"),
+        (INDIA_COMMERCE, "2025-04-01", "2026-03-31", 130.0),
+        (INDIA_COMMERCE, "2026-04-01", "2027-03-31", 135.0),
     ]
     api = client.get(f"/api/v1/targets/{target.pk}/").json()
     assert api["primary_series"] == "US Census Bureau — goods and services"

@@ -505,12 +505,9 @@ class ObservationAdmin(ImportMixin, RecordAdmin):  # type: ignore[misc]
         # An import adds figures and corrects existing ones: it takes both permissions.
         return request.user.has_perms(["tracker.add_observation", "tracker.change_observation"])
 
-    def get_import_data_kwargs(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
+    def get_import_data_kwargs(self, **kwargs: Any) -> dict[str, Any]:
         # A row the write service refuses at confirmation undoes the whole file.
-        return {
-            **super().get_import_data_kwargs(request, **kwargs),
-            "rollback_on_validation_errors": True,
-        }
+        return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
 
 
 class GoesWithItsSubject:

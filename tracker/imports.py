@@ -15,6 +15,7 @@ errors, in one transaction that is rolled back whole if any row fails.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db import models
@@ -35,12 +36,22 @@ class _Named(widgets.ForeignKeyWidget):  # type: ignore[misc]
         try:
             return super().clean(value, row, **kwargs)
         except self.model.DoesNotExist:
-            raise ValueError(self.missing.format(value=value, **(row or {}))) from None
+            negotiation = (row or {}).get("negotiation")
+            raise ValueError(self.missing.format(value=value, negotiation=negotiation)) from None
 
 
 class _TargetOfNegotiation(_Named):
     def get_lookup_kwargs(self, value: Any, row: Any, **kwargs: Any) -> dict[str, Any]:
         return {"slug": value, "negotiation__slug": (row or {}).get("negotiation")}
+
+
+class _Day(widgets.DateWidget):  # type: ignore[misc]
+    """A date, also from a spreadsheet cell, which openpyxl reads as a datetime at midnight:
+    compared as a datetime, an unchanged row would look changed on every import."""
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> dt.date | None:
+        day = super().clean(value, row, **kwargs)
+        return day.date() if isinstance(day, dt.datetime) else day
 
 
 class ObservationResource(resources.ModelResource):  # type: ignore[type-arg]
@@ -59,12 +70,8 @@ class ObservationResource(resources.ModelResource):  # type: ignore[type-arg]
         attribute="series",
         widget=_Named(Series, "name", "No series named “{value}”; add it under Series first."),
     )
-    period_start = fields.Field(
-        column_name="period_start", attribute="period_start", widget=widgets.DateWidget()
-    )
-    period_end = fields.Field(
-        column_name="period_end", attribute="period_end", widget=widgets.DateWidget()
-    )
+    period_start = fields.Field(column_name="period_start", attribute="period_start", widget=_Day())
+    period_end = fields.Field(column_name="period_end", attribute="period_end", widget=_Day())
     value = fields.Field(column_name="value", attribute="value", widget=widgets.DecimalWidget())
     approximate = fields.Field(
         column_name="approximate", attribute="approximate", widget=widgets.BooleanWidget()
