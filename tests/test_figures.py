@@ -172,7 +172,7 @@ def test_two_series_are_charted_and_the_primary_one_drives_the_status(client, fr
     assert '<path class="series series-0 primary"' in html
     assert '<path class="series series-1"' in html
     assert "US Census Bureau — goods and services (judges the status)" in html
-    assert f"</span> {INDIA_COMMERCE} · " in html
+    assert f"</span> {INDIA_COMMERCE}</span>" in html
     assert "<td>Apr 2025 – Mar 2026</td><td>India Ministry of Commerce — goods</td>" in html
     assert "<td>2025</td><td>US Census Bureau — goods and services</td>" in html
 

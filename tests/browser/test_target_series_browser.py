@@ -34,11 +34,12 @@ def illustrative_target() -> int:
         negotiation,
         slug="example-trade",
         name="Bilateral trade (illustrative figures)",
-        baseline_date=dt.date(2024, 12, 31),
+        baseline_date=dt.date(2024, 6, 30),
         baseline_value=Decimal("190"),
     )
     us, india = make_series(US), make_series(INDIA)
     for start, end, value, series in (
+        (dt.date(2024, 1, 1), dt.date(2024, 12, 31), "195.6", us),
         (dt.date(2025, 1, 1), dt.date(2025, 12, 31), "212.3", us),
         (dt.date(2025, 4, 1), dt.date(2026, 3, 31), "196.5", india),
         (dt.date(2024, 4, 1), dt.date(2025, 3, 31), "186", india),
@@ -66,7 +67,7 @@ def test_the_target_chart_draws_two_series_with_a_legend_and_labels_off_the_poin
     chart = page.locator("svg.chart-svg")
     expect(chart.locator("path.series")).to_have_count(2)
     expect(chart.locator("path.series.primary")).to_have_count(1)
-    expect(chart.locator("circle.observation")).to_have_count(3)
+    expect(chart.locator("circle.observation")).to_have_count(4)
     legend = page.locator("figcaption.legend")
     expect(legend).to_contain_text(f"{US} (judges the status)")
     expect(legend).to_contain_text(INDIA)
