@@ -98,7 +98,7 @@ def test_an_xlsx_import_is_previewed_refused_with_a_row_error_then_imported_once
     changes = Change.objects.count()
 
     # A file with one bad row: shown with its error, and nothing can be confirmed.
-    bad = [*GOOD, ["india-us-bta", "bilateral-trade", "IMF — goods",
+    bad: list[list[Any]] = [*GOOD, ["india-us-bta", "bilateral-trade", "IMF — goods",
                    dt.date(2025, 1, 1), dt.date(2025, 12, 31), 200, None]]  # fmt: skip
     refused = preview(editor, bad)
     page = refused.content.decode()

@@ -492,7 +492,7 @@ class SeriesAdmin(RecordAdmin):
 
 
 @admin.register(Observation)
-class ObservationAdmin(ImportMixin, RecordAdmin):  # type: ignore[misc]
+class ObservationAdmin(ImportMixin, RecordAdmin):
     """Figures one at a time, or many from a CSV or XLSX file (tracker.imports)."""
 
     resource_classes = [ObservationResource]

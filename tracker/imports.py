@@ -25,7 +25,7 @@ from tracker import services
 from tracker.models import Observation, Series, Source, Target
 
 
-class _Named(widgets.ForeignKeyWidget):  # type: ignore[misc]
+class _Named(widgets.ForeignKeyWidget):
     """A related row looked up by a natural field; a miss is a row error that says so."""
 
     def __init__(self, model: type[models.Model], field: str, missing: str) -> None:
@@ -45,7 +45,7 @@ class _TargetOfNegotiation(_Named):
         return {"slug": value, "negotiation__slug": (row or {}).get("negotiation")}
 
 
-class _Day(widgets.DateWidget):  # type: ignore[misc]
+class _Day(widgets.DateWidget):
     """A date, also from a spreadsheet cell, which openpyxl reads as a datetime at midnight:
     compared as a datetime, an unchanged row would look changed on every import."""
 
@@ -54,7 +54,7 @@ class _Day(widgets.DateWidget):  # type: ignore[misc]
         return day.date() if isinstance(day, dt.datetime) else day
 
 
-class ObservationResource(resources.ModelResource):  # type: ignore[type-arg]
+class ObservationResource(resources.ModelResource):
     negotiation = fields.Field(
         column_name="negotiation", attribute="target__negotiation__slug", readonly=True
     )

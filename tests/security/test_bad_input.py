@@ -151,7 +151,9 @@ def test_no_figure_or_date_overflows_the_target_chart(
         observations=tuple(ObservationFact(on, value) for on, value in observations),
     )
     chart = build_chart(facts, today=today)
-    for point in (chart.baseline, chart.target, *chart.observations):
-        assert math.isfinite(point.x) and math.isfinite(point.y)
-        assert chart.top - 1 <= point.y <= chart.bottom + 1
+    drawn = [(p.x, p.y) for p in (chart.baseline, chart.target)]
+    drawn += [(p.x, p.y) for p in chart.observations]
+    for x, y in drawn:
+        assert math.isfinite(x) and math.isfinite(y)
+        assert chart.top - 1 <= y <= chart.bottom + 1
     assert "inf" not in chart.path and "nan" not in chart.path

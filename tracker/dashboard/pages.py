@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -499,7 +500,7 @@ class TargetPage:
             t.growth, rate=t.required_growth_rate, per_year=t.required_pace, unit=t.unit
         )
 
-    def amount(self, value: float | None) -> str:
+    def amount(self, value: float | Decimal | None) -> str:
         return "—" if value is None else figures.amount(float(value), self.target.unit)
 
     @property
