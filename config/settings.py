@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "auditlog",
     "health_check",  # its /health/ page template (tracker.health)
+    "import_export",  # the admin's bulk import of observations (tracker.imports)
     "tracker",
 ]
 

@@ -13,9 +13,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from import_export.admin import ImportMixin
 
 from tracker import services
 from tracker.deadlines import Deadline, DeadlineError, parse_deadline
+from tracker.imports import ObservationResource
 from tracker.models import (
     CalendarFeedToken,
     Change,
@@ -29,6 +31,7 @@ from tracker.models import (
     OutboxRow,
     Party,
     Reminder,
+    Series,
     Source,
     StatusChange,
     Subscription,
@@ -431,7 +434,7 @@ class DiscrepancyAdmin(RecordAdmin):
 
 class ObservationInline(admin.TabularInline):  # type: ignore[type-arg]
     model = Observation
-    fields = ["date", "value", "source", "note"]
+    fields = ["series", "period_start", "period_end", "value", "approximate", "source", "note"]
     extra = 0
 
 
@@ -482,12 +485,29 @@ class TargetAdmin(RecordAdmin):
         return badge(obj.status, obj.status_reason)
 
 
+@admin.register(Series)
+class SeriesAdmin(RecordAdmin):
+    list_display = ["name"]
+    search_fields = ["name"]
+
+
 @admin.register(Observation)
-class ObservationAdmin(RecordAdmin):
-    list_display = ["target", "date", "value", "source"]
-    list_filter = ["target__negotiation", "target"]
-    list_select_related = ["target", "source"]
-    search_fields = ["target__name", "note"]
+class ObservationAdmin(ImportMixin, RecordAdmin):
+    """Figures one at a time, or many from a CSV or XLSX file (tracker.imports)."""
+
+    resource_classes = [ObservationResource]
+    list_display = ["target", "series", "period", "value", "approximate", "source"]
+    list_filter = ["target__negotiation", "target", "series"]
+    list_select_related = ["target", "series", "source"]
+    search_fields = ["target__name", "series__name", "note"]
+
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        # An import adds figures and corrects existing ones: it takes both permissions.
+        return request.user.has_perms(["tracker.add_observation", "tracker.change_observation"])
+
+    def get_import_data_kwargs(self, **kwargs: Any) -> dict[str, Any]:
+        # A row the write service refuses at confirmation undoes the whole file.
+        return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
 
 
 class GoesWithItsSubject:

@@ -18,6 +18,7 @@ from django.utils import timezone as django_timezone
 from tracker import audit
 from tracker.audit import Interface
 from tracker.deadlines import MAX_YEAR, MIN_YEAR, Deadline, DeadlineError, Precision, describe
+from tracker.figures import period_text
 from tracker.freshness import source_date_text
 from tracker.reminders.recurrence import DigestRuleError, parse_digest_rule
 from tracker.status import (
@@ -454,6 +455,27 @@ class DeadlineRevision(models.Model):
         return (self.new_latest - self.previous_latest).days
 
 
+class Series(models.Model):
+    """Who publishes a run of figures and what it counts.
+
+    US and Indian statistics for the same trade differ by tens of billions, and goods differ
+    from goods and services, so every observation says which series it belongs to.
+    """
+
+    name = models.CharField(
+        max_length=200,
+        unique=True,
+        help_text="Publisher and coverage, e.g. “US Census Bureau — goods and services”.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "series"
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Target(Scheduled, Confirmed, KeepsDerivedFields):
     """A number to reach by a deadline, e.g. bilateral trade of USD 500 billion by 2030."""
 
@@ -466,6 +488,7 @@ class Target(Scheduled, Confirmed, KeepsDerivedFields):
             "expected_value",
             "attainment",
             "required_growth_rate",
+            "required_pace",
             *FRESHNESS_FIELDS,
         }
     )
@@ -487,6 +510,21 @@ class Target(Scheduled, Confirmed, KeepsDerivedFields):
     growth = models.CharField(
         max_length=10, choices=_choices(Growth), default=Growth.COMPOUND.value
     )
+    # The baseline is usually a flow over a period (a calendar or fiscal year), dated at
+    # baseline_date, the day the path starts from.
+    baseline_period_start = models.DateField(null=True, blank=True, validators=[sensible_date])
+    baseline_period_end = models.DateField(null=True, blank=True, validators=[sensible_date])
+    baseline_approximate = models.BooleanField(
+        default=False, help_text="The baseline is a rounded or loosely dated figure."
+    )
+    primary_series = models.ForeignKey(
+        Series,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="primary_for",
+        help_text="The series the status is judged on; the first series observed unless chosen.",
+    )
     sources = models.ManyToManyField(Source, blank=True, related_name="targets")
     status = models.CharField(
         max_length=10, choices=_choices(TargetStatus), default=TargetStatus.NO_DATA.value
@@ -504,6 +542,9 @@ class Target(Scheduled, Confirmed, KeepsDerivedFields):
     attainment = models.FloatField(null=True, blank=True)
     required_growth_rate = models.FloatField(
         null=True, blank=True, help_text="Yearly growth still needed to reach the target in time."
+    )
+    required_pace = models.FloatField(
+        null=True, blank=True, help_text="Units a year still needed to reach the target in time."
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -526,6 +567,12 @@ class Target(Scheduled, Confirmed, KeepsDerivedFields):
                 condition=Q(deadline_latest__gt=models.F("baseline_date")),
                 name="target_deadline_after_baseline",
             ),
+            models.CheckConstraint(
+                condition=Q(baseline_period_start__isnull=True)
+                | Q(baseline_period_end__isnull=True)
+                | Q(baseline_period_end__gte=models.F("baseline_period_start")),
+                name="target_baseline_period_in_order",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -547,11 +594,18 @@ class Target(Scheduled, Confirmed, KeepsDerivedFields):
 
 
 class Observation(models.Model):
+    """A published figure: the value a series gives for a period (calendar 2025, FY 2025-26)."""
+
     target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="observations")
-    date = models.DateField(validators=[sensible_date])
+    series = models.ForeignKey(Series, on_delete=models.PROTECT, related_name="observations")
+    period_start = models.DateField(validators=[sensible_date])
+    period_end = models.DateField(
+        validators=[sensible_date], help_text="The path is compared with the figure on this day."
+    )
     value = models.DecimalField(
         max_digits=20, decimal_places=4, validators=[MaxValueValidator(MAX_FIGURE)]
     )
+    approximate = models.BooleanField(default=False, help_text="A rounded or estimated figure.")
     source = models.ForeignKey(
         Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="observations"
     )
@@ -563,10 +617,16 @@ class Observation(models.Model):
     )
 
     class Meta:
-        ordering = ["target", "date"]
+        ordering = ["target", "period_end", "series"]
         constraints = [
+            # One figure per series and period: importing the same file again changes nothing.
             models.UniqueConstraint(
-                fields=["target", "date"], name="observation_one_per_target_date"
+                fields=["target", "series", "period_start", "period_end"],
+                name="observation_one_per_series_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")),
+                name="observation_period_in_order",
             ),
             models.CheckConstraint(
                 condition=Q(value__gte=0), name="observation_value_not_negative"
@@ -574,7 +634,11 @@ class Observation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.target.name} on {self.date}: {plain_number(self.value)}"
+        return f"{self.target.name}, {self.series}, {self.period}: {plain_number(self.value)}"
+
+    @property
+    def period(self) -> str:
+        return period_text(self.period_start, self.period_end)
 
 
 def digest_rule_validator(value: str) -> None:

@@ -23,6 +23,7 @@ from tracker.models import (
     Negotiation,
     Observation,
     Party,
+    Series,
     Source,
     Target,
     Track,
@@ -220,6 +221,10 @@ class _Loader:
                 "baseline_date": _date(g["baseline_date"]),
                 "target_value": _decimal(g["target_value"]),
                 "growth": g.get("growth", "compound"),
+                "baseline_period_start": _date(g.get("baseline_period_start")),
+                "baseline_period_end": _date(g.get("baseline_period_end")),
+                "baseline_approximate": g.get("baseline_approximate", False),
+                "primary_series": self.series(g.get("primary_series")),
                 **self.deadline_fields(g["deadline"]),
             },
             {"sources": self.cite(g.get("sources", []))},
@@ -227,9 +232,24 @@ class _Loader:
         for o in g.get("observations", []):
             self.upsert(
                 Observation,
-                {"target": target, "date": _date(o["date"])},
-                {"value": _decimal(o["value"]), "source": self.sources.get(o.get("source", ""))},
+                {
+                    "target": target,
+                    "series": self.series(o["series"]),
+                    "period_start": _date(o["period_start"]),
+                    "period_end": _date(o["period_end"]),
+                },
+                {
+                    "value": _decimal(o["value"]),
+                    "approximate": o.get("approximate", False),
+                    "source": self.sources.get(o.get("source", "")),
+                },
             )
+
+    def series(self, name: str | None) -> Series | None:
+        if not name:
+            return None
+        found: Series | None = Series.objects.filter(name=name).first()
+        return found or self.upsert(Series, {"name": name}, {})
 
 
 def _decimal(value: Any) -> Any:
