@@ -260,6 +260,8 @@ def test_the_deadline_parser_answers_with_a_window(db):
         "earliest": "2025-09-01",
         "latest": "2025-11-30",
         "precision": "season",
+        "said_on": "2025-05-26",
+        "in_words": "by autumn 2025 (autumn, said on 26 May 2025)",
     }
 
 

@@ -237,9 +237,7 @@ def official_texts(draw: st.DrawFn) -> str:
 
 @settings(max_examples=400)
 @given(text=official_texts(), start=starts, reference=references)
-def test_every_new_form_reads_back_from_its_description_as_the_same_window(
-    text, start, reference
-):
+def test_every_new_form_reads_back_from_its_description_as_the_same_window(text, start, reference):
     try:
         first = parse_deadline(text, reference, fiscal_year_start=start)
     except DeadlineError as error:

@@ -365,7 +365,8 @@ def _read_span_across_months(match: Match, reading: Reading) -> Window:
 @_form(rf"(?:end of )?{_m('m')}(?: {_y('y')})?")
 def _read_month(match: Match, reading: Reading) -> Window:
     month = _month(match["m"])
-    return (*_in_year(match["y"], reading.reference, lambda y: _months(y, month, 1)), Precision.MONTH)
+    bounds = _in_year(match["y"], reading.reference, lambda y: _months(y, month, 1))
+    return (*bounds, Precision.MONTH)
 
 
 @_form(rf"{_m('m1')}(?: {_y('y1')})?-{_m('m2')} {_y('y2')}")
