@@ -111,6 +111,8 @@ def test_a_milestone_created_by_q3_2026_reads_back_as_a_quarter(committing_clien
         "earliest": "2026-07-01",
         "latest": "2026-09-30",
         "precision": "quarter",
+        "said_on": None,
+        "in_words": "by Q3 2026",
     }
     assert body["status"] == "overdue"
     assert body["days_remaining"] == -52
