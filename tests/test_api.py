@@ -119,6 +119,8 @@ def test_a_milestone_created_by_q3_2026_reads_back_as_a_quarter(committing_clien
         "earliest": "2026-07-01",
         "latest": "2026-09-30",
         "precision": "quarter",
+        "said_on": None,
+        "in_words": "by Q3 2026",
     }
     assert body["status"] == "overdue"
     assert body["days_remaining"] == -52
@@ -279,6 +281,8 @@ def test_the_deadline_parser_answers_with_a_window(db):
         "earliest": "2025-09-01",
         "latest": "2025-11-30",
         "precision": "season",
+        "said_on": "2025-05-26",
+        "in_words": "by autumn 2025 (autumn, said on 26 May 2025)",
     }
 
 

@@ -16,7 +16,7 @@ from django.utils.safestring import SafeString
 from import_export.admin import ImportMixin
 
 from tracker import services
-from tracker.deadlines import Deadline, DeadlineError, parse_deadline
+from tracker.deadlines import Deadline, DeadlineError
 from tracker.imports import ObservationResource
 from tracker.models import (
     CalendarFeedToken,
@@ -76,22 +76,34 @@ class DeadlineFormMixin(forms.ModelForm):  # type: ignore[type-arg]
         super().__init__(*args, **kwargs)
         if self.instance.pk and self.instance.deadline is not None:
             self.initial["deadline"] = self.instance.deadline_text
-            self.fields[
-                "deadline"
-            ].help_text = f"Read as {describe_window(self.instance.deadline)}."
+            self.fields["deadline"].help_text = (
+                f"Read as {describe_window(self.instance.deadline)}: "
+                f"{self.instance.deadline_in_words}."
+            )
 
-    def clean_deadline(self) -> Deadline | None:
-        text = self.cleaned_data.get("deadline", "").strip()
+    def clean(self) -> dict[str, Any]:
+        # Read here, not in clean_deadline: "FY2027" needs the negotiation, another field.
+        cleaned = super().clean() or {}
+        text = cleaned.get("deadline")
+        if isinstance(text, str):
+            cleaned["deadline"] = self._read_deadline(text.strip(), cleaned)
+        return cleaned
+
+    def _read_deadline(self, text: str, cleaned: dict[str, Any]) -> Deadline | None:
         if not text:
             return None
+        negotiation = cleaned.get("negotiation")
+        if negotiation is None and cleaned.get("track") is not None:
+            negotiation = cleaned["track"].negotiation
         try:
-            return parse_deadline(text, reference=timezone.localdate())
+            return services.read_deadline(text, negotiation=negotiation)
         except DeadlineError as error:
-            raise ValidationError(str(error)) from error
+            self.add_error("deadline", str(error))
+            return None
 
     def _post_clean(self) -> None:
         # The model's constraints are checked against the parsed window.
-        if "deadline" in self.cleaned_data:
+        if "deadline" in self.cleaned_data and not self.has_error("deadline"):
             self.instance.deadline = self.cleaned_data["deadline"]
         super()._post_clean()  # type: ignore[misc]  # Django's private hook, not in the stubs
 
@@ -159,7 +171,7 @@ class DueWindowFilter(admin.SimpleListFilter):
 
 @admin.register(Party)
 class PartyAdmin(RecordAdmin):
-    list_display = ["code", "name"]
+    list_display = ["code", "name", "fiscal_year_start"]
     search_fields = ["code", "name"]
 
 
@@ -231,7 +243,13 @@ class NegotiationAdmin(HealthAdminMixin, RecordAdmin):
 class TrackForm(DeadlineFormMixin):
     class Meta:
         model = Track
-        exclude = ["deadline_text", "deadline_earliest", "deadline_latest", "deadline_precision"]
+        exclude = [
+            "deadline_text",
+            "deadline_earliest",
+            "deadline_latest",
+            "deadline_precision",
+            "deadline_said_on",
+        ]
 
 
 def completion_rules(form: forms.ModelForm, cleaned: dict[str, Any]) -> None:  # type: ignore[type-arg]
@@ -258,8 +276,8 @@ class MilestoneInlineForm(forms.ModelForm):  # type: ignore[type-arg]
 class MilestoneInline(admin.TabularInline):  # type: ignore[type-arg]
     model = Milestone
     form = MilestoneInlineForm
-    fields = ["title", "kind", "deadline_text", "state", "completed_on", "status_badge"]
-    readonly_fields = ["deadline_text", "status_badge"]
+    fields = ["title", "kind", "deadline_in_words", "state", "completed_on", "status_badge"]
+    readonly_fields = ["deadline_in_words", "status_badge"]
     extra = 0
     show_change_link = True
 
@@ -295,11 +313,19 @@ class TrackAdmin(HealthAdminMixin, RecordAdmin):
 
 class RevisionInline(admin.TabularInline):  # type: ignore[type-arg]
     model = DeadlineRevision
-    fields = ["changed_at", "previous_text", "new_text", "slip", "reason", "source", "changed_by"]
+    fields = [
+        "changed_at",
+        "previous_in_words",
+        "new_in_words",
+        "slip",
+        "reason",
+        "source",
+        "changed_by",
+    ]
     readonly_fields = [
         "changed_at",
-        "previous_text",
-        "new_text",
+        "previous_in_words",
+        "new_in_words",
         "slip",
         "reason",
         "source",
@@ -331,6 +357,7 @@ class MilestoneForm(DeadlineFormMixin):
             "deadline_earliest",
             "deadline_latest",
             "deadline_precision",
+            "deadline_said_on",
             "status",
             "completed_late",
             "status_reason",
@@ -372,7 +399,7 @@ class MilestoneAdmin(RecordAdmin):
 
     @admin.display(description="deadline", ordering="deadline_latest")
     def deadline_window(self, obj: Milestone) -> str:
-        return f"{obj.deadline_text} → {describe_window(obj.deadline)}" if obj.deadline else "—"
+        return f"{obj.deadline_in_words} → {describe_window(obj.deadline)}" if obj.deadline else "—"
 
     @admin.display(description="parsed window")
     def window(self, obj: Milestone) -> str:
@@ -446,6 +473,7 @@ class TargetForm(DeadlineFormMixin):
             "deadline_earliest",
             "deadline_latest",
             "deadline_precision",
+            "deadline_said_on",
             "status",
             "status_reason",
         ]
@@ -582,7 +610,14 @@ class ChangeAdmin(LogAdmin):
 
 @admin.register(DeadlineRevision)
 class DeadlineRevisionAdmin(LogAdmin):
-    list_display = ["milestone", "changed_at", "previous_text", "new_text", "slip_days", "reason"]
+    list_display = [
+        "milestone",
+        "changed_at",
+        "previous_in_words",
+        "new_in_words",
+        "slip_days",
+        "reason",
+    ]
     list_filter = ["milestone__track__negotiation"]
     list_select_related = ["milestone"]
     search_fields = ["milestone__title", "reason"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
@@ -17,7 +18,15 @@ from django.utils import timezone as django_timezone
 
 from tracker import audit
 from tracker.audit import Interface
-from tracker.deadlines import MAX_YEAR, MIN_YEAR, Deadline, DeadlineError, Precision, describe
+from tracker.deadlines import (
+    MAX_YEAR,
+    MIN_YEAR,
+    Deadline,
+    DeadlineError,
+    Precision,
+    describe,
+    in_words,
+)
 from tracker.figures import period_text
 from tracker.freshness import source_date_text
 from tracker.reminders.recurrence import DigestRuleError, parse_digest_rule
@@ -55,12 +64,24 @@ def _choices(enum: Any) -> list[tuple[str, str]]:
 class Party(models.Model):
     code = models.CharField(max_length=10, unique=True, help_text="IN, US, EU, …")
     name = models.CharField(max_length=200)
+    fiscal_year_start = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        choices=[(month, calendar.month_name[month]) for month in range(1, 13)],
+        help_text="The month its fiscal year starts (India April, the United States October); "
+        "“FY2027” in its negotiations' deadlines is read with it.",
+    )
 
     class Meta:
         ordering = ["code"]
         verbose_name_plural = "parties"
         constraints = [
             models.CheckConstraint(condition=~Q(code=""), name="party_code_not_empty"),
+            models.CheckConstraint(
+                condition=Q(fiscal_year_start__isnull=True)
+                | Q(fiscal_year_start__gte=1, fiscal_year_start__lte=12),
+                name="party_fiscal_year_start_is_a_month",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -175,7 +196,9 @@ class Scheduled(models.Model):
     deadline_text = models.CharField(max_length=200, blank=True)
     deadline_earliest = models.DateField(null=True, blank=True, validators=[sensible_date])
     deadline_latest = models.DateField(null=True, blank=True, validators=[sensible_date])
-    deadline_precision = models.CharField(max_length=10, blank=True, choices=_choices(Precision))
+    deadline_precision = models.CharField(max_length=12, blank=True, choices=_choices(Precision))
+    # The day a relative deadline ("within 90 days") was said: its window counts from here.
+    deadline_said_on = models.DateField(null=True, blank=True)
 
     class Meta:
         abstract = True
@@ -197,6 +220,10 @@ class Scheduled(models.Model):
                 | Q(deadline_earliest__lte=models.F("deadline_latest")),
                 name="%(class)s_deadline_earliest_before_latest",
             ),
+            models.CheckConstraint(
+                condition=Q(deadline_said_on__isnull=True) | Q(deadline_latest__isnull=False),
+                name="%(class)s_deadline_said_on_needs_deadline",
+            ),
         ]
 
     @property
@@ -208,18 +235,27 @@ class Scheduled(models.Model):
             earliest=self.deadline_earliest,
             latest=self.deadline_latest,
             precision=Precision(self.deadline_precision),
+            said_on=self.deadline_said_on,
         )
 
     @deadline.setter
     def deadline(self, value: Deadline | None) -> None:
         if value is None:
             self.deadline_text, self.deadline_precision = "", ""
-            self.deadline_earliest = self.deadline_latest = None
+            self.deadline_earliest = self.deadline_latest = self.deadline_said_on = None
         else:
             self.deadline_text = value.text
             self.deadline_earliest = value.earliest
             self.deadline_latest = value.latest
             self.deadline_precision = value.precision.value
+            self.deadline_said_on = value.said_on
+
+    @property
+    def deadline_in_words(self) -> str:
+        """The deadline as shown everywhere: "by 20 Feb 2027 (within 90 days of 22 Nov 2026)"
+        for a relative phrase, the words as written otherwise; empty for none."""
+        deadline = self.deadline
+        return "" if deadline is None else in_words(deadline)
 
     @property
     def deadline_words(self) -> str:
@@ -422,16 +458,30 @@ class Discrepancy(models.Model):
         return f"{self.milestone}: {self.summary[:60]}"
 
 
+def _revision_words(
+    text: str,
+    earliest: dt.date | None,
+    latest: dt.date | None,
+    precision: str,
+    said_on: dt.date | None,
+) -> str:
+    if earliest is None or latest is None or not precision:
+        return text
+    return in_words(Deadline(text, earliest, latest, Precision(precision), said_on))
+
+
 class DeadlineRevision(models.Model):
     milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="revisions")
     previous_text = models.CharField(max_length=200, blank=True)
     previous_earliest = models.DateField(null=True, blank=True)
     previous_latest = models.DateField(null=True, blank=True)
-    previous_precision = models.CharField(max_length=10, blank=True)
+    previous_precision = models.CharField(max_length=12, blank=True)
+    previous_said_on = models.DateField(null=True, blank=True)
     new_text = models.CharField(max_length=200, blank=True)
     new_earliest = models.DateField(null=True, blank=True)
     new_latest = models.DateField(null=True, blank=True)
-    new_precision = models.CharField(max_length=10, blank=True)
+    new_precision = models.CharField(max_length=12, blank=True)
+    new_said_on = models.DateField(null=True, blank=True)
     changed_at = models.DateTimeField(default=django_timezone.now)
     reason = models.CharField(max_length=300, blank=True)
     source = models.ForeignKey(
@@ -447,6 +497,22 @@ class DeadlineRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.milestone}: {self.previous_text or '—'} → {self.new_text or '—'}"
+
+    @property
+    def previous_in_words(self) -> str:
+        return _revision_words(
+            self.previous_text,
+            self.previous_earliest,
+            self.previous_latest,
+            self.previous_precision,
+            self.previous_said_on,
+        )
+
+    @property
+    def new_in_words(self) -> str:
+        return _revision_words(
+            self.new_text, self.new_earliest, self.new_latest, self.new_precision, self.new_said_on
+        )
 
     @property
     def slip_days(self) -> int | None:

@@ -16,7 +16,6 @@ from typing import Any
 from django.db import models, transaction
 
 from tracker import audit, services
-from tracker.deadlines import parse_deadline
 from tracker.models import (
     Discrepancy,
     Milestone,
@@ -77,20 +76,22 @@ class _Loader:
         self.result.unchanged += 1
         return instance
 
-    def deadline_fields(self, text: str | None) -> dict[str, Any]:
+    def deadline_fields(self, text: str | None, negotiation: Negotiation) -> dict[str, Any]:
         if not text:
             return {
                 "deadline_text": "",
                 "deadline_earliest": None,
                 "deadline_latest": None,
                 "deadline_precision": "",
+                "deadline_said_on": None,
             }
-        deadline = parse_deadline(text, reference=self.reference)
+        deadline = services.read_deadline(text, negotiation=negotiation, reference=self.reference)
         return {
             "deadline_text": deadline.text,
             "deadline_earliest": deadline.earliest,
             "deadline_latest": deadline.latest,
             "deadline_precision": deadline.precision.value,
+            "deadline_said_on": deadline.said_on,
         }
 
     def cite(self, keys: list[str]) -> list[Source]:
@@ -98,7 +99,11 @@ class _Loader:
 
     def load(self, data: dict[str, Any]) -> LoadResult:
         parties = {
-            p["code"]: self.upsert(Party, {"code": p["code"]}, {"name": p["name"]})
+            p["code"]: self.upsert(
+                Party,
+                {"code": p["code"]},
+                {"name": p["name"], "fiscal_year_start": p.get("fiscal_year_start")},
+            )
             for p in data.get("parties", [])
         }
         articles = {a["key"]: a for a in data.get("articles", [])}
@@ -145,7 +150,7 @@ class _Loader:
                     "summary": t.get("summary", ""),
                     "position": position,
                     "ongoing": t.get("ongoing", False),
-                    **self.deadline_fields(t.get("deadline")),
+                    **self.deadline_fields(t.get("deadline"), negotiation),
                 },
                 {"sources": self.cite(t.get("sources", []))},
             )
@@ -176,7 +181,7 @@ class _Loader:
             "completed_precision": m.get("completed_precision", ""),
             "weight": m.get("weight", 1),
             "consequence": m.get("consequence", ""),
-            **self.deadline_fields(m.get("deadline")),
+            **self.deadline_fields(m.get("deadline"), track.negotiation),
         }
         sources = self.cite(m.get("sources", []))
         if not Milestone.objects.filter(**lookup).exists():
@@ -225,7 +230,7 @@ class _Loader:
                 "baseline_period_end": _date(g.get("baseline_period_end")),
                 "baseline_approximate": g.get("baseline_approximate", False),
                 "primary_series": self.series(g.get("primary_series")),
-                **self.deadline_fields(g["deadline"]),
+                **self.deadline_fields(g["deadline"], negotiation),
             },
             {"sources": self.cite(g.get("sources", []))},
         )

@@ -18,6 +18,7 @@ from tracker.api.fields import (
     DeadlineField,
     DeadlineFieldSchema,
     DeadlineSerializer,
+    ReadsTypedDeadline,
     enum_choices,
 )
 from tracker.models import (
@@ -104,7 +105,7 @@ class RecordSerializer(serializers.ModelSerializer[Any]):
 class PartySerializer(RecordSerializer):
     class Meta:
         model = Party
-        fields = ["id", "code", "name"]
+        fields = ["id", "code", "name", "fiscal_year_start"]
 
 
 class SourceSerializer(RecordSerializer):
@@ -180,7 +181,7 @@ class NegotiationSerializer(HealthFieldsMixin, RecordSerializer):
         ]  # fmt: skip
 
 
-class TrackSerializer(HealthFieldsMixin, RecordSerializer):
+class TrackSerializer(ReadsTypedDeadline, HealthFieldsMixin, RecordSerializer):
     service_arguments = {"sources": "sources"}
 
     negotiation = serializers.SlugRelatedField(
@@ -221,12 +222,16 @@ class DeadlineRevisionSerializer(serializers.ModelSerializer[DeadlineRevision]):
         "changed_at is when the change was entered here."
     )
     reported_on_inferred = serializers.SerializerMethodField()
+    previous_in_words = serializers.CharField(read_only=True)
+    new_in_words = serializers.CharField(read_only=True)
 
     class Meta:
         model = DeadlineRevision
         fields = [
             "id", "previous_text", "previous_earliest", "previous_latest", "previous_precision",
+            "previous_said_on", "previous_in_words",
             "new_text", "new_earliest", "new_latest", "new_precision",
+            "new_said_on", "new_in_words",
             "changed_at", "reason", "source", "reported_on", "reported_on_inferred", "slip_days",
         ]  # fmt: skip
         read_only_fields = fields
@@ -251,7 +256,7 @@ class DiscrepancySerializer(serializers.ModelSerializer[Discrepancy]):
         read_only_fields = fields
 
 
-class MilestoneSerializer(FreshnessMixin, RecordSerializer):
+class MilestoneSerializer(ReadsTypedDeadline, FreshnessMixin, RecordSerializer):
     service_arguments = {
         "depends_on": "depends_on",
         "sources": "sources",
@@ -343,6 +348,19 @@ class DeadlineParseQuerySerializer(serializers.Serializer[Any]):
     reference = serializers.DateField(
         required=False, help_text="Read forms without a year from this date; default today."
     )
+    fiscal_year_start = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=12,
+        help_text="The month (1-12) a fiscal year starts in, for “FY2027”; default the "
+        "negotiation's first party's, else TRACKER_FISCAL_YEAR_START.",
+    )
+    negotiation = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Negotiation.objects.all(),
+        required=False,
+        help_text="Read the deadline as typed for this negotiation (its slug).",
+    )
 
 
 # --- targets --------------------------------------------------------------------------------
@@ -360,7 +378,7 @@ def _series_name(**kwargs: Any) -> serializers.SlugRelatedField[Series]:
     return serializers.SlugRelatedField(slug_field="name", queryset=Series.objects.all(), **kwargs)
 
 
-class TargetSerializer(FreshnessMixin, RecordSerializer):
+class TargetSerializer(ReadsTypedDeadline, FreshnessMixin, RecordSerializer):
     """A target and the figures the last status refresh stored for it (never recomputed here)."""
 
     service_arguments = {"sources": "sources"}

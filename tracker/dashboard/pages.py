@@ -24,6 +24,7 @@ from tracker.dashboard.timeline import (
     TimelineTrack,
     build_timeline,
 )
+from tracker.deadlines import Deadline, Precision, in_words
 from tracker.models import (
     DeadlineRevision,
     Discrepancy,
@@ -137,6 +138,9 @@ def overview(today: dt.date) -> Overview:
             next_pk=_next("pk"),
             next_title=_next("title"),
             next_text=_next("deadline_text"),
+            next_earliest=_next("deadline_earliest"),
+            next_precision=_next("deadline_precision"),
+            next_said_on=_next("deadline_said_on"),
             next_status=_next("status"),
         )
     )
@@ -152,7 +156,7 @@ def overview(today: dt.date) -> Overview:
     for n in negotiations:
         remaining = (n.next_deadline - today).days if n.next_deadline else None
         next_milestone = (
-            NextDeadline(n.next_pk, n.next_title, n.next_text, n.next_status)
+            NextDeadline(n.next_pk, n.next_title, _next_in_words(n), n.next_status)
             if n.next_pk is not None
             else None
         )
@@ -169,6 +173,19 @@ def overview(today: dt.date) -> Overview:
         )
     newest = newest_source_date(n.last_confirmed for n in negotiations)
     return Overview(summaries, _newest_source_text(newest, today))
+
+
+def _next_in_words(n: Any) -> str:
+    """The next milestone's deadline, from the fields overview() annotates on `n`."""
+    return in_words(
+        Deadline(
+            text=n.next_text,
+            earliest=n.next_earliest,
+            latest=n.next_deadline,
+            precision=Precision(n.next_precision),
+            said_on=n.next_said_on,
+        )
+    )
 
 
 def _newest_source_text(newest: SourceDate | None, today: dt.date) -> str:
@@ -208,8 +225,8 @@ def recent_changes(limit: int = RECENT_LIMIT) -> list[Change]:
         milestone = revision.milestone
         text = (
             f"{milestone.title}: deadline moved from "
-            f"{revision.previous_text or revision.previous_latest}"
-            f" to {revision.new_text or revision.new_latest or 'no date'}"
+            f"{revision.previous_in_words or revision.previous_latest}"
+            f" to {revision.new_in_words or revision.new_latest or 'no date'}"
             f" ({wording.slip(revision.slip_days)})"
         )
         changes.append(
@@ -242,7 +259,7 @@ def _timeline_track(track: Track, milestones: list[Milestone]) -> TimelineTrack:
                 status_label=wording.label(m.status),
                 earliest=m.deadline_earliest,
                 latest=m.deadline_latest,
-                deadline_text=m.deadline_text,
+                deadline_text=m.deadline_in_words,
                 earlier_deadlines=_earlier_deadlines(m),
                 stale=m.stale,
             )

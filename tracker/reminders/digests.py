@@ -275,8 +275,8 @@ def _net_moves(subscription: Subscription, *, since: dt.datetime, until: dt.date
         moves.append(
             Move(
                 revision.milestone.title,
-                start.previous_text or str(start.previous_latest),
-                revision.new_text
+                start.previous_in_words or str(start.previous_latest),
+                revision.new_in_words
                 or (str(revision.new_latest) if revision.new_latest else "no date"),
                 slip,
                 revision.reason,

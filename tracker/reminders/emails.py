@@ -22,7 +22,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from tracker.calendar.feeds import milestone_url, milestones_calendar
-from tracker.deadlines import describe
+from tracker.deadlines import describe, in_words
 from tracker.freshness import confirmation
 from tracker.models import (
     Milestone,
@@ -55,6 +55,9 @@ def when(milestone: Milestone) -> str:
     deadline = milestone.deadline
     if deadline is None:
         return "no date"
+    if deadline.said_on is not None:
+        # "within 90 days" means the day it resolved to, counted from when it was said.
+        return in_words(deadline)
     if deadline.earliest == deadline.latest:
         return long_date(deadline.latest)
     text = describe(deadline.earliest, deadline.latest, deadline.precision)

@@ -58,11 +58,23 @@ def negotiation_save(
         check(negotiation)
         negotiation.save()
         if parties is not None:
-            negotiation.parties.set(parties)
+            _link_parties(negotiation, parties)
         if sources is not None:
             negotiation.sources.set(sources)
         after_commit(negotiation_ids=[negotiation.pk])
     return negotiation
+
+
+def _link_parties(negotiation: Negotiation, parties: Sequence[Party]) -> None:
+    """Link the parties in the order given: the first one leads (its fiscal year is the
+    negotiation's, tracker.services.deadlines). `set()` would keep no order."""
+    wanted = list(dict.fromkeys(party.pk for party in parties))
+    links = Negotiation.parties.through.objects.filter(negotiation_id=negotiation.pk)
+    if list(links.order_by("pk").values_list("party_id", flat=True)) == wanted:
+        return
+    negotiation.parties.clear()
+    for party_id in wanted:
+        negotiation.parties.add(party_id)
 
 
 def track_save(*, track: Track, by: Any = None, sources: Sequence[Source] | None = None) -> Track:
