@@ -103,7 +103,7 @@ def test_negotiation_page_has_a_timeline_with_today_the_autumn_window_and_a_text
     client, india_us
 ):
     html = client.get(reverse("negotiation", args=["india-us-bta"])).content.decode()
-    assert '<svg viewBox="0 0 960' in html and 'role="img"' in html
+    assert '<svg viewBox="0 0 960' in html and 'role="group"' in html
     assert '<title id="tl-title">Timeline of India–US Bilateral Trade Agreement</title>' in html
     assert "Today, 21 Nov 2026" in html
     assert 'class="window"' in html

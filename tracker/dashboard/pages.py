@@ -7,7 +7,7 @@ whatever the row count.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -311,6 +311,9 @@ class NegotiationPage:
     countdown: str
     overdue_count: int
     freshness: str
+    # Every source behind the negotiation, its tracks, milestones and targets, newest first:
+    # the list a printed briefing ends with.
+    sources: list[Source] = field(default_factory=list)
 
 
 def negotiation_page(slug: str, today: dt.date) -> NegotiationPage:
@@ -352,6 +355,22 @@ def negotiation_page(slug: str, today: dt.date) -> NegotiationPage:
         wording.countdown(remaining),
         overdue,
         freshness.confirmation(negotiation, today),
+        _sources_behind(negotiation),
+    )
+
+
+def _sources_behind(negotiation: Negotiation) -> list[Source]:
+    behind = (
+        Q(negotiations=negotiation)
+        | Q(tracks__negotiation=negotiation)
+        | Q(milestones__track__negotiation=negotiation)
+        | Q(targets__negotiation=negotiation)
+    )
+    ids = Source.objects.filter(behind).values("pk")
+    return list(
+        Source.objects.filter(pk__in=ids).order_by(
+            F("published_on").desc(nulls_last=True), F("published_by").desc(nulls_last=True), "title"
+        )
     )
 
 
