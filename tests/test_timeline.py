@@ -189,7 +189,7 @@ def _label_boxes(timeline: Timeline) -> list[Box]:
 def _assert_no_label_overlaps(timeline: Timeline) -> None:
     boxes = _label_boxes(timeline)
     for i, a in enumerate(boxes):
-        assert 0 <= a.x0 and a.x1 <= timeline.width and a.y1 <= timeline.height, a
+        assert a.x0 >= 0 and a.x1 <= timeline.width and a.y1 <= timeline.height, a
         for b in boxes[i + 1 :]:
             assert not a.overlaps(b), (a, b)
 
@@ -226,8 +226,8 @@ def test_laid_out_labels_stay_inside_the_chart_and_share_no_lane_space(xs, width
     widths = widths[: len(xs)]
     slots = lay_out_labels(xs, widths, left=0, right=960)
     spans = [(s.lane, s.x0, s.x0 + w) for s, w in zip(slots, widths, strict=True)]
-    for lane, x0, x1 in spans:
-        assert 0 <= x0 and x1 <= 960
+    for _lane, x0, x1 in spans:
+        assert x0 >= 0 and x1 <= 960
     for i, (lane, x0, x1) in enumerate(spans):
         for other_lane, y0, y1 in spans[i + 1 :]:
             assert lane != other_lane or x1 <= y0 or y1 <= x0

@@ -311,7 +311,7 @@ class NegotiationPage:
     countdown: str
     overdue_count: int
     freshness: str
-    # Every source behind the negotiation, its tracks, milestones and targets, newest first:
+    # Every article behind the negotiation, its tracks, milestones and targets, newest first:
     # the list a printed briefing ends with.
     sources: list[Source] = field(default_factory=list)
 
@@ -367,11 +367,14 @@ def _sources_behind(negotiation: Negotiation) -> list[Source]:
         | Q(targets__negotiation=negotiation)
     )
     ids = Source.objects.filter(behind).values("pk")
-    return list(
-        Source.objects.filter(pk__in=ids).order_by(
-            F("published_on").desc(nulls_last=True), F("published_by").desc(nulls_last=True), "title"
-        )
+    quotes = Source.objects.filter(pk__in=ids).order_by(
+        F("published_on").desc(nulls_last=True), F("published_by").desc(nulls_last=True), "title"
     )
+    # A record keeps one Source per quoted passage; a briefing names each article once.
+    articles: dict[tuple[str, str, str, str], Source] = {}
+    for quote in quotes:
+        articles.setdefault((quote.title, quote.publisher, quote.url, quote.date_text), quote)
+    return list(articles.values())
 
 
 @dataclass(frozen=True)
