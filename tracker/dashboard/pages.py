@@ -7,7 +7,7 @@ whatever the row count.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -329,6 +329,9 @@ class NegotiationPage:
     countdown: str
     overdue_count: int
     freshness: str
+    # Every article behind the negotiation, its tracks, milestones and targets, newest first:
+    # the list a printed briefing ends with.
+    sources: list[Source] = field(default_factory=list)
 
 
 def negotiation_page(slug: str, today: dt.date) -> NegotiationPage:
@@ -370,7 +373,26 @@ def negotiation_page(slug: str, today: dt.date) -> NegotiationPage:
         wording.countdown(remaining),
         overdue,
         freshness.confirmation(negotiation, today),
+        _sources_behind(negotiation),
     )
+
+
+def _sources_behind(negotiation: Negotiation) -> list[Source]:
+    behind = (
+        Q(negotiations=negotiation)
+        | Q(tracks__negotiation=negotiation)
+        | Q(milestones__track__negotiation=negotiation)
+        | Q(targets__negotiation=negotiation)
+    )
+    ids = Source.objects.filter(behind).values("pk")
+    quotes = Source.objects.filter(pk__in=ids).order_by(
+        F("published_on").desc(nulls_last=True), F("published_by").desc(nulls_last=True), "title"
+    )
+    # A record keeps one Source per quoted passage; a briefing names each article once.
+    articles: dict[tuple[str, str, str, str], Source] = {}
+    for quote in quotes:
+        articles.setdefault((quote.title, quote.publisher, quote.url, quote.date_text), quote)
+    return list(articles.values())
 
 
 @dataclass(frozen=True)
