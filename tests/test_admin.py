@@ -9,7 +9,7 @@ import time_machine
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
-from tests.conftest import committed
+from tests.conftest import committed, make_series
 from tracker.management.commands.load_record import INDIA_US_RECORD as RECORD
 from tracker.models import Milestone, Reminder, Target
 from tracker.record import load_record
@@ -165,12 +165,22 @@ def test_a_duplicate_slug_says_which_slug_to_change_and_where(editor_client: Cli
     assert Milestone.objects.get(id=deal.id).slug == "comprehensive-agreement-concluded"
 
 
-def test_a_second_observation_on_one_date_names_the_date(editor_client: Client) -> None:
+def test_a_second_figure_for_one_series_and_period_names_them(editor_client: Client) -> None:
     target = Target.objects.get()
-    day = {"target": target.id, "date": "2026-01-31", "value": "210", "note": ""}
-    assert editor_client.post("/admin/tracker/observation/add/", day).status_code == 302
-    page = editor_client.post("/admin/tracker/observation/add/", day).content.decode()
-    assert ("Another observation in this target already uses the date “31 January 2026”.") in page
+    series = make_series("US Census Bureau — goods and services")
+    figure = {
+        "target": target.id,
+        "series": series.id,
+        "period_start": "2025-01-01",
+        "period_end": "2025-12-31",
+        "value": "210",
+        "note": "",
+    }
+    assert editor_client.post("/admin/tracker/observation/add/", figure).status_code == 302
+    page = editor_client.post("/admin/tracker/observation/add/", figure).content.decode()
+    assert (
+        "This target already has a figure from “US Census Bureau — goods and services” for 2025."
+    ) in page
 
 
 def source_choices(client: Client, term: str) -> list[str]:

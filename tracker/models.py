@@ -750,6 +750,18 @@ class Observation(NamesUniqueClashes, models.Model):
     def period(self) -> str:
         return period_text(self.period_start, self.period_end)
 
+    def unique_error_message(
+        self, model_class: type[models.Model], unique_check: Iterable[str]
+    ) -> ValidationError:
+        if set(unique_check) != {"target", "series", "period_start", "period_end"}:
+            return super().unique_error_message(model_class, unique_check)
+        return ValidationError(
+            "This target already has a figure from “%(series)s” for %(period)s. Edit that "
+            "figure, or choose another series or period.",
+            code="unique",
+            params={"series": self.series, "period": self.period},
+        )
+
 
 def digest_rule_validator(value: str) -> None:
     """The admin's form check: the same reading of the rule that the digest job uses."""
