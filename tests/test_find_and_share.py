@@ -98,7 +98,7 @@ def test_search_follows_tracker_public(client, settings, india_us):
 
 
 def test_an_empty_or_huge_or_odd_query_is_answered_not_a_crash(client, india_us):
-    for query in ["", "   ", "x" * 5000, "'\"<>&;--", "or", "-", "COMPACT -defence \"a b"]:
+    for query in ["", "   ", "x" * 5000, "'\"<>&;--", "or", "-", 'COMPACT -defence "a b']:
         assert client.get(reverse("search"), {"q": query}).status_code == 200, query
 
 
@@ -319,7 +319,7 @@ def test_badge_text_is_escaped(client, frozen):
 def test_badge_svg_is_well_formed_whatever_the_name() -> None:
     from xml.etree import ElementTree
 
-    for name in ['a<b>&"\'', "]]>", "x" * 500, "—"]:
+    for name in ["a<b>&\"'", "]]>", "x" * 500, "—"]:
         root = ElementTree.fromstring(badge_svg(name, "at_risk", "Q3 2025 & later"))
         texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
         assert texts[1] == "At risk · next deadline Q3 2025 & later"

@@ -66,7 +66,7 @@ class OverviewFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["party"].choices = _party_choices()
+        _choose(self, "party", _party_choices())
 
 
 class UpcomingFilterForm(forms.Form):
@@ -82,10 +82,16 @@ class UpcomingFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["party"].choices = _party_choices()
-        self.fields["negotiation"].choices = [("", "Any negotiation")] + list(
-            Negotiation.objects.order_by("name").values_list("slug", "name")
-        )
+        _choose(self, "party", _party_choices())
+        negotiations = Negotiation.objects.order_by("name").values_list("slug", "name")
+        _choose(self, "negotiation", [("", "Any negotiation"), *negotiations])
+
+
+def _choose(form: forms.Form, name: str, choices: list[tuple[str, str]]) -> None:
+    """Choices read once per request, so validating and drawing the form share one query."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
 
 
 def _read(form: forms.Form) -> list[str]:
@@ -124,9 +130,7 @@ def overview_negotiations(params: Mapping[str, Any]) -> Filtered[Negotiation]:
     if data.get("sort") == "deadline":
         rows = rows.order_by(F("next_deadline").asc(nulls_last=True), "name")
     elif data.get("sort") == "health":
-        rows = rows.order_by(
-            _HEALTH_RANK.desc(), F("next_deadline").asc(nulls_last=True), "name"
-        )
+        rows = rows.order_by(_HEALTH_RANK.desc(), F("next_deadline").asc(nulls_last=True), "name")
     else:
         rows = rows.order_by("name")
     return Filtered(rows, form, errors)

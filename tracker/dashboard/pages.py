@@ -127,7 +127,9 @@ def _next(field: str) -> Subquery:
 def overview(today: dt.date, chosen: QuerySet[Negotiation] | None = None) -> Overview:
     """Every negotiation, or those chosen (filtered and ordered: dashboard/filtering.py)."""
     negotiations = list(
-        (Negotiation.objects.all() if chosen is None else chosen).prefetch_related("parties").annotate(
+        (Negotiation.objects.all() if chosen is None else chosen)
+        .prefetch_related("parties")
+        .annotate(
             open_count=Count(
                 "tracks__milestones",
                 filter=Q(tracks__milestones__state__in=OPEN_STATES),

@@ -91,19 +91,22 @@ def _matching(
     queryset: QuerySet[Any], fields: dict[str, str], query: str, words: list[str]
 ) -> QuerySet[Any]:
     """Rows matching the query on any of `fields` (name → full-text weight), best first."""
+    matching: QuerySet[Any]
     if connection.vendor == "postgresql":
-        vector = reduce(
-            lambda a, b: a + b,  # type: ignore[no-any-return]
-            (SearchVector(f, weight=w, config=SEARCH_CONFIG) for f, w in fields.items()),
-        )
+        vector: Any = None
+        for name, weight in fields.items():
+            part = SearchVector(name, weight=weight, config=SEARCH_CONFIG)
+            vector = part if vector is None else vector + part
         wanted = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
-        return (
+        matching = (
             queryset.annotate(document=vector, rank=SearchRank(vector, wanted))
             .filter(document=wanted)
             .order_by("-rank", "pk")
         )
+        return matching
     each_word = [reduce(or_, (Q(**{f"{f}__icontains": w}) for f in fields)) for w in words]
-    return queryset.filter(reduce(and_, each_word)).order_by("pk")
+    matching = queryset.filter(reduce(and_, each_word)).order_by("pk")
+    return matching
 
 
 def _capped(queryset: QuerySet[Any]) -> tuple[list[Any], bool]:

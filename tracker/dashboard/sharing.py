@@ -77,7 +77,8 @@ def _svg(request: HttpRequest, body: str) -> HttpResponseBase:
         patch_cache_control(response, public=True, max_age=BADGE_MAX_AGE)
     else:
         patch_cache_control(response, private=True, max_age=BADGE_MAX_AGE)
-    return get_conditional_response(request, etag=etag, response=response)
+    conditional = get_conditional_response(request, etag=etag, response=response)
+    return response if conditional is None else conditional
 
 
 @require_GET
