@@ -332,6 +332,9 @@ def test_the_badge_is_cacheable_and_answers_not_modified(client, india_us):
     again = client.get("/negotiations/india-us-bta/badge.svg", HTTP_IF_NONE_MATCH=etag)
     assert again.status_code == 304 and again.content == b""
     assert again["ETag"] == etag
+    # Image proxies may ask with HEAD first.
+    head = client.head("/negotiations/india-us-bta/badge.svg")
+    assert head.status_code == 200 and head["ETag"] == etag
 
 
 def test_the_badge_changes_its_etag_when_the_health_changes(client, frozen):

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.html import escape
 from django.views.decorators.clickjacking import xframe_options_exempt
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from tracker.dashboard import wording
 from tracker.dashboard.badges import badge_svg
@@ -81,7 +81,7 @@ def _svg(request: HttpRequest, body: str) -> HttpResponseBase:
     return response if conditional is None else conditional
 
 
-@require_GET
+@require_safe
 def negotiation_badge(request: HttpRequest, slug: str) -> HttpResponseBase:
     if not _may_read(request):
         return _private()
@@ -92,7 +92,7 @@ def negotiation_badge(request: HttpRequest, slug: str) -> HttpResponseBase:
     return _svg(request, badge_svg(negotiation.name, negotiation.health, ahead))
 
 
-@require_GET
+@require_safe
 def track_badge(request: HttpRequest, slug: str, track_slug: str) -> HttpResponseBase:
     if not _may_read(request):
         return _private()
@@ -167,7 +167,7 @@ def embed_page(slug: str, today: dt.date) -> EmbedPage:
         marks.append(
             StripMark(
                 m.title,
-                settings.SITE_URL + reverse("milestone", args=[m.pk]),
+                reverse("milestone", args=[m.pk]),
                 m.status,
                 wording.label(m.status),
                 m.deadline_text,
@@ -181,7 +181,8 @@ def embed_page(slug: str, today: dt.date) -> EmbedPage:
     remaining = (negotiation.next_deadline - today).days if negotiation.next_deadline else None
     return EmbedPage(
         negotiation=negotiation,
-        page_url=settings.SITE_URL + reverse("negotiation", args=[negotiation.slug]),
+        # Relative: inside the frame they resolve against Tranche's own address.
+        page_url=reverse("negotiation", args=[negotiation.slug]),
         next_deadline=next_deadline_text(
             Milestone.objects.filter(track__negotiation=negotiation), negotiation.next_deadline
         ),
@@ -196,7 +197,7 @@ def embed_page(slug: str, today: dt.date) -> EmbedPage:
 
 
 @frameable
-@require_GET
+@require_safe
 def negotiation_embed(request: HttpRequest, slug: str) -> HttpResponseBase:
     if not _may_read(request):
         return _private()
