@@ -13,7 +13,6 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from tracker.dashboard import filtering, pages
-from tracker.dashboard.forms import COMMON_TIMEZONES, SubscriptionForm
 from tracker.dashboard.search import search as search_site
 from tracker.dashboard.sharing import share_snippets
 
