@@ -126,9 +126,12 @@ def _next(field: str) -> Subquery:
     )
 
 
-def overview(today: dt.date) -> Overview:
+def overview(today: dt.date, chosen: QuerySet[Negotiation] | None = None) -> Overview:
+    """Every negotiation, or those chosen (filtered and ordered: dashboard/filtering.py)."""
     negotiations = list(
-        Negotiation.objects.prefetch_related("parties").annotate(
+        (Negotiation.objects.all() if chosen is None else chosen)
+        .prefetch_related("parties")
+        .annotate(
             open_count=Count(
                 "tracks__milestones",
                 filter=Q(tracks__milestones__state__in=OPEN_STATES),
@@ -146,7 +149,9 @@ def overview(today: dt.date) -> Overview:
     )
     overdue: dict[int, list[MilestoneRow]] = {n.pk: [] for n in negotiations}
     for milestone in (
-        Milestone.objects.filter(state__in=OPEN_STATES, deadline_latest__lt=today)
+        Milestone.objects.filter(
+            state__in=OPEN_STATES, deadline_latest__lt=today, track__negotiation__in=negotiations
+        )
         .select_related("track")
         .order_by("deadline_latest", "track__position", "title", "id")
     ):
@@ -630,12 +635,18 @@ class UpcomingPage:
     overdue: list[MilestoneRow]
     upcoming: list[MilestoneRow]
     until: dt.date
+    days: int = UPCOMING_DAYS
 
 
-def upcoming_page(today: dt.date, days: int = UPCOMING_DAYS) -> UpcomingPage:
+def upcoming_page(
+    today: dt.date, days: int = UPCOMING_DAYS, chosen: QuerySet[Milestone] | None = None
+) -> UpcomingPage:
+    """Open milestones due by `days` from today, or those chosen (dashboard/filtering.py)."""
     until = today + dt.timedelta(days=days)
+    if chosen is None:
+        chosen = Milestone.objects.filter(state__in=OPEN_STATES, deadline_latest__lte=until)
     milestones = list(
-        _with_revisions(Milestone.objects.filter(state__in=OPEN_STATES, deadline_latest__lte=until))
+        _with_revisions(chosen)
         .select_related("track__negotiation")
         .order_by("deadline_latest", "title")
     )
@@ -648,6 +659,7 @@ def upcoming_page(today: dt.date, days: int = UPCOMING_DAYS) -> UpcomingPage:
             r for r in rows if r.milestone.deadline_latest and r.milestone.deadline_latest >= today
         ],
         until=until,
+        days=days,
     )
 
 
