@@ -30,6 +30,7 @@ from tracker.models import (
 from tracker.services.followups import after_commit
 from tracker.services.milestones import milestone_save
 from tracker.services.writing import check, writing
+from tracker.webhooks import events
 
 TRACK_IN_OTHER_NEGOTIATION = "The track belongs to another negotiation."
 DEADLINE_NOT_AFTER_BASELINE = "The deadline must end after the baseline date."
@@ -132,6 +133,8 @@ def observation_save(*, observation: Observation, by: Any = None) -> Observation
             observation.recorded_at = timezone.now()
         check(observation)
         observation.save()
+        if before is None:
+            events.observation_created(observation)
         after_commit(
             negotiation_ids=Target.objects.filter(
                 pk__in=[observation.target_id, previous_target]
