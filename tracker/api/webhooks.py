@@ -52,7 +52,9 @@ class WebhookEndpointSerializer(serializers.ModelSerializer[WebhookEndpoint]):
         required=False,
         help_text="Only events about this negotiation (its slug); null for all.",
     )
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    owner: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     secret = serializers.CharField(
         read_only=True, help_text="whsec_…: verify deliveries with it (Standard Webhooks)."
     )

@@ -25,6 +25,9 @@ READ_ONLY = ["owner", "disabled_reason", "disabled_at", "consecutive_failures", 
 
 
 class WebhookEndpointForm(forms.ModelForm):  # type: ignore[type-arg]
+    url = forms.URLField(
+        max_length=2000, assume_scheme="https", help_text="Where deliveries are POSTed."
+    )
     event_types = forms.MultipleChoiceField(
         choices=[(t, t) for t in EVENT_TYPES],
         widget=forms.CheckboxSelectMultiple,
@@ -100,7 +103,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 class AttemptInline(admin.TabularInline):  # type: ignore[type-arg]
     model = WebhookAttempt
     fields = ["attempted_at", "status_code", "duration_ms", "error", "response_body"]
-    readonly_fields = fields
+    readonly_fields = ["attempted_at", "status_code", "duration_ms", "error", "response_body"]
     extra = 0
     can_delete = False
 
@@ -117,7 +120,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ["state", "event__type", "endpoint"]
     list_select_related = ["event", "endpoint"]
     search_fields = ["endpoint__url", "event__title", "last_error"]
-    readonly_fields = [*(f.name for f in WebhookDelivery._meta.fields), "payload"]
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields] + ["payload"]
     inlines = [AttemptInline]
     actions = ["redeliver", "release_stuck"]
 

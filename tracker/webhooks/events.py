@@ -1,7 +1,7 @@
 """The events other systems hear about, and their JSON (README "Webhooks", stable).
 
 Every event is one `WebhookEvent` row, written in the same transaction as the change
-that caused it, with one `WebhookDelivery` outbox row per active endpoint that wants
+that caused it, with one `WebhookDelivery` outbox row per endpoint that wants
 it. A rolled-back change leaves no event; a committed one cannot lose its deliveries.
 
 The body is Standard Webhooks' shape::
@@ -145,7 +145,7 @@ class Happened:
 def emit(
     event_type: str, *, negotiation: Negotiation | None, title: str, data: dict[str, Any]
 ) -> None:
-    """Record one event and queue it for every active endpoint that wants it.
+    """Record one event and queue it for every endpoint that wants it.
 
     Call it inside the transaction of the change (the services and the refresh do).
     """
@@ -170,7 +170,8 @@ def record(happenings: Sequence[Happened]) -> list[WebhookEvent]:
         )
         for happened in happenings
     )
-    endpoints = list(WebhookEndpoint.objects.filter(is_active=True))
+    # Disabled endpoints too: their deliveries wait, and go out once they are enabled.
+    endpoints = list(WebhookEndpoint.objects.all())
     WebhookDelivery.objects.bulk_create(
         WebhookDelivery(event=event, endpoint=endpoint, due_at=at)
         for event in events
