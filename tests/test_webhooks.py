@@ -561,3 +561,17 @@ def test_metrics_count_webhook_deliveries(receiver, editor, interim, client):
     assert 'tranche_webhook_deliveries_total{outcome="delivered"} 1.0' in text
     assert 'tranche_outbox_rows{outbox="webhook",state="sent"} 1.0' in text
     assert "tranche_webhook_backlog 0.0" in text
+
+
+def test_the_deliver_webhooks_command_posts_what_is_due(receiver, editor, interim):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    register(receiver.url, editor, event_types=["milestone.deadline_moved"])
+    with time_machine.travel(NINE, tick=False):
+        move_deadline(interim, "September 30, 2026")
+        out = StringIO()
+        call_command("deliver_webhooks", "--max-seconds", "30", stdout=out)
+    assert out.getvalue().startswith("Delivered 1; 0 to retry, 0 failed")
+    assert len(receiver.received) == 1

@@ -693,7 +693,3 @@ class CalendarFeedTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # people make their own (POST /api/v1/calendar/feed/); deleting revokes
-
-
-# Webhooks register their own pages (endpoints, events, deliveries with their attempts).
-import tracker.webhooks.admin  # noqa: E402, F401
