@@ -492,6 +492,12 @@ def test_editors_register_an_endpoint_and_only_its_owner_reads_the_secret(editor
 
     rotated = api_client(editor).post(f"/api/v1/webhooks/{body['id']}/rotate_secret/")
     assert rotated.json()["secret"] not in ("", body["secret"])
+    patched = api_client(editor).patch(
+        f"/api/v1/webhooks/{body['id']}/", {"is_active": False}, format="json"
+    )
+    assert patched.json()["disabled_reason"] == "Paused by ana."
+    assert api_client(editor).delete(f"/api/v1/webhooks/{body['id']}/").status_code == 204
+    assert not WebhookEndpoint.objects.exists()
 
 
 def test_readers_may_not_see_or_register_endpoints(db):

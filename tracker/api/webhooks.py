@@ -20,7 +20,12 @@ from rest_framework.response import Response
 from tracker.api.serializers import acting_user, as_drf_error
 from tracker.api.views import Pages
 from tracker.models import Negotiation, WebhookEndpoint
-from tracker.webhooks.endpoints import endpoint_enable, endpoint_rotate_secret, endpoint_save
+from tracker.webhooks.endpoints import (
+    endpoint_delete,
+    endpoint_enable,
+    endpoint_rotate_secret,
+    endpoint_save,
+)
 from tracker.webhooks.events import EVENT_TYPES
 
 
@@ -95,6 +100,9 @@ class WebhookEndpointViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
         if self.request.user.is_superuser:
             return endpoints
         return endpoints.filter(owner_id=self.request.user.pk)
+
+    def perform_destroy(self, instance: WebhookEndpoint) -> None:
+        endpoint_delete(endpoint=instance, by=self.request.user)
 
     @extend_schema(request=None, responses={200: WebhookEndpointSerializer})
     @action(detail=True, methods=["post"], permission_classes=[ChangeEndpoint])

@@ -17,7 +17,12 @@ from tracker.admin import badge
 from tracker.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from tracker.reminders import outbox
 from tracker.webhooks import delivery
-from tracker.webhooks.endpoints import endpoint_enable, endpoint_save, validate_url
+from tracker.webhooks.endpoints import (
+    endpoint_delete,
+    endpoint_enable,
+    endpoint_save,
+    validate_url,
+)
 from tracker.webhooks.events import EVENT_TYPES
 
 HIDDEN = "(only its owner can read the secret)"
@@ -87,6 +92,13 @@ class WebhookEndpointAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         if not change:
             obj.owner = request.user
         endpoint_save(endpoint=obj, by=request.user)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        endpoint_delete(endpoint=obj, by=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
+        for endpoint in queryset:
+            endpoint_delete(endpoint=endpoint, by=request.user)
 
     @admin.action(description="Enable (send what waited)", permissions=["change"])
     def enable(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:

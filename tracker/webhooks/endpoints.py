@@ -63,6 +63,12 @@ def endpoint_save(*, endpoint: WebhookEndpoint, by: Any = None) -> WebhookEndpoi
     return endpoint
 
 
+def endpoint_delete(*, endpoint: WebhookEndpoint, by: Any = None) -> None:
+    """Remove an endpoint; its deliveries and their attempts go with it."""
+    with writing(by):
+        endpoint.delete()
+
+
 def endpoint_rotate_secret(*, endpoint: WebhookEndpoint, by: Any = None) -> WebhookEndpoint:
     """A fresh secret; deliveries from now on are signed with it."""
     with writing(by):
