@@ -91,6 +91,14 @@ if not (re.fullmatch("[0-9]{1,2}", _fiscal_year_start) and 1 <= int(_fiscal_year
     )
 TRACKER_FISCAL_YEAR_START = int(_fiscal_year_start)
 
+# Webhooks (README "Webhooks"): endpoints on loopback, private, link-local, reserved or
+# multicast addresses are refused unless this is on (server-side request forgery).
+TRACKER_WEBHOOKS_ALLOW_PRIVATE = envbool("TRACKER_WEBHOOKS_ALLOW_PRIVATE", False)
+# Seconds to connect, and to wait for each read, per delivery.
+TRACKER_WEBHOOKS_TIMEOUT = float(os.environ.get("TRACKER_WEBHOOKS_TIMEOUT") or 10)
+# Failed attempts in a row (no success between) after which an endpoint is disabled.
+TRACKER_WEBHOOKS_DISABLE_AFTER = int(os.environ.get("TRACKER_WEBHOOKS_DISABLE_AFTER") or 20)
+
 # Production behind HTTPS (README "Configuration"); all off for the embedded start, which
 # serves plain HTTP on loopback.
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", False)
@@ -357,6 +365,7 @@ CELERY_BEAT_SCHEDULE = {
     "plan-reminders": {"task": "tracker.tasks.plan_reminders", "schedule": 60.0},
     "send-due-reminders": {"task": "tracker.tasks.send_due_reminders", "schedule": 30.0},
     "send-digests": {"task": "tracker.tasks.send_digests", "schedule": 900.0},
+    "deliver-webhooks": {"task": "tracker.tasks.deliver_webhooks", "schedule": 15.0},
 }
 
 REST_FRAMEWORK = {

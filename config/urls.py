@@ -13,6 +13,7 @@ urlpatterns = [
     path("metrics", metrics, name="metrics"),
     path("api/", include("tracker.api.urls")),
     path("", include("tracker.calendar.urls")),
+    path("", include("tracker.webhooks.urls")),
     path("", include("tracker.reminders.urls")),
     path("", include("tracker.dashboard.urls")),
 ]

@@ -474,7 +474,7 @@ def test_metrics_count_what_the_senders_did_and_the_backlog() -> None:
     assert "tranche_outbox_released_total 1.0" in body
     assert "tranche_outbox_backlog 0.0" in body
     assert 'tranche_outbox_rows{outbox="reminder",state="sent"} 3.0' in body
-    assert "tranche_webhook_deliveries_total 0.0" in body
+    assert 'tranche_webhook_deliveries_total{outcome="delivered"} 0.0' in body
 
 
 def test_the_admin_shows_the_lease_and_releases_only_rows_whose_lease_lapsed(

@@ -258,8 +258,10 @@ def test_marking_20_milestones_completed_in_the_admin_refreshes_once(desk):
     assert refreshes(two) == refreshes(twenty) == 1
     per_milestone = (len(twenty) - len(two)) / 18
     assert per_milestone == int(per_milestone)  # the same cost for each further milestone
-    assert per_milestone <= 8  # a few statements each: lock, save, log; no refresh
-    assert len(twenty) < 200
+    # A few statements each: lock, save, log, and the milestone.completed webhook event
+    # (read its track and negotiation, write it, find the endpoints); no refresh.
+    assert per_milestone <= 11
+    assert len(twenty) < 280
 
 
 # The audit log

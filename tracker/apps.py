@@ -16,6 +16,9 @@ class TrackerConfig(AppConfig):
         from tracker import models, security
 
         security.register_checks()
+        # The webhook admin pages live beside the webhooks; admin autodiscovery finds only
+        # tracker/admin.py, whose helpers they use.
+        import tracker.webhooks.admin  # noqa: F401
 
         def edited(model: Any, **options: Any) -> None:
             """Log the fields people edit: not ids, timestamps or the derived statuses."""

@@ -19,7 +19,9 @@ from prometheus_client.registry import Collector
 
 from tracker import heartbeats
 from tracker.health import outbox_figures
-from tracker.models import DeliveryCount, OutboxEmail, OutboxRow, Reminder
+from tracker.models import DeliveryCount, OutboxEmail, OutboxRow, Reminder, WebhookDelivery
+from tracker.webhooks.delivery import TALLIED as WEBHOOK_OUTCOMES
+from tracker.webhooks.delivery import due as webhook_due
 
 # The running totals kept in DeliveryCount, by metric name and help.
 COUNTERS = {
@@ -43,10 +45,17 @@ class OutboxCollector(Collector):
             yield counter
         webhooks = CounterMetricFamily(
             "tranche_webhook_deliveries",
-            "Webhook deliveries. A placeholder: webhooks are not built yet, so always 0.",
+            "Webhook delivery attempts and outcomes, by outcome (tracker.webhooks.delivery).",
+            labels=["outcome"],
         )
-        webhooks.add_metric([], 0.0)
+        for outcome in WEBHOOK_OUTCOMES:
+            webhooks.add_metric([outcome], float(totals.get(f"webhook_{outcome}", 0)))
         yield webhooks
+        waiting = GaugeMetricFamily(
+            "tranche_webhook_backlog", "Webhook deliveries due to enabled endpoints, unsent."
+        )
+        waiting.add_metric([], float(webhook_due(timezone.now()).count()))
+        yield waiting
 
         figures = outbox_figures()
         for name, help_text, value in (
@@ -75,7 +84,11 @@ class OutboxCollector(Collector):
         rows = GaugeMetricFamily(
             "tranche_outbox_rows", "Outbox rows by table and state.", labels=["outbox", "state"]
         )
-        for model, label in ((Reminder, "reminder"), (OutboxEmail, "email")):
+        for model, label in (
+            (Reminder, "reminder"),
+            (OutboxEmail, "email"),
+            (WebhookDelivery, "webhook"),
+        ):
             counts = _state_counts(model)
             for state in OutboxRow.State.values:
                 rows.add_metric([label, state], float(counts.get(state, 0)))

@@ -979,6 +979,8 @@ class OutboxEmail(OutboxRow):
         NEW_ADDRESS = "new_address"
         PASSWORD_RESET = "reset"
 
+        WEBHOOK_DISABLED = "webhook_off"
+
     ACCOUNT_KINDS = (Kind.SIGN_UP, Kind.NEW_ADDRESS, Kind.PASSWORD_RESET)
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -1004,6 +1006,14 @@ class OutboxEmail(OutboxRow):
         blank=True,
         on_delete=models.CASCADE,
         related_name="alert_emails",
+    )
+    webhook_endpoint = models.ForeignKey(
+        "WebhookEndpoint",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="emails",
+        help_text="For a disabled webhook: the endpoint its owner is told about.",
     )
     recipient = models.EmailField()
     sequence = models.PositiveSmallIntegerField(
@@ -1032,7 +1042,8 @@ class OutboxEmail(OutboxRow):
             models.CheckConstraint(
                 condition=Q(kind="confirmation", subscription__isnull=False)
                 | Q(kind="health_alert", status_change__isnull=False)
-                | Q(kind__in=["sign_up", "new_address", "reset"], user__isnull=False),
+                | Q(kind__in=["sign_up", "new_address", "reset"], user__isnull=False)
+                | Q(kind="webhook_off", webhook_endpoint__isnull=False),
                 name="outboxemail_names_its_cause",
             ),
         ]
@@ -1054,6 +1065,8 @@ class OutboxEmail(OutboxRow):
     def key(self) -> str:
         confirmation = self.kind == self.Kind.CONFIRMATION
         cause = self.subscription_id if confirmation else self.status_change_id
+        if self.kind == self.Kind.WEBHOOK_DISABLED:
+            cause = self.webhook_endpoint_id
         return f"{self.kind}:{cause}:{self.recipient}:{self.sequence}"
 
 
@@ -1198,3 +1211,129 @@ class Change(AbstractLogEntry):
             if self.remote_addr is None:  # type: ignore[has-type]
                 self.remote_addr = context.remote_addr
         super().save(*args, **kwargs)
+
+
+# --- webhooks (issue 14) -------------------------------------------------------------------
+
+
+class WebhookEndpoint(models.Model):
+    """A URL that other systems registered to hear about changes (docs/design.md "Webhooks").
+
+    The secret signs every delivery (Standard Webhooks, `whsec_…`); it is made on the
+    server and readable only by the endpoint's owner and staff.
+    """
+
+    url = models.URLField(max_length=2000, help_text="Where deliveries are POSTed (http or https).")
+    description = models.CharField(max_length=200, blank=True)
+    secret = models.CharField(max_length=100, editable=False)
+    event_types = models.JSONField(
+        default=list, blank=True, help_text="The event types to send; empty means every type."
+    )
+    negotiation = models.ForeignKey(
+        Negotiation,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="webhook_endpoints",
+        help_text="Only events about this negotiation; empty means every negotiation.",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhook_endpoints"
+    )
+    is_active = models.BooleanField(default=True)
+    disabled_reason = models.CharField(max_length=300, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(
+        default=0, help_text="Failed attempts since the last success."
+    )
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "webhook endpoint"
+
+    def __str__(self) -> str:
+        return self.url
+
+    def wants(self, event_type: str, negotiation_id: int | None) -> bool:
+        """Does this endpoint take events of this type about this negotiation?"""
+        if self.event_types and event_type not in self.event_types:
+            return False
+        return self.negotiation_id is None or self.negotiation_id == negotiation_id
+
+
+class WebhookEvent(models.Model):
+    """Something that happened to the record, as other systems hear it; the change feeds
+    read it too. Written in the transaction of the change, so it is never lost."""
+
+    public_id = models.CharField(max_length=40, unique=True, help_text="msg_…: `webhook-id`.")
+    type = models.CharField(max_length=40, db_index=True)
+    negotiation = models.ForeignKey(
+        Negotiation, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    title = models.CharField(max_length=500, help_text="One line, for the change feeds.")
+    payload = models.JSONField(help_text="The JSON body every endpoint receives.")
+    occurred_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = "webhook event"
+        indexes = [models.Index(fields=["occurred_at"], name="webhookevent_occurred_at")]
+
+    def __str__(self) -> str:
+        return f"{self.type}: {self.title}"
+
+
+class WebhookDelivery(OutboxRow):
+    """The outbox for webhooks: one row per event and endpoint, sent once by a leased claim."""
+
+    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    response_status = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The HTTP status of the latest attempt."
+    )
+
+    class Meta:
+        ordering = ["-due_at", "-id"]
+        verbose_name = "webhook delivery"
+        verbose_name_plural = "webhook deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "endpoint"], name="webhookdelivery_once_per_endpoint"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_at"], name="webhookdelivery_pending_due", condition=Q(state="pending")
+            ),
+            models.Index(
+                fields=["leased_until"],
+                name="webhookdelivery_sending_lease",
+                condition=Q(state="sending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event.type} → {self.endpoint.url}"
+
+
+class WebhookAttempt(models.Model):
+    """One try at a delivery: what the receiver answered, or why it could not be reached."""
+
+    delivery = models.ForeignKey(
+        WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log"
+    )
+    attempted_at = models.DateTimeField(default=django_timezone.now)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True, help_text="The first 2,000 characters.")
+    error = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    succeeded = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-attempted_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.status_code or self.error[:40]} at {self.attempted_at:%Y-%m-%d %H:%M:%S}"

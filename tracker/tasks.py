@@ -31,11 +31,13 @@ from tracker import heartbeats
 from tracker.refresh import refresh_statuses as refresh
 from tracker.reminders import alerts, digests, outbox, planning
 from tracker.reminders.outbox import DeliveryUnavailable
+from tracker.webhooks import delivery
 
 log = logging.getLogger(__name__)
 
 # A soft time limit stops a run where it stands; the outbox gives its rows back.
 outbox.interrupt_on(SoftTimeLimitExceeded)
+delivery.interrupt_on(SoftTimeLimitExceeded)
 
 # Jobs that send email retry with backoff, and only when delivery itself failed.
 DELIVERY: dict[str, Any] = {
@@ -112,6 +114,18 @@ def send_digests() -> int:
     result = digests.send_digests()
     log_run("send_digests", started, sent=result.sent, nothing_to_say=result.nothing_to_say)
     return result.sent
+
+
+@shared_task(name="tracker.tasks.deliver_webhooks", time_limit=300, soft_time_limit=240)
+def deliver_webhooks() -> int:
+    """POST due webhooks for at most RUN_BUDGET seconds; a successor takes what remains."""
+    started = time.monotonic()
+    result = delivery.deliver_due_webhooks()
+    successor = ""
+    if result.more:
+        successor = "queued" if enqueue(deliver_webhooks) else "failed"
+    log_run("deliver_webhooks", started, **result.as_fields(), successor=successor or "none")
+    return result.delivered
 
 
 # --- heartbeats -------------------------------------------------------------------------

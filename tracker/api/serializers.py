@@ -611,4 +611,8 @@ class CalendarFeedSerializer(serializers.Serializer[Any]):
     negotiation_url_template = serializers.CharField(
         help_text="The private feed of one negotiation; replace {slug}."
     )
+    changes_url = serializers.URLField(
+        help_text="The private Atom feed of recent changes (same secret); for one negotiation, "
+        "add /negotiations/{slug} before .atom."
+    )
     created_at = serializers.DateTimeField()

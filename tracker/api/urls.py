@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from tracker.api import views
+from tracker.api.webhooks import WebhookEndpointViewSet
 
 app_name = "api"
 
@@ -19,6 +20,7 @@ router.register("observations", views.ObservationViewSet)
 router.register("subscriptions", views.SubscriptionViewSet, basename="subscription")
 router.register("reminders", views.ReminderViewSet)
 router.register("changes", views.ChangeViewSet)
+router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("v1/auth/token/", views.TokenView.as_view(), name="token"),

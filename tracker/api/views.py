@@ -257,9 +257,11 @@ class CalendarFeedView(APIView):
         template = settings.SITE_URL + reverse(
             "calendar:private-negotiation-feed", args=[secret, "slug"]
         )
+        changes = settings.SITE_URL + reverse("private-changes-feed", args=[secret])
         return {
             "url": url,
             "negotiation_url_template": template.replace("/slug.ics", "/{slug}.ics"),
+            "changes_url": changes,
             "created_at": token.created_at,
         }
 

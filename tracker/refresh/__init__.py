@@ -39,6 +39,7 @@ from tracker.refresh.assessors import (
     assess_tracks,
 )
 from tracker.refresh.storing import write_derived
+from tracker.webhooks import events
 
 
 @dataclass
@@ -78,6 +79,7 @@ def refresh_statuses(
         write_derived(tracks.changed)
         write_derived(changed_negotiations)
         StatusChange.objects.bulk_create(log.changes, batch_size=500)
+        events.refreshed(log.changes, log.went_stale)
     return RefreshResult(
         milestones=len(milestones.changed),
         targets=len(targets.changed),

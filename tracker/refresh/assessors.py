@@ -60,6 +60,8 @@ class Transitions:
     today: dt.date
     changes: list[StatusChange] = field(default_factory=list)
     stale_after_days: int = 90
+    # Rows that an assessment had found fresh and this one finds stale (record.stale).
+    went_stale: list[tuple[str, KeepsDerivedFields]] = field(default_factory=list)
 
 
 def freshness(
@@ -108,9 +110,16 @@ def settle(
                 **about,
             )
         )
+    if values.get("stale") and not getattr(row, "stale", True) and row_was_assessed(row):
+        log.went_stale.append((str(subject), row))
     for name, value in values.items():
         setattr(row, name, value)
     return True
+
+
+def row_was_assessed(row: KeepsDerivedFields) -> bool:
+    status_field = "health" if "health" in row.DERIVED_FIELDS else "status"
+    return bool(getattr(row, f"{status_field}_reason"))
 
 
 @dataclass

@@ -175,6 +175,8 @@ def _outbox_email_message(row: OutboxEmail, now: dt.datetime) -> EmailMessage | 
         if subscription.confirmed_at is not None:
             return Void("Already confirmed")
         return confirmation_email(subscription)
+    if row.kind == OutboxEmail.Kind.WEBHOOK_DISABLED:
+        return _webhook_disabled_message(row)
     change = row.status_change
     assert change is not None  # a database constraint
     track = change.track
@@ -190,6 +192,16 @@ def _outbox_email_message(row: OutboxEmail, now: dt.datetime) -> EmailMessage | 
             return Void(VOID_NOT_WANTED)
         link = owner_unsubscribe_url(track_id=track.pk, user_id=owner.pk)
     return health_alert_email(change, track, to=row.recipient, unsubscribe_url=link)
+
+
+def _webhook_disabled_message(row: OutboxEmail) -> EmailMessage | Void:
+    from tracker.webhooks.endpoints import disabled_email
+
+    endpoint = row.webhook_endpoint
+    assert endpoint is not None  # a database constraint
+    if endpoint.is_active:
+        return Void("The endpoint was enabled again before this email went out.")
+    return disabled_email(endpoint, to=row.recipient)
 
 
 def _alert_sent(row: OutboxEmail, now: dt.datetime) -> None:
@@ -227,6 +239,7 @@ EMAILS = Lane(
         "status_change__track__owner",
         "status_change__track__negotiation",
         "user",
+        "webhook_endpoint",
     ),
     prefetch=(),
     message=_outbox_email_message,
@@ -705,15 +718,19 @@ TALLIED = ("sent", "failed", "retrying", "returned", "released", "lost", "supers
 def _tally(result: SendResult) -> None:
     """Add this run's counts to the running totals that /metrics serves."""
     for name in TALLIED:
-        amount = getattr(result, name)
-        if not amount:
-            continue
-        try:
-            if not DeliveryCount.objects.filter(name=name).update(value=F("value") + amount):
-                try:
-                    with transaction.atomic():
-                        DeliveryCount.objects.create(name=name, value=amount)
-                except IntegrityError:
-                    DeliveryCount.objects.filter(name=name).update(value=F("value") + amount)
-        except DatabaseError:
-            log.exception("Could not add %s=%d to the delivery counts.", name, amount)
+        add_to_count(name, getattr(result, name))
+
+
+def add_to_count(name: str, amount: int) -> None:
+    """Add `amount` to the running total `name` (webhook senders keep theirs here too)."""
+    if not amount:
+        return
+    try:
+        if not DeliveryCount.objects.filter(name=name).update(value=F("value") + amount):
+            try:
+                with transaction.atomic():
+                    DeliveryCount.objects.create(name=name, value=amount)
+            except IntegrityError:
+                DeliveryCount.objects.filter(name=name).update(value=F("value") + amount)
+    except DatabaseError:
+        log.exception("Could not add %s=%d to the delivery counts.", name, amount)

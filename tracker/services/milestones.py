@@ -22,6 +22,7 @@ from tracker.revisions import cite_announcement, record_deadline_change
 from tracker.services.followups import after_commit
 from tracker.services.writing import check, single_line, writing
 from tracker.status import MilestoneState
+from tracker.webhooks import events
 
 COMPLETED_IN_FUTURE = "A milestone cannot be completed in the future."
 COMPLETED_WHILE_CANCELLED = "A cancelled milestone cannot be completed; reopen it first."
@@ -198,6 +199,13 @@ def _write(
         milestone.depends_on.set(depends_on)
     if sources is not None:
         milestone.sources.set(sources)
+    events.milestone_written(
+        milestone,
+        created=before is None,
+        state_before=before.state if before else None,
+        deadline_before=before.deadline if before else None,
+        reason=reason,
+    )
     _touch([milestone], also=[before.negotiation_id] if before else [])
     return milestone
 

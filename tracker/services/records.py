@@ -31,6 +31,7 @@ from tracker.models import (
 from tracker.services.followups import after_commit
 from tracker.services.milestones import milestone_save
 from tracker.services.writing import check, writing
+from tracker.webhooks import events
 
 TRACK_IN_OTHER_NEGOTIATION = "The track belongs to another negotiation."
 DEADLINE_NOT_AFTER_BASELINE = "The deadline must end after the baseline date."
@@ -155,6 +156,8 @@ def observation_save(*, observation: Observation, by: Any = None) -> Observation
         if target.primary_series_id is None:
             target.primary_series_id = observation.series_id
             target_save(target=target, by=by)
+        if before is None:
+            events.observation_created(observation)
         after_commit(
             negotiation_ids=Target.objects.filter(
                 pk__in=[observation.target_id, previous_target]

@@ -1,0 +1,366 @@
+"""Deliver what the webhook outbox says is due: claim under a lease, POST signed, record.
+
+The same reliability rules as the email outbox (tracker.reminders.outbox), whose
+`ready`/`lapsed` queries and lease length it shares:
+
+- A sender claims a batch of due rows in one conditional update (pending → sending)
+  under a fresh claim token and a lease; every later write names the token, so a
+  sender whose lease lapsed cannot mark a row another sender took.
+- Right before each POST it renews that row's lease (fenced by the token); rows still
+  claimed when a run ends, for whatever reason, go back at once; a dead sender's rows
+  come back when its lease lapses. The only window for a second delivery is between
+  the receiver's answer and the write that records it; receivers deduplicate on
+  `webhook-id`, which stays the same for every attempt, as the specification asks.
+- A delivery that fails is retried after BACKOFF and marked failed after its last
+  attempt. Every attempt is kept (status, the start of the body, error, duration).
+- An endpoint with TRACKER_WEBHOOKS_DISABLE_AFTER failed attempts in a row, and no
+  success between, is disabled and its owner emailed through the email outbox.
+
+Requests are POSTed with the standard library to the address that the SSRF check
+(tracker.webhooks.addresses) approved, with a bounded timeout; redirects are not
+followed (a 3xx is a failure).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import json
+import logging
+import socket
+import ssl
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.db.models import Case, F, QuerySet, Value, When
+from django.utils import timezone
+from standardwebhooks import Webhook
+
+from tracker.models import OutboxRow, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from tracker.reminders.outbox import add_to_count, lapsed, lease, ready
+from tracker.webhooks.addresses import RefusedAddress, Target, resolve
+from tracker.webhooks.endpoints import disable_after, endpoint_disable
+
+log = logging.getLogger(__name__)
+
+State = OutboxRow.State
+
+BATCH_SIZE = 20
+# Seconds before attempt n+1 after n failed attempts; after the last, the row is failed.
+BACKOFF = (30, 120, 600, 3600, 14400, 43200)
+MAX_ATTEMPTS = len(BACKOFF) + 1
+RUN_BUDGET = 60.0
+BODY_KEPT = 2000
+USER_AGENT = "Tranche-Webhooks/1"
+# Errors that stop the run instead of failing one delivery (the jobs layer adds its
+# soft time limit).
+INTERRUPTIONS: tuple[type[BaseException], ...] = (DatabaseError,)
+
+
+def interrupt_on(*errors: type[BaseException]) -> None:
+    global INTERRUPTIONS
+    INTERRUPTIONS = tuple(dict.fromkeys((*INTERRUPTIONS, *errors)))
+
+
+def timeout() -> float:
+    return float(getattr(settings, "TRACKER_WEBHOOKS_TIMEOUT", 10))
+
+
+@dataclass
+class WebhookRun:
+    """What one run did; `as_fields()` is its log line."""
+
+    delivered: int = 0
+    retrying: int = 0
+    failed: int = 0
+    returned: int = 0
+    released: int = 0
+    lost: int = 0
+    disabled: int = 0
+    more: bool = False
+
+    def as_fields(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# --- reading the outbox -----------------------------------------------------------------
+
+
+def due(now: dt.datetime) -> QuerySet[WebhookDelivery]:
+    """Deliveries due now, to endpoints that are enabled."""
+    return ready(WebhookDelivery, now).filter(endpoint__is_active=True)
+
+
+def release_lapsed(now: dt.datetime) -> int:
+    """Give back the rows of senders that stopped holding their lease."""
+    stuck = list(lapsed(WebhookDelivery, now).values_list("pk", flat=True))
+    if not stuck:
+        return 0
+    count = WebhookDelivery.objects.filter(pk__in=stuck, state=State.SENDING).update(
+        state=Case(
+            When(attempts__gte=MAX_ATTEMPTS, then=Value(State.FAILED)),
+            default=Value(State.PENDING),
+        ),
+        leased_until=None,
+        retry_at=None,
+        last_error="The sending worker stopped before recording the outcome; sent again.",
+    )
+    log.warning("Released %d webhook deliveries whose sender stopped holding its lease.", count)
+    return int(count)
+
+
+def redeliver(rows: QuerySet[WebhookDelivery]) -> int:
+    """The admin's "Redeliver": sent or failed rows go out again, once, as soon as possible.
+
+    Rows being sent or still waiting are left alone, so a redelivery never doubles one.
+    """
+    return int(
+        rows.filter(state__in=[State.SENT, State.FAILED, State.VOID]).update(
+            state=State.PENDING,
+            due_at=timezone.now(),
+            retry_at=None,
+            attempts=0,
+            leased_until=None,
+            last_error="Redelivery asked for by an admin.",
+        )
+    )
+
+
+# --- one run ----------------------------------------------------------------------------
+
+
+def deliver_due_webhooks(
+    *, batch_size: int = BATCH_SIZE, budget: float | None = RUN_BUDGET
+) -> WebhookRun:
+    """POST what is due for at most `budget` seconds; `more` says whether rows remain."""
+    result = WebhookRun(released=release_lapsed(timezone.now()))
+    ends = None if budget is None else time.monotonic() + budget
+
+    def spent() -> bool:
+        return ends is not None and time.monotonic() >= ends
+
+    while not spent():
+        rows, token = _claim(timezone.now(), batch_size)
+        if not rows:
+            break
+        try:
+            for row in rows:
+                if spent():
+                    break
+                _attempt(row, token, result)
+        finally:
+            result.returned += _give_back(token)
+    result.more = due(timezone.now()).exists()
+    _tally(result)
+    return result
+
+
+def _claim(now: dt.datetime, size: int) -> tuple[list[WebhookDelivery], str]:
+    token = uuid.uuid4().hex
+    with transaction.atomic():
+        ids = list(
+            due(now)
+            .order_by("due_at", "pk")
+            .select_for_update(skip_locked=True, of=("self",))
+            .values_list("pk", flat=True)[:size]
+        )
+        if not ids:
+            return [], token
+        WebhookDelivery.objects.filter(pk__in=ids, state=State.PENDING).update(
+            state=State.SENDING,
+            claim_token=token,
+            claimed_at=now,
+            leased_until=now + lease(),
+            attempts=F("attempts") + 1,
+        )
+    rows = list(
+        WebhookDelivery.objects.filter(claim_token=token, state=State.SENDING)
+        .select_related("event", "endpoint")
+        .order_by("due_at", "id")
+    )
+    return rows, token
+
+
+def _mine(row: WebhookDelivery, token: str) -> QuerySet[WebhookDelivery]:
+    return WebhookDelivery.objects.filter(pk=row.pk, claim_token=token, state=State.SENDING)
+
+
+def _give_back(token: str) -> int:
+    """Rows of this claim not tried go back at once, without the attempt the claim counted."""
+    return int(
+        WebhookDelivery.objects.filter(claim_token=token, state=State.SENDING).update(
+            state=State.PENDING, leased_until=None, retry_at=None, attempts=F("attempts") - 1
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int | None = None
+    body: str = ""
+    error: str = ""
+    milliseconds: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+def _attempt(row: WebhookDelivery, token: str, result: WebhookRun) -> None:
+    now = timezone.now()
+    if not _mine(row, token).update(leased_until=now + lease()):
+        result.lost += 1
+        log.warning("Lost the claim on webhook delivery %s before sending it.", row.pk)
+        return
+    endpoint = row.endpoint
+    if not endpoint.is_active:
+        return  # given back by the run: it waits for the endpoint to be enabled
+    body = json.dumps(row.event.payload, separators=(",", ":"), ensure_ascii=False)
+    headers = {
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        "webhook-id": row.event.public_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Webhook(endpoint.secret).sign(row.event.public_id, now, body),
+    }
+    try:
+        answer = post(endpoint.url, body.encode("utf-8"), headers)
+    except INTERRUPTIONS:
+        raise
+    _record(row, token, answer, result)
+
+
+def _record(row: WebhookDelivery, token: str, answer: Answer, result: WebhookRun) -> None:
+    """Keep the attempt, and move the row to sent, a retry or failed (fenced by the token)."""
+    now = timezone.now()
+    attempts = row.attempts  # counted by the claim
+    final = attempts >= MAX_ATTEMPTS
+    with transaction.atomic():
+        WebhookAttempt.objects.create(
+            delivery=row,
+            attempted_at=now,
+            status_code=answer.status,
+            response_body=answer.body,
+            error=answer.error,
+            duration_ms=answer.milliseconds,
+            succeeded=answer.ok,
+        )
+        if answer.ok:
+            changed = _mine(row, token).update(
+                state=State.SENT,
+                sent_at=now,
+                leased_until=None,
+                last_error="",
+                response_status=answer.status,
+            )
+            WebhookEndpoint.objects.filter(pk=row.endpoint_id).update(consecutive_failures=0)
+        else:
+            error = answer.error or f"HTTP {answer.status}"
+            wait = BACKOFF[min(attempts, len(BACKOFF)) - 1]
+            changed = _mine(row, token).update(
+                state=State.FAILED if final else State.PENDING,
+                retry_at=None if final else now + dt.timedelta(seconds=wait),
+                leased_until=None,
+                last_error=error[:2000],
+                response_status=answer.status,
+            )
+            WebhookEndpoint.objects.filter(pk=row.endpoint_id).update(
+                consecutive_failures=F("consecutive_failures") + 1
+            )
+    if not changed:
+        result.lost += 1
+        log.error("Delivered webhook %s, but its claim was lost meanwhile.", row.pk)
+    elif answer.ok:
+        result.delivered += 1
+    elif final:
+        result.failed += 1
+        log.error("Webhook delivery %s failed after %d attempts: %s", row.pk, attempts, error)
+    else:
+        result.retrying += 1
+        log.info("Webhook delivery %s not delivered (attempt %d): %s", row.pk, attempts, error)
+    if not answer.ok:
+        _disable_if_failing(row.endpoint_id, result)
+
+
+def _disable_if_failing(endpoint_id: int, result: WebhookRun) -> None:
+    limit = disable_after()
+    failures = (
+        WebhookEndpoint.objects.filter(pk=endpoint_id, is_active=True)
+        .values_list("consecutive_failures", flat=True)
+        .first()
+    )
+    if failures is None or failures < limit:
+        return
+    reason = f"{failures} failed delivery attempts in a row, with no success between them."
+    if endpoint_disable(endpoint_id=endpoint_id, reason=reason):
+        result.disabled += 1
+        log.warning("Disabled webhook endpoint %s: %s", endpoint_id, reason)
+
+
+# --- the request ------------------------------------------------------------------------
+
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    """Connects to the address the SSRF check approved, whatever DNS says now."""
+
+    def __init__(self, target: Target, seconds: float) -> None:
+        super().__init__(target.host, target.port, timeout=seconds)
+        self.address = target.address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    def __init__(self, target: Target, seconds: float) -> None:
+        super().__init__(
+            target.host, target.port, timeout=seconds, context=ssl.create_default_context()
+        )
+        self.address = target.address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+
+
+def post(
+    url: str, body: bytes, headers: dict[str, str], *, clock: Callable[[], float] = time.monotonic
+) -> Answer:
+    """POST `body` to `url`; the answer, or why there was none. Never raises for the network."""
+    started = clock()
+
+    def elapsed() -> int:
+        return int((clock() - started) * 1000)
+
+    try:
+        target = resolve(url)
+    except RefusedAddress as error:
+        return Answer(error=f"Refused: {error}", milliseconds=elapsed())
+    make = _PinnedHTTPS if target.scheme == "https" else _PinnedHTTP
+    connection = make(target, timeout())
+    try:
+        connection.request("POST", target.path, body=body, headers=headers)
+        response = connection.getresponse()
+        text = response.read(BODY_KEPT).decode("utf-8", "replace")
+        status = response.status
+    except (OSError, http.client.HTTPException) as error:
+        return Answer(error=f"{type(error).__name__}: {error}"[:2000], milliseconds=elapsed())
+    finally:
+        connection.close()
+    return Answer(status=status, body=text, milliseconds=elapsed())
+
+
+# --- counts for /metrics ----------------------------------------------------------------
+
+TALLIED = ("delivered", "retrying", "failed", "released", "lost", "disabled")
+
+
+def _tally(result: WebhookRun) -> None:
+    """Running totals, named webhook_<outcome>, for /metrics."""
+    for name in TALLIED:
+        add_to_count(f"webhook_{name}", getattr(result, name))
