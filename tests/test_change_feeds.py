@@ -12,11 +12,18 @@ import time_machine
 from django.contrib.auth.models import User
 from django.test import Client
 
-from tests.conftest import committed, make_milestone, make_negotiation, make_target, make_track
+from tests.conftest import (
+    committed,
+    figure,
+    make_milestone,
+    make_negotiation,
+    make_target,
+    make_track,
+)
 from tracker import services
 from tracker.calendar.tokens import calendar_token_rotate
 from tracker.deadlines import parse_deadline
-from tracker.models import Milestone, Observation
+from tracker.models import Milestone
 
 pytestmark = pytest.mark.django_db
 NINE = dt.datetime(2026, 7, 1, 9, tzinfo=dt.UTC)
@@ -41,9 +48,7 @@ def changes() -> None:
             )
             services.milestones_complete(milestones=[talks, other])
             services.observation_save(
-                observation=Observation(
-                    target=target, date=dt.date(2026, 3, 31), value=Decimal(212)
-                )
+                observation=figure(target, dt.date(2026, 3, 31), Decimal(212))
             )
 
 
@@ -64,7 +69,10 @@ def test_the_changes_feed_lists_completions_moves_health_and_figures(client, cha
     assert "Deadline moved: Interim agreement, July 8, 2026 → September 30, 2026" in titles
     assert "Completed: Fifth round of talks" in titles
     assert "Completed: Steel quota deal" in titles
-    assert "New figure: Bilateral trade, 212 USD billion (2026-03-31)" in titles
+    assert (
+        "New figure: Bilateral trade, 212 USD billion for 31 March 2026 "
+        "(US Census Bureau — goods and services)"
+    ) in titles
     assert not any(title.startswith("New milestone") for title in titles)  # not a change feed's
     moved = next(e for e in feed.entries if e.title.startswith("Deadline moved"))
     interim = Milestone.objects.get(title="Interim agreement")

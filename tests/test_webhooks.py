@@ -20,13 +20,19 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 from standardwebhooks import Webhook
 
-from tests.conftest import committed, make_milestone, make_negotiation, make_target, make_track
+from tests.conftest import (
+    committed,
+    figure,
+    make_milestone,
+    make_negotiation,
+    make_target,
+    make_track,
+)
 from tests.test_reminders_celery_integration import free_port
 from tracker import services
 from tracker.deadlines import parse_deadline
 from tracker.models import (
     Milestone,
-    Observation,
     OutboxEmail,
     WebhookAttempt,
     WebhookDelivery,
@@ -328,12 +334,14 @@ def test_a_new_figure_and_a_track_turning_off_track_are_events(db):
     track = make_track(negotiation)
     target = make_target(negotiation, track)
     with time_machine.travel(NINE, tick=False), committed():
-        services.observation_save(
-            observation=Observation(target=target, date=dt.date(2026, 3, 31), value=200)
-        )
-    figure = WebhookEvent.objects.get(type="observation.created")
-    assert figure.payload["data"]["after"] == {"value": "200"}
-    assert figure.title == "New figure: Bilateral trade, 200 USD billion (2026-03-31)"
+        services.observation_save(observation=figure(target, dt.date(2026, 3, 31), 200))
+    event = WebhookEvent.objects.get(type="observation.created")
+    assert event.payload["data"]["after"] == {"value": "200"}
+    assert event.payload["data"]["observation"]["period_end"] == "2026-03-31"
+    assert event.title == (
+        "New figure: Bilateral trade, 200 USD billion for 31 March 2026 "
+        "(US Census Bureau — goods and services)"
+    )
 
     with time_machine.travel(dt.datetime(2026, 6, 1, 9, tzinfo=dt.UTC), tick=False):
         make_milestone(track, "Interim agreement", "June 30, 2026", reference=dt.date(2026, 6, 1))

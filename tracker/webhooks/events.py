@@ -252,15 +252,19 @@ def milestone_written(
 
 def observation_created(observation: Observation) -> None:
     target = Target.objects.select_related("negotiation").get(pk=observation.target_id)
+    series = observation.series
     emit(
         OBSERVATION_CREATED,
         negotiation=target.negotiation,
         title=f"New figure: {target.name}, {observation.value.normalize():f} {target.unit} "
-        f"({observation.date.isoformat()})",
+        f"for {observation.period} ({series})",
         data={
             "observation": {
                 "id": observation.pk,
-                "date": observation.date.isoformat(),
+                "series": {"id": series.pk, "name": series.name},
+                "period_start": observation.period_start.isoformat(),
+                "period_end": observation.period_end.isoformat(),
+                "approximate": observation.approximate,
                 "value": f"{observation.value.normalize():f}",
                 "note": observation.note,
             },
