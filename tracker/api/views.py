@@ -22,9 +22,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tracker import selectors, services
+from tracker import exports, selectors, services
 from tracker.api import filters
 from tracker.api import serializers as api
+from tracker.api.exports import ExportableList
 from tracker.api.permissions import ChangeWithModelPermission
 from tracker.calendar.tokens import calendar_token_revoke, calendar_token_rotate
 from tracker.dashboard.views import readable
@@ -94,7 +95,8 @@ class TrackViewSet(RecordViewSet):
     ordering_fields = ["name", "position", "health", "next_deadline"]
 
 
-class MilestoneViewSet(RecordViewSet):
+class MilestoneViewSet(ExportableList, RecordViewSet):
+    export_table = exports.MILESTONES
     queryset = selectors.milestones_list()
     serializer_class = api.MilestoneSerializer
     filterset_class = filters.MilestoneFilter
@@ -130,7 +132,8 @@ class MilestoneViewSet(RecordViewSet):
         return Response(self.get_serializer(fresh).data)
 
 
-class TargetViewSet(RecordViewSet):
+class TargetViewSet(ExportableList, RecordViewSet):
+    export_table = exports.TARGETS
     queryset = selectors.targets_list()
     serializer_class = api.TargetSerializer
     filterset_class = filters.TargetFilter
@@ -138,7 +141,8 @@ class TargetViewSet(RecordViewSet):
     ordering_fields = ["name", "deadline_latest", "status"]
 
 
-class ObservationViewSet(RecordViewSet):
+class ObservationViewSet(ExportableList, RecordViewSet):
+    export_table = exports.OBSERVATIONS
     queryset = selectors.observations_list()
     serializer_class = api.ObservationSerializer
     filterset_class = filters.ObservationFilter
@@ -182,8 +186,10 @@ class ReminderViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
     ordering_fields = ["due_at", "state"]
 
 
-class ChangeViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
+class ChangeViewSet(ExportableList, viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
     """The audit log: every write to the record, newest first; readable as the record is."""
+
+    export_table = exports.CHANGES
 
     queryset = selectors.changes_list()
     serializer_class = api.ChangeSerializer
