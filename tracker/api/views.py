@@ -153,10 +153,15 @@ class SubscriptionViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,  # type: ignore[type-arg]
 ):
-    """The caller's own subscriptions. Deleting one unsubscribes it (kept for the history)."""
+    """The caller's own subscriptions. PATCH changes its time zone, reminder days or digest;
+    deleting one unsubscribes it (kept for the history)."""
+
+    # PATCH only: a subscription's subject never changes, so there is nothing to PUT.
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     serializer_class = api.SubscriptionSerializer
     permission_classes = [IsAuthenticated]
