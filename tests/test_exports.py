@@ -10,11 +10,13 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.test import Client
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
 from tests.conftest import committed, make_milestone, make_negotiation, make_target, make_track
 from tracker import services
+from tracker.dashboard import pages
 from tracker.models import Milestone, Observation, Source
 
 pytestmark = pytest.mark.django_db
@@ -145,3 +147,39 @@ def test_the_change_log_exports_who_changed_what(record):
     assert header[:4] == ["id", "timestamp_utc", "action", "object_type"]
     assert {row[5] for row in rows} >= {"Interim agreement", "Second tranche"}
     assert all(row[1].startswith("2026-11-21T12:00:00") for row in rows)
+
+
+def test_the_upcoming_page_offers_its_rows_as_a_download_with_its_query_string(record):
+    page = Client().get("/upcoming/?negotiation=india-us-bta")
+    assert b'href="/upcoming/export.csv?negotiation=india-us-bta"' in page.content
+    assert b'href="/upcoming/export.xlsx?negotiation=india-us-bta"' in page.content
+    response = Client().get("/upcoming/export.csv?negotiation=india-us-bta")
+    assert response.status_code == 200
+    assert 'filename="upcoming-2026-11-21.csv"' in response["Content-Disposition"]
+    rows = csv_rows(response)
+    ids = [int(row[0]) for row in rows[1:]]
+    # What the page lists, in its order: open milestones overdue or due in the next 90 days.
+    listed = pages.upcoming_page(dt.date(2026, 11, 21))
+    assert ids == [row.milestone.pk for row in [*listed.overdue, *listed.upcoming]]
+    assert len(ids) == 3
+    assert xlsx_rows(Client().get("/upcoming/export.xlsx")) == rows
+
+
+def test_a_negotiation_page_offers_its_milestones_and_targets_as_downloads(record):
+    make_target(record.track.negotiation)
+    page = Client().get("/negotiations/india-us-bta/")
+    assert b'href="/negotiations/india-us-bta/milestones.xlsx"' in page.content
+    assert b'href="/negotiations/india-us-bta/targets.csv"' in page.content
+    milestones = csv_rows(Client().get("/negotiations/india-us-bta/milestones.csv"))
+    assert len(milestones) == 4
+    targets = csv_rows(Client().get("/negotiations/india-us-bta/targets.csv"))
+    assert [row[3] for row in targets[1:]] == ["Bilateral trade"]
+    assert Client().get("/negotiations/nowhere/milestones.csv").status_code == 404
+    assert Client().get("/negotiations/india-us-bta/milestones.pdf").status_code == 404
+
+
+def test_a_private_tracker_sends_anonymous_downloads_to_the_login(record, settings):
+    settings.TRACKER_PUBLIC = False
+    response = Client().get("/upcoming/export.csv")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
