@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 import time_machine
@@ -233,7 +234,8 @@ def test_the_admin_lists_download_the_selected_rows_as_csv_and_xlsx(
 
     from tracker.models import Change, Observation
 
-    model = {"milestone": Milestone, "target": Target, "observation": Observation}.get(path, Change)
+    models: dict[str, Any] = {"milestone": Milestone, "target": Target, "observation": Observation}
+    model = models.get(path, Change)
     if not Observation.objects.exists():
         from decimal import Decimal
 
@@ -251,8 +253,8 @@ def test_the_admin_lists_download_the_selected_rows_as_csv_and_xlsx(
     as_csv = editor_client.post(url, {"action": "download_csv", "_selected_action": chosen})
     as_xlsx = editor_client.post(url, {"action": "download_xlsx", "_selected_action": chosen})
     assert as_csv.status_code == as_xlsx.status_code == 200
-    rows = list(csv.reader(io.StringIO(b"".join(as_csv.streaming_content).decode())))
-    sheet = load_workbook(io.BytesIO(b"".join(as_xlsx.streaming_content)), read_only=True).active
+    rows = list(csv.reader(io.StringIO(b"".join(as_csv.streaming_content).decode())))  # type: ignore[attr-defined]
+    sheet = load_workbook(io.BytesIO(b"".join(as_xlsx.streaming_content)), read_only=True).active  # type: ignore[attr-defined]
     assert len(list(sheet.iter_rows(values_only=True))) == len(rows) >= 2
     # The first column is the id of what was selected (a target's row per observation).
     column = "target_id" if path in {"target", "observation"} else "id"

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from django.http import HttpResponseBase
 from django.utils import timezone
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.viewsets import GenericViewSet
 
 from tracker.exports import FORMATS, Table, export_response
 
@@ -39,24 +39,23 @@ class XLSXRenderer(FileRenderer):
     format = "xlsx"
 
 
-class ExportableList:
+class ExportableList(GenericViewSet):  # type: ignore[type-arg]
     """For a viewset: its list answers `?format=csv` and `?format=xlsx` with `export_table`."""
 
     export_table: ClassVar[Table]
-    action: str | None
-    request: Request
 
     def get_renderers(self) -> list[BaseRenderer]:
-        renderers: list[BaseRenderer] = super().get_renderers()  # type: ignore[misc]
+        renderers: list[BaseRenderer] = super().get_renderers()
         if self.action == "list":
             renderers += [CSVRenderer(), XLSXRenderer()]
         return renderers
 
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    # Any: a Response for JSON, a streamed file response for the file formats.
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Any:
         file_format = getattr(request.accepted_renderer, "format", None)
         if file_format not in FORMATS:
-            return super().list(request, *args, **kwargs)  # type: ignore[misc, no-any-return]
-        queryset = self.filter_queryset(self.get_queryset())  # type: ignore[attr-defined]
+            return super().list(request, *args, **kwargs)  # type: ignore[misc]
+        queryset = self.filter_queryset(self.get_queryset())
         return export_response(
             self.export_table, queryset, file_format=file_format, today=timezone.localdate()
         )
@@ -69,4 +68,4 @@ class ExportableList:
         ):
             request.accepted_renderer = JSONRenderer()
             request.accepted_media_type = JSONRenderer.media_type
-        return super().handle_exception(exc)  # type: ignore[misc, no-any-return]
+        return super().handle_exception(exc)

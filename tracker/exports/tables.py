@@ -199,7 +199,8 @@ def _target_items(queryset: QuerySet[Target]) -> Iterator[Pair]:
         ):
             observations[observation.target_id].append(observation)
         for target in chunk:
-            yield from [(target, o) for o in observations[target.pk]] or [(target, None)]
+            pairs: list[Pair] = [(target, o) for o in observations[target.pk]]
+            yield from pairs or [(target, None)]
 
 
 def _observation_items(queryset: QuerySet[Observation]) -> Iterator[Pair]:

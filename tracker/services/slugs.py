@@ -24,7 +24,9 @@ def derive_slug(record: models.Model) -> None:
     if getattr(record, "slug", "") or type(record) not in SLUGGED:
         return
     text_field, parent = SLUGGED[type(record)]
-    max_length = record._meta.get_field("slug").max_length or 50
+    field = record._meta.get_field("slug")
+    assert isinstance(field, models.SlugField)
+    max_length = field.max_length or 50
     base = slugify(str(getattr(record, text_field) or ""))[: max_length - 4].strip("-")
     base = base or record._meta.model_name or "item"
     siblings = type(record)._default_manager.all()
