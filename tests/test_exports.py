@@ -183,3 +183,16 @@ def test_a_private_tracker_sends_anonymous_downloads_to_the_login(record, settin
     response = Client().get("/upcoming/export.csv")
     assert response.status_code == 302
     assert response["Location"].startswith("/login/")
+
+
+def test_every_list_endpoint_of_the_record_answers_csv(record, parties):
+    for path, first in (
+        ("negotiations", ["id", "slug", "name", "stage", "health"]),
+        ("tracks", ["id", "negotiation", "slug", "name"]),
+        ("sources", ["id", "slug", "title"]),
+        ("parties", ["id", "code", "name"]),
+    ):
+        rows = csv_rows(APIClient().get(f"/api/v1/{path}/?format=csv"))
+        assert rows[0][: len(first)] == first, path
+        assert len(rows) >= 2, path
+    assert APIClient().get(f"/api/v1/milestones/{record.pk}/?format=csv").status_code == 404

@@ -61,14 +61,16 @@ class RecordViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
         return self.get_queryset().get(pk=instance.pk)
 
 
-class PartyViewSet(RecordViewSet):
+class PartyViewSet(ExportableList, RecordViewSet):
+    export_table = exports.PARTIES
     queryset = selectors.parties_list()
     serializer_class = api.PartySerializer
     search_fields = ["code", "name"]
     ordering_fields = ["code", "name"]
 
 
-class SourceViewSet(RecordViewSet):
+class SourceViewSet(ExportableList, RecordViewSet):
+    export_table = exports.SOURCES
     queryset = selectors.sources_list()
     serializer_class = api.SourceSerializer
     search_fields = ["title", "publisher", "excerpt"]
@@ -76,7 +78,8 @@ class SourceViewSet(RecordViewSet):
     filterset_fields = ["publisher", "published_on"]
 
 
-class NegotiationViewSet(RecordViewSet):
+class NegotiationViewSet(ExportableList, RecordViewSet):
+    export_table = exports.NEGOTIATIONS
     queryset = selectors.negotiations_list()
     serializer_class = api.NegotiationSerializer
     lookup_field = "slug"
@@ -85,7 +88,8 @@ class NegotiationViewSet(RecordViewSet):
     ordering_fields = ["name", "health", "next_deadline", "created_at"]
 
 
-class TrackViewSet(RecordViewSet):
+class TrackViewSet(ExportableList, RecordViewSet):
+    export_table = exports.TRACKS
     queryset = selectors.tracks_list()
     serializer_class = api.TrackSerializer
     filterset_class = filters.TrackFilter

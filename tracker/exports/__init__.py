@@ -4,14 +4,28 @@ only choose a table and a queryset (responses.py)."""
 
 from tracker.exports.formats import FORMATS, csv_lines, xlsx_file
 from tracker.exports.responses import export_response
-from tracker.exports.tables import CHANGES, MILESTONES, OBSERVATIONS, TARGETS, Table
+from tracker.exports.tables import (
+    CHANGES,
+    MILESTONES,
+    NEGOTIATIONS,
+    OBSERVATIONS,
+    PARTIES,
+    SOURCES,
+    TARGETS,
+    TRACKS,
+    Table,
+)
 
 __all__ = [
     "CHANGES",
     "FORMATS",
     "MILESTONES",
+    "NEGOTIATIONS",
     "OBSERVATIONS",
+    "PARTIES",
+    "SOURCES",
     "TARGETS",
+    "TRACKS",
     "Table",
     "csv_lines",
     "export_response",

@@ -241,3 +241,73 @@ CHANGES = Table(
         for change in chunk
     ),
 )
+
+
+# --- negotiations, tracks, sources and parties (the API's other lists) -----------------------
+
+
+def _plain_items(*related: str) -> Callable[[QuerySet[Any]], Iterator[Any]]:
+    def items(queryset: QuerySet[Any]) -> Iterator[Any]:
+        for chunk in chunks(queryset.select_related(*related) if related else queryset):
+            yield from chunk
+
+    return items
+
+
+HEALTH_COLUMNS = _columns(
+    ("health", _field("health")),
+    ("health_reason", _field("health_reason")),
+    ("progress", _field("progress")),
+    ("next_deadline", _field("next_deadline")),
+    ("last_confirmed_on", _field("last_confirmed_on")),
+    ("stale", _field("stale")),
+)
+
+NEGOTIATIONS = Table(
+    name="negotiations",
+    columns=(
+        *_columns(("id", _field("pk")), ("slug", _field("slug")), ("name", _field("name"))),
+        *_columns(("stage", _field("stage"))),
+        *HEALTH_COLUMNS,
+    ),
+    items=_plain_items(),
+)
+
+TRACKS = Table(
+    name="tracks",
+    columns=(
+        *_columns(
+            ("id", _field("pk")),
+            ("negotiation", _field("negotiation.name")),
+            ("slug", _field("slug")),
+            ("name", _field("name")),
+            ("owner", _field("owner.username")),
+            ("ongoing", _field("ongoing")),
+            ("deadline_text", _field("deadline_text")),
+            ("deadline_latest", _field("deadline_latest")),
+        ),
+        *HEALTH_COLUMNS,
+    ),
+    items=_plain_items("negotiation", "owner"),
+)
+
+SOURCES = Table(
+    name="sources",
+    columns=_columns(
+        ("id", _field("pk")),
+        ("slug", _field("slug")),
+        ("title", _field("title")),
+        ("publisher", _field("publisher")),
+        ("url", _field("url")),
+        ("published_on", _field("published_on")),
+        ("published_by", _field("published_by")),
+        ("excerpt", _field("excerpt")),
+    ),
+    items=_plain_items(),
+)
+
+PARTIES = Table(
+    name="parties",
+    columns=_columns(("id", _field("pk")), ("code", _field("code")), ("name", _field("name"))),
+    items=_plain_items(),
+)
