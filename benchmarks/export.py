@@ -99,7 +99,10 @@ def run(total: int) -> None:
 
     began = time.perf_counter()
     build(total)
-    print(f"{Milestone.objects.count()} milestones built in {time.perf_counter() - began:.1f} s")
+    print(
+        f"{Milestone.objects.count()} milestones built in {time.perf_counter() - began:.1f} s",
+        flush=True,
+    )
     for file_format in ("csv", "xlsx"):
         began = time.perf_counter()
         size = drain(file_format)
@@ -110,7 +113,8 @@ def run(total: int) -> None:
         tracemalloc.stop()
         print(
             f"{file_format:5} {elapsed:7.1f} s  {total / elapsed:8.0f} rows/s  "
-            f"{size / 2**20:6.1f} MiB file  peak memory {peak / 2**20:6.1f} MiB"
+            f"{size / 2**20:6.1f} MiB file  peak memory {peak / 2**20:6.1f} MiB",
+            flush=True,
         )
 
 
