@@ -10,7 +10,7 @@ import time_machine
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
-from tests.conftest import committed, make_series
+from tests.conftest import committed, figure, make_series
 from tracker.management.commands.load_record import INDIA_US_RECORD as RECORD
 from tracker.models import Milestone, Reminder, Target
 from tracker.record import load_record
@@ -243,9 +243,7 @@ def test_the_admin_lists_download_the_selected_rows_as_csv_and_xlsx(
 
         with committed():
             services.observation_save(
-                observation=Observation(
-                    target=Target.objects.first(), date=dt.date(2025, 12, 31), value=Decimal("212")
-                )
+                observation=figure(Target.objects.get(), dt.date(2025, 12, 31), Decimal("212"))
             )
     chosen = list(model.objects.order_by("pk").values_list("pk", flat=True)[:2])
     url = f"/admin/tracker/{path}/"

@@ -14,10 +14,17 @@ from django.test import Client
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
-from tests.conftest import committed, make_milestone, make_negotiation, make_target, make_track
+from tests.conftest import (
+    committed,
+    figure,
+    make_milestone,
+    make_negotiation,
+    make_target,
+    make_track,
+)
 from tracker import services
 from tracker.dashboard import pages
-from tracker.models import Milestone, Observation, Source
+from tracker.models import Milestone, Source
 
 pytestmark = pytest.mark.django_db
 
@@ -127,12 +134,10 @@ def test_targets_export_one_row_per_observation(db):
     make_target(negotiation, slug="other", name="Services trade")
     with committed():
         for day, value in ((dt.date(2025, 12, 31), "212.5"), (dt.date(2026, 6, 30), "230")):
-            services.observation_save(
-                observation=Observation(target=target, date=day, value=Decimal(value))
-            )
+            services.observation_save(observation=figure(target, day, Decimal(value)))
     header, *rows = csv_rows(APIClient().get("/api/v1/targets/?format=csv"))
     table = [dict(zip(header, row, strict=True)) for row in rows]
-    assert [(r["target"], r["observation_date"], r["observation_value"]) for r in table] == [
+    assert [(r["target"], r["observation_period_end"], r["observation_value"]) for r in table] == [
         ("Bilateral trade", "2025-12-31", "212.5"),
         ("Bilateral trade", "2026-06-30", "230"),
         ("Services trade", "", ""),

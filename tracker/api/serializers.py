@@ -621,9 +621,12 @@ class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
         try:
             return subscription_update(
                 subscription=instance,
-                timezone_name=validated_data.get("timezone"),
-                offsets=validated_data.get("offsets"),
-                digest_rule=validated_data.get("digest_rule"),
+                negotiation=instance.negotiation,
+                track=instance.track,
+                timezone_name=validated_data.get("timezone", instance.timezone),
+                offsets=validated_data.get("offsets", instance.offsets),
+                digest_rule=validated_data.get("digest_rule", instance.digest_rule),
+                reminders_on=instance.reminders_on,
             )
         except DjangoValidationError as error:
             raise as_drf_error(error) from None

@@ -181,8 +181,11 @@ TARGET_COLUMNS = _columns(
     ("required_growth_rate", _target(lambda t: t.required_growth_rate)),
     ("last_confirmed_on", _target(lambda t: t.last_confirmed_on)),
     ("stale", _target(lambda t: t.stale)),
-    ("observation_date", _observation(lambda o: o.date)),
+    ("observation_series", _observation(lambda o: o.series.name)),
+    ("observation_period_start", _observation(lambda o: o.period_start)),
+    ("observation_period_end", _observation(lambda o: o.period_end)),
     ("observation_value", _observation(lambda o: o.value)),
+    ("observation_approximate", _observation(lambda o: o.approximate)),
     ("observation_source", _observation(lambda o: o.source.title if o.source else None)),
     ("observation_note", _observation(lambda o: o.note)),
     ("observation_recorded_at", _observation(lambda o: o.recorded_at)),
@@ -194,8 +197,8 @@ def _target_items(queryset: QuerySet[Target]) -> Iterator[Pair]:
         observations: dict[int, list[Observation]] = defaultdict(list)
         for observation in (
             Observation.objects.filter(target__in=chunk)
-            .select_related("source")
-            .order_by("date", "id")
+            .select_related("series", "source")
+            .order_by("period_end", "id")
         ):
             observations[observation.target_id].append(observation)
         for target in chunk:
@@ -204,7 +207,9 @@ def _target_items(queryset: QuerySet[Target]) -> Iterator[Pair]:
 
 
 def _observation_items(queryset: QuerySet[Observation]) -> Iterator[Pair]:
-    for chunk in chunks(queryset.select_related("target__negotiation", "target__track", "source")):
+    for chunk in chunks(
+        queryset.select_related("target__negotiation", "target__track", "series", "source")
+    ):
         yield from ((observation.target, observation) for observation in chunk)
 
 

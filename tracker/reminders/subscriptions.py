@@ -227,27 +227,6 @@ def subscription_confirm(*, subscription: Subscription) -> Subscription:
     return subscription
 
 
-@transaction.atomic
-def subscription_update(
-    *,
-    subscription: Subscription,
-    timezone_name: str | None = None,
-    offsets: Sequence[int] | None = None,
-    digest_rule: str | None = None,
-) -> Subscription:
-    """Change when a subscription reminds (its subject stays); replanning voids the rows
-    no longer wanted."""
-    if timezone_name is not None:
-        subscription.timezone = validate_timezone(timezone_name)
-    if offsets is not None:
-        subscription.offsets = validate_offsets(list(offsets))
-    if digest_rule is not None:
-        subscription.digest_rule = validate_digest_rule(digest_rule)
-    subscription.save(update_fields=["timezone", "offsets", "digest_rule"])
-    _plan_after_commit(subscription)
-    return subscription
-
-
 def subscription_unsubscribe(*, subscription: Subscription) -> Subscription:
     """Stop everything for this subscription; its unsent reminders are voided."""
     with transaction.atomic():
