@@ -132,6 +132,7 @@ INSTALLED_APPS = [
     "csp",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files for /api/docs/, served here: no CDN
     "auditlog",
     "health_check",  # its /health/ page template (tracker.health)
     "import_export",  # the admin's bulk import of observations (tracker.imports)
@@ -399,6 +400,12 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # The schema follows TRACKER_PUBLIC like the rest of the API.
     "SERVE_PERMISSIONS": ["tracker.api.permissions.ReadPublicWriteWithModelPermission"],
+    # /api/docs/: Swagger UI from drf-spectacular-sidecar's static files, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "docExpansion": "list", "filter": True},
+    # Operations are grouped by resource (milestones, targets, …), not all under "v1".
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
 }
 
 LOGGING = {

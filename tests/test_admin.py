@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 import time_machine
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
-from tests.conftest import committed, make_series
+from tests.conftest import committed, figure, make_series
 from tracker.management.commands.load_record import INDIA_US_RECORD as RECORD
 from tracker.models import Milestone, Reminder, Target
 from tracker.record import load_record
@@ -218,3 +219,43 @@ def test_dependencies_are_picked_by_searching_milestones(editor_client: Client) 
         },
     )
     assert [r["text"] for r in response.json()["results"]] == ["Interim trade deal concluded"]
+
+
+@pytest.mark.parametrize(
+    "path", ["milestone", "target", "observation", "change"], ids=lambda path: path
+)
+def test_the_admin_lists_download_the_selected_rows_as_csv_and_xlsx(
+    editor_client: Client, path: str
+) -> None:
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from tracker.models import Change, Observation
+
+    models: dict[str, Any] = {"milestone": Milestone, "target": Target, "observation": Observation}
+    model = models.get(path, Change)
+    if not Observation.objects.exists():
+        from decimal import Decimal
+
+        from tracker import services
+
+        with committed():
+            services.observation_save(
+                observation=figure(Target.objects.get(), dt.date(2025, 12, 31), Decimal("212"))
+            )
+    chosen = list(model.objects.order_by("pk").values_list("pk", flat=True)[:2])
+    url = f"/admin/tracker/{path}/"
+    assert b"Download selected as CSV" in editor_client.get(url).content
+    as_csv = editor_client.post(url, {"action": "download_csv", "_selected_action": chosen})
+    as_xlsx = editor_client.post(url, {"action": "download_xlsx", "_selected_action": chosen})
+    assert as_csv.status_code == as_xlsx.status_code == 200
+    rows = list(csv.reader(io.StringIO(b"".join(as_csv.streaming_content).decode())))  # type: ignore[attr-defined]
+    sheet = load_workbook(io.BytesIO(b"".join(as_xlsx.streaming_content)), read_only=True).active  # type: ignore[attr-defined]
+    assert len(list(sheet.iter_rows(values_only=True))) == len(rows) >= 2
+    # The first column is the id of what was selected (a target's row per observation).
+    column = "target_id" if path in {"target", "observation"} else "id"
+    assert rows[0][0] == column
+    if path != "observation":
+        assert {int(row[0]) for row in rows[1:]} == set(chosen)

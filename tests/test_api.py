@@ -456,3 +456,100 @@ def test_a_track_is_marked_ongoing_through_the_api_and_then_reads_active(committ
     )
     assert response.status_code == 200, response.json()
     assert response.json()["health"] == "active"
+
+
+@COMMITTING
+def test_a_milestone_created_without_a_slug_gets_one_from_its_title(committing_client):
+    track = make_track(make_negotiation())
+    body = {"track": track.id, "title": "Second tranche: signed!", "deadline": "by Q3 2026"}
+    first = committing_client.post("/api/v1/milestones/", body, format="json")
+    second = committing_client.post("/api/v1/milestones/", body, format="json")
+    assert first.status_code == second.status_code == 201, second.json()
+    assert first.json()["slug"] == "second-tranche-signed"
+    assert second.json()["slug"] == "second-tranche-signed-2"
+
+
+def test_records_of_every_kind_are_created_without_a_slug(editor_client):
+    negotiation = editor_client.post(
+        "/api/v1/negotiations/", {"name": "EU–India FTA"}, format="json"
+    )
+    assert negotiation.status_code == 201, negotiation.json()
+    slug = negotiation.json()["slug"]
+    assert slug == "euindia-fta"
+    track = editor_client.post(
+        "/api/v1/tracks/", {"negotiation": slug, "name": "Goods"}, format="json"
+    )
+    assert track.json()["slug"] == "goods"
+    target = editor_client.post(
+        "/api/v1/targets/",
+        {
+            "negotiation": slug,
+            "name": "Goods trade",
+            "unit": "EUR billion",
+            "baseline_value": 120,
+            "baseline_date": "2024-12-31",
+            "target_value": 200,
+            "deadline": "2030",
+        },
+        format="json",
+    )
+    assert target.json()["slug"] == "goods-trade"
+    source = editor_client.post(
+        "/api/v1/sources/", {"title": "Press release", "excerpt": "…"}, format="json"
+    )
+    assert source.json()["slug"] == "press-release"
+    kept = editor_client.post(
+        "/api/v1/tracks/",
+        {"negotiation": slug, "name": "Goods", "slug": "goods-2030"},
+        format="json",
+    )
+    assert kept.json()["slug"] == "goods-2030"
+    again = editor_client.post(
+        "/api/v1/tracks/", {"negotiation": slug, "name": "Goods"}, format="json"
+    )
+    assert again.json()["slug"] == "goods-2"
+
+
+def test_the_schema_shows_slug_as_optional_on_create(client):
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    for name in ("MilestoneRequest", "TrackRequest", "NegotiationRequest", "TargetRequest"):
+        component = schema["components"]["schemas"][name]
+        assert "slug" in component["properties"], name
+        assert "slug" not in component.get("required", []), name
+
+
+def test_a_subscription_is_patched_by_its_owner_and_by_no_one_else(editor_client, editor):
+    negotiation = make_negotiation()
+    mine = editor_client.post(
+        "/api/v1/subscriptions/", {"negotiation": negotiation.slug}, format="json"
+    ).json()
+    theirs = Subscription.objects.create(email="x@example.org", negotiation=negotiation)
+    response = editor_client.patch(
+        f"/api/v1/subscriptions/{mine['id']}/",
+        {"offsets": [14, 1], "timezone": "Asia/Kolkata"},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["offsets"] == [14, 1]
+    assert response.json()["timezone"] == "Asia/Kolkata"
+    assert response.json()["negotiation"] == negotiation.slug
+    stored = Subscription.objects.get(pk=mine["id"])
+    assert (stored.offsets, stored.timezone) == ([14, 1], "Asia/Kolkata")
+    assert (
+        editor_client.patch(
+            f"/api/v1/subscriptions/{theirs.id}/", {"offsets": [1]}, format="json"
+        ).status_code
+        == 404
+    )
+    refused = editor_client.patch(
+        f"/api/v1/subscriptions/{mine['id']}/", {"timezone": "Mars/Olympus"}, format="json"
+    )
+    assert refused.status_code == 400
+    assert "timezone" in refused.json()
+    moved = editor_client.patch(
+        f"/api/v1/subscriptions/{mine['id']}/", {"track": make_track(negotiation).id}, format="json"
+    )
+    assert moved.status_code == 400
+    assert editor_client.put(f"/api/v1/subscriptions/{mine['id']}/", {}).status_code == 405

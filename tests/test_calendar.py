@@ -109,3 +109,17 @@ def test_the_feed_says_how_fresh_the_record_is_and_what_is_known_of_a_passed_dea
     launched = str(events[f"milestone-{launch.pk}@tranche"]["description"])
     assert "Completed in February 2025." in launched
     assert "Completed on" not in launched
+
+
+def test_head_on_the_calendar_feeds_answers_like_get_without_a_body(db, settings):
+    make_milestone(make_track(make_negotiation()))
+    for path in ("/calendar.ics", "/negotiations/india-us-bta/calendar.ics"):
+        get, head = Client().get(path), Client().head(path)
+        assert head.status_code == 200, path
+        assert head["Content-Type"] == get["Content-Type"]
+        assert head["Content-Disposition"] == get["Content-Disposition"]
+        assert head.content == b""
+    assert Client().head("/negotiations/nowhere/calendar.ics").status_code == 404
+    assert Client().post("/calendar.ics").status_code == 405
+    settings.TRACKER_PUBLIC = False
+    assert Client().head("/calendar.ics").status_code == 403

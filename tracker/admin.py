@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from import_export.admin import ImportMixin
 
-from tracker import services
+from tracker import exports, services
 from tracker.deadlines import Deadline, DeadlineError
 from tracker.imports import ObservationResource
 from tracker.models import (
@@ -138,6 +139,27 @@ class RecordAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         services.records_delete(records=queryset, by=request.user)
+
+
+def export_actions(table: exports.Table) -> list[Callable[..., HttpResponseBase]]:
+    """Admin actions that download the selected rows (or, with "select all", every row the
+    list's filters match) as CSV or XLSX: the same rows as the API's and dashboard's exports."""
+
+    def action(file_format: str) -> Callable[..., HttpResponseBase]:
+        @admin.action(
+            description=f"Download selected as {file_format.upper()}", permissions=["view"]
+        )
+        def download(
+            modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any]
+        ) -> HttpResponseBase:
+            return exports.export_response(
+                table, queryset, file_format=file_format, today=timezone.localdate()
+            )
+
+        download.__name__ = f"download_{file_format}"
+        return download
+
+    return [action("csv"), action("xlsx")]
 
 
 class DueWindowFilter(admin.SimpleListFilter):
@@ -395,7 +417,7 @@ class MilestoneAdmin(RecordAdmin):
         "window", "status", "completed_late", "status_reason", "last_confirmed_on", "stale",
     ]  # fmt: skip
     inlines = [RevisionInline]
-    actions = ["mark_completed", "cancel", refresh_now]
+    actions = ["mark_completed", "cancel", refresh_now, *export_actions(exports.MILESTONES)]
 
     @admin.display(description="deadline", ordering="deadline_latest")
     def deadline_window(self, obj: Milestone) -> str:
@@ -497,7 +519,7 @@ class TargetAdmin(RecordAdmin):
     autocomplete_fields = ["sources"]
     readonly_fields = ["window", "status", "status_reason", "last_confirmed_on", "stale"]
     inlines = [ObservationInline]
-    actions = [refresh_now]
+    actions = [refresh_now, *export_actions(exports.TARGETS)]
 
     @admin.display(description="figures")
     def figures(self, obj: Target) -> str:
@@ -529,6 +551,7 @@ class ObservationAdmin(ImportMixin, RecordAdmin):
     list_select_related = ["target", "series", "source"]
     search_fields = ["target__name", "series__name", "note"]
     autocomplete_fields = ["target", "series", "source"]
+    actions = export_actions(exports.OBSERVATIONS)
 
     def has_import_permission(self, request: HttpRequest) -> bool:
         # An import adds figures and corrects existing ones: it takes both permissions.
@@ -576,6 +599,7 @@ class ChangeAdmin(LogAdmin):
     list_select_related = ["content_type", "actor"]
     search_fields = ["object_repr", "actor__username", "object_pk"]
     date_hierarchy = "timestamp"
+    actions = export_actions(exports.CHANGES)
     fields = (
         "timestamp",
         "action_name",

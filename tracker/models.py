@@ -464,14 +464,9 @@ class Milestone(NamesUniqueClashes, Scheduled, Confirmed, KeepsDerivedFields):
     @property
     def slip_days(self) -> int:
         """Days the deadline has moved since it was first announced (negative: pulled in)."""
-        latest_dates = [
-            r.new_latest or r.previous_latest
-            for r in self.revisions.all()
-            if (r.new_latest or r.previous_latest) is not None
-        ]
-        if not latest_dates or self.deadline_latest is None:
-            return 0
-        return (self.deadline_latest - latest_dates[0]).days  # type: ignore[operator]
+        return slip_days(
+            self.deadline_latest, [(r.new_latest, r.previous_latest) for r in self.revisions.all()]
+        )
 
     @property
     def completed_text(self) -> str:
@@ -484,6 +479,17 @@ class Milestone(NamesUniqueClashes, Scheduled, Confirmed, KeepsDerivedFields):
         if self.deadline_latest is None or self.state in {"completed", "cancelled"}:
             return None
         return (self.deadline_latest - (today or django_timezone.localdate())).days
+
+
+def slip_days(
+    latest: dt.date | None, revisions: Iterable[tuple[dt.date | None, dt.date | None]]
+) -> int:
+    """Days from the first announced deadline to `latest`, given the (new latest, previous
+    latest) dates of a milestone's revisions, oldest first; 0 without either."""
+    first = next((new or previous for new, previous in revisions if new or previous), None)
+    if first is None or latest is None:
+        return 0
+    return (latest - first).days
 
 
 class Discrepancy(models.Model):

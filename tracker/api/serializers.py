@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.validators import UniqueTogetherValidator
 
 from tracker import figures, freshness, services
 from tracker.api.fields import (
@@ -39,6 +40,7 @@ from tracker.models import (
 )
 from tracker.reminders.subscriptions import (
     subscription_create,
+    subscription_update,
     validate_digest_rule,
     validate_offsets,
     validate_timezone,
@@ -77,6 +79,22 @@ class RecordSerializer(serializers.ModelSerializer[Any]):
 
     # Validated fields handed to the service as keyword arguments: {field: argument}.
     service_arguments: ClassVar[dict[str, str]] = {}
+
+    def get_extra_kwargs(self) -> dict[str, Any]:
+        extra: dict[str, Any] = super().get_extra_kwargs()
+        if "slug" in self.Meta.fields:
+            # Left out, the service derives it from the title or name (services.slugs).
+            extra["slug"] = {"required": False, **extra.get("slug", {})}
+        return extra
+
+    def get_validators(self) -> list[Any]:
+        # Uniqueness with the slug is the service's check (after it derives the slug); DRF's
+        # own validator would make the slug required.
+        return [
+            v
+            for v in super().get_validators()
+            if not (isinstance(v, UniqueTogetherValidator) and "slug" in v.fields)
+        ]
 
     def create(self, validated_data: dict[str, Any]) -> Any:
         model: type[models.Model] = self.Meta.model
@@ -571,6 +589,15 @@ class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
             raise serializers.ValidationError(error.messages) from None
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is not None:
+            if "negotiation" in attrs or "track" in attrs:
+                raise serializers.ValidationError(
+                    {
+                        "negotiation": "A subscription keeps its subject; subscribe to the other "
+                        "negotiation or track instead."
+                    }
+                )
+            return attrs
         if (attrs.get("negotiation") is None) == (attrs.get("track") is None):
             raise serializers.ValidationError(
                 {"negotiation": "Subscribe to either a negotiation (slug) or a track (id)."}
@@ -586,6 +613,20 @@ class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
                 timezone_name=validated_data.get("timezone", "UTC"),
                 offsets=validated_data.get("offsets"),
                 digest_rule=validated_data.get("digest_rule"),
+            )
+        except DjangoValidationError as error:
+            raise as_drf_error(error) from None
+
+    def update(self, instance: Subscription, validated_data: dict[str, Any]) -> Subscription:
+        try:
+            return subscription_update(
+                subscription=instance,
+                negotiation=instance.negotiation,
+                track=instance.track,
+                timezone_name=validated_data.get("timezone", instance.timezone),
+                offsets=validated_data.get("offsets", instance.offsets),
+                digest_rule=validated_data.get("digest_rule", instance.digest_rule),
+                reminders_on=instance.reminders_on,
             )
         except DjangoValidationError as error:
             raise as_drf_error(error) from None

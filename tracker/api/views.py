@@ -7,12 +7,10 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.db import models
-from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
-from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.views import SpectacularSwaggerSplitView
 from knox.models import AuthToken
 from rest_framework import mixins, pagination, serializers, status, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -22,9 +20,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tracker import selectors, services
+from tracker import exports, selectors, services
 from tracker.api import filters
 from tracker.api import serializers as api
+from tracker.api.exports import ExportableList
 from tracker.api.permissions import ChangeWithModelPermission
 from tracker.calendar.tokens import calendar_token_revoke, calendar_token_rotate
 from tracker.dashboard.views import readable
@@ -62,14 +61,16 @@ class RecordViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
         return self.get_queryset().get(pk=instance.pk)
 
 
-class PartyViewSet(RecordViewSet):
+class PartyViewSet(ExportableList, RecordViewSet):
+    export_table = exports.PARTIES
     queryset = selectors.parties_list()
     serializer_class = api.PartySerializer
     search_fields = ["code", "name"]
     ordering_fields = ["code", "name"]
 
 
-class SourceViewSet(RecordViewSet):
+class SourceViewSet(ExportableList, RecordViewSet):
+    export_table = exports.SOURCES
     queryset = selectors.sources_list()
     serializer_class = api.SourceSerializer
     search_fields = ["title", "publisher", "excerpt"]
@@ -77,7 +78,8 @@ class SourceViewSet(RecordViewSet):
     filterset_fields = ["publisher", "published_on"]
 
 
-class NegotiationViewSet(RecordViewSet):
+class NegotiationViewSet(ExportableList, RecordViewSet):
+    export_table = exports.NEGOTIATIONS
     queryset = selectors.negotiations_list()
     serializer_class = api.NegotiationSerializer
     lookup_field = "slug"
@@ -86,7 +88,8 @@ class NegotiationViewSet(RecordViewSet):
     ordering_fields = ["name", "health", "next_deadline", "created_at"]
 
 
-class TrackViewSet(RecordViewSet):
+class TrackViewSet(ExportableList, RecordViewSet):
+    export_table = exports.TRACKS
     queryset = selectors.tracks_list()
     serializer_class = api.TrackSerializer
     filterset_class = filters.TrackFilter
@@ -94,7 +97,8 @@ class TrackViewSet(RecordViewSet):
     ordering_fields = ["name", "position", "health", "next_deadline"]
 
 
-class MilestoneViewSet(RecordViewSet):
+class MilestoneViewSet(ExportableList, RecordViewSet):
+    export_table = exports.MILESTONES
     queryset = selectors.milestones_list()
     serializer_class = api.MilestoneSerializer
     filterset_class = filters.MilestoneFilter
@@ -130,7 +134,8 @@ class MilestoneViewSet(RecordViewSet):
         return Response(self.get_serializer(fresh).data)
 
 
-class TargetViewSet(RecordViewSet):
+class TargetViewSet(ExportableList, RecordViewSet):
+    export_table = exports.TARGETS
     queryset = selectors.targets_list()
     serializer_class = api.TargetSerializer
     filterset_class = filters.TargetFilter
@@ -138,7 +143,8 @@ class TargetViewSet(RecordViewSet):
     ordering_fields = ["name", "deadline_latest", "status"]
 
 
-class ObservationViewSet(RecordViewSet):
+class ObservationViewSet(ExportableList, RecordViewSet):
+    export_table = exports.OBSERVATIONS
     queryset = selectors.observations_list()
     serializer_class = api.ObservationSerializer
     filterset_class = filters.ObservationFilter
@@ -149,10 +155,15 @@ class SubscriptionViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,  # type: ignore[type-arg]
 ):
-    """The caller's own subscriptions. Deleting one unsubscribes it (kept for the history)."""
+    """The caller's own subscriptions. PATCH changes its time zone, reminder days or digest;
+    deleting one unsubscribes it (kept for the history)."""
+
+    # PATCH only: a subscription's subject never changes, so there is nothing to PUT.
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     serializer_class = api.SubscriptionSerializer
     permission_classes = [IsAuthenticated]
@@ -182,8 +193,10 @@ class ReminderViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
     ordering_fields = ["due_at", "state"]
 
 
-class ChangeViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
+class ChangeViewSet(ExportableList, viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
     """The audit log: every write to the record, newest first; readable as the record is."""
+
+    export_table = exports.CHANGES
 
     queryset = selectors.changes_list()
     serializer_class = api.ChangeSerializer
@@ -301,36 +314,16 @@ class TokenView(APIView):
         return Response({"token": token, "expiry": instance.expiry})
 
 
-@readable
-def docs(request: HttpRequest) -> HttpResponse:
-    """A self-contained list of the operations: no script from a CDN, so it works offline."""
-    generator = SchemaGenerator()  # type: ignore[no-untyped-call]
-    schema = generator.get_schema(request=None, public=True)  # type: ignore[no-untyped-call]
-    rows = []
-    for path, operations in schema["paths"].items():
-        for method, operation in operations.items():
-            summary = operation.get("summary") or operation.get("description", "").split("\n")[0]
-            rows.append((method.upper(), path, summary))
-    body = format_html_join(
-        "\n", "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>", rows
-    )
-    page = format_html(
-        """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Tranche API</title>
-<style nonce="{nonce}">
-body{{font-family:system-ui,sans-serif;margin:1rem auto;max-width:60rem;padding:0 1rem}}
-td{{padding:.2rem .6rem;vertical-align:top}}tr:nth-child(even){{background:#f4f4f4}}</style>
-</head><body><h1>Tranche API v1</h1>
-<p>The OpenAPI 3 schema: <a href="{yaml}">YAML</a> · <a href="{json}">JSON</a>.
-Authenticate with <code>Authorization: Token …</code> from <code>POST /api/v1/auth/token/</code>
-or with a session. Lists are paginated (<code>count</code>, <code>next</code>,
-<code>previous</code>, <code>results</code>); errors are 400 with a message per field.</p>
-<table><thead><tr><th>Method</th><th>Path</th><th>What it does</th></tr></thead>
-<tbody>{body}</tbody></table></body></html>""",
-        nonce=getattr(request, "csp_nonce", ""),
-        yaml=reverse("api:schema"),
-        json=reverse("api:schema") + "?format=json",
-        body=body,
-    )
-    return HttpResponse(page)
+class DocsView(SpectacularSwaggerSplitView):
+    """The interactive reference (Swagger UI), served from our own static files: no CDN.
+
+    The split view answers the page, and with ?script its start-up script, so the page
+    runs under the site's Content-Security-Policy without inline scripts.
+    """
+
+    template_name = "tracker/api_docs.html"
+    title = "Tranche API"
+
+
+# Anonymous visitors of a private tracker are sent to log in, as on every page.
+docs = readable(DocsView.as_view(url_name="api:schema"))

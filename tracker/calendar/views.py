@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from tracker.calendar.feeds import milestones_calendar
 from tracker.calendar.tokens import feed_digest
@@ -36,14 +36,14 @@ def _may_read(request: HttpRequest) -> bool:
     return bool(settings.TRACKER_PUBLIC or request.user.is_authenticated)
 
 
-@require_GET
+@require_safe
 def all_feed(request: HttpRequest) -> HttpResponse:
     if not _may_read(request):
         return _forbidden()
     return _feed(None, "tranche.ics")
 
 
-@require_GET
+@require_safe
 def negotiation_feed(request: HttpRequest, slug: str) -> HttpResponse:
     if not _may_read(request):
         return _forbidden()
@@ -51,14 +51,14 @@ def negotiation_feed(request: HttpRequest, slug: str) -> HttpResponse:
     return _feed(negotiation, f"{negotiation.slug}.ics")
 
 
-@require_GET
+@require_safe
 def private_feed(request: HttpRequest, key: str) -> HttpResponse:
     if calendar_token_by_digest(feed_digest(key)) is None:
         raise Http404("No such feed; it may have been revoked.")
     return _feed(None, "tranche.ics")
 
 
-@require_GET
+@require_safe
 def private_negotiation_feed(request: HttpRequest, key: str, slug: str) -> HttpResponse:
     if calendar_token_by_digest(feed_digest(key)) is None:
         raise Http404("No such feed; it may have been revoked.")

@@ -339,6 +339,18 @@ class NegotiationPage:
     sources: list[Source] = field(default_factory=list)
 
 
+def negotiation_milestones(negotiation: Negotiation) -> QuerySet[Milestone]:
+    """The milestones a negotiation's page lists, and its milestone export."""
+    return Milestone.objects.filter(track__negotiation=negotiation).order_by(
+        "deadline_latest", "title", "id"
+    )
+
+
+def negotiation_targets(negotiation: Negotiation) -> QuerySet[Target]:
+    """The targets a negotiation's page lists, and its target export."""
+    return Target.objects.filter(negotiation=negotiation).order_by("name", "id")
+
+
 def negotiation_page(slug: str, today: dt.date) -> NegotiationPage:
     negotiation = get_object_or_404(
         Negotiation.objects.prefetch_related("parties", "sources"), slug=slug
@@ -346,12 +358,8 @@ def negotiation_page(slug: str, today: dt.date) -> NegotiationPage:
     tracks = list(negotiation.tracks.all())
     for track in tracks:
         track.negotiation = negotiation
-    milestones = list(
-        _with_revisions(Milestone.objects.filter(track__negotiation=negotiation)).order_by(
-            "deadline_latest", "title"
-        )
-    )
-    targets = list(negotiation.targets.all())
+    milestones = list(_with_revisions(negotiation_milestones(negotiation)))
+    targets = list(negotiation_targets(negotiation))
     by_track: dict[int, list[Milestone]] = {t.pk: [] for t in tracks}
     for m in milestones:
         by_track[m.track_id].append(m)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.urls import URLPattern, URLResolver, path, reverse_lazy
+from django.urls import URLPattern, URLResolver, path, re_path, reverse_lazy
 
 from tracker.dashboard import accounts, sharing, subscriptions, views
 from tracker.dashboard.forms import QueuedPasswordResetForm
@@ -14,6 +14,16 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("targets/<int:pk>/", views.target, name="target"),
     path("upcoming/", views.upcoming, name="upcoming"),
     path("review/", views.needs_review, name="needs_review"),
+    re_path(
+        r"^upcoming/export\.(?P<file_format>csv|xlsx)$",
+        views.upcoming_export,
+        name="upcoming_export",
+    ),
+    re_path(
+        r"^negotiations/(?P<slug>[-a-zA-Z0-9_]+)/(?P<table>milestones|targets)\.(?P<file_format>csv|xlsx)$",
+        views.negotiation_export,
+        name="negotiation_export",
+    ),
     path("subscriptions/", subscriptions.subscriptions, name="subscriptions"),
     path("subscriptions/<int:pk>/", subscriptions.subscription_edit, name="subscription_edit"),
     path(

@@ -8,22 +8,24 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from tracker import exports
 from tracker.dashboard import filtering, pages
 from tracker.dashboard.search import search as search_site
 from tracker.dashboard.sharing import share_snippets
+from tracker.models import Negotiation
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def readable(view: View) -> View:
     """Open to everyone when TRACKER_PUBLIC is on, otherwise to signed-in users only."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         # Read per request, not at import, so the setting can change without a restart.
         if not settings.TRACKER_PUBLIC and not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
@@ -106,4 +108,33 @@ def needs_review(request: HttpRequest) -> HttpResponse:
         request,
         "tracker/needs_review.html",
         {"today": today, "items": items, "stale_after_days": settings.TRACKER_STALE_AFTER_DAYS},
+    )
+
+
+# Exports: the rows of a list page, with the same query string, as CSV or XLSX.
+
+
+@readable
+def upcoming_export(request: HttpRequest, file_format: str) -> HttpResponseBase:
+    today = timezone.localdate()
+    # The page's own rows for this query string (filtering.upcoming_milestones).
+    milestones = filtering.upcoming_milestones(request.GET, today).rows
+    return exports.export_response(
+        exports.MILESTONES, milestones, file_format=file_format, today=today, filename="upcoming"
+    )
+
+
+@readable
+def negotiation_export(
+    request: HttpRequest, slug: str, table: str, file_format: str
+) -> HttpResponseBase:
+    today = timezone.localdate()
+    negotiation = get_object_or_404(Negotiation, slug=slug)
+    rows = (
+        (exports.MILESTONES, pages.negotiation_milestones(negotiation))
+        if table == "milestones"
+        else (exports.TARGETS, pages.negotiation_targets(negotiation))
+    )
+    return exports.export_response(
+        *rows, file_format=file_format, today=today, filename=f"{slug}-{table}"
     )

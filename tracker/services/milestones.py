@@ -20,6 +20,7 @@ from tracker.deadlines import Deadline, Precision
 from tracker.models import Milestone, Source
 from tracker.revisions import cite_announcement, record_deadline_change
 from tracker.services.followups import after_commit
+from tracker.services.slugs import derive_slug
 from tracker.services.writing import check, single_line, writing
 from tracker.status import MilestoneState
 from tracker.webhooks import events
@@ -181,6 +182,7 @@ def _write(
     if depends_on is not None:
         validate_dependencies(milestone, depends_on)
     if full_check:
+        derive_slug(milestone)
         if milestone.weight is not None and milestone.weight <= 0:
             raise ValidationError({"weight": WEIGHT_NOT_POSITIVE})
         check(milestone)

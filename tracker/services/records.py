@@ -1,6 +1,7 @@
 """Negotiations, tracks, targets, observations, sources and parties: create, edit, delete.
 
-Each function checks the row (its fields, uniqueness and the rules below), saves it,
+Each function gives the row a slug from its name or title when it has none
+(services.slugs), checks the row (its fields, uniqueness and the rules below), saves it,
 replaces the relations it was given, and marks the negotiations whose statuses may
 change; they are refreshed once, after the transaction commits (services.followups).
 `record_save` and `record_delete` pick the function for a row of any of these kinds,
@@ -30,6 +31,7 @@ from tracker.models import (
 )
 from tracker.services.followups import after_commit
 from tracker.services.milestones import milestone_save
+from tracker.services.slugs import derive_slug
 from tracker.services.writing import check, writing
 from tracker.webhooks import events
 
@@ -56,6 +58,7 @@ def negotiation_save(
     sources: Sequence[Source] | None = None,
 ) -> Negotiation:
     with writing(by):
+        derive_slug(negotiation)
         check(negotiation)
         negotiation.save()
         if parties is not None:
@@ -81,6 +84,7 @@ def _link_parties(negotiation: Negotiation, parties: Sequence[Party]) -> None:
 def track_save(*, track: Track, by: Any = None, sources: Sequence[Source] | None = None) -> Track:
     with writing(by):
         moved_from = _previous(Track, track.pk, "negotiation_id")
+        derive_slug(track)
         check(track)
         track.save()
         if sources is not None:
@@ -124,6 +128,7 @@ def target_save(
     with writing(by):
         moved_from = _previous(Target, target.pk, "negotiation_id")
         validate_target(target)
+        derive_slug(target)
         check(target)
         target.save()
         if sources is not None:
@@ -175,6 +180,7 @@ def series_save(*, series: Series, by: Any = None) -> Series:
 
 def source_save(*, source: Source, by: Any = None) -> Source:
     with writing(by):
+        derive_slug(source)
         check(source)
         source.save()
         # Its date decides how fresh every row that cites it is.

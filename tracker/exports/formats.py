@@ -1,0 +1,66 @@
+"""The two file formats, each written a row at a time.
+
+CSV goes out line by line as it is written. XLSX is a zip, which cannot be sent before
+it is finished: openpyxl's write-only workbook writes each row to a temporary file as
+it comes (memory stays flat) and the finished file is then streamed from disk.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import tempfile
+from collections.abc import Iterable, Iterator
+from typing import IO
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from tracker.exports.cells import Cell, as_text, plain
+
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class _Line:
+    """A file-like object whose write returns the line: csv.writer then yields lines."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(headers: list[str], rows: Iterable[list[Cell]]) -> Iterator[str]:
+    writer = csv.writer(_Line())
+    yield writer.writerow(headers)
+    for row in rows:
+        yield writer.writerow([as_text(value) for value in row])
+
+
+def xlsx_file(headers: list[str], rows: Iterable[list[Cell]], *, title: str) -> IO[bytes]:
+    """The workbook in a temporary file (deleted when closed), positioned at its start."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31])
+    sheet.append(headers)
+    for row in rows:
+        sheet.append([_xlsx_cell(sheet, value) for value in row])
+    # Closed by the response that streams it (FileResponse), which deletes it.
+    output = tempfile.TemporaryFile()  # noqa: SIM115
+    workbook.save(output)
+    output.seek(0)
+    return output
+
+
+def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Cell) -> object:
+    value = plain(value)
+    if isinstance(value, dt.datetime):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "yyyy-mm-dd hh:mm:ss"
+        return cell
+    if isinstance(value, dt.date):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "yyyy-mm-dd"
+        return cell
+    return value
