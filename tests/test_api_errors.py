@@ -10,7 +10,7 @@ import time_machine
 from django.contrib.auth.models import Group, User
 from rest_framework.test import APIClient
 
-from tests.conftest import make_milestone, make_negotiation, make_target, make_track
+from tests.conftest import make_milestone, make_negotiation, make_series, make_target, make_track
 
 
 @pytest.fixture(autouse=True)
@@ -226,22 +226,32 @@ def test_completing_a_cancelled_milestone_says_to_reopen_it(client):
     assert "reopen" in str(response.json())
 
 
-def test_a_negative_observation_is_refused(client):
+def a_figure(**fields):
     target = make_target(make_negotiation())
-    response = client.post(
-        "/api/v1/observations/",
-        {"target": target.id, "date": "2026-01-01", "value": -1},
-        format="json",
-    )
+    series = make_series()
+    return {
+        "target": target.id,
+        "series": series.name,
+        "period_start": "2025-01-01",
+        "period_end": "2025-12-31",
+        **fields,
+    }
+
+
+def test_a_negative_observation_is_refused(client):
+    response = client.post("/api/v1/observations/", a_figure(value=-1), format="json")
     assert response.status_code == 400
     assert "negative" in response.json()["value"][0]
 
 
-def test_a_second_observation_on_the_same_day_is_a_400(client):
-    target = make_target(make_negotiation())
-    body = {"target": target.id, "date": "2026-01-01", "value": Decimal("200")}
+def test_a_second_figure_for_one_series_and_period_is_a_400_that_names_them(client):
+    body = a_figure(value=Decimal("200"))
     assert client.post("/api/v1/observations/", body, format="json").status_code == 201
-    assert client.post("/api/v1/observations/", body, format="json").status_code == 400
+    response = client.post("/api/v1/observations/", body, format="json")
+    assert response.status_code == 400
+    assert "already has a figure from “US Census Bureau — goods and services” for 2025" in str(
+        response.json()
+    )
 
 
 def test_a_subscription_to_an_unknown_time_zone_is_named(client):

@@ -46,11 +46,13 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, obj
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
+        # A first page can take seconds on a busy machine: wait for it up to two minutes.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
             try:
-                urllib.request.urlopen(base + "/", timeout=2)
+                urllib.request.urlopen(base + "/", timeout=30)
                 break
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.2)
         yield {"var": var, "base": base, "output": bootstrap.stdout}
     finally:

@@ -11,7 +11,6 @@ from django.db import models
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.validators import UniqueTogetherValidator
 
 from tracker import figures, freshness, services
 from tracker.api.fields import (
@@ -87,14 +86,12 @@ class RecordSerializer(serializers.ModelSerializer[Any]):
             extra["slug"] = {"required": False, **extra.get("slug", {})}
         return extra
 
-    def get_validators(self) -> list[Any]:
-        # Uniqueness with the slug is the service's check (after it derives the slug); DRF's
-        # own validator would make the slug required.
-        return [
-            v
-            for v in super().get_validators()
-            if not (isinstance(v, UniqueTogetherValidator) and "slug" in v.fields)
-        ]
+    def get_unique_together_validators(self) -> list[Any]:
+        # Uniqueness is the write service's check, made after it derives a missing slug (DRF's
+        # validator would make the slug required) and worded by the model to say what to
+        # change ("Another milestone in this track already uses the slug …"), not DRF's "The
+        # fields track, slug must make a unique set."
+        return []
 
     def create(self, validated_data: dict[str, Any]) -> Any:
         model: type[models.Model] = self.Meta.model
