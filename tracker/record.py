@@ -118,7 +118,15 @@ def schema_problems(data: Any) -> list[Problem]:
     """Every place where `data` breaks record.schema.json, in document order."""
     errors = list(_validator().iter_errors(data))
     errors.sort(key=lambda e: [(0, p, "") if isinstance(p, int) else (1, 0, p) for p in e.path])
-    return [Problem(json_path(list(e.absolute_path)), e.message) for e in errors]
+    return [Problem(json_path(list(e.absolute_path)), _said_plainly(e)) for e in errors]
+
+
+def _said_plainly(error: jsonschema.ValidationError) -> str:
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = set(error.schema.get("properties", {}))
+        unknown = sorted(k for k in error.instance if k not in known and not k.startswith("_"))
+        return f"Unknown key {', '.join(map(repr, unknown))} (keys starting with _ are notes)."
+    return error.message
 
 
 def _date(value: str | None) -> dt.date | None:
