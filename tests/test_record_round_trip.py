@@ -52,7 +52,7 @@ NOON = dt.datetime(2026, 11, 21, 12, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)
-def frozen() -> Iterator[time_machine.Coordinates]:
+def frozen() -> Iterator[time_machine.Traveller]:
     with time_machine.travel(NOON, tick=False) as traveller:
         yield traveller
 
@@ -113,7 +113,7 @@ def snapshot() -> dict[tuple[Any, ...], dict[str, Any]]:
     return rows
 
 
-def enrich(frozen: time_machine.Coordinates) -> None:
+def enrich(frozen: time_machine.Traveller) -> None:
     """More than the fixture holds: a moved deadline, a figure with a note, a decimal weight,
     a track out of order, a negotiation-wide target with an unwieldy figure, a URL."""
     interim = Milestone.objects.get(slug="interim-deal-concluded")
@@ -173,7 +173,7 @@ def empty_the_database() -> None:
 
 
 def test_a_negotiation_exported_and_loaded_into_an_empty_database_is_the_same_field_by_field(
-    frozen: time_machine.Coordinates,
+    frozen: time_machine.Traveller,
 ) -> None:
     with committed():
         load_record(RECORD)
@@ -248,7 +248,9 @@ def broken_fixture() -> dict[str, Any]:
 
 
 def nothing_written() -> bool:
-    return not any(m._default_manager.exists() for m in RECORD_MODELS) and not Change.objects.exists()
+    return (
+        not any(m._default_manager.exists() for m in RECORD_MODELS) and not Change.objects.exists()
+    )
 
 
 def test_a_file_that_breaks_the_schema_is_refused_with_the_path_of_every_problem() -> None:
@@ -296,8 +298,7 @@ def test_a_file_citing_what_it_does_not_define_is_refused_whole() -> None:
         "$.negotiations[0].parties[2]: No party 'EU' in this file.",
         "$.negotiations[0].tracks[0].milestones[0].sources[2]: "
         "No source 'no-such-quote' in this file.",
-        "$.negotiations[0].tracks[1].milestones[0].deadline: "
-        + refused.value.problems[2].message,
+        "$.negotiations[0].tracks[1].milestones[0].deadline: " + refused.value.problems[2].message,
         "$.negotiations[0].tracks[1].milestones[0].depends_on[0]: "
         "Milestone 'no-such-milestone' is not in this negotiation.",
     ]

@@ -15,6 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from tracker import services
+from tracker.admin_record import RecordUpload
 from tracker.deadlines import Deadline, DeadlineError, parse_deadline
 from tracker.models import (
     CalendarFeedToken,
@@ -205,7 +206,7 @@ class TrackInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Negotiation)
-class NegotiationAdmin(HealthAdminMixin, RecordAdmin):
+class NegotiationAdmin(RecordUpload, HealthAdminMixin, RecordAdmin):
     list_display = [
         "name",
         "stage",

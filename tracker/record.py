@@ -111,7 +111,7 @@ def _validator() -> jsonschema.protocols.Validator:
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)  # type: ignore[no-any-return]
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 
 def schema_problems(data: Any) -> list[Problem]:
@@ -126,7 +126,7 @@ def _said_plainly(error: jsonschema.ValidationError) -> str:
         known = set(error.schema.get("properties", {}))
         unknown = sorted(k for k in error.instance if k not in known and not k.startswith("_"))
         return f"Unknown key {', '.join(map(repr, unknown))} (keys starting with _ are notes)."
-    return error.message
+    return str(error.message)
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -204,9 +204,12 @@ class _Checker:
                 self.fail((*at, "parties", i), f"No party {code!r} in this file.")
         self.sources_of(n, at)
         self.keys(n.get("tracks", []), "slug", (*at, "tracks"))
-        targets = [(("targets", i), g) for i, g in enumerate(n.get("targets", []))]
+        Place = tuple[str | int, ...]
+        targets: list[tuple[Place, dict[str, Any]]] = [
+            (("targets", i), g) for i, g in enumerate(n.get("targets", []))
+        ]
         slugs: dict[str, list[str]] = {}
-        for ti, t in enumerate(n.get("tracks", [])):
+        for t in n.get("tracks", []):
             for m in t.get("milestones", []):
                 slugs.setdefault(m["slug"], []).append(f"{t['slug']}/{m['slug']}")
         qualified = {q for names in slugs.values() for q in names}
@@ -217,7 +220,9 @@ class _Checker:
             self.keys(t.get("milestones", []), "slug", (*track_at, "milestones"))
             for mi, m in enumerate(t.get("milestones", [])):
                 self.milestone(m, (*track_at, "milestones", mi), slugs, qualified)
-            targets += [(("tracks", ti, "targets", i), g) for i, g in enumerate(t.get("targets", []))]
+            targets += [
+                (("tracks", ti, "targets", i), g) for i, g in enumerate(t.get("targets", []))
+            ]
         seen: set[str] = set()
         for where, g in targets:
             if g["slug"] in seen:
@@ -246,7 +251,10 @@ class _Checker:
         for i, key in enumerate(m.get("depends_on", [])):
             if key not in qualified and len(slugs.get(key, [])) != 1:
                 found = "is in more than one track; write track/milestone" if key in slugs else ""
-                self.fail((*at, "depends_on", i), f"Milestone {key!r} {found or 'is not in this negotiation'}.")
+                self.fail(
+                    (*at, "depends_on", i),
+                    f"Milestone {key!r} {found or 'is not in this negotiation'}.",
+                )
 
     def target(self, g: dict[str, Any], at: tuple[str | int, ...]) -> None:
         self.sources_of(g, at)
@@ -415,7 +423,9 @@ class _Loader:
                 continue
             for mi, m in enumerate(t.get("milestones", [])):
                 milestone_at = (*track_at, "milestones", mi)
-                milestone = self.attempt(milestone_at, lambda m=m: self.load_milestone(m, track))
+                milestone = self.attempt(
+                    milestone_at, functools.partial(self.load_milestone, m, track)
+                )
                 if milestone is None:
                     continue
                 milestones[m["slug"]] = milestones[f"{t['slug']}/{m['slug']}"] = milestone
@@ -432,8 +442,8 @@ class _Loader:
                 self.result.note("updated", milestone, f"{milestone} (dependencies)")
                 self.attempt(
                     (*milestone_at, "depends_on"),
-                    lambda milestone=milestone, wanted=wanted: services.milestone_set_dependencies(
-                        milestone=milestone, depends_on=wanted
+                    functools.partial(
+                        services.milestone_set_dependencies, milestone=milestone, depends_on=wanted
                     ),
                 )
 
@@ -495,15 +505,14 @@ class _Loader:
         stale = [d for d in milestone.discrepancies.all() if d.summary not in summaries]
         if stale:
             services.records_delete(records=stale)
-            for d in stale:
-                self.result.note("updated", milestone, f"{milestone} (sources differ)")
-        for i, d in enumerate(wanted):
+            self.result.note("updated", milestone, f"{milestone} (sources differ)")
+        for i, differ in enumerate(wanted):
             self.upsert(
                 (*at, "sources_differ", i),
                 Discrepancy,
-                {"milestone": milestone, "summary": d["summary"]},
+                {"milestone": milestone, "summary": differ["summary"]},
                 {},
-                {"sources": self.cite(d["sources"])},
+                {"sources": self.cite(differ["sources"])},
             )
 
     def load_target(

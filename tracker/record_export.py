@@ -29,9 +29,13 @@ from tracker.models import (
 )
 from tracker.record import FORMAT, VERSION, RecordRefused, check_record
 
-DEADLINE = frozenset({"deadline_text", "deadline_earliest", "deadline_latest", "deadline_precision"})
+DEADLINE = frozenset(
+    {"deadline_text", "deadline_earliest", "deadline_latest", "deadline_precision"}
+)
 REVISION_SIDES = frozenset(
-    f"{side}_{part}" for side in ("previous", "new") for part in ("text", "earliest", "latest", "precision")
+    f"{side}_{part}"
+    for side in ("previous", "new")
+    for part in ("text", "earliest", "latest", "precision")
 )
 
 # The stored fields a record file carries, per model.
@@ -197,9 +201,7 @@ class _Exporter:
         return {
             "format": FORMAT,
             "version": VERSION,
-            "parties": [
-                {"code": p.code, "name": p.name} for p in n.parties.order_by("code")
-            ],
+            "parties": [{"code": p.code, "name": p.name} for p in n.parties.order_by("code")],
             "articles": articles,
             "sources": sources,
             "negotiations": [negotiation],
@@ -219,7 +221,9 @@ class _Exporter:
             "weight": figure(m.weight),
             "consequence": m.consequence,
             # Dependencies on milestones of other negotiations cannot be named in this file.
-            "depends_on": sorted(self.names[d.pk] for d in m.depends_on.all() if d.pk in self.names),
+            "depends_on": sorted(
+                self.names[d.pk] for d in m.depends_on.all() if d.pk in self.names
+            ),
             "sources": self.cite(m.sources.all()),
         }
         if first is not None and first.previous_latest is None and first.source is not None:

@@ -82,7 +82,7 @@ def replace_history(*, milestone: Milestone, entries: Sequence[Mapping[str, Any]
 
     def key(values: Mapping[str, Any]) -> tuple[Any, ...]:
         source = values["source"]
-        return tuple(values[f] for f in HISTORY_FIELDS[:-1]) + (source and source.pk,)
+        return (*(values[f] for f in HISTORY_FIELDS[:-1]), source and source.pk)
 
     current = [
         key({**{f: getattr(r, f) for f in HISTORY_FIELDS[:-1]}, "source": r.source})

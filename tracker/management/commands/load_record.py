@@ -28,7 +28,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            result = load_record_data(read_record(Path(options["path"])), dry_run=options["dry_run"])
+            result = load_record_data(
+                read_record(Path(options["path"])), dry_run=options["dry_run"]
+            )
         except RecordRefused as refused:
             lines = [f"  {problem}" for problem in refused.problems]
             raise CommandError(
