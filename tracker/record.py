@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -99,7 +99,7 @@ class LoadResult:
         self.touched.append(Touched(action, kind, name or str(record)))
 
 
-def json_path(parts: Iterator[str | int] | list[str | int] | tuple[str | int, ...]) -> str:
+def json_path(parts: Iterable[str | int]) -> str:
     path = "$"
     for part in parts:
         path += f"[{part}]" if isinstance(part, int) else f".{part}"
@@ -115,7 +115,7 @@ def _validator() -> jsonschema.protocols.Validator:
 
 
 def schema_problems(data: Any) -> list[Problem]:
-    """Every place where `data` breaks record.schema.json, in document order."""
+    """Every place where `data` breaks record.schema.json, sorted by path."""
     errors = list(_validator().iter_errors(data))
     errors.sort(key=lambda e: [(0, p, "") if isinstance(p, int) else (1, 0, p) for p in e.path])
     return [Problem(json_path(list(e.absolute_path)), _said_plainly(e)) for e in errors]
