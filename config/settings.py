@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -65,9 +66,27 @@ ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 TRACKER_PUBLIC = envbool("TRACKER_PUBLIC", True)
+# Self sign-up (verified by email) on /signup/; off for private deployments (issue 15).
+TRACKER_SIGNUP = envbool("TRACKER_SIGNUP", True)
 # An open item whose newest source is older than this many days reads as stale ("may be
 # out of date") and is listed under "Needs review".
 TRACKER_STALE_AFTER_DAYS = int(os.environ.get("TRACKER_STALE_AFTER_DAYS") or 90)
+
+# Deadlines (README "Deadlines"): how 03/04/2027 is read, and the month a fiscal year
+# ("FY2027") starts in when the negotiation's first party does not say.
+TRACKER_NUMERIC_DATES = (os.environ.get("TRACKER_NUMERIC_DATES") or "dmy").strip().lower()
+if TRACKER_NUMERIC_DATES not in {"dmy", "mdy"}:
+    raise ImproperlyConfigured(
+        f"TRACKER_NUMERIC_DATES must be dmy (31/03/2027) or mdy (03/31/2027), "
+        f"not {TRACKER_NUMERIC_DATES!r}."
+    )
+_fiscal_year_start = (os.environ.get("TRACKER_FISCAL_YEAR_START") or "4").strip()
+if not (re.fullmatch("[0-9]{1,2}", _fiscal_year_start) and 1 <= int(_fiscal_year_start) <= 12):
+    raise ImproperlyConfigured(
+        f"TRACKER_FISCAL_YEAR_START must be a month from 1 to 12 (4 is April), "
+        f"not {_fiscal_year_start!r}."
+    )
+TRACKER_FISCAL_YEAR_START = int(_fiscal_year_start)
 
 # Production behind HTTPS (README "Configuration"); all off for the embedded start, which
 # serves plain HTTP on loopback.
@@ -104,6 +123,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "auditlog",
     "health_check",  # its /health/ page template (tracker.health)
+    "import_export",  # the admin's bulk import of observations (tracker.imports)
     "tracker",
 ]
 
@@ -160,6 +180,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "tracker.dashboard.accounts.sign_up_context",
             ],
         },
     },

@@ -14,7 +14,7 @@ from hypothesis import settings as hypothesis_settings
 from tests.browser.static import collected_static
 from tracker import services
 from tracker.deadlines import parse_deadline
-from tracker.models import Milestone, Negotiation, Party, Target, Track
+from tracker.models import Milestone, Negotiation, Observation, Party, Series, Target, Track
 
 # The same examples every run: CI failures reproduce, and no run fails by chance.
 hypothesis_settings.register_profile("tranche", derandomize=True, deadline=None)
@@ -76,6 +76,35 @@ def make_target(negotiation: Negotiation, track: Track | None = None, **fields: 
     target.deadline = parse_deadline(deadline, reference=dt.date(2025, 5, 26))
     with committed():
         return services.target_save(target=target)
+
+
+US_CENSUS = "US Census Bureau — goods and services"
+
+
+def make_series(name: str = US_CENSUS) -> Series:
+    found = Series.objects.filter(name=name).first()
+    return found or services.series_save(series=Series(name=name))
+
+
+def figure(
+    target: Target,
+    on: dt.date,
+    value: Any,
+    *,
+    series: Series | None = None,
+    start: dt.date | None = None,
+    **fields: Any,
+) -> Observation:
+    """An unsaved observation for the period from `start` (by default `on` itself) to `on`,
+    of `series` (by default the US Census Bureau's)."""
+    return Observation(
+        target=target,
+        series=series or make_series(),
+        period_start=start or on,
+        period_end=on,
+        value=value,
+        **fields,
+    )
 
 
 @pytest.fixture

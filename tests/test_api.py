@@ -12,8 +12,16 @@ from django.test.utils import CaptureQueriesContext
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from tests.conftest import committed, make_milestone, make_negotiation, make_target, make_track
-from tracker.models import DeadlineRevision, Milestone, Observation, Source, Subscription
+from tests.conftest import (
+    committed,
+    figure,
+    make_milestone,
+    make_negotiation,
+    make_series,
+    make_target,
+    make_track,
+)
+from tracker.models import DeadlineRevision, Milestone, Source, Subscription
 
 TODAY = dt.date(2026, 11, 21)
 # Real commits, so the answer to a write shows what the after-commit refresh stored.
@@ -111,6 +119,8 @@ def test_a_milestone_created_by_q3_2026_reads_back_as_a_quarter(committing_clien
         "earliest": "2026-07-01",
         "latest": "2026-09-30",
         "precision": "quarter",
+        "said_on": None,
+        "in_words": "by Q3 2026",
     }
     assert body["status"] == "overdue"
     assert body["days_remaining"] == -52
@@ -211,12 +221,23 @@ def test_a_target_reports_its_figures_from_the_latest_observation(committing_cli
     target = make_target(negotiation, deadline="2030")
     response = committing_client.post(
         "/api/v1/observations/",
-        {"target": target.id, "date": "2026-05-26", "value": 200},
+        {
+            "target": target.id,
+            "series": make_series().name,
+            "period_start": "2026-05-26",
+            "period_end": "2026-05-26",
+            "value": 200,
+        },
         format="json",
     )
     assert response.status_code == 201, response.json()
     body = committing_client.get(f"/api/v1/targets/{target.id}/").json()
-    assert body["latest_observation"] == {"date": "2026-05-26", "value": 200.0}
+    assert body["latest_observation"] == {
+        "date": "2026-05-26",
+        "value": 200.0,
+        "series": "US Census Bureau — goods and services",
+    }
+    assert body["primary_series"] == "US Census Bureau — goods and services"
     assert body["expected_value"] == pytest.approx(190 * (500 / 190) ** (365 / 2045), rel=1e-6)
     assert body["attainment"] == pytest.approx(200 / body["expected_value"])
     assert body["status"] == "at_risk"  # 200 ÷ 225.8 ≈ 0.886
@@ -260,6 +281,8 @@ def test_the_deadline_parser_answers_with_a_window(db):
         "earliest": "2025-09-01",
         "latest": "2025-11-30",
         "precision": "season",
+        "said_on": "2025-05-26",
+        "in_words": "by autumn 2025 (autumn, said on 26 May 2025)",
     }
 
 
@@ -329,9 +352,7 @@ def _add_milestones(count: int) -> None:
         milestone.deadline_latest = dt.date(2025, 8, 1)
         milestone.save()
         make_target(negotiation, track=track, slug=f"target-{i}")
-        Observation.objects.create(
-            target=milestone.track.targets.get(), date=dt.date(2026, 1, 1), value=1
-        )
+        figure(milestone.track.targets.get(), dt.date(2026, 1, 1), 1).save()
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from pathlib import Path
 
 TRACKER = Path(__file__).resolve().parent.parent / "tracker"
 JOBS = "tracker.tasks"
-PURE = ("tracker.deadlines", "tracker.status")
+PURE = ("tracker.deadlines", "tracker.status", "tracker.figures")
 
 
 @dataclass(frozen=True)
@@ -229,7 +229,10 @@ def test_the_pure_rule_modules_import_nothing_from_django_or_tracker() -> None:
     offenders = [
         f"{i.importer} imports {i.imported} (line {i.line})"
         for i in all_imports()
-        if i.importer in PURE and i.imported.split(".")[0] in {"django", "tracker"}
+        if i.importer in PURE
+        and i.imported.split(".")[0] in {"django", "tracker"}
+        # One pure module may use another: status words its reasons with tracker.figures.
+        and i.imported not in PURE
     ]
     assert not offenders, (
         "Deadlines and status rules take plain values and return plain values, yet: "

@@ -14,11 +14,18 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.browser.static import collected_static
-from tests.conftest import committed, make_milestone, make_negotiation, make_target, make_track
+from tests.conftest import (
+    committed,
+    figure,
+    make_milestone,
+    make_negotiation,
+    make_target,
+    make_track,
+)
 from tracker import services
 from tracker.dashboard import wording
 from tracker.management.commands.load_record import INDIA_US_RECORD
-from tracker.models import Milestone, Negotiation, Observation, Subscription, Target
+from tracker.models import Milestone, Negotiation, Subscription, Target
 from tracker.record import load_record
 from tracker.services import milestone_set_deadline
 
@@ -216,7 +223,9 @@ def test_target_page_says_there_are_no_observations_yet_and_the_growth_needed(cl
     html = client.get(reverse("target", args=[target.pk])).content.decode()
     assert "There are no observations yet" in html
     assert "No data" in html
-    assert "% a year" in html
+    assert "%/year</strong>" in html  # a compound path is read in percent a year
+    assert "about USD 190 billion (the year to 26 May 2025)</a>" in html
+    assert "USD 500 billion by 2030" in html
     assert 'class="required"' in html
 
 
@@ -224,12 +233,10 @@ def test_target_page_says_attainment_once_there_is_an_observation(client, frozen
     negotiation = make_negotiation()
     target = make_target(negotiation)
     with committed():
-        services.observation_save(
-            observation=Observation(target=target, date=dt.date(2026, 3, 31), value=200)
-        )
+        services.observation_save(observation=figure(target, dt.date(2026, 3, 31), 200))
     html = client.get(reverse("target", args=[target.pk])).content.decode()
     assert "Attainment: <strong>" in html
-    assert 'class="observation"' in html
+    assert 'class="observation series-0"' in html
     assert "There are no observations yet" not in html
 
 
@@ -414,16 +421,15 @@ def test_the_target_page_and_the_api_say_the_same_status_and_figures(client, fro
     negotiation = make_negotiation()
     target = make_target(negotiation)
     with committed():
-        services.observation_save(
-            observation=Observation(target=target, date=dt.date(2026, 3, 31), value=200)
-        )
+        services.observation_save(observation=figure(target, dt.date(2026, 3, 31), 200))
     api = client.get(f"/api/v1/targets/{target.pk}/").json()
     target.refresh_from_db()
     assert (api["status"], api["attainment"]) == (target.status, target.attainment)
     html = client.get(reverse("target", args=[target.pk])).content.decode()
     assert wording.label(api["status"]) in html
     assert f"{math.floor(api['attainment'] * 100)}%" in html
-    assert f"{api['required_growth_rate'] * 100:.1f}% a year" in html
+    assert f"+{api['required_growth_rate'] * 100:.1f}%/year" in html
+    assert api["required_pace_text"] in html
 
 
 def _record_pages() -> list[str]:

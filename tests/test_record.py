@@ -148,6 +148,21 @@ def test_the_trade_target_runs_from_190_to_500_by_2030_with_no_data(record: Nego
     assert target.sources.filter(excerpt__contains="$500 billion by 2030").exists()
 
 
+def test_the_190_baseline_is_an_approximate_yearly_flow_current_as_of_the_articles(
+    record: Negotiation,
+) -> None:
+    target = Target.objects.get(slug="bilateral-trade-500b")
+    # "the current $190 billion", in an article of on or before 26 May 2025: the year to
+    # then, approximately; the articles name no publisher, so no series and no figures.
+    assert (target.baseline_period_start, target.baseline_period_end) == (
+        dt.date(2024, 5, 27),
+        dt.date(2025, 5, 26),
+    )
+    assert target.baseline_approximate
+    assert target.primary_series is None
+    assert not target.observations.exists()
+
+
 def test_the_compact_launch_is_month_precise_and_completed(record: Negotiation) -> None:
     launch = Milestone.objects.get(slug="compact-launched")
     assert launch.deadline_precision == "month"

@@ -27,6 +27,7 @@ from tracker.models import (
     Negotiation,
     Observation,
     Party,
+    Series,
     Source,
     Target,
     Track,
@@ -46,6 +47,7 @@ RECORD_MODELS: list[type[models.Model]] = [
     Discrepancy,
     DeadlineRevision,
     Target,
+    Series,
     Observation,
 ]
 NOON = dt.datetime(2026, 11, 21, 12, tzinfo=dt.UTC)
@@ -76,8 +78,11 @@ def natural(row: models.Model) -> tuple[Any, ...]:
             return (*natural(row.milestone), "revision", row.changed_at, row.new_text)
         case Target():
             return (*natural(row.negotiation), "target", row.slug)
+        case Series():
+            return ("series", row.name)
         case Observation():
-            return (*natural(row.target), "observation", row.date)
+            period = (row.period_start, row.period_end)
+            return (*natural(row.target), "observation", *natural(row.series), *period)
     raise TypeError(type(row))
 
 
@@ -114,10 +119,14 @@ def snapshot() -> dict[tuple[Any, ...], dict[str, Any]]:
 
 
 def enrich(frozen: time_machine.Traveller) -> None:
-    """More than the fixture holds: a moved deadline, a figure with a note, a decimal weight,
-    a track out of order, a negotiation-wide target with an unwieldy figure, a URL."""
+    """More than the fixture holds: a moved deadline, then a relative one (said on a day),
+    a figure with a note in each of two series (the second one primary), a decimal weight,
+    a track out of order with a relative deadline, parties led by the US with another
+    fiscal year, a negotiation-wide target with an unwieldy figure and a baseline period,
+    a URL."""
     interim = Milestone.objects.get(slug="interim-deal-concluded")
     announced = Source.objects.get(slug="official-interim-before-july-8-comprehensive-by-autumn")
+    negotiation = interim.track.negotiation
     frozen.shift(dt.timedelta(hours=1))
     with committed():
         services.milestone_set_deadline(
@@ -126,24 +135,60 @@ def enrich(frozen: time_machine.Traveller) -> None:
             reason="Talks ran past July",
             source=announced,
         )
+    frozen.shift(dt.timedelta(hours=1))
+    with committed():
+        services.milestone_set_deadline(
+            milestone=interim,
+            deadline=services.read_deadline("within 90 days", negotiation=negotiation),
+            reason="A new timetable",
+        )
+        services.milestone_set_deadline(
+            milestone=interim,
+            deadline=services.read_deadline("within 120 days", negotiation=negotiation),
+            reason="Thirty days more",
+        )
+        interim.refresh_from_db()
         interim.weight = Decimal("2.5")
         services.milestone_save(milestone=interim)
         track = Track.objects.get(slug="high-level-visits")
         track.position = 12
+        track.deadline = services.read_deadline("within 30 days", negotiation=negotiation)
         services.track_save(track=track)
+        us, india = Party.objects.get(code="US"), Party.objects.get(code="IN")
+        us.fiscal_year_start = 7
+        services.party_save(party=us)
+        services.negotiation_save(negotiation=negotiation, parties=[us, india])
         source = Source.objects.get(slug="misri-visit-concluded")
         source.url = "https://example.org/misri-visit"
         services.source_save(source=source)
+        census = services.series_save(series=Series(name="US Census Bureau — goods and services"))
+        commerce = services.series_save(series=Series(name="India Ministry of Commerce — goods"))
         trade = Target.objects.get(slug="bilateral-trade-500b")
         services.observation_save(
             observation=Observation(
                 target=trade,
-                date=dt.date(2025, 12, 31),
+                series=census,
+                period_start=dt.date(2025, 1, 1),
+                period_end=dt.date(2025, 12, 31),
                 value=Decimal("212.5"),
+                approximate=True,
                 source=source,
                 note="Provisional figure",
             )
         )
+        services.observation_save(
+            observation=Observation(
+                target=trade,
+                series=commerce,
+                period_start=dt.date(2025, 4, 1),
+                period_end=dt.date(2026, 3, 31),
+                value=Decimal("131.84"),
+                note="FY 2025-26",
+            )
+        )
+        trade.refresh_from_db()
+        trade.primary_series = commerce
+        services.target_save(target=trade)
         services.target_save(
             target=Target(
                 negotiation=trade.negotiation,
@@ -152,6 +197,9 @@ def enrich(frozen: time_machine.Traveller) -> None:
                 unit="USD",
                 baseline_value=Decimal("123456789012.3456"),
                 baseline_date=dt.date(2025, 1, 1),
+                baseline_period_start=dt.date(2024, 4, 1),
+                baseline_period_end=dt.date(2025, 3, 31),
+                baseline_approximate=True,
                 target_value=Decimal("200000000000"),
                 growth=Growth.LINEAR.value,
                 deadline_text="by 2031",
@@ -166,7 +214,12 @@ def enrich(frozen: time_machine.Traveller) -> None:
 def empty_the_database() -> None:
     with committed():
         services.records_delete(
-            records=[*Negotiation.objects.all(), *Source.objects.all(), *Party.objects.all()]
+            records=[
+                *Negotiation.objects.all(),
+                *Series.objects.all(),
+                *Source.objects.all(),
+                *Party.objects.all(),
+            ]
         )
     for model in RECORD_MODELS:
         assert not model._default_manager.exists(), model
@@ -183,7 +236,14 @@ def test_a_negotiation_exported_and_loaded_into_an_empty_database_is_the_same_fi
     statuses = dict(Milestone.objects.values_list("slug", "status"))
     health = dict(Track.objects.values_list("slug", "health"))
     rows = sum(m._default_manager.count() for m in RECORD_MODELS if m is not DeadlineRevision)
-    assert DeadlineRevision.objects.filter(milestone__slug="interim-deal-concluded").count() == 2
+    assert DeadlineRevision.objects.filter(milestone__slug="interim-deal-concluded").count() == 4
+    # The new fields hold more than their defaults, so the comparison below proves them.
+    said_on = NOON.date()
+    assert Milestone.objects.get(slug="interim-deal-concluded").deadline_said_on == said_on
+    assert DeadlineRevision.objects.filter(previous_said_on=said_on).count() == 1
+    assert DeadlineRevision.objects.filter(new_said_on=said_on).count() == 2
+    assert Track.objects.get(slug="high-level-visits").deadline_said_on == said_on
+    assert Observation.objects.filter(approximate=True).count() == 1
 
     empty_the_database()
     frozen.shift(dt.timedelta(days=3))
@@ -192,7 +252,11 @@ def test_a_negotiation_exported_and_loaded_into_an_empty_database_is_the_same_fi
 
     assert (result.created, result.updated) == (rows, 0)
     assert snapshot() == before
-    assert export_record(Negotiation.objects.get(slug="india-us-bta")) == exported
+    loaded = Negotiation.objects.get(slug="india-us-bta")
+    assert export_record(loaded) == exported
+    # The parties' order is a fact the snapshot's sorted lists do not show: the first leads.
+    assert services.first_party(loaded) == Party.objects.get(code="US")
+    assert services.fiscal_year_start_of(loaded) == 7
     # Derived columns are not in the file: they are recomputed, and come out the same.
     assert dict(Milestone.objects.values_list("slug", "status")) == statuses
     assert dict(Track.objects.values_list("slug", "health")) == health
@@ -372,6 +436,7 @@ def test_export_record_writes_a_file_that_load_record_reads(
         "earliest": "2025-07-08",
         "latest": "2025-07-08",
         "precision": "day",
+        "said_on": None,
     }
     assert interim["deadline_source"] == "interim-deal-by-july-8"
     assert interim["revisions"][0]["source"] == "interim-deal-by-july-8"
@@ -384,3 +449,22 @@ def test_export_record_writes_a_file_that_load_record_reads(
 def test_export_record_names_an_unknown_negotiation() -> None:
     with pytest.raises(CommandError, match="No negotiation with the slug 'nowhere'"):
         call_command("export_record", "nowhere")
+
+
+def test_a_fiscal_year_deadline_is_read_in_the_fiscal_year_of_the_party_listed_first() -> None:
+    data = broken_fixture()
+    track = data["negotiations"][0]["tracks"][0]
+    track["deadline"] = "FY2027"
+    with committed():
+        load_record_data(data)
+    india_first = Track.objects.get(slug=track["slug"]).deadline
+    data["negotiations"][0]["parties"] = ["US", "IN"]
+    with committed():
+        again = load_record_data(data)
+    us_first = Track.objects.get(slug=track["slug"]).deadline
+
+    assert india_first == services.read_deadline("FY2027", fiscal_year_start=4)
+    assert us_first == services.read_deadline("FY2027", fiscal_year_start=10)
+    assert india_first != us_first
+    assert again.updated == 2  # the negotiation's parties, the track's deadline
+    assert export_record(Negotiation.objects.get())["negotiations"][0]["parties"] == ["US", "IN"]

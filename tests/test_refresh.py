@@ -8,9 +8,16 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from tests.conftest import committed, make_milestone, make_negotiation, make_target, make_track
+from tests.conftest import (
+    committed,
+    figure,
+    make_milestone,
+    make_negotiation,
+    make_target,
+    make_track,
+)
 from tracker import services
-from tracker.models import Milestone, Observation, StatusChange, Track
+from tracker.models import Milestone, StatusChange, Track
 from tracker.refresh import refresh_statuses
 
 pytestmark = pytest.mark.django_db
@@ -100,9 +107,7 @@ def test_an_observation_refreshes_its_targets_status() -> None:
         target.refresh_from_db()
         assert target.status == "no_data"
         with committed():
-            services.observation_save(
-                observation=Observation(target=target, date=dt.date(2026, 5, 1), value=150)
-            )
+            services.observation_save(observation=figure(target, dt.date(2026, 5, 1), 150))
         target.refresh_from_db()
     assert target.status == "off_track"
 

@@ -14,9 +14,17 @@ from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.test import Client
 
-from tests.conftest import committed, make_milestone, make_negotiation, make_target, make_track
+from tests.conftest import (
+    committed,
+    figure,
+    make_milestone,
+    make_negotiation,
+    make_series,
+    make_target,
+    make_track,
+)
 from tracker.deadlines import parse_deadline
-from tracker.models import Observation, Reminder, StatusChange, Subscription
+from tracker.models import Reminder, StatusChange, Subscription, Target
 from tracker.reminders.alerts import send_health_alerts
 from tracker.reminders.digests import send_digests
 from tracker.reminders.outbox import send_due_reminders
@@ -75,9 +83,10 @@ def test_a_digest_goes_out_monday_at_eight_local_with_what_changed_and_what_is_d
             deadline=parse_deadline("March 25, 2026"),
             reason="Rescheduled",
         )
-        Observation.objects.create(
-            target=world["target"], date=dt.date(2026, 2, 25), value=Decimal("200")
-        )
+        # Saved directly, like a figure written by another process: the periodic refresh
+        # (not the write) notices it. The target judges its first series.
+        figure(world["target"], dt.date(2026, 2, 25), Decimal("200")).save()
+        Target.objects.filter(pk=world["target"].pk).update(primary_series=make_series())
     with time_machine.travel(MONDAY_8_NY - dt.timedelta(minutes=1), tick=False):
         assert send_digests().sent == 0
     with time_machine.travel(MONDAY_8_NY, tick=False):
@@ -90,7 +99,10 @@ def test_a_digest_goes_out_monday_at_eight_local_with_what_changed_and_what_is_d
     assert "First round: March 20, 2026 → March 25, 2026 (+5 days) — Rescheduled" in body
     # Before the figure the target had none since its baseline: no data, not "on track".
     assert "Health changes\n- Interim: no data → at risk" in body
-    assert "New figures\n- Bilateral trade on February 25, 2026: 200 USD billion" in body
+    assert (
+        "New figures\n- Bilateral trade, 25 February 2026 "
+        "(US Census Bureau — goods and services): USD 200 billion"
+    ) in body
     assert "Due in the next 30 days\n- March 25, 2026: First round (upcoming)" in body
     assert message.extra_headers["List-Unsubscribe"].startswith("<http://")
 
@@ -279,11 +291,7 @@ def test_a_completion_reverted_in_the_window_is_left_out_and_a_late_figure_for_l
     with time_machine.travel(dt.datetime(2026, 2, 27, 12, tzinfo=UTC), tick=False), committed():
         milestone_reopen(milestone=world["done"])
         # Last year's figure, published and entered only now.
-        observation_save(
-            observation=Observation(
-                target=world["target"], date=dt.date(2025, 12, 31), value=Decimal("205")
-            )
-        )
+        observation_save(observation=figure(world["target"], dt.date(2025, 12, 31), Decimal("205")))
     with time_machine.travel(MONDAY_8_NY, tick=False):
         assert send_digests().sent == 1
     [message] = mail.outbox
@@ -292,8 +300,8 @@ def test_a_completion_reverted_in_the_window_is_left_out_and_a_late_figure_for_l
     assert "Terms of reference (" not in body
     target_url = f"http://127.0.0.1:8000/targets/{world['target'].pk}/"
     assert (
-        f"New figures\n- Bilateral trade on December 31, 2025: 205 USD billion\n  {target_url}"
-        in (body)
+        "New figures\n- Bilateral trade, 31 December 2025 (US Census Bureau — goods and "
+        f"services): USD 205 billion\n  {target_url}" in (body)
     )
 
 
@@ -380,9 +388,7 @@ def test_a_digest_of_the_india_us_record_says_it_may_be_out_of_date(db: None) ->
     )
     with time_machine.travel(dt.datetime(2026, 11, 22, 12, tzinfo=UTC), tick=False), committed():
         observation_save(
-            observation=Observation(
-                target=Target.objects.get(), date=dt.date(2025, 12, 31), value=Decimal("210")
-            )
+            observation=figure(Target.objects.get(), dt.date(2025, 12, 31), Decimal("210"))
         )
     with time_machine.travel(dt.datetime(2026, 11, 23, 8, tzinfo=UTC), tick=False):
         assert send_digests().sent == 1

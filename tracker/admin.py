@@ -13,10 +13,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from import_export.admin import ImportMixin
 
 from tracker import services
 from tracker.admin_record import RecordUpload
-from tracker.deadlines import Deadline, DeadlineError, parse_deadline
+from tracker.deadlines import Deadline, DeadlineError
+from tracker.imports import ObservationResource
 from tracker.models import (
     CalendarFeedToken,
     Change,
@@ -30,6 +32,7 @@ from tracker.models import (
     OutboxRow,
     Party,
     Reminder,
+    Series,
     Source,
     StatusChange,
     Subscription,
@@ -74,22 +77,34 @@ class DeadlineFormMixin(forms.ModelForm):  # type: ignore[type-arg]
         super().__init__(*args, **kwargs)
         if self.instance.pk and self.instance.deadline is not None:
             self.initial["deadline"] = self.instance.deadline_text
-            self.fields[
-                "deadline"
-            ].help_text = f"Read as {describe_window(self.instance.deadline)}."
+            self.fields["deadline"].help_text = (
+                f"Read as {describe_window(self.instance.deadline)}: "
+                f"{self.instance.deadline_in_words}."
+            )
 
-    def clean_deadline(self) -> Deadline | None:
-        text = self.cleaned_data.get("deadline", "").strip()
+    def clean(self) -> dict[str, Any]:
+        # Read here, not in clean_deadline: "FY2027" needs the negotiation, another field.
+        cleaned = super().clean() or {}
+        text = cleaned.get("deadline")
+        if isinstance(text, str):
+            cleaned["deadline"] = self._read_deadline(text.strip(), cleaned)
+        return cleaned
+
+    def _read_deadline(self, text: str, cleaned: dict[str, Any]) -> Deadline | None:
         if not text:
             return None
+        negotiation = cleaned.get("negotiation")
+        if negotiation is None and cleaned.get("track") is not None:
+            negotiation = cleaned["track"].negotiation
         try:
-            return parse_deadline(text, reference=timezone.localdate())
+            return services.read_deadline(text, negotiation=negotiation)
         except DeadlineError as error:
-            raise ValidationError(str(error)) from error
+            self.add_error("deadline", str(error))
+            return None
 
     def _post_clean(self) -> None:
         # The model's constraints are checked against the parsed window.
-        if "deadline" in self.cleaned_data:
+        if "deadline" in self.cleaned_data and not self.has_error("deadline"):
             self.instance.deadline = self.cleaned_data["deadline"]
         super()._post_clean()  # type: ignore[misc]  # Django's private hook, not in the stubs
 
@@ -157,7 +172,7 @@ class DueWindowFilter(admin.SimpleListFilter):
 
 @admin.register(Party)
 class PartyAdmin(RecordAdmin):
-    list_display = ["code", "name"]
+    list_display = ["code", "name", "fiscal_year_start"]
     search_fields = ["code", "name"]
 
 
@@ -229,7 +244,13 @@ class NegotiationAdmin(RecordUpload, HealthAdminMixin, RecordAdmin):
 class TrackForm(DeadlineFormMixin):
     class Meta:
         model = Track
-        exclude = ["deadline_text", "deadline_earliest", "deadline_latest", "deadline_precision"]
+        exclude = [
+            "deadline_text",
+            "deadline_earliest",
+            "deadline_latest",
+            "deadline_precision",
+            "deadline_said_on",
+        ]
 
 
 def completion_rules(form: forms.ModelForm, cleaned: dict[str, Any]) -> None:  # type: ignore[type-arg]
@@ -256,8 +277,8 @@ class MilestoneInlineForm(forms.ModelForm):  # type: ignore[type-arg]
 class MilestoneInline(admin.TabularInline):  # type: ignore[type-arg]
     model = Milestone
     form = MilestoneInlineForm
-    fields = ["title", "kind", "deadline_text", "state", "completed_on", "status_badge"]
-    readonly_fields = ["deadline_text", "status_badge"]
+    fields = ["title", "kind", "deadline_in_words", "state", "completed_on", "status_badge"]
+    readonly_fields = ["deadline_in_words", "status_badge"]
     extra = 0
     show_change_link = True
 
@@ -293,11 +314,19 @@ class TrackAdmin(HealthAdminMixin, RecordAdmin):
 
 class RevisionInline(admin.TabularInline):  # type: ignore[type-arg]
     model = DeadlineRevision
-    fields = ["changed_at", "previous_text", "new_text", "slip", "reason", "source", "changed_by"]
+    fields = [
+        "changed_at",
+        "previous_in_words",
+        "new_in_words",
+        "slip",
+        "reason",
+        "source",
+        "changed_by",
+    ]
     readonly_fields = [
         "changed_at",
-        "previous_text",
-        "new_text",
+        "previous_in_words",
+        "new_in_words",
         "slip",
         "reason",
         "source",
@@ -329,6 +358,7 @@ class MilestoneForm(DeadlineFormMixin):
             "deadline_earliest",
             "deadline_latest",
             "deadline_precision",
+            "deadline_said_on",
             "status",
             "completed_late",
             "status_reason",
@@ -370,7 +400,7 @@ class MilestoneAdmin(RecordAdmin):
 
     @admin.display(description="deadline", ordering="deadline_latest")
     def deadline_window(self, obj: Milestone) -> str:
-        return f"{obj.deadline_text} → {describe_window(obj.deadline)}" if obj.deadline else "—"
+        return f"{obj.deadline_in_words} → {describe_window(obj.deadline)}" if obj.deadline else "—"
 
     @admin.display(description="parsed window")
     def window(self, obj: Milestone) -> str:
@@ -432,7 +462,7 @@ class DiscrepancyAdmin(RecordAdmin):
 
 class ObservationInline(admin.TabularInline):  # type: ignore[type-arg]
     model = Observation
-    fields = ["date", "value", "source", "note"]
+    fields = ["series", "period_start", "period_end", "value", "approximate", "source", "note"]
     extra = 0
 
 
@@ -444,6 +474,7 @@ class TargetForm(DeadlineFormMixin):
             "deadline_earliest",
             "deadline_latest",
             "deadline_precision",
+            "deadline_said_on",
             "status",
             "status_reason",
         ]
@@ -483,12 +514,29 @@ class TargetAdmin(RecordAdmin):
         return badge(obj.status, obj.status_reason)
 
 
+@admin.register(Series)
+class SeriesAdmin(RecordAdmin):
+    list_display = ["name"]
+    search_fields = ["name"]
+
+
 @admin.register(Observation)
-class ObservationAdmin(RecordAdmin):
-    list_display = ["target", "date", "value", "source"]
-    list_filter = ["target__negotiation", "target"]
-    list_select_related = ["target", "source"]
-    search_fields = ["target__name", "note"]
+class ObservationAdmin(ImportMixin, RecordAdmin):
+    """Figures one at a time, or many from a CSV or XLSX file (tracker.imports)."""
+
+    resource_classes = [ObservationResource]
+    list_display = ["target", "series", "period", "value", "approximate", "source"]
+    list_filter = ["target__negotiation", "target", "series"]
+    list_select_related = ["target", "series", "source"]
+    search_fields = ["target__name", "series__name", "note"]
+
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        # An import adds figures and corrects existing ones: it takes both permissions.
+        return request.user.has_perms(["tracker.add_observation", "tracker.change_observation"])
+
+    def get_import_data_kwargs(self, **kwargs: Any) -> dict[str, Any]:
+        # A row the write service refuses at confirmation undoes the whole file.
+        return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
 
 
 class GoesWithItsSubject:
@@ -563,7 +611,14 @@ class ChangeAdmin(LogAdmin):
 
 @admin.register(DeadlineRevision)
 class DeadlineRevisionAdmin(LogAdmin):
-    list_display = ["milestone", "changed_at", "previous_text", "new_text", "slip_days", "reason"]
+    list_display = [
+        "milestone",
+        "changed_at",
+        "previous_in_words",
+        "new_in_words",
+        "slip_days",
+        "reason",
+    ]
     list_filter = ["milestone__track__negotiation"]
     list_select_related = ["milestone"]
     search_fields = ["milestone__title", "reason"]

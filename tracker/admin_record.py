@@ -31,7 +31,16 @@ else:
 # may not do it by file either.
 UPLOAD_PERMISSIONS = [
     f"tracker.{action}_{model}"
-    for model in ("party", "source", "negotiation", "track", "milestone", "target", "observation")
+    for model in (
+        "party",
+        "source",
+        "negotiation",
+        "track",
+        "milestone",
+        "target",
+        "series",
+        "observation",
+    )
     for action in ("add", "change")
 ]
 MAX_RECORD_BYTES = 5 * 1024 * 1024

@@ -35,3 +35,4 @@ class TrackerConfig(AppConfig):
         edited(models.Discrepancy, m2m_fields={"sources"})
         edited(models.Target, m2m_fields={"sources"})
         edited(models.Observation)
+        edited(models.Series)

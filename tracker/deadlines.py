@@ -27,6 +27,17 @@ class Precision(enum.StrEnum):
     SEASON = "season"
     PERIOD = "period"
     YEAR = "year"
+    FISCAL_YEAR = "fiscal_year"
+
+
+class NumericOrder(enum.StrEnum):
+    """How 03/04/2027 is read: day first (most of the world) or month first (the US)."""
+
+    DMY = "dmy"
+    MDY = "mdy"
+
+
+DEFAULT_FISCAL_YEAR_START = 4
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,18 @@ class Deadline:
     earliest: date
     latest: date
     precision: Precision
+    # The day a relative phrase ("within 90 days", "next month", "July 8") was read from:
+    # the window is what it meant then. None when the text names its dates outright.
+    said_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the text alone does not say: the day it was said and the local conventions."""
+
+    reference: date
+    fiscal_year_start: int = DEFAULT_FISCAL_YEAR_START
+    numeric_order: NumericOrder = NumericOrder.DMY
 
 
 ACCEPTED_FORMS: tuple[str, ...] = (
@@ -57,6 +80,17 @@ ACCEPTED_FORMS: tuple[str, ...] = (
     "mid-2026",
     "late 2026",
     "end of 2026",
+    "end of Q1 2027",
+    "end of H1 2027",
+    "by year-end",
+    "by the end of the year",
+    "31/03/2027",
+    "31.03.2027",
+    "31-03-2027",
+    "FY2026-27",
+    "fiscal 2026-27",
+    "FY2027",
+    "FY27",
     "2030",
     "within 90 days",
     "in 3 months",
@@ -240,16 +274,24 @@ def _span_start_year(start_year: str | None, start_month: int, end_month: int, e
 # Patterns are written so that no two of them match the same text.
 
 Match = re.Match[str]
-Reader = Callable[[Match, date], Window]
-_FORMS: list[tuple[re.Pattern[str], Reader]] = []
+Reader = Callable[[Match, Reading], Window]
+# relative: the window depends on the day the text was said. None means "when the pattern
+# has an optional year and it was left out" (July 8, spring, Q3).
+_FORMS: list[tuple[re.Pattern[str], Reader, bool | None]] = []
 
 
-def _form(*patterns: str) -> Callable[[Reader], Reader]:
+def _form(*patterns: str, relative: bool | None = None) -> Callable[[Reader], Reader]:
     def register(reader: Reader) -> Reader:
-        _FORMS.extend((re.compile(pattern), reader) for pattern in patterns)
+        _FORMS.extend((re.compile(pattern), reader, relative) for pattern in patterns)
         return reader
 
     return register
+
+
+def _is_relative(match: Match, relative: bool | None) -> bool:
+    if relative is not None:
+        return relative
+    return "y" in match.groupdict() and match["y"] is None
 
 
 def _iso(year: str, month: str, day: str) -> date:
@@ -262,13 +304,13 @@ _ISO = "{y}-(?P<{m}>[0-9]{{1,2}})-(?P<{d}>[0-9]{{1,2}})"
 
 
 @_form(_ISO.format(y=_y("y"), m="m", d="d"))
-def _read_iso_day(match: Match, reference: date) -> Window:
+def _read_iso_day(match: Match, reading: Reading) -> Window:
     day = _iso(match["y"], match["m"], match["d"])
     return day, day, Precision.DAY
 
 
 @_form(_ISO.format(y=_y("y1"), m="m1", d="d1") + "-" + _ISO.format(y=_y("y2"), m="m2", d="d2"))
-def _read_iso_span(match: Match, reference: date) -> Window:
+def _read_iso_span(match: Match, reading: Reading) -> Window:
     first = _iso(match["y1"], match["m1"], match["d1"])
     last = _iso(match["y2"], match["m2"], match["d2"])
     return (*_ordered(first, last), Precision.DAY)
@@ -278,7 +320,7 @@ def _read_iso_span(match: Match, reference: date) -> Window:
     rf"{_m('m')} {_d('d')}(?: {_y('y')})?",
     rf"{_d('d')} (?:of )?{_m('m')}(?: {_y('y')})?",
 )
-def _read_day(match: Match, reference: date) -> Window:
+def _read_day(match: Match, reading: Reading) -> Window:
     month, day = _month(match["m"]), int(match["d"])
     if match["y"] is None:
         _day_in_some_year(month, day)
@@ -286,14 +328,14 @@ def _read_day(match: Match, reference: date) -> Window:
     def build(year: int) -> Bounds:
         return _day(year, month, day), _day(year, month, day)
 
-    return (*_in_year(match["y"], reference, build), Precision.DAY)
+    return (*_in_year(match["y"], reading.reference, build), Precision.DAY)
 
 
 @_form(
     rf"{_m('m')} {_d('d1')}-{_d('d2')}(?: {_y('y')})?",
     rf"{_d('d1')}-{_d('d2')} (?:of )?{_m('m')}(?: {_y('y')})?",
 )
-def _read_span_in_month(match: Match, reference: date) -> Window:
+def _read_span_in_month(match: Match, reading: Reading) -> Window:
     month, first, last = _month(match["m"]), int(match["d1"]), int(match["d2"])
     if last < first:
         raise _Unreadable("the span ends before it starts")
@@ -304,14 +346,14 @@ def _read_span_in_month(match: Match, reference: date) -> Window:
     def build(year: int) -> Bounds:
         return _day(year, month, first), _day(year, month, last)
 
-    return (*_in_year(match["y"], reference, build), Precision.DAY)
+    return (*_in_year(match["y"], reading.reference, build), Precision.DAY)
 
 
 @_form(
     rf"{_m('m1')} {_d('d1')}(?: {_y('y1')})?-{_m('m2')} {_d('d2')} {_y('y2')}",
     rf"{_d('d1')} {_m('m1')}(?: {_y('y1')})?-{_d('d2')} {_m('m2')} {_y('y2')}",
 )
-def _read_span_across_months(match: Match, reference: date) -> Window:
+def _read_span_across_months(match: Match, reading: Reading) -> Window:
     first_month, last_month = _month(match["m1"]), _month(match["m2"])
     last_year = _year(match["y2"])
     first_year = _span_start_year(match["y1"], first_month, last_month, last_year)
@@ -321,13 +363,14 @@ def _read_span_across_months(match: Match, reference: date) -> Window:
 
 
 @_form(rf"(?:end of )?{_m('m')}(?: {_y('y')})?")
-def _read_month(match: Match, reference: date) -> Window:
+def _read_month(match: Match, reading: Reading) -> Window:
     month = _month(match["m"])
-    return (*_in_year(match["y"], reference, lambda y: _months(y, month, 1)), Precision.MONTH)
+    bounds = _in_year(match["y"], reading.reference, lambda y: _months(y, month, 1))
+    return (*bounds, Precision.MONTH)
 
 
 @_form(rf"{_m('m1')}(?: {_y('y1')})?-{_m('m2')} {_y('y2')}")
-def _read_month_span(match: Match, reference: date) -> Window:
+def _read_month_span(match: Match, reading: Reading) -> Window:
     first_month, last_month = _month(match["m1"]), _month(match["m2"])
     last_year = _year(match["y2"])
     first_year = _span_start_year(match["y1"], first_month, last_month, last_year)
@@ -347,10 +390,10 @@ def _ordinal(match: Match) -> int:
     rf"(?P<n>[1-4])q(?:[ -]{_y('y')})?",
     rf"(?P<word>first|1st|second|2nd|third|3rd|fourth|4th) quarter(?: of)?(?: {_y('y')})?",
 )
-def _read_quarter(match: Match, reference: date) -> Window:
+def _read_quarter(match: Match, reading: Reading) -> Window:
     quarter = _ordinal(match)
     first_month = 3 * quarter - 2
-    bounds = _in_year(match["y"], reference, lambda y: _months(y, first_month, 3))
+    bounds = _in_year(match["y"], reading.reference, lambda y: _months(y, first_month, 3))
     return (*bounds, Precision.QUARTER)
 
 
@@ -359,23 +402,23 @@ def _read_quarter(match: Match, reference: date) -> Window:
     rf"(?P<n>[12])h(?:[ -]{_y('y')})?",
     rf"(?P<word>first|1st|second|2nd) half(?: of)?(?: {_y('y')})?",
 )
-def _read_half(match: Match, reference: date) -> Window:
+def _read_half(match: Match, reading: Reading) -> Window:
     half = _ordinal(match)
     first_month = 6 * half - 5
-    bounds = _in_year(match["y"], reference, lambda y: _months(y, first_month, 6))
+    bounds = _in_year(match["y"], reading.reference, lambda y: _months(y, first_month, 6))
     return (*bounds, Precision.HALF)
 
 
 @_form(rf"(?P<season>spring|summer|autumn|fall|winter)(?: of)?(?: {_y('y')})?")
-def _read_season(match: Match, reference: date) -> Window:
+def _read_season(match: Match, reading: Reading) -> Window:
     # A season is named after the year it starts in: winter 2025 runs into February 2026.
     first_month = _SEASON_STARTS[match["season"]]
-    bounds = _in_year(match["y"], reference, lambda y: _months(y, first_month, 3))
+    bounds = _in_year(match["y"], reading.reference, lambda y: _months(y, first_month, 3))
     return (*bounds, Precision.SEASON)
 
 
 @_form(rf"winter(?: of)? {_y('y')}[-/](?P<next>[0-9]{{2}}|[0-9]{{4}})")
-def _read_winter_across_years(match: Match, reference: date) -> Window:
+def _read_winter_across_years(match: Match, reading: Reading) -> Window:
     # "winter 2025-26" (or 2025/2026) names both years; they must be consecutive.
     year = _year(match["y"])
     written = match["next"]
@@ -386,48 +429,138 @@ def _read_winter_across_years(match: Match, reference: date) -> Window:
 
 
 @_form(rf"(?P<part>early|mid|late)[ -]{_y('y')}")
-def _read_period(match: Match, reference: date) -> Window:
+def _read_period(match: Match, reading: Reading) -> Window:
     first_month = _PERIOD_STARTS[match["part"]]
     return (*_months(_year(match["y"]), first_month, 4), Precision.PERIOD)
 
 
 @_form(rf"(?:(?:end of(?: the year| year)?|year-end|year end|yearend) |end-){_y('y')}")
-def _read_year_end(match: Match, reference: date) -> Window:
+def _read_year_end(match: Match, reading: Reading) -> Window:
     # "End of 2026" is read as its last month: narrower than the year, as people mean it.
     return (*_months(_year(match["y"]), 12, 1), Precision.MONTH)
 
 
+@_form(r"(?:end of(?: the)? year|year-end|year end|yearend|end-year)", relative=True)
+def _read_this_year_end(match: Match, reading: Reading) -> Window:
+    # December of the year it was said in; next year's once that December has passed.
+    bounds = _next_not_ended(lambda y: _months(y, 12, 1), reading.reference)
+    return (*bounds, Precision.MONTH)
+
+
+_END_OF = r"(?:end of (?:the )?|end-)"
+
+
+@_form(
+    rf"{_END_OF}q(?P<n>[1-4])(?:[ -]{_y('y')})?",
+    rf"{_END_OF}(?P<n>[1-4])q(?:[ -]{_y('y')})?",
+    rf"{_END_OF}(?P<word>first|1st|second|2nd|third|3rd|fourth|4th) quarter(?: of)?(?: {_y('y')})?",
+)
+def _read_quarter_end(match: Match, reading: Reading) -> Window:
+    # Like "end of 2026": the last month of the quarter, not the whole quarter.
+    last_month = 3 * _ordinal(match)
+    bounds = _in_year(match["y"], reading.reference, lambda y: _months(y, last_month, 1))
+    return (*bounds, Precision.MONTH)
+
+
+@_form(
+    rf"{_END_OF}h(?P<n>[12])(?:[ -]{_y('y')})?",
+    rf"{_END_OF}(?P<n>[12])h(?:[ -]{_y('y')})?",
+    rf"{_END_OF}(?P<word>first|1st|second|2nd) half(?: of)?(?: {_y('y')})?",
+)
+def _read_half_end(match: Match, reading: Reading) -> Window:
+    last_month = 6 * _ordinal(match)
+    bounds = _in_year(match["y"], reading.reference, lambda y: _months(y, last_month, 1))
+    return (*bounds, Precision.MONTH)
+
+
+@_form(rf"(?P<a>[0-9]{{1,2}})(?P<sep>[/.-])(?P<b>[0-9]{{1,2}})(?P=sep){_y('y')}")
+def _read_numeric_day(match: Match, reading: Reading) -> Window:
+    # 03/04/2027 is ambiguous; the setting decides, and a reading impossible in that order
+    # is refused rather than swapped (13/31/2027 under dmy is a typo, not December 13).
+    if reading.numeric_order is NumericOrder.MDY:
+        month, day, order = int(match["a"]), int(match["b"]), "month first"
+    else:
+        day, month, order = int(match["a"]), int(match["b"]), "day first"
+    if not 1 <= month <= 12:
+        raise _Unreadable(f"there is no month {month} (numeric dates are read {order})")
+    try:
+        found = date(_year(match["y"]), month, day)
+    except ValueError:
+        raise _Unreadable(
+            f"{_MONTH_NAMES[month - 1]} {day}, {match['y']} does not exist "
+            f"(numeric dates are read {order})"
+        ) from None
+    return found, found, Precision.DAY
+
+
+def _fiscal_year(first_year: int, reading: Reading) -> Bounds:
+    """The fiscal year that starts in `first_year`, in the reading's start month."""
+    earliest, latest = _months(first_year, reading.fiscal_year_start, 12)
+    _year(str(latest.year))
+    return earliest, latest
+
+
+_FISCAL = r"(?:fy|fiscal(?: year)?) ?"
+
+
+@_form(rf"{_FISCAL}{_y('y1')}[-/](?P<y2>[0-9]{{2}}|[0-9]{{4}})")
+def _read_fiscal_year_span(match: Match, reading: Reading) -> Window:
+    # "FY2026-27": the fiscal year starting in 2026; the two years must follow each other.
+    first_year = _year(match["y1"])
+    written = match["y2"]
+    following = (first_year + 1) % 100 if len(written) == 2 else first_year + 1
+    if int(written) != following:
+        raise _Unreadable("a fiscal year spans two consecutive years")
+    if reading.fiscal_year_start == 1:
+        raise _Unreadable(
+            f"a fiscal year starting in January lies in one year: write FY{first_year}"
+        )
+    return (*_fiscal_year(first_year, reading), Precision.FISCAL_YEAR)
+
+
+@_form(rf"{_FISCAL}(?P<ending>[0-9]{{4}}|[0-9]{{2}})")
+def _read_fiscal_year_ending(match: Match, reading: Reading) -> Window:
+    # "FY2027" / "FY27": the fiscal year that ends in 2027 (as India and the US both say).
+    written = match["ending"]
+    last_year = _year(written if len(written) == 4 else f"20{written}")
+    first_year = last_year if reading.fiscal_year_start == 1 else last_year - 1
+    return (*_fiscal_year(first_year, reading), Precision.FISCAL_YEAR)
+
+
 @_form(_y("y"))
-def _read_year(match: Match, reference: date) -> Window:
+def _read_year(match: Match, reading: Reading) -> Window:
     return (*_months(_year(match["y"]), 1, 12), Precision.YEAR)
 
 
-@_form(r"(?:within|in) (?:the )?(?:next )?(?P<n>[0-9]+|an?|one) (?P<unit>day|week|month|year)s?")
-def _read_count_ahead(match: Match, reference: date) -> Window:
+@_form(
+    r"(?:within|in) (?:the )?(?:next )?(?P<n>[0-9]+|an?|one) (?P<unit>day|week|month|year)s?",
+    relative=True,
+)
+def _read_count_ahead(match: Match, reading: Reading) -> Window:
     unit = match["unit"]
     count = _COUNT_WORDS.get(match["n"]) or int(match["n"])
     if not 1 <= count <= _MAX_COUNT[unit]:
         raise _Unreadable(f"the count must be between 1 and {_MAX_COUNT[unit]} {unit}s")
     # relativedelta keeps month arithmetic on the calendar: January 31 + 1 month = Feb 28.
-    day = reference + _STEPS[unit] * count
+    day = reading.reference + _STEPS[unit] * count
     return day, day, Precision.DAY
 
 
-@_form(r"next (?P<unit>week|month|year)")
-def _read_next(match: Match, reference: date) -> Window:
+@_form(r"next (?P<unit>week|month|year)", relative=True)
+def _read_next(match: Match, reading: Reading) -> Window:
     unit = match["unit"]
     if unit == "week":
-        day = reference + relativedelta(weeks=1)
+        day = reading.reference + relativedelta(weeks=1)
         return day, day, Precision.DAY
     if unit == "month":
-        following = reference + relativedelta(months=1)
+        following = reading.reference + relativedelta(months=1)
         return (*_months(following.year, following.month, 1), Precision.MONTH)
-    return (*_months(reference.year + 1, 1, 12), Precision.YEAR)
+    return (*_months(reading.reference.year + 1, 1, 12), Precision.YEAR)
 
 
-@_form(r"(?P<word>today|tomorrow)")
-def _read_today(match: Match, reference: date) -> Window:
-    day = reference + relativedelta(days=1 if match["word"] == "tomorrow" else 0)
+@_form(r"(?P<word>today|tomorrow)", relative=True)
+def _read_today(match: Match, reading: Reading) -> Window:
+    day = reading.reference + relativedelta(days=1 if match["word"] == "tomorrow" else 0)
     return day, day, Precision.DAY
 
 
@@ -446,15 +579,15 @@ def _normalise(text: str) -> str:
     return re.sub(" ?- ?", "-", spaced)
 
 
-def _read(text: str, reference: date) -> Window:
+def _read(text: str, reading: Reading) -> tuple[Window, bool]:
     candidate = _normalise(text)
     # Forms are tried before filler is stripped so that "in 3 months" stays relative
     # while "in July 2025" loses its "in".
     while candidate:
-        for pattern, reader in _FORMS:
+        for pattern, reader, relative in _FORMS:
             match = pattern.fullmatch(candidate)
             if match is not None:
-                return reader(match, reference)
+                return reader(match, reading), _is_relative(match, relative)
         filler = _FILLER.match(candidate)
         if filler is None:
             break
@@ -462,8 +595,18 @@ def _read(text: str, reference: date) -> Window:
     raise _Unreadable()
 
 
-def parse_deadline(text: str, reference: date | None = None) -> Deadline:
-    """Read `text` as a deadline window; forms without a year count from `reference`."""
+def parse_deadline(
+    text: str,
+    reference: date | None = None,
+    *,
+    fiscal_year_start: int = DEFAULT_FISCAL_YEAR_START,
+    numeric_order: NumericOrder | str = NumericOrder.DMY,
+) -> Deadline:
+    """Read `text` as a deadline window; forms without a year count from `reference`.
+
+    `fiscal_year_start` is the month (1-12) fiscal years start in ("FY2027");
+    `numeric_order` says whether 03/04/2027 is read day first ("dmy") or month first.
+    """
     if reference is None:
         reference = date.today()
     elif isinstance(reference, datetime):
@@ -472,14 +615,25 @@ def parse_deadline(text: str, reference: date | None = None) -> Deadline:
     if not isinstance(text, str):
         raise DeadlineError(f"<{type(text).__name__}>", "a deadline must be text")
     stripped = text.strip()
+    if isinstance(fiscal_year_start, bool) or fiscal_year_start not in range(1, 13):
+        raise DeadlineError(stripped, "the fiscal year must start in a month from 1 to 12")
+    if numeric_order not in tuple(NumericOrder):
+        raise DeadlineError(stripped, "numeric dates are read dmy or mdy")
+    reading = Reading(reference, fiscal_year_start, NumericOrder(numeric_order))
     try:
-        earliest, latest, precision = _read(stripped, reference)
+        (earliest, latest, precision), relative = _read(stripped, reading)
     except _Unreadable as error:
         raise DeadlineError(stripped, error.reason) from None
     except (ValueError, OverflowError):
         # Calendar arithmetic past year 9999 (a far-future reference date).
         raise DeadlineError(stripped, "it falls outside the calendar") from None
-    return Deadline(text=stripped, earliest=earliest, latest=latest, precision=precision)
+    return Deadline(
+        text=stripped,
+        earliest=earliest,
+        latest=latest,
+        precision=precision,
+        said_on=reference if relative else None,
+    )
 
 
 # --- describing ---------------------------------------------------------------------------
@@ -520,6 +674,16 @@ def _describe_block(length: int, names: dict[int, str]) -> Callable[[date, date]
     return describe_block
 
 
+def _describe_fiscal_year(earliest: date, latest: date) -> str | None:
+    # Any twelve whole months: the start month is the window's own, so the text reads
+    # back to the same window wherever the fiscal year starts in that month.
+    if earliest.day != 1 or (earliest, latest) != _months(earliest.year, earliest.month, 12):
+        return None
+    if earliest.month == 1:
+        return f"FY{earliest.year}"
+    return f"FY{earliest.year}-{latest.year % 100:02d}"
+
+
 _DESCRIBERS: dict[Precision, Callable[[date, date], str | None]] = {
     Precision.DAY: _describe_days,
     Precision.MONTH: _describe_months,
@@ -532,6 +696,7 @@ _DESCRIBERS: dict[Precision, Callable[[date, date], str | None]] = {
     ),
     Precision.PERIOD: _describe_block(4, {1: "early {year}", 5: "mid-{year}", 9: "late {year}"}),
     Precision.YEAR: _describe_block(12, {1: "{year}"}),
+    Precision.FISCAL_YEAR: _describe_fiscal_year,
 }
 
 
@@ -559,3 +724,34 @@ def describe(earliest: date, latest: date, precision: Precision | str) -> str:
     if canonical is None:
         return f"{earliest.isoformat()} - {latest.isoformat()}"
     return canonical
+
+
+def _short_date(day: date) -> str:
+    return f"{day.day} {_MONTH_NAMES[day.month - 1][:3]} {day.year}"
+
+
+def in_words(deadline: Deadline) -> str:
+    """The deadline as shown to people: the words as said, and for a relative phrase the
+    date it meant and the day it was said ("by 20 Feb 2027 (within 90 days of 22 Nov 2026)").
+
+    Every page, email, feed and API response that describes a deadline uses this, so
+    "within 90 days" never reads as if it were still counting.
+    """
+    if deadline.said_on is None:
+        return deadline.text
+    if deadline.earliest == deadline.latest:
+        resolved = _short_date(deadline.latest)
+    else:
+        resolved = describe(deadline.earliest, deadline.latest, deadline.precision)
+    words = deadline.text
+    said = _short_date(deadline.said_on)
+    if _normalise_quietly(words).startswith("within "):
+        return f"by {resolved} ({words} of {said})"
+    return f"by {resolved} ({words}, said on {said})"
+
+
+def _normalise_quietly(text: str) -> str:
+    try:
+        return _normalise(text)
+    except _Unreadable:
+        return text.lower()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
@@ -17,7 +18,16 @@ from django.utils import timezone as django_timezone
 
 from tracker import audit
 from tracker.audit import Interface
-from tracker.deadlines import MAX_YEAR, MIN_YEAR, Deadline, DeadlineError, Precision, describe
+from tracker.deadlines import (
+    MAX_YEAR,
+    MIN_YEAR,
+    Deadline,
+    DeadlineError,
+    Precision,
+    describe,
+    in_words,
+)
+from tracker.figures import period_text
 from tracker.freshness import source_date_text
 from tracker.reminders.recurrence import DigestRuleError, parse_digest_rule
 from tracker.status import (
@@ -54,12 +64,24 @@ def _choices(enum: Any) -> list[tuple[str, str]]:
 class Party(models.Model):
     code = models.CharField(max_length=10, unique=True, help_text="IN, US, EU, …")
     name = models.CharField(max_length=200)
+    fiscal_year_start = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        choices=[(month, calendar.month_name[month]) for month in range(1, 13)],
+        help_text="The month its fiscal year starts (India April, the United States October); "
+        "“FY2027” in its negotiations' deadlines is read with it.",
+    )
 
     class Meta:
         ordering = ["code"]
         verbose_name_plural = "parties"
         constraints = [
             models.CheckConstraint(condition=~Q(code=""), name="party_code_not_empty"),
+            models.CheckConstraint(
+                condition=Q(fiscal_year_start__isnull=True)
+                | Q(fiscal_year_start__gte=1, fiscal_year_start__lte=12),
+                name="party_fiscal_year_start_is_a_month",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -174,7 +196,9 @@ class Scheduled(models.Model):
     deadline_text = models.CharField(max_length=200, blank=True)
     deadline_earliest = models.DateField(null=True, blank=True, validators=[sensible_date])
     deadline_latest = models.DateField(null=True, blank=True, validators=[sensible_date])
-    deadline_precision = models.CharField(max_length=10, blank=True, choices=_choices(Precision))
+    deadline_precision = models.CharField(max_length=12, blank=True, choices=_choices(Precision))
+    # The day a relative deadline ("within 90 days") was said: its window counts from here.
+    deadline_said_on = models.DateField(null=True, blank=True)
 
     class Meta:
         abstract = True
@@ -196,6 +220,10 @@ class Scheduled(models.Model):
                 | Q(deadline_earliest__lte=models.F("deadline_latest")),
                 name="%(class)s_deadline_earliest_before_latest",
             ),
+            models.CheckConstraint(
+                condition=Q(deadline_said_on__isnull=True) | Q(deadline_latest__isnull=False),
+                name="%(class)s_deadline_said_on_needs_deadline",
+            ),
         ]
 
     @property
@@ -207,18 +235,27 @@ class Scheduled(models.Model):
             earliest=self.deadline_earliest,
             latest=self.deadline_latest,
             precision=Precision(self.deadline_precision),
+            said_on=self.deadline_said_on,
         )
 
     @deadline.setter
     def deadline(self, value: Deadline | None) -> None:
         if value is None:
             self.deadline_text, self.deadline_precision = "", ""
-            self.deadline_earliest = self.deadline_latest = None
+            self.deadline_earliest = self.deadline_latest = self.deadline_said_on = None
         else:
             self.deadline_text = value.text
             self.deadline_earliest = value.earliest
             self.deadline_latest = value.latest
             self.deadline_precision = value.precision.value
+            self.deadline_said_on = value.said_on
+
+    @property
+    def deadline_in_words(self) -> str:
+        """The deadline as shown everywhere: "by 20 Feb 2027 (within 90 days of 22 Nov 2026)"
+        for a relative phrase, the words as written otherwise; empty for none."""
+        deadline = self.deadline
+        return "" if deadline is None else in_words(deadline)
 
     @property
     def deadline_words(self) -> str:
@@ -421,16 +458,30 @@ class Discrepancy(models.Model):
         return f"{self.milestone}: {self.summary[:60]}"
 
 
+def _revision_words(
+    text: str,
+    earliest: dt.date | None,
+    latest: dt.date | None,
+    precision: str,
+    said_on: dt.date | None,
+) -> str:
+    if earliest is None or latest is None or not precision:
+        return text
+    return in_words(Deadline(text, earliest, latest, Precision(precision), said_on))
+
+
 class DeadlineRevision(models.Model):
     milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="revisions")
     previous_text = models.CharField(max_length=200, blank=True)
     previous_earliest = models.DateField(null=True, blank=True)
     previous_latest = models.DateField(null=True, blank=True)
-    previous_precision = models.CharField(max_length=10, blank=True)
+    previous_precision = models.CharField(max_length=12, blank=True)
+    previous_said_on = models.DateField(null=True, blank=True)
     new_text = models.CharField(max_length=200, blank=True)
     new_earliest = models.DateField(null=True, blank=True)
     new_latest = models.DateField(null=True, blank=True)
-    new_precision = models.CharField(max_length=10, blank=True)
+    new_precision = models.CharField(max_length=12, blank=True)
+    new_said_on = models.DateField(null=True, blank=True)
     changed_at = models.DateTimeField(default=django_timezone.now)
     reason = models.CharField(max_length=300, blank=True)
     source = models.ForeignKey(
@@ -448,10 +499,47 @@ class DeadlineRevision(models.Model):
         return f"{self.milestone}: {self.previous_text or '—'} → {self.new_text or '—'}"
 
     @property
+    def previous_in_words(self) -> str:
+        return _revision_words(
+            self.previous_text,
+            self.previous_earliest,
+            self.previous_latest,
+            self.previous_precision,
+            self.previous_said_on,
+        )
+
+    @property
+    def new_in_words(self) -> str:
+        return _revision_words(
+            self.new_text, self.new_earliest, self.new_latest, self.new_precision, self.new_said_on
+        )
+
+    @property
     def slip_days(self) -> int | None:
         if self.previous_latest is None or self.new_latest is None:
             return None
         return (self.new_latest - self.previous_latest).days
+
+
+class Series(models.Model):
+    """Who publishes a run of figures and what it counts.
+
+    US and Indian statistics for the same trade differ by tens of billions, and goods differ
+    from goods and services, so every observation says which series it belongs to.
+    """
+
+    name = models.CharField(
+        max_length=200,
+        unique=True,
+        help_text="Publisher and coverage, e.g. “US Census Bureau — goods and services”.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "series"
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Target(Scheduled, Confirmed, KeepsDerivedFields):
@@ -466,6 +554,7 @@ class Target(Scheduled, Confirmed, KeepsDerivedFields):
             "expected_value",
             "attainment",
             "required_growth_rate",
+            "required_pace",
             *FRESHNESS_FIELDS,
         }
     )
@@ -487,6 +576,21 @@ class Target(Scheduled, Confirmed, KeepsDerivedFields):
     growth = models.CharField(
         max_length=10, choices=_choices(Growth), default=Growth.COMPOUND.value
     )
+    # The baseline is usually a flow over a period (a calendar or fiscal year), dated at
+    # baseline_date, the day the path starts from.
+    baseline_period_start = models.DateField(null=True, blank=True, validators=[sensible_date])
+    baseline_period_end = models.DateField(null=True, blank=True, validators=[sensible_date])
+    baseline_approximate = models.BooleanField(
+        default=False, help_text="The baseline is a rounded or loosely dated figure."
+    )
+    primary_series = models.ForeignKey(
+        Series,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="primary_for",
+        help_text="The series the status is judged on; the first series observed unless chosen.",
+    )
     sources = models.ManyToManyField(Source, blank=True, related_name="targets")
     status = models.CharField(
         max_length=10, choices=_choices(TargetStatus), default=TargetStatus.NO_DATA.value
@@ -504,6 +608,9 @@ class Target(Scheduled, Confirmed, KeepsDerivedFields):
     attainment = models.FloatField(null=True, blank=True)
     required_growth_rate = models.FloatField(
         null=True, blank=True, help_text="Yearly growth still needed to reach the target in time."
+    )
+    required_pace = models.FloatField(
+        null=True, blank=True, help_text="Units a year still needed to reach the target in time."
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -526,6 +633,12 @@ class Target(Scheduled, Confirmed, KeepsDerivedFields):
                 condition=Q(deadline_latest__gt=models.F("baseline_date")),
                 name="target_deadline_after_baseline",
             ),
+            models.CheckConstraint(
+                condition=Q(baseline_period_start__isnull=True)
+                | Q(baseline_period_end__isnull=True)
+                | Q(baseline_period_end__gte=models.F("baseline_period_start")),
+                name="target_baseline_period_in_order",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -547,11 +660,18 @@ class Target(Scheduled, Confirmed, KeepsDerivedFields):
 
 
 class Observation(models.Model):
+    """A published figure: the value a series gives for a period (calendar 2025, FY 2025-26)."""
+
     target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="observations")
-    date = models.DateField(validators=[sensible_date])
+    series = models.ForeignKey(Series, on_delete=models.PROTECT, related_name="observations")
+    period_start = models.DateField(validators=[sensible_date])
+    period_end = models.DateField(
+        validators=[sensible_date], help_text="The path is compared with the figure on this day."
+    )
     value = models.DecimalField(
         max_digits=20, decimal_places=4, validators=[MaxValueValidator(MAX_FIGURE)]
     )
+    approximate = models.BooleanField(default=False, help_text="A rounded or estimated figure.")
     source = models.ForeignKey(
         Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="observations"
     )
@@ -563,10 +683,16 @@ class Observation(models.Model):
     )
 
     class Meta:
-        ordering = ["target", "date"]
+        ordering = ["target", "period_end", "series"]
         constraints = [
+            # One figure per series and period: importing the same file again changes nothing.
             models.UniqueConstraint(
-                fields=["target", "date"], name="observation_one_per_target_date"
+                fields=["target", "series", "period_start", "period_end"],
+                name="observation_one_per_series_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")),
+                name="observation_period_in_order",
             ),
             models.CheckConstraint(
                 condition=Q(value__gte=0), name="observation_value_not_negative"
@@ -574,7 +700,11 @@ class Observation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.target.name} on {self.date}: {plain_number(self.value)}"
+        return f"{self.target.name}, {self.series}, {self.period}: {plain_number(self.value)}"
+
+    @property
+    def period(self) -> str:
+        return period_text(self.period_start, self.period_end)
 
 
 def digest_rule_validator(value: str) -> None:
@@ -615,6 +745,10 @@ class Subscription(models.Model):
         validators=[digest_rule_validator],
         help_text="A daily, weekly or monthly RFC 5545 RRULE, in the subscription's time "
         "zone; empty for no digest.",
+    )
+    reminders_on = models.BooleanField(
+        default=True,
+        help_text="Off: only the digest is sent, no reminders before deadlines.",
     )
     confirmed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
@@ -784,8 +918,22 @@ class OutboxEmail(OutboxRow):
     class Kind(models.TextChoices):
         CONFIRMATION = "confirmation"
         HEALTH_ALERT = "health_alert"
+        # Account emails (tracker.services.accounts); each names its `user`.
+        SIGN_UP = "sign_up"
+        NEW_ADDRESS = "new_address"
+        PASSWORD_RESET = "reset"
+
+    ACCOUNT_KINDS = (Kind.SIGN_UP, Kind.NEW_ADDRESS, Kind.PASSWORD_RESET)
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="outbox_emails",
+        help_text="For account emails: whose sign-up, address or password it is about.",
+    )
     subscription = models.ForeignKey(
         Subscription,
         null=True,
@@ -820,9 +968,15 @@ class OutboxEmail(OutboxRow):
                 condition=Q(kind="health_alert"),
                 name="outboxemail_alert_once_per_recipient",
             ),
+            models.UniqueConstraint(
+                fields=["user", "kind", "sequence"],
+                condition=Q(kind__in=["sign_up", "new_address", "reset"]),
+                name="outboxemail_account_once_per_sequence",
+            ),
             models.CheckConstraint(
                 condition=Q(kind="confirmation", subscription__isnull=False)
-                | Q(kind="health_alert", status_change__isnull=False),
+                | Q(kind="health_alert", status_change__isnull=False)
+                | Q(kind__in=["sign_up", "new_address", "reset"], user__isnull=False),
                 name="outboxemail_names_its_cause",
             ),
         ]

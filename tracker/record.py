@@ -24,13 +24,14 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from tracker import audit, services
-from tracker.deadlines import DeadlineError, parse_deadline
+from tracker.deadlines import DeadlineError
 from tracker.models import (
     Discrepancy,
     Milestone,
     Negotiation,
     Observation,
     Party,
+    Series,
     Source,
     Target,
     Track,
@@ -129,6 +130,24 @@ def _said_plainly(error: jsonschema.ValidationError) -> str:
     return str(error.message)
 
 
+# Relations whose order is a fact: a negotiation's first party leads (its fiscal year).
+ORDERED_RELATIONS = {(Negotiation, "parties")}
+
+
+def _linked(instance: models.Model, name: str) -> list[Any] | set[Any]:
+    field = type(instance)._meta.get_field(name)
+    assert isinstance(field, models.ManyToManyField)
+    through: type[models.Model] = getattr(instance, name).through
+    links = through._default_manager.filter(**{field.m2m_column_name(): instance.pk})
+    pks = links.order_by("pk").values_list(field.m2m_reverse_name(), flat=True)
+    return list(pks) if (type(instance), name) in ORDERED_RELATIONS else set(pks)
+
+
+def _linked_as(instance: models.Model, name: str, related: list[Any]) -> list[Any] | set[Any]:
+    pks = list(dict.fromkeys(r.pk for r in related))
+    return pks if (type(instance), name) in ORDERED_RELATIONS else set(pks)
+
+
 def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
@@ -164,10 +183,14 @@ class _Checker:
         for i, s in enumerate(data.get("sources", [])):
             if s["article"] not in articles:
                 self.fail(("sources", i, "article"), f"No article {s['article']!r} in this file.")
-        parties = self.keys(data.get("parties", []), "code", ("parties",))
+        self.keys(data.get("parties", []), "code", ("parties",))
+        # A negotiation's fiscal year is its first party's (tracker.services.deadlines).
+        self.fiscal_year_starts = {
+            p["code"]: p.get("fiscal_year_start") for p in data.get("parties", [])
+        }
         self.keys(data.get("negotiations", []), "slug", ("negotiations",))
         for i, n in enumerate(data.get("negotiations", [])):
-            self.negotiation(n, ("negotiations", i), parties)
+            self.negotiation(n, ("negotiations", i))
 
     def fail(self, at: tuple[str | int, ...], message: str) -> None:
         self.problems.append(Problem(json_path(at), message))
@@ -192,16 +215,22 @@ class _Checker:
     def deadline(self, value: Any, at: tuple[str | int, ...]) -> None:
         if isinstance(value, str):
             try:
-                parse_deadline(value, reference=self.reference)
+                services.read_deadline(
+                    value, reference=self.reference, fiscal_year_start=self.fiscal_year_start
+                )
             except DeadlineError as error:
                 self.fail(at, str(error))
         elif isinstance(value, dict) and value["earliest"] > value["latest"]:
             self.fail((*at, "earliest"), "The window's earliest day is after its latest.")
 
-    def negotiation(self, n: dict[str, Any], at: tuple[str | int, ...], parties: set[str]) -> None:
+    def negotiation(self, n: dict[str, Any], at: tuple[str | int, ...]) -> None:
         for i, code in enumerate(n.get("parties", [])):
-            if code not in parties:
+            if code not in self.fiscal_year_starts:
                 self.fail((*at, "parties", i), f"No party {code!r} in this file.")
+        leader = next(iter(n.get("parties", [])), None)
+        self.fiscal_year_start = self.fiscal_year_starts.get(
+            leader or ""
+        ) or services.fiscal_year_start_of(None)
         self.sources_of(n, at)
         self.keys(n.get("tracks", []), "slug", (*at, "tracks"))
         Place = tuple[str | int, ...]
@@ -264,11 +293,15 @@ class _Checker:
                 _decimal(g[name])
             except InvalidOperation:
                 self.fail((*at, name), "Not a number.")
-        dates: set[str] = set()
+        periods: set[tuple[str, str, str]] = set()
         for i, o in enumerate(g.get("observations", [])):
-            if o["date"] in dates:
-                self.fail((*at, "observations", i, "date"), "Two observations on this day.")
-            dates.add(o["date"])
+            period = (o["series"], o["period_start"], o["period_end"])
+            if period in periods:
+                self.fail(
+                    (*at, "observations", i, "period_end"),
+                    "Two figures of this series for the same period.",
+                )
+            periods.add(period)
             self.source(o.get("source"), (*at, "observations", i, "source"))
 
 
@@ -320,7 +353,7 @@ class _Loader:
         moved = {
             name: related
             for name, related in relations.items()
-            if set(getattr(instance, name).values_list("pk", flat=True)) != {r.pk for r in related}
+            if _linked(instance, name) != _linked_as(instance, name, related)
         }
         if changed or moved:
             self.result.note("updated", instance)
@@ -328,13 +361,16 @@ class _Loader:
         self.result.unchanged += 1
         return instance
 
-    def deadline_fields(self, value: str | dict[str, Any] | None) -> dict[str, Any]:
+    def deadline_fields(
+        self, value: str | dict[str, Any] | None, negotiation: Negotiation
+    ) -> dict[str, Any]:
         if not value:
             return {
                 "deadline_text": "",
                 "deadline_earliest": None,
                 "deadline_latest": None,
                 "deadline_precision": "",
+                "deadline_said_on": None,
             }
         if isinstance(value, dict):
             return {
@@ -342,13 +378,16 @@ class _Loader:
                 "deadline_earliest": _date(value["earliest"]),
                 "deadline_latest": _date(value["latest"]),
                 "deadline_precision": value["precision"],
+                "deadline_said_on": _date(value.get("said_on")),
             }
-        deadline = parse_deadline(value, reference=self.reference)
+        # Read as typed for this negotiation: "FY2027" in its first party's fiscal year.
+        deadline = services.read_deadline(value, negotiation=negotiation, reference=self.reference)
         return {
             "deadline_text": deadline.text,
             "deadline_earliest": deadline.earliest,
             "deadline_latest": deadline.latest,
             "deadline_precision": deadline.precision.value,
+            "deadline_said_on": deadline.said_on,
         }
 
     def cite(self, keys: list[str]) -> list[Source]:
@@ -358,7 +397,12 @@ class _Loader:
     def load(self, data: dict[str, Any]) -> LoadResult:
         parties: dict[str, Party] = {}
         for i, p in enumerate(data.get("parties", [])):
-            party = self.upsert(("parties", i), Party, {"code": p["code"]}, {"name": p["name"]})
+            party = self.upsert(
+                ("parties", i),
+                Party,
+                {"code": p["code"]},
+                {"name": p["name"], "fiscal_year_start": p.get("fiscal_year_start")},
+            )
             if party is not None:
                 parties[p["code"]] = party
         articles = {a["key"]: a for a in data.get("articles", [])}
@@ -415,7 +459,7 @@ class _Loader:
                     "summary": t.get("summary", ""),
                     "position": t.get("position", index),
                     "ongoing": t.get("ongoing", False),
-                    **self.deadline_fields(t.get("deadline")),
+                    **self.deadline_fields(t.get("deadline"), negotiation),
                 },
                 {"sources": self.cite(t.get("sources", []))},
             )
@@ -460,7 +504,7 @@ class _Loader:
             "completed_precision": m.get("completed_precision", ""),
             "weight": _decimal(m.get("weight", 1)),
             "consequence": m.get("consequence", ""),
-            **self.deadline_fields(m.get("deadline")),
+            **self.deadline_fields(m.get("deadline"), track.negotiation),
         }
         sources = self.cite(m.get("sources", []))
         milestone: Milestone
@@ -483,7 +527,7 @@ class _Loader:
         return milestone
 
     def revision_fields(self, r: dict[str, Any]) -> dict[str, Any]:
-        empty = {"text": "", "earliest": None, "latest": None, "precision": ""}
+        empty = {"text": "", "earliest": None, "latest": None, "precision": "", "said_on": None}
         fields: dict[str, Any] = {
             "changed_at": dt.datetime.fromisoformat(r["changed_at"]),
             "reason": r.get("reason", ""),
@@ -495,6 +539,7 @@ class _Loader:
             fields[f"{side}_earliest"] = _date(values["earliest"])
             fields[f"{side}_latest"] = _date(values["latest"])
             fields[f"{side}_precision"] = values["precision"]
+            fields[f"{side}_said_on"] = _date(values.get("said_on"))
         return fields
 
     def load_discrepancies(
@@ -534,7 +579,10 @@ class _Loader:
                 "baseline_date": _date(g["baseline_date"]),
                 "target_value": _decimal(g["target_value"]),
                 "growth": g.get("growth", "compound"),
-                **self.deadline_fields(g["deadline"]),
+                "baseline_period_start": _date(g.get("baseline_period_start")),
+                "baseline_period_end": _date(g.get("baseline_period_end")),
+                "baseline_approximate": g.get("baseline_approximate", False),
+                **self.deadline_fields(g["deadline"], negotiation),
             },
             {"sources": self.cite(g.get("sources", []))},
         )
@@ -544,13 +592,31 @@ class _Loader:
             self.upsert(
                 (*at, "observations", i),
                 Observation,
-                {"target": target, "date": _date(o["date"])},
+                {
+                    "target": target,
+                    "series": self.series(o["series"], (*at, "observations", i, "series")),
+                    "period_start": _date(o["period_start"]),
+                    "period_end": _date(o["period_end"]),
+                },
                 {
                     "value": _decimal(o["value"]),
+                    "approximate": o.get("approximate", False),
                     "source": self.sources.get(o.get("source") or ""),
                     "note": o.get("note", ""),
                 },
             )
+        if "primary_series" in g:
+            # Set after the figures: saving the first one makes its series primary when the
+            # target has none. Without the key, that choice of the services stands.
+            primary_at = (*at, "primary_series")
+            primary = self.series(g["primary_series"], primary_at)
+            self.upsert(at, Target, {"pk": target.pk}, {"primary_series": primary})
+
+    def series(self, name: str | None, at: tuple[str | int, ...]) -> Series | None:
+        if not name:
+            return None
+        found: Series | None = Series.objects.filter(name=name).first()
+        return found or self.upsert(at, Series, {"name": name}, {})
 
 
 def load_record_data(

@@ -9,6 +9,7 @@ model grows a field that is in none of them.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -23,24 +24,20 @@ from tracker.models import (
     Observation,
     Party,
     Scheduled,
+    Series,
     Source,
     Target,
     Track,
 )
 from tracker.record import FORMAT, VERSION, RecordRefused, check_record
 
-DEADLINE = frozenset(
-    {"deadline_text", "deadline_earliest", "deadline_latest", "deadline_precision"}
-)
-REVISION_SIDES = frozenset(
-    f"{side}_{part}"
-    for side in ("previous", "new")
-    for part in ("text", "earliest", "latest", "precision")
-)
+WINDOW = ("text", "earliest", "latest", "precision", "said_on")
+DEADLINE = frozenset(f"deadline_{part}" for part in WINDOW)
+REVISION_SIDES = frozenset(f"{side}_{part}" for side in ("previous", "new") for part in WINDOW)
 
 # The stored fields a record file carries, per model.
 CARRIED: dict[type[models.Model], frozenset[str]] = {
-    Party: frozenset({"code", "name"}),
+    Party: frozenset({"code", "name", "fiscal_year_start"}),
     Source: frozenset(
         {"slug", "title", "publisher", "url", "published_on", "published_by", "excerpt"}
     ),
@@ -74,13 +71,20 @@ CARRIED: dict[type[models.Model], frozenset[str]] = {
             "unit",
             "baseline_value",
             "baseline_date",
+            "baseline_period_start",
+            "baseline_period_end",
+            "baseline_approximate",
             "target_value",
             "growth",
+            "primary_series",
             "sources",
         }
     )
     | DEADLINE,
-    Observation: frozenset({"target", "date", "value", "source", "note"}),
+    Series: frozenset({"name"}),
+    Observation: frozenset(
+        {"target", "series", "period_start", "period_end", "value", "approximate", "source", "note"}
+    ),
 }
 
 _TIMESTAMP = "when the row was written in this installation"
@@ -96,6 +100,7 @@ NOT_CARRIED: dict[type[models.Model], dict[str, str]] = {
     Discrepancy: {},
     DeadlineRevision: {"changed_by": _ACCOUNT},
     Target: {"created_at": _TIMESTAMP, "updated_at": _TIMESTAMP},
+    Series: {},
     Observation: {
         "recorded_at": "when the figure was entered here: a loaded figure is news when loaded"
     },
@@ -115,25 +120,23 @@ def figure(value: Decimal) -> int | float | str:
     return as_float if Decimal(repr(as_float)) == normal else f"{normal:f}"
 
 
+def _window(row: models.Model, prefix: str) -> dict[str, Any]:
+    """A deadline as stored, from the fields `prefix`text, `prefix`earliest, …"""
+    values = {part: getattr(row, f"{prefix}{part}") for part in WINDOW}
+    return {part: _day(v) if isinstance(v, date) else v for part, v in values.items()}
+
+
 def _deadline(row: Scheduled) -> dict[str, Any] | None:
-    if row.deadline_latest is None:
-        return None
-    return {
-        "text": row.deadline_text,
-        "earliest": _day(row.deadline_earliest),
-        "latest": _day(row.deadline_latest),
-        "precision": row.deadline_precision,
-    }
+    return _window(row, "deadline_") if row.deadline_latest is not None else None
 
 
 def _side(revision: DeadlineRevision, side: str) -> dict[str, Any] | None:
-    values = {
-        "text": getattr(revision, f"{side}_text"),
-        "earliest": _day(getattr(revision, f"{side}_earliest")),
-        "latest": _day(getattr(revision, f"{side}_latest")),
-        "precision": getattr(revision, f"{side}_precision"),
-    }
+    values = _window(revision, f"{side}_")
     return values if any(values.values()) else None
+
+
+def _series(series: Series | None) -> str | None:
+    return series.name if series is not None else None
 
 
 def _slugs(rows: Iterable[Source]) -> list[str]:
@@ -155,6 +158,12 @@ class _Exporter:
 
     def record(self) -> dict[str, Any]:
         n = self.negotiation
+        self.parties = [
+            link.party
+            for link in Negotiation.parties.through.objects.filter(negotiation=n)
+            .select_related("party")
+            .order_by("pk")
+        ]
         milestones = list(
             Milestone.objects.filter(track__negotiation=n)
             .select_related("track")
@@ -170,7 +179,9 @@ class _Exporter:
             for m in milestones
         }
         targets = list(
-            n.targets.prefetch_related("sources", "observations__source").order_by("slug")
+            n.targets.select_related("primary_series")
+            .prefetch_related("sources", "observations__source", "observations__series")
+            .order_by("slug")
         )
         tracks = []
         for track in n.tracks.prefetch_related("sources").order_by("position", "name", "slug"):
@@ -190,7 +201,8 @@ class _Exporter:
         negotiation = {
             "slug": n.slug,
             "name": n.name,
-            "parties": sorted(n.parties.values_list("code", flat=True)),
+            # In the order they were linked: the first leads (its fiscal year is read).
+            "parties": [p.code for p in self.parties],
             "stage": n.stage,
             "summary": n.summary,
             "sources": self.cite(n.sources.all()),
@@ -201,7 +213,10 @@ class _Exporter:
         return {
             "format": FORMAT,
             "version": VERSION,
-            "parties": [{"code": p.code, "name": p.name} for p in n.parties.order_by("code")],
+            "parties": [
+                {"code": p.code, "name": p.name, "fiscal_year_start": p.fiscal_year_start}
+                for p in sorted(self.parties, key=lambda p: p.code)
+            ],
             "articles": articles,
             "sources": sources,
             "negotiations": [negotiation],
@@ -251,18 +266,28 @@ class _Exporter:
             "unit": g.unit,
             "baseline_value": figure(g.baseline_value),
             "baseline_date": _day(g.baseline_date),
+            "baseline_period_start": _day(g.baseline_period_start),
+            "baseline_period_end": _day(g.baseline_period_end),
+            "baseline_approximate": g.baseline_approximate,
             "target_value": figure(g.target_value),
             "deadline": _deadline(g),
             "growth": g.growth,
+            "primary_series": _series(g.primary_series),
             "sources": self.cite(g.sources.all()),
             "observations": [
                 {
-                    "date": _day(o.date),
+                    "series": o.series.name,
+                    "period_start": _day(o.period_start),
+                    "period_end": _day(o.period_end),
                     "value": figure(o.value),
+                    "approximate": o.approximate,
                     "source": self.cite_one(o.source),
                     "note": o.note,
                 }
-                for o in sorted(g.observations.all(), key=lambda o: o.date)
+                for o in sorted(
+                    g.observations.all(),
+                    key=lambda o: (o.period_end, o.period_start, o.series.name),
+                )
             ],
         }
 

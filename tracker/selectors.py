@@ -73,9 +73,9 @@ def milestones_list() -> QuerySet[Milestone]:
 def targets_list() -> QuerySet[Target]:
     """Targets with their observations in date order, for assessing each without a query."""
     return (
-        Target.objects.select_related("negotiation")
+        Target.objects.select_related("negotiation", "primary_series")
         .prefetch_related(
-            Prefetch("observations", queryset=Observation.objects.order_by("date", "id")),
+            Prefetch("observations", queryset=Observation.objects.order_by("period_end", "id")),
             Prefetch("sources", queryset=Source.objects.only("id", "slug")),
         )
         .order_by("negotiation__name", "name", "id")
@@ -83,8 +83,8 @@ def targets_list() -> QuerySet[Target]:
 
 
 def observations_list() -> QuerySet[Observation]:
-    return Observation.objects.select_related("target", "source").order_by(
-        "target_id", "date", "id"
+    return Observation.objects.select_related("target", "series", "source").order_by(
+        "target_id", "period_end", "series_id", "id"
     )
 
 

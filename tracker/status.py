@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from tracker.figures import number, percent
+
 
 class MilestoneState(StrEnum):
     """What people say about a milestone; the status below is what the rules conclude."""
@@ -313,6 +315,8 @@ class TargetAssessment:
     attainment: float | None
     required_growth_rate: float | None
     reason: str
+    # Units a year still needed: how a linear path is read ("+62 USD billion a year").
+    required_pace: float | None = None
 
 
 def expected_value(facts: TargetFacts, on: date) -> float:
@@ -346,6 +350,7 @@ def assess_target(facts: TargetFacts, today: date) -> TargetAssessment:
             None,
             _required_growth_rate(facts.target_value, facts.baseline_value, facts.latest, today),
             no_figure_reason(name, facts.baseline_value, facts.baseline_date),
+            _required_pace(facts.target_value, facts.baseline_value, facts.latest, today),
         )
 
     value = observation.value
@@ -353,9 +358,12 @@ def assess_target(facts: TargetFacts, today: date) -> TargetAssessment:
     falling = facts.target_value < facts.baseline_value
     attainment = _attainment(value, expected, falling=falling)
     growth_rate = _required_growth_rate(facts.target_value, value, facts.latest, today)
+    pace = _required_pace(facts.target_value, value, facts.latest, today)
 
     def assessed(status: TargetStatus, reason: str) -> TargetAssessment:
-        return TargetAssessment(status, observation, expected, attainment, growth_rate, reason)
+        return TargetAssessment(
+            status, observation, expected, attainment, growth_rate, reason, pace
+        )
 
     reached = value <= facts.target_value if falling else value >= facts.target_value
     if reached:
@@ -433,14 +441,15 @@ def _required_growth_rate(target: float, value: float, latest: date, today: date
     return math.expm1(exponent)
 
 
-def _percent(ratio: float) -> str:
-    # Rounded down, so a target at 94.9% never reads "95%" while the rules call it at risk;
-    # the epsilon keeps float noise such as 0.29 * 100 = 28.999… from losing a point.
-    return f"{math.floor(ratio * 100 + 1e-9)}%"
+def _required_pace(target: float, value: float, latest: date, today: date) -> float | None:
+    years_left = (latest - today).days / _DAYS_PER_YEAR
+    if years_left <= 0:
+        return None
+    return (target - value) / years_left
 
 
-def _number(value: float) -> str:
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
+_percent = percent
+_number = number
 
 
 # Tracks

@@ -14,11 +14,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from tests.conftest import committed, make_negotiation, make_target
+from tests.conftest import committed, figure, make_negotiation, make_series, make_target
 from tracker import services
 from tracker.api.parsers import MAX_DEPTH
 from tracker.dashboard.chart import build_chart
-from tracker.models import Observation
 from tracker.status import Growth, TargetFacts
 from tracker.status import Observation as ObservationFact
 
@@ -100,7 +99,13 @@ def test_the_most_extreme_figures_the_api_accepts_draw_a_target_page():
     for day, value in (("1900-01-02", "1000000000000"), ("2199-12-31", "0")):
         response = client.post(
             "/api/v1/observations/",
-            {"target": target_id, "date": day, "value": value},
+            {
+                "target": target_id,
+                "series": make_series().name,
+                "period_start": day,
+                "period_end": day,
+                "value": value,
+            },
             format="json",
         )
         assert response.status_code == 201, response.json()
@@ -111,9 +116,7 @@ def test_a_stored_row_with_the_largest_figures_its_columns_hold_still_draws_its_
     if connection.vendor == "sqlite":
         pytest.skip("SQLite cannot read decimals this large back (hence MAX_FIGURE)")
     target = make_target(make_negotiation())
-    Observation.objects.create(
-        target=target, date=dt.date(2026, 1, 1), value=Decimal("9999999999999999.9999")
-    )
+    figure(target, dt.date(2026, 1, 1), Decimal("9999999999999999.9999")).save()
     type(target).objects.filter(pk=target.pk).update(
         baseline_value=Decimal("0.0001"), target_value=Decimal("9999999999999999.9999")
     )
@@ -148,7 +151,9 @@ def test_no_figure_or_date_overflows_the_target_chart(
         observations=tuple(ObservationFact(on, value) for on, value in observations),
     )
     chart = build_chart(facts, today=today)
-    for point in (chart.baseline, chart.target, *chart.observations):
-        assert math.isfinite(point.x) and math.isfinite(point.y)
-        assert chart.top - 1 <= point.y <= chart.bottom + 1
+    drawn = [(p.x, p.y) for p in (chart.baseline, chart.target)]
+    drawn += [(p.x, p.y) for p in chart.observations]
+    for x, y in drawn:
+        assert math.isfinite(x) and math.isfinite(y)
+        assert chart.top - 1 <= y <= chart.bottom + 1
     assert "inf" not in chart.path and "nan" not in chart.path

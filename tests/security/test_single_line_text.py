@@ -17,10 +17,10 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
-from tests.conftest import make_milestone, make_negotiation, make_target, make_track
+from tests.conftest import figure, make_milestone, make_negotiation, make_target, make_track
 from tracker import services
 from tracker.deadlines import parse_deadline
-from tracker.models import Milestone, Negotiation, Observation, Party, Source, Target, Track
+from tracker.models import Milestone, Negotiation, Party, Source, Target, Track
 from tracker.single_line import REFUSED
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +65,7 @@ def _source(text: str) -> Any:
 
 def _observation_note(text: str) -> Any:
     target = make_target(make_negotiation())
-    observation = Observation(target=target, date=dt.date(2026, 1, 1), value=1, note=text)
+    observation = figure(target, dt.date(2026, 1, 1), 1, note=text)
     return services.observation_save(observation=observation)
 
 

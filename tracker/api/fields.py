@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from django.utils import timezone
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
+from tracker import services
 from tracker.deadlines import (
     MAX_TEXT_LENGTH,
     MAX_YEAR,
@@ -17,8 +18,9 @@ from tracker.deadlines import (
     DeadlineError,
     Precision,
     describe,
-    parse_deadline,
+    in_words,
 )
+from tracker.models import Milestone, Negotiation, Target, Track
 
 
 def enum_choices(enum: Any) -> list[str]:
@@ -32,6 +34,15 @@ class DeadlineSerializer(serializers.Serializer[Deadline]):
     earliest = serializers.DateField()
     latest = serializers.DateField(help_text="The date reminders and statuses use.")
     precision = serializers.ChoiceField(choices=enum_choices(Precision))
+    said_on = serializers.DateField(
+        allow_null=True,
+        help_text="For a relative deadline (“within 90 days”), the day it was said: the "
+        "window counts from it. Null when the text names its dates.",
+    )
+    in_words = serializers.CharField(
+        help_text="The deadline as pages and emails show it, e.g. "
+        "“by 20 Feb 2027 (within 90 days of 22 Nov 2026)”."
+    )
 
 
 class DeadlineBoundsSerializer(serializers.Serializer[dict[str, Any]]):
@@ -54,8 +65,31 @@ class DeadlineBoundsSerializer(serializers.Serializer[dict[str, Any]]):
         return attrs
 
 
+@dataclass(frozen=True)
+class TypedDeadline:
+    """Deadline words as written to the API, still to be read for their negotiation
+    (ReadsTypedDeadline does it once the other fields are known)."""
+
+    text: str
+
+
+def deadline_representation(deadline: Deadline) -> dict[str, Any]:
+    return {
+        "text": deadline.text,
+        "earliest": deadline.earliest.isoformat(),
+        "latest": deadline.latest.isoformat(),
+        "precision": deadline.precision.value,
+        "said_on": deadline.said_on.isoformat() if deadline.said_on else None,
+        "in_words": in_words(deadline),
+    }
+
+
 class DeadlineField(serializers.Field):  # type: ignore[type-arg]
-    """Written as text ("by Q3 2026") or as {earliest, latest, precision}; read as a window."""
+    """Written as text ("by Q3 2026") or as {earliest, latest, precision}; read as a window.
+
+    Text is checked here (so a bad deadline is reported with the other fields) and read
+    for its negotiation's fiscal year by the serializer's ReadsTypedDeadline.
+    """
 
     default_error_messages = {
         "invalid": (
@@ -64,16 +98,17 @@ class DeadlineField(serializers.Field):  # type: ignore[type-arg]
         ),
     }
 
-    def to_internal_value(self, data: Any) -> Deadline:
+    def to_internal_value(self, data: Any) -> Deadline | TypedDeadline:
         if isinstance(data, str):
             if len(data) > MAX_TEXT_LENGTH:
                 raise serializers.ValidationError(
                     f"Keep the deadline to {MAX_TEXT_LENGTH} characters, e.g. “by Q3 2026”."
                 )
             try:
-                return parse_deadline(data, reference=timezone.localdate())
+                services.read_deadline(data)
             except DeadlineError as error:
                 raise serializers.ValidationError(str(error)) from None
+            return TypedDeadline(data)
         if isinstance(data, Mapping):
             bounds = DeadlineBoundsSerializer(data=data)
             if not bounds.is_valid():
@@ -89,12 +124,37 @@ class DeadlineField(serializers.Field):  # type: ignore[type-arg]
         raise AssertionError("unreachable")  # self.fail always raises
 
     def to_representation(self, value: Deadline) -> dict[str, Any]:
-        return {
-            "text": value.text,
-            "earliest": value.earliest.isoformat(),
-            "latest": value.latest.isoformat(),
-            "precision": value.precision.value,
-        }
+        return deadline_representation(value)
+
+
+class ReadsTypedDeadline(serializers.Serializer[Any]):
+    """Reads a deadline written as text with the fiscal year of the row's negotiation."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        typed = attrs.get("deadline")
+        if isinstance(typed, TypedDeadline):
+            try:
+                attrs["deadline"] = services.read_deadline(
+                    typed.text, negotiation=self._deadline_negotiation(attrs)
+                )
+            except DeadlineError as error:
+                raise serializers.ValidationError({"deadline": [str(error)]}) from None
+        return attrs
+
+    def _deadline_negotiation(self, attrs: dict[str, Any]) -> Negotiation | None:
+        # A track and a target name their negotiation; a milestone's is its track's.
+        if attrs.get("negotiation") is not None:
+            negotiation: Negotiation = attrs["negotiation"]
+            return negotiation
+        if attrs.get("track") is not None:
+            track: Track = attrs["track"]
+            return track.negotiation
+        if isinstance(self.instance, Milestone):
+            return self.instance.track.negotiation
+        if isinstance(self.instance, Track | Target):
+            return self.instance.negotiation
+        return None
 
 
 class DeadlineFieldSchema(OpenApiSerializerFieldExtension):  # type: ignore[no-untyped-call]

@@ -117,12 +117,14 @@ class TargetFilter(django_filters.FilterSet):
 
 
 class ObservationFilter(django_filters.FilterSet):
-    date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte")
-    date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte")
+    # Dates are those of the period's end, the day a figure is compared with the path.
+    date_after = django_filters.DateFilter(field_name="period_end", lookup_expr="gte")
+    date_before = django_filters.DateFilter(field_name="period_end", lookup_expr="lte")
+    series = django_filters.CharFilter(field_name="series__name")
 
     class Meta:
         model = Observation
-        fields = ["target", "date_after", "date_before"]
+        fields = ["target", "series", "date_after", "date_before"]
 
 
 class ReminderFilter(django_filters.FilterSet):

@@ -12,12 +12,13 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tracker import freshness, services
+from tracker import figures, freshness, services
 from tracker.api.fields import (
     DeadlineBoundsSerializer,
     DeadlineField,
     DeadlineFieldSchema,
     DeadlineSerializer,
+    ReadsTypedDeadline,
     enum_choices,
 )
 from tracker.models import (
@@ -30,6 +31,7 @@ from tracker.models import (
     Observation,
     Party,
     Reminder,
+    Series,
     Source,
     Subscription,
     Target,
@@ -103,7 +105,7 @@ class RecordSerializer(serializers.ModelSerializer[Any]):
 class PartySerializer(RecordSerializer):
     class Meta:
         model = Party
-        fields = ["id", "code", "name"]
+        fields = ["id", "code", "name", "fiscal_year_start"]
 
 
 class SourceSerializer(RecordSerializer):
@@ -179,7 +181,7 @@ class NegotiationSerializer(HealthFieldsMixin, RecordSerializer):
         ]  # fmt: skip
 
 
-class TrackSerializer(HealthFieldsMixin, RecordSerializer):
+class TrackSerializer(ReadsTypedDeadline, HealthFieldsMixin, RecordSerializer):
     service_arguments = {"sources": "sources"}
 
     negotiation = serializers.SlugRelatedField(
@@ -220,12 +222,16 @@ class DeadlineRevisionSerializer(serializers.ModelSerializer[DeadlineRevision]):
         "changed_at is when the change was entered here."
     )
     reported_on_inferred = serializers.SerializerMethodField()
+    previous_in_words = serializers.CharField(read_only=True)
+    new_in_words = serializers.CharField(read_only=True)
 
     class Meta:
         model = DeadlineRevision
         fields = [
             "id", "previous_text", "previous_earliest", "previous_latest", "previous_precision",
+            "previous_said_on", "previous_in_words",
             "new_text", "new_earliest", "new_latest", "new_precision",
+            "new_said_on", "new_in_words",
             "changed_at", "reason", "source", "reported_on", "reported_on_inferred", "slip_days",
         ]  # fmt: skip
         read_only_fields = fields
@@ -250,7 +256,7 @@ class DiscrepancySerializer(serializers.ModelSerializer[Discrepancy]):
         read_only_fields = fields
 
 
-class MilestoneSerializer(FreshnessMixin, RecordSerializer):
+class MilestoneSerializer(ReadsTypedDeadline, FreshnessMixin, RecordSerializer):
     service_arguments = {
         "depends_on": "depends_on",
         "sources": "sources",
@@ -342,17 +348,37 @@ class DeadlineParseQuerySerializer(serializers.Serializer[Any]):
     reference = serializers.DateField(
         required=False, help_text="Read forms without a year from this date; default today."
     )
+    fiscal_year_start = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=12,
+        help_text="The month (1-12) a fiscal year starts in, for “FY2027”; default the "
+        "negotiation's first party's, else TRACKER_FISCAL_YEAR_START.",
+    )
+    negotiation = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Negotiation.objects.all(),
+        required=False,
+        help_text="Read the deadline as typed for this negotiation (its slug).",
+    )
 
 
 # --- targets --------------------------------------------------------------------------------
 
 
 class ObservationPointSerializer(serializers.Serializer[Any]):
-    date = serializers.DateField()
+    date = serializers.DateField(help_text="The end of the period the figure covers.")
     value = serializers.FloatField()
+    series = serializers.CharField(
+        allow_null=True, help_text="The primary series, the only one the status is judged on."
+    )
 
 
-class TargetSerializer(FreshnessMixin, RecordSerializer):
+def _series_name(**kwargs: Any) -> serializers.SlugRelatedField[Series]:
+    return serializers.SlugRelatedField(slug_field="name", queryset=Series.objects.all(), **kwargs)
+
+
+class TargetSerializer(ReadsTypedDeadline, FreshnessMixin, RecordSerializer):
     """A target and the figures the last status refresh stored for it (never recomputed here)."""
 
     service_arguments = {"sources": "sources"}
@@ -388,14 +414,31 @@ class TargetSerializer(FreshnessMixin, RecordSerializer):
             "observation) to reach the target in time."
         ),
     )
+    required_pace = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        help_text="Units a year needed from the latest value (or the baseline) to reach the "
+        "target in time: how a linear path is read.",
+    )
+    required_pace_text = serializers.SerializerMethodField(
+        help_text="The required pace as the target page says it: “+62 USD billion a year” "
+        "(linear) or “+21.4%/year” (compound); empty once the deadline has passed."
+    )
+    primary_series = _series_name(
+        allow_null=True,
+        required=False,
+        help_text="The series the status is judged on (by name); the first series observed "
+        "unless chosen.",
+    )
 
     class Meta:
         model = Target
         fields = [
             "id", "negotiation", "track", "slug", "name", "unit", "baseline_value",
-            "baseline_date", "target_value", "deadline", "growth", "sources",
-            "status", "status_reason", "latest_observation", "expected_value", "attainment",
-            "required_growth_rate",
+            "baseline_date", "baseline_period_start", "baseline_period_end",
+            "baseline_approximate", "target_value", "deadline", "growth", "primary_series",
+            "sources", "status", "status_reason", "latest_observation", "expected_value",
+            "attainment", "required_growth_rate", "required_pace", "required_pace_text",
             "last_confirmed_on", "last_confirmed_inferred", "stale", "freshness",
             "created_at", "updated_at",
         ]  # fmt: skip
@@ -404,7 +447,20 @@ class TargetSerializer(FreshnessMixin, RecordSerializer):
     def get_latest_observation(self, target: Target) -> dict[str, Any] | None:
         if target.observed_on is None:
             return None
-        return {"date": target.observed_on.isoformat(), "value": target.observed_value}
+        series = target.primary_series
+        return {
+            "date": target.observed_on.isoformat(),
+            "value": target.observed_value,
+            "series": series.name if series is not None else None,
+        }
+
+    def get_required_pace_text(self, target: Target) -> str:
+        return figures.required_pace(
+            target.growth,
+            rate=target.required_growth_rate,
+            per_year=target.required_pace,
+            unit=target.unit,
+        )
 
 
 class ObservationSerializer(RecordSerializer):
@@ -417,10 +473,17 @@ class ObservationSerializer(RecordSerializer):
     recorded_at = serializers.DateTimeField(
         read_only=True, allow_null=True, help_text="When the figure was entered or last changed."
     )
+    series = _series_name(
+        help_text="Who published the figure and what it counts, by name, e.g. "
+        "“US Census Bureau — goods and services”."
+    )
 
     class Meta:
         model = Observation
-        fields = ["id", "target", "date", "value", "source", "note", "recorded_at"]
+        fields = [
+            "id", "target", "series", "period_start", "period_end", "value", "approximate",
+            "source", "note", "recorded_at",
+        ]  # fmt: skip
 
 
 # --- the audit log --------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from tracker.api import serializers as api
 from tracker.api.permissions import ChangeWithModelPermission
 from tracker.calendar.tokens import calendar_token_revoke, calendar_token_rotate
 from tracker.dashboard.views import readable
-from tracker.deadlines import DeadlineError, parse_deadline
+from tracker.deadlines import DeadlineError
 from tracker.models import CalendarFeedToken, Milestone, Subscription
 from tracker.reminders.subscriptions import subscription_unsubscribe
 
@@ -208,7 +208,12 @@ class DeadlineParseView(APIView):
         query.is_valid(raise_exception=True)
         reference = query.validated_data.get("reference") or timezone.localdate()
         try:
-            deadline = parse_deadline(query.validated_data["text"], reference=reference)
+            deadline = services.read_deadline(
+                query.validated_data["text"],
+                reference=reference,
+                negotiation=query.validated_data.get("negotiation"),
+                fiscal_year_start=query.validated_data.get("fiscal_year_start"),
+            )
         except DeadlineError as error:
             return Response({"text": [str(error)]}, status=status.HTTP_400_BAD_REQUEST)
         return Response(api.DeadlineField().to_representation(deadline))

@@ -29,9 +29,9 @@ def _window(milestone: Milestone) -> str:
     earliest, latest = milestone.deadline_earliest, milestone.deadline_latest
     assert earliest is not None and latest is not None  # only scheduled milestones get here
     if earliest == latest:
-        return f"Due {one_line(milestone.deadline_text)} ({latest.isoformat()})."
+        return f"Due {one_line(milestone.deadline_in_words)} ({latest.isoformat()})."
     return (
-        f"Due {one_line(milestone.deadline_text)}: any time from {earliest.isoformat()} "
+        f"Due {one_line(milestone.deadline_in_words)}: any time from {earliest.isoformat()} "
         f"to {latest.isoformat()}; shown on the last day of that window."
     )
 

@@ -1,4 +1,4 @@
-"""The subscription form: what to follow, in which time zone, and how many days ahead."""
+"""Dashboard forms: a subscription (what to follow, when to hear), and the account forms."""
 
 from __future__ import annotations
 
@@ -6,8 +6,12 @@ import zoneinfo
 from typing import Any
 
 from django import forms
+from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.forms import PasswordResetForm
 
-from tracker.models import Negotiation, Track
+from tracker.models import Negotiation, Subscription, Track
+from tracker.reminders.recurrence import DAILY_DAY, schedule_of, schedule_rule
+from tracker.services.accounts import password_reset_queue
 
 COMMON_TIMEZONES = (
     "UTC",
@@ -23,6 +27,37 @@ COMMON_TIMEZONES = (
 )
 
 
+CUSTOM_DAY = "custom"
+DEFAULT_DIGEST_HOUR = 8
+DIGEST_DAYS = [
+    ("", "No digest"),
+    (DAILY_DAY, "Every day"),
+    ("MO", "Mondays"),
+    ("TU", "Tuesdays"),
+    ("WE", "Wednesdays"),
+    ("TH", "Thursdays"),
+    ("FR", "Fridays"),
+    ("SA", "Saturdays"),
+    ("SU", "Sundays"),
+]
+
+
+def subscription_initial(subscription: Subscription) -> dict[str, Any]:
+    """The edit form's values for a subscription."""
+    schedule = schedule_of(subscription.digest_rule)
+    day, hour = schedule if schedule is not None else (CUSTOM_DAY, DEFAULT_DIGEST_HOUR)
+    subject = subscription.subject
+    kind = "track" if isinstance(subject, Track) else "negotiation"
+    return {
+        "subject": f"{kind}:{subject.pk}",
+        "timezone": subscription.timezone,
+        "reminders_on": subscription.reminders_on,
+        "offsets": ", ".join(str(o) for o in subscription.offsets),
+        "digest_day": day,
+        "digest_hour": hour,
+    }
+
+
 class SubscriptionForm(forms.Form):
     subject = forms.ChoiceField(
         label="Follow",
@@ -35,17 +70,52 @@ class SubscriptionForm(forms.Form):
         help_text="Reminders go out at 08:00 in this time zone, e.g. Asia/Kolkata.",
         widget=forms.TextInput(attrs={"list": "timezones", "autocomplete": "off"}),
     )
+    reminders_on = forms.BooleanField(
+        label="Send reminders before deadlines",
+        required=False,
+        initial=True,
+        help_text="Off: only the digest.",
+    )
     offsets = forms.CharField(
         label="Remind me this many days before",
         initial="30, 7, 1, 0",
         max_length=100,
         help_text="Whole days, separated by commas; 0 is the day itself.",
     )
+    digest_day = forms.ChoiceField(
+        label="Digest of what changed",
+        initial="MO",
+        required=False,
+        choices=DIGEST_DAYS,
+        help_text="In your time zone.",
+    )
+    digest_hour = forms.TypedChoiceField(
+        label="Digest at",
+        initial=8,
+        coerce=int,
+        required=False,
+        empty_value=None,
+        choices=[(h, f"{h:02d}:00") for h in range(24)],
+    )
 
     def __init__(
-        self, *args: Any, negotiations: list[tuple[Negotiation, list[Track]]], **kwargs: Any
+        self,
+        *args: Any,
+        negotiations: list[tuple[Negotiation, list[Track]]],
+        custom_rule: str = "",
+        browser_zone: bool = False,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.custom_rule = custom_rule
+        if custom_rule:
+            # A rule set elsewhere (the API, an administrator) is kept unless changed.
+            day = self.fields["digest_day"]
+            assert isinstance(day, forms.ChoiceField)
+            day.choices = [(CUSTOM_DAY, f"As set: {custom_rule}"), *DIGEST_DAYS]
+        if browser_zone:
+            # tracker/static/tracker/timezone.js puts the browser's zone in its place.
+            self.fields["timezone"].widget.attrs["data-browser-zone"] = ""
         choices: list[Any] = []
         for negotiation, tracks in negotiations:
             options = [(f"negotiation:{negotiation.pk}", f"{negotiation.name} (whole negotiation)")]
@@ -86,3 +156,64 @@ class SubscriptionForm(forms.Form):
                 "Give whole days from 0 to 365, separated by commas, e.g. 30, 7, 1, 0."
             )
         return sorted({int(p) for p in parts}, reverse=True)
+
+
+# Accounts
+
+
+class SignUpForm(forms.Form):
+    email = forms.EmailField(
+        label="Email address",
+        max_length=150,
+        help_text="Reminders go here. We send a link to verify it.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", "The two passwords differ.")
+        elif first and data.get("email"):
+            candidate = get_user_model()(username=data["email"], email=data["email"])
+            try:
+                password_validation.validate_password(first, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return data
+
+
+class NewAddressForm(forms.Form):
+    email = forms.EmailField(
+        label="New address",
+        max_length=150,
+        help_text="We send a link there; reminders move once you follow it.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class QueuedPasswordResetForm(PasswordResetForm):
+    """Django's reset form, sending through the outbox (tracker.services.accounts)."""
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        password_reset_queue(email=self.cleaned_data["email"])
+
+
+def digest_rule_of(form: SubscriptionForm) -> str:
+    """The digest rule the form's day and hour stand for (a custom rule kept as it is)."""
+    day = form.cleaned_data["digest_day"]
+    if day == CUSTOM_DAY:
+        return form.custom_rule
+    hour = form.cleaned_data["digest_hour"]
+    return schedule_rule(day, DEFAULT_DIGEST_HOUR if hour is None else hour)

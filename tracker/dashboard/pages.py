@@ -8,21 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
-from tracker import freshness
+from tracker import figures, freshness
 from tracker.dashboard import wording
-from tracker.dashboard.chart import TargetChart, build_chart
+from tracker.dashboard.chart import Figure, SeriesFigures, TargetChart, build_chart
 from tracker.dashboard.timeline import (
     Timeline,
     TimelineMilestone,
     TimelineTrack,
     build_timeline,
 )
+from tracker.deadlines import Deadline, Precision, in_words
 from tracker.models import (
     DeadlineRevision,
     Discrepancy,
@@ -136,6 +138,9 @@ def overview(today: dt.date) -> Overview:
             next_pk=_next("pk"),
             next_title=_next("title"),
             next_text=_next("deadline_text"),
+            next_earliest=_next("deadline_earliest"),
+            next_precision=_next("deadline_precision"),
+            next_said_on=_next("deadline_said_on"),
             next_status=_next("status"),
         )
     )
@@ -151,7 +156,7 @@ def overview(today: dt.date) -> Overview:
     for n in negotiations:
         remaining = (n.next_deadline - today).days if n.next_deadline else None
         next_milestone = (
-            NextDeadline(n.next_pk, n.next_title, n.next_text, n.next_status)
+            NextDeadline(n.next_pk, n.next_title, _next_in_words(n), n.next_status)
             if n.next_pk is not None
             else None
         )
@@ -168,6 +173,19 @@ def overview(today: dt.date) -> Overview:
         )
     newest = newest_source_date(n.last_confirmed for n in negotiations)
     return Overview(summaries, _newest_source_text(newest, today))
+
+
+def _next_in_words(n: Any) -> str:
+    """The next milestone's deadline, from the fields overview() annotates on `n`."""
+    return in_words(
+        Deadline(
+            text=n.next_text,
+            earliest=n.next_earliest,
+            latest=n.next_deadline,
+            precision=Precision(n.next_precision),
+            said_on=n.next_said_on,
+        )
+    )
 
 
 def _newest_source_text(newest: SourceDate | None, today: dt.date) -> str:
@@ -207,8 +225,8 @@ def recent_changes(limit: int = RECENT_LIMIT) -> list[Change]:
         milestone = revision.milestone
         text = (
             f"{milestone.title}: deadline moved from "
-            f"{revision.previous_text or revision.previous_latest}"
-            f" to {revision.new_text or revision.new_latest or 'no date'}"
+            f"{revision.previous_in_words or revision.previous_latest}"
+            f" to {revision.new_in_words or revision.new_latest or 'no date'}"
             f" ({wording.slip(revision.slip_days)})"
         )
         changes.append(
@@ -241,7 +259,7 @@ def _timeline_track(track: Track, milestones: list[Milestone]) -> TimelineTrack:
                 status_label=wording.label(m.status),
                 earliest=m.deadline_earliest,
                 latest=m.deadline_latest,
-                deadline_text=m.deadline_text,
+                deadline_text=m.deadline_in_words,
                 earlier_deadlines=_earlier_deadlines(m),
                 stale=m.stale,
             )
@@ -492,28 +510,94 @@ class TargetPage:
         return wording.percent(self.target.attainment)
 
     @property
-    def growth_text(self) -> str:
-        rate = self.target.required_growth_rate
-        return "" if rate is None else f"{rate * 100:.1f}%"
+    def pace_text(self) -> str:
+        """The required pace as the path is read: units a year (linear) or %/year."""
+        t = self.target
+        return figures.required_pace(
+            t.growth, rate=t.required_growth_rate, per_year=t.required_pace, unit=t.unit
+        )
+
+    def amount(self, value: float | Decimal | None) -> str:
+        return "—" if value is None else figures.amount(float(value), self.target.unit)
+
+    @property
+    def baseline_text(self) -> str:
+        return self.amount(self.target.baseline_value)
+
+    @property
+    def target_value_text(self) -> str:
+        return self.amount(self.target.target_value)
+
+    @property
+    def target_text(self) -> str:
+        return f"{self.amount(self.target.target_value)} {self.deadline_text}"
+
+    @property
+    def deadline_text(self) -> str:
+        return figures.by_deadline(self.target.deadline_text)
+
+    @property
+    def observed_text(self) -> str:
+        return self.amount(self.target.observed_value)
+
+    @property
+    def expected_text(self) -> str:
+        return self.amount(self.target.expected_value)
+
+    @property
+    def baseline_period_text(self) -> str:
+        t = self.target
+        if t.baseline_period_start is None or t.baseline_period_end is None:
+            return ""
+        return figures.period_text(t.baseline_period_start, t.baseline_period_end)
 
 
 def target_page(pk: int, today: dt.date) -> TargetPage:
     target = get_object_or_404(
-        Target.objects.select_related("negotiation", "track").prefetch_related("sources"), pk=pk
+        Target.objects.select_related("negotiation", "track", "primary_series").prefetch_related(
+            "sources"
+        ),
+        pk=pk,
     )
-    observations = list(target.observations.select_related("source").order_by("date"))
+    observations = list(
+        target.observations.select_related("source", "series").order_by(
+            "period_end", "series__name", "id"
+        )
+    )
     cited = list(target.sources.all())
     observed = [o.source for o in observations if o.source is not None]
-    facts = target.facts((o.date, o.value) for o in observations)
+    primary = [o for o in observations if o.series_id == target.primary_series_id]
+    facts = target.facts((o.period_end, o.value) for o in primary)
     return TargetPage(
         target=target,
-        chart=build_chart(facts, today=today),
+        chart=build_chart(facts, today=today, series=series_figures(target, observations)),
         observations=observations,
         years_left=max((facts.latest - today).days / 365.25, 0),
         sources=list({s.pk: s for s in [*cited, *observed]}.values()),
         freshness=freshness.confirmation(target, today),
         figures_href=quote_anchor(cited[0] if cited else None),
     )
+
+
+def series_figures(target: Target, observations: list[Observation]) -> list[SeriesFigures]:
+    """Each series of the target as one line, the primary one first."""
+    by_series: dict[int, list[Observation]] = {}
+    for o in observations:
+        by_series.setdefault(o.series_id, []).append(o)
+    ordered = sorted(
+        by_series.values(),
+        key=lambda rows: (rows[0].series_id != target.primary_series_id, rows[0].series.name),
+    )
+    return [
+        SeriesFigures(
+            name=rows[0].series.name,
+            primary=rows[0].series_id == target.primary_series_id,
+            figures=tuple(
+                Figure(o.period_end, float(o.value), o.period, o.approximate) for o in rows
+            ),
+        )
+        for rows in ordered
+    ]
 
 
 # Upcoming and subscriptions

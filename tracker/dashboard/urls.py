@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, path, reverse_lazy
 
-from tracker.dashboard import views
+from tracker.dashboard import accounts, subscriptions, views
+from tracker.dashboard.forms import QueuedPasswordResetForm
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.overview, name="overview"),
@@ -13,12 +14,57 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("targets/<int:pk>/", views.target, name="target"),
     path("upcoming/", views.upcoming, name="upcoming"),
     path("review/", views.needs_review, name="needs_review"),
-    path("subscriptions/", views.subscriptions, name="subscriptions"),
+    path("subscriptions/", subscriptions.subscriptions, name="subscriptions"),
+    path("subscriptions/<int:pk>/", subscriptions.subscription_edit, name="subscription_edit"),
     path(
         "subscriptions/<int:pk>/unsubscribe/",
-        views.unsubscribe,
+        subscriptions.unsubscribe,
         name="subscription_unsubscribe",
     ),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Accounts (issue 15): sign-up, the account page, Django's password views.
+    path("signup/", accounts.sign_up, name="sign_up"),
+    path("signup/sent/", accounts.sign_up_sent, name="sign_up_sent"),
+    path("signup/verify/<str:uidb64>/<str:token>/", accounts.sign_up_verify, name="sign_up_verify"),
+    path("account/", accounts.account, name="account"),
+    path(
+        "account/address/<str:token>/",
+        accounts.account_address_verify,
+        name="account_address_verify",
+    ),
+    path(
+        "password/change/",
+        auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("password_change_done")),
+        name="password_change",
+    ),
+    path(
+        "password/change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path(
+        "password/reset/",
+        auth_views.PasswordResetView.as_view(
+            form_class=QueuedPasswordResetForm, success_url=reverse_lazy("password_reset_done")
+        ),
+        name="password_reset",
+    ),
+    path(
+        "password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            success_url=reverse_lazy("password_reset_complete")
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
 ]

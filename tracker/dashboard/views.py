@@ -7,19 +7,12 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
 from tracker.dashboard import pages
-from tracker.dashboard.forms import COMMON_TIMEZONES, SubscriptionForm
-from tracker.models import Subscription
-from tracker.reminders.subscriptions import subscription_create, subscription_unsubscribe
 
 View = Callable[..., HttpResponse]
 
@@ -97,44 +90,3 @@ def needs_review(request: HttpRequest) -> HttpResponse:
         "tracker/needs_review.html",
         {"today": today, "items": items, "stale_after_days": settings.TRACKER_STALE_AFTER_DAYS},
     )
-
-
-@login_required
-def subscriptions(request: HttpRequest) -> HttpResponse:
-    options = pages.subscribable()
-    initial = {}
-    preset = request.GET.get("follow", "")
-    if preset:
-        initial["subject"] = preset
-    form = SubscriptionForm(request.POST or None, negotiations=options, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            subscription = subscription_create(
-                **form.cleaned_data["subject"],
-                user=request.user,
-                timezone_name=form.cleaned_data["timezone"],
-                offsets=form.cleaned_data["offsets"],
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, f"Subscribed to {subscription.subject}.")
-            return redirect("subscriptions")
-    return render(
-        request,
-        "tracker/subscriptions.html",
-        {
-            "form": form,
-            "subscriptions": pages.user_subscriptions(request.user),
-            "timezones": COMMON_TIMEZONES,
-        },
-    )
-
-
-@login_required
-@require_POST
-def unsubscribe(request: HttpRequest, pk: int) -> HttpResponse:
-    subscription = get_object_or_404(Subscription, pk=pk, user=request.user)
-    subscription_unsubscribe(subscription=subscription)
-    messages.success(request, f"Unsubscribed from {subscription.subject}.")
-    return redirect("subscriptions")

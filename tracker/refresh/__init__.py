@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import CharField, Value
+from django.db.models import CharField, F, Value
 from django.utils import timezone
 
 from tracker.models import (
@@ -116,11 +116,14 @@ def _read(negotiations: list[Negotiation]) -> Record:
     observations: dict[int, list[tuple[dt.date, Decimal]]] = defaultdict(list)
     # The sources behind each row's current facts: its citations, its latest deadline
     # revision's source, its latest observation's source (docs/design.md "Freshness").
+    # Only the primary series judges a target: other series are drawn, not assessed.
     sources = Sources()
     for target_id, on, value, published_on, published_by in (
-        Observation.objects.filter(target__in=targets)
-        .order_by("date", "id")
-        .values_list("target_id", "date", "value", "source__published_on", "source__published_by")
+        Observation.objects.filter(target__in=targets, series=F("target__primary_series"))
+        .order_by("period_end", "id")
+        .values_list(
+            "target_id", "period_end", "value", "source__published_on", "source__published_by"
+        )
     ):
         observations[target_id].append((on, value))
         sources.latest_observation[target_id] = source_date(published_on, published_by)

@@ -215,6 +215,7 @@ def assess_targets(record: Record, log: Transitions) -> TargetAnswers:
             "expected_value": answer.expected_value,
             "attainment": answer.attainment,
             "required_growth_rate": answer.required_growth_rate,
+            "required_pace": answer.required_pace,
             **fresh,
         }
         if settle(

@@ -16,7 +16,7 @@ from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from tracker import freshness
+from tracker import figures, freshness
 from tracker.models import (
     DeadlineRevision,
     Milestone,
@@ -57,10 +57,18 @@ class Move:
 @dataclass(frozen=True)
 class Figure:
     name: str
-    date: dt.date
+    date: dt.date  # the end of the period the figure covers
     value: Decimal
     unit: str
     url: str
+    series: str = ""
+    period: str = ""  # "2025", "Apr 2025 – Mar 2026"
+    approximate: bool = False
+
+    @property
+    def amount(self) -> str:
+        """ "USD 212.3 billion", as the target page says it."""
+        return figures.amount(float(self.value), self.unit)
 
 
 @dataclass(frozen=True)
@@ -124,6 +132,22 @@ def latest_occurrence(subscription: Subscription, now: dt.datetime) -> dt.dateti
     return occurrence.replace(tzinfo=zone).astimezone(dt.UTC)
 
 
+def next_occurrence(subscription: Subscription, now: dt.datetime) -> dt.datetime | None:
+    """When the subscription's next digest falls due after `now` (None: no digest)."""
+    if not subscription.digest_rule:
+        return None
+    try:
+        rule = parse_digest_rule(subscription.digest_rule)
+    except DigestRuleError:
+        return None
+    zone = zoneinfo.ZoneInfo(subscription.timezone)
+    anchor = subscription.created_at.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
+    occurrence = rule.following(after=now.astimezone(zone).replace(tzinfo=None), anchor=anchor)
+    if occurrence is None:
+        return None
+    return occurrence.replace(tzinfo=zone).astimezone(dt.UTC)
+
+
 def _scope(subscription: Subscription, prefix: str) -> Q:
     if subscription.track_id is not None:
         return Q(**{f"{prefix}track_id": subscription.track_id})
@@ -182,7 +206,7 @@ def digest_news(
     # published late appear when they arrive.
     observations = Observation.objects.filter(
         recorded_at__gte=since, recorded_at__lt=until
-    ).select_related("target")
+    ).select_related("target", "series")
     if subscription.track_id is not None:
         observations = observations.filter(target__track_id=subscription.track_id)
     else:
@@ -190,10 +214,13 @@ def digest_news(
     news.observations = [
         Figure(
             o.target.name,
-            o.date,
+            o.period_end,
             o.value,
             o.target.unit,
             absolute(reverse("target", args=[o.target_id])),
+            series=o.series.name,
+            period=o.period,
+            approximate=o.approximate,
         )
         for o in observations.order_by("recorded_at", "id")
     ]
@@ -248,8 +275,8 @@ def _net_moves(subscription: Subscription, *, since: dt.datetime, until: dt.date
         moves.append(
             Move(
                 revision.milestone.title,
-                start.previous_text or str(start.previous_latest),
-                revision.new_text
+                start.previous_in_words or str(start.previous_latest),
+                revision.new_in_words
                 or (str(revision.new_latest) if revision.new_latest else "no date"),
                 slip,
                 revision.reason,

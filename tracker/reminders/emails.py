@@ -13,21 +13,33 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from tracker.calendar.feeds import milestone_url, milestones_calendar
-from tracker.deadlines import describe
+from tracker.deadlines import describe, in_words
 from tracker.freshness import confirmation
-from tracker.models import Milestone, Negotiation, Reminder, StatusChange, Subscription, Track
+from tracker.models import (
+    Milestone,
+    Negotiation,
+    OutboxEmail,
+    Reminder,
+    StatusChange,
+    Subscription,
+    Track,
+)
 from tracker.reminders.unsubscribe import (
     absolute,
     owner_unsubscribe_url,
     subscription_confirm_url,
     subscription_unsubscribe_url,
 )
+from tracker.services.accounts import new_address_token, sign_up_tokens
 
 
 def _domain() -> str:
@@ -43,6 +55,9 @@ def when(milestone: Milestone) -> str:
     deadline = milestone.deadline
     if deadline is None:
         return "no date"
+    if deadline.said_on is not None:
+        # "within 90 days" means the day it resolved to, counted from when it was said.
+        return in_words(deadline)
     if deadline.earliest == deadline.latest:
         return long_date(deadline.latest)
     text = describe(deadline.earliest, deadline.latest, deadline.precision)
@@ -239,3 +254,32 @@ def health_alert_email(
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     )
+
+
+def account_email(row: OutboxEmail) -> EmailMultiAlternatives | None:
+    """The email for an account row (sign-up, new address, password reset), its link made
+    now; None when it is no longer wanted (verified already, account gone or moved)."""
+    user = row.user
+    assert user is not None  # a database constraint
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    if row.kind == OutboxEmail.Kind.SIGN_UP:
+        if user.is_active or user.last_login is not None:
+            return None
+        subject = "Verify your address to finish signing up to Tranche"
+        link = absolute(reverse("sign_up_verify", args=[uid, sign_up_tokens.make_token(user)]))
+    elif row.kind == OutboxEmail.Kind.NEW_ADDRESS:
+        if not user.is_active:
+            return None
+        subject = "Verify your new address for Tranche reminders"
+        token = new_address_token(user=user, email=row.recipient)
+        link = absolute(reverse("account_address_verify", args=[token]))
+    else:
+        wanted = user.is_active and user.has_usable_password()
+        if not wanted or user.email.strip().lower() != row.recipient.lower():
+            return None
+        subject = "Reset your Tranche password"
+        token = default_token_generator.make_token(user)
+        link = absolute(reverse("password_reset_confirm", args=[uid, token]))
+    context = {"user": user, "recipient": row.recipient, "link": link, "current": user.email}
+    text, html = _render(f"account_{row.kind}", context)
+    return _message(subject=subject, to=row.recipient, text=text, html=html, headers={})

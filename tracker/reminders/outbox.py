@@ -52,7 +52,12 @@ from tracker.models import (
     StatusChange,
     Subscription,
 )
-from tracker.reminders.emails import confirmation_email, health_alert_email, reminder_email
+from tracker.reminders.emails import (
+    account_email,
+    confirmation_email,
+    health_alert_email,
+    reminder_email,
+)
 from tracker.reminders.planning import (
     MISSED_WINDOW,
     OPEN_STATES,
@@ -146,6 +151,8 @@ def _reminder_wanted(row: Reminder) -> str | None:
     if row.subscription_id is not None:
         if row.subscription is None or not row.subscription.is_active:
             return "Unsubscribed"
+        if not row.subscription.reminders_on:
+            return VOID_NOT_WANTED
     elif milestone.track.owner is None or milestone.track.owner.email.lower() != row.recipient:
         return VOID_NOT_WANTED
     return None
@@ -158,6 +165,9 @@ def _reminder_message(row: Reminder, now: dt.datetime) -> EmailMessage | Void:
 
 def _outbox_email_message(row: OutboxEmail, now: dt.datetime) -> EmailMessage | Void:
     subscription: Subscription | None = row.subscription
+    if row.kind in OutboxEmail.ACCOUNT_KINDS:
+        message = account_email(row)
+        return Void(VOID_NOT_WANTED) if message is None else message
     if row.kind == OutboxEmail.Kind.CONFIRMATION:
         assert subscription is not None  # a database constraint
         if subscription.unsubscribed_at is not None:
@@ -216,6 +226,7 @@ EMAILS = Lane(
         "status_change__track",
         "status_change__track__owner",
         "status_change__track__negotiation",
+        "user",
     ),
     prefetch=(),
     message=_outbox_email_message,

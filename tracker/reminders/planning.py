@@ -73,9 +73,15 @@ def recipients_by_track(tracks: Iterable[Track]) -> dict[int, list[Recipient]]:
     for track in by_id.values():
         covering = by_track[track.pk] + by_negotiation[track.negotiation_id]
         chosen: dict[str, Recipient] = {}
+        # Addresses whose subscriber switched reminders off (digest only): their first
+        # covering subscription decides, and they are not reminded as owner either.
+        silenced: set[str] = set()
         for s in covering:  # track subscriptions first
             email = s.recipient.strip().lower()
-            if s.is_active and email and email not in chosen:
+            if s.is_active and email and email not in chosen and email not in silenced:
+                if not s.reminders_on:
+                    silenced.add(email)
+                    continue
                 chosen[email] = Recipient(
                     email=email,
                     zone=s.timezone,
@@ -87,7 +93,12 @@ def recipients_by_track(tracks: Iterable[Track]) -> dict[int, list[Recipient]]:
         owner_opted_out = owner is not None and any(
             s.user_id == owner.pk and s.unsubscribed_at is not None for s in covering
         )
-        if owner_email and owner_email not in chosen and not owner_opted_out:
+        if (
+            owner_email
+            and owner_email not in chosen
+            and owner_email not in silenced
+            and not owner_opted_out
+        ):
             chosen[owner_email] = Recipient(
                 email=owner_email,
                 zone=settings.TIME_ZONE,

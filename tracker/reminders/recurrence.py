@@ -74,6 +74,15 @@ class DigestRule:
         occurrence: dt.datetime | None = self._rrule(anchor, start).before(at_or_before, inc=True)
         return occurrence
 
+    def following(self, *, after: dt.datetime, anchor: dt.datetime) -> dt.datetime | None:
+        """The first occurrence strictly after `after`, in naive wall-clock time.
+
+        Searched from the same phase start as `latest`, so both agree on the schedule.
+        """
+        start = self._phase_start(anchor, after - WINDOW)
+        occurrence: dt.datetime | None = self._rrule(anchor, start).after(after, inc=False)
+        return occurrence
+
     def _phase_start(self, anchor: dt.datetime, not_after: dt.datetime) -> dt.datetime:
         """The latest anchor + k·INTERVAL periods (k ≥ 0) that is not after `not_after`."""
         if not_after <= anchor:
@@ -210,3 +219,37 @@ def _monthdays(value: str | None, *, frequency: str) -> tuple[int, ...]:
             raise DigestRuleError(f"BYMONTHDAY lists {item} twice.")
         days.append(int(item))
     return tuple(days)
+
+
+# The dashboard's two fields, "day" and "hour", and the rule they stand for.
+DAILY_DAY = "daily"
+
+
+def schedule_rule(day: str, hour: int) -> str:
+    """The rule for a digest every day (`day="daily"`) or on one weekday ("MO"), at `hour`
+    o'clock; no digest when `day` is empty."""
+    if not day:
+        return ""
+    if day == DAILY_DAY:
+        return f"FREQ=DAILY;BYHOUR={hour};BYMINUTE=0;BYSECOND=0"
+    if day not in WEEKDAYS:
+        raise DigestRuleError(f"“{day}” is not a weekday such as MO.")
+    return f"FREQ=WEEKLY;BYDAY={day};BYHOUR={hour};BYMINUTE=0;BYSECOND=0"
+
+
+def schedule_of(text: str) -> tuple[str, int] | None:
+    """(day, hour) for a rule `schedule_rule` can write; ("", 8) for no digest; None for
+    any other rule (an administrator's or the API's), which the form keeps as it is."""
+    if not text.strip():
+        return "", 8
+    try:
+        rule = parse_digest_rule(text)
+    except DigestRuleError:
+        return None
+    if rule.interval != 1 or rule.monthdays or rule.hour is None or rule.minute not in (0, None):
+        return None
+    if rule.frequency == "DAILY" and not rule.weekdays:
+        return DAILY_DAY, rule.hour
+    if rule.frequency == "WEEKLY" and len(rule.weekdays) == 1 and rule.weekdays[0][0] is None:
+        return rule.weekdays[0][1], rule.hour
+    return None

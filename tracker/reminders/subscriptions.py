@@ -63,6 +63,25 @@ def validate_digest_rule(rule: str) -> str:
     return rule
 
 
+class AlreadySubscribed(ValidationError):
+    """Subscribing again, when asked not to replace: `existing` is the subscription to edit."""
+
+    def __init__(self, existing: Subscription) -> None:
+        super().__init__(f"You already follow {existing.subject}; change that subscription.")
+        self.existing = existing
+
+
+def _active_for(
+    *, negotiation: Negotiation | None, track: Track | None, user: Any, email: str
+) -> Subscription | None:
+    return (
+        Subscription.objects.select_for_update()
+        .filter(negotiation=negotiation, track=track, unsubscribed_at__isnull=True)
+        .filter(**({"user": user} if user is not None else {"user__isnull": True, "email": email}))
+        .first()
+    )
+
+
 @transaction.atomic
 def subscription_create(
     *,
@@ -73,8 +92,15 @@ def subscription_create(
     timezone_name: str = "UTC",
     offsets: Sequence[int] | None = None,
     digest_rule: str | None = None,
+    reminders_on: bool = True,
+    replace: bool = True,
 ) -> Subscription:
-    """Subscribe a user (active at once) or an email address (active once confirmed)."""
+    """Subscribe a user (active at once) or an email address (active once confirmed).
+
+    With `replace=False` (the dashboard's form), subscribing again to the same subject
+    changes nothing and raises AlreadySubscribed naming the subscription to edit: a form
+    full of defaults must not overwrite settings chosen earlier.
+    """
     if (negotiation is None) == (track is None):
         raise ValidationError("Subscribe to either a negotiation or a track.")
     if user is None and not email:
@@ -82,12 +108,9 @@ def subscription_create(
     email = "" if user is not None else email.strip().lower()
     # One active subscription per person and subject: subscribing again updates it,
     # so a single unsubscribe link always stops everything.
-    existing = (
-        Subscription.objects.select_for_update()
-        .filter(negotiation=negotiation, track=track, unsubscribed_at__isnull=True)
-        .filter(**({"user": user} if user is not None else {"user__isnull": True, "email": email}))
-        .first()
-    )
+    existing = _active_for(negotiation=negotiation, track=track, user=user, email=email)
+    if existing is not None and not replace:
+        raise AlreadySubscribed(existing)
     if existing is not None:
         existing.timezone = validate_timezone(timezone_name)
         if offsets is not None:
@@ -107,6 +130,7 @@ def subscription_create(
         timezone=validate_timezone(timezone_name),
         offsets=validate_offsets(list(offsets) if offsets is not None else [30, 7, 1, 0]),
         confirmed_at=timezone.now() if user is not None else None,
+        reminders_on=reminders_on,
     )
     if digest_rule is not None:
         subscription.digest_rule = validate_digest_rule(digest_rule)
@@ -116,6 +140,50 @@ def subscription_create(
     if user is None:
         confirmation_queue(subscription)
     return subscription
+
+
+@transaction.atomic
+def subscription_update(
+    *,
+    subscription: Subscription,
+    negotiation: Negotiation | None = None,
+    track: Track | None = None,
+    timezone_name: str,
+    offsets: Sequence[int],
+    digest_rule: str,
+    reminders_on: bool,
+) -> Subscription:
+    """Change every setting of an active subscription, its scope included.
+
+    Moving to a subject the same person already follows would make two subscriptions
+    for one subject; that raises AlreadySubscribed naming the other one.
+    """
+    if (negotiation is None) == (track is None):
+        raise ValidationError("Subscribe to either a negotiation or a track.")
+    row = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    if row.unsubscribed_at is not None:
+        raise ValidationError("This subscription was cancelled; subscribe again instead.")
+    before = row.subject
+    if (row.negotiation_id, row.track_id) != (
+        negotiation.pk if negotiation else None,
+        track.pk if track else None,
+    ):
+        other = _active_for(negotiation=negotiation, track=track, user=row.user, email=row.email)
+        if other is not None:
+            raise AlreadySubscribed(other)
+    row.negotiation, row.track = negotiation, track
+    row.timezone = validate_timezone(timezone_name)
+    row.offsets = validate_offsets(list(offsets))
+    row.digest_rule = validate_digest_rule(digest_rule)
+    row.reminders_on = reminders_on
+    row.full_clean(exclude=["user", "negotiation", "track"])
+    row.save(
+        update_fields=["negotiation", "track", "timezone", "offsets", "digest_rule", "reminders_on"]
+    )
+    # The old subject's reminders are voided, the new one's planned, the zone's moved.
+    _plan_subject_after_commit(before)
+    _plan_after_commit(row)
+    return row
 
 
 # Someone subscribing again while unconfirmed gets the email again, but an address
@@ -174,10 +242,20 @@ def subscription_unsubscribe(*, subscription: Subscription) -> Subscription:
 
 def _plan_after_commit(subscription: Subscription) -> None:
     """Plan reminders for the open milestones this subscription covers, after the commit."""
-    subject = subscription.subject
+    _plan_subject_after_commit(subscription.subject)
+
+
+def _plan_subject_after_commit(subject: Negotiation | Track) -> None:
     covered = Milestone.objects.filter(state__in=OPEN_STATES)
     if isinstance(subject, Track):
         covered = covered.filter(track=subject)
     else:
         covered = covered.filter(track__negotiation=subject)
     after_commit(milestone_ids=list(covered.values_list("id", flat=True)))
+
+
+def subscriptions_replan(*, user: Any) -> None:
+    """After `user`'s address changed: re-plan what their subscriptions cover, so reminders
+    planned for the old address are voided and the new one's are planned."""
+    for subscription in Subscription.objects.filter(user=user, unsubscribed_at__isnull=True):
+        _plan_after_commit(subscription)

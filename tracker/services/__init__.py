@@ -5,6 +5,7 @@ input into these calls and the ValidationError they raise into their own errors.
 Statuses are refreshed once per transaction, after it commits (followups.after_commit).
 """
 
+from tracker.services.deadlines import first_party, fiscal_year_start_of, read_deadline
 from tracker.services.followups import after_commit
 from tracker.services.milestones import (
     Outcome,
@@ -31,6 +32,7 @@ from tracker.services.records import (
     record_delete,
     record_save,
     records_delete,
+    series_save,
     source_save,
     target_save,
     track_save,
@@ -43,6 +45,8 @@ __all__ = [
     "after_commit",
     "dependency_cycle",
     "discrepancy_save",
+    "first_party",
+    "fiscal_year_start_of",
     "milestone_cancel",
     "milestone_cite_announcement",
     "milestone_complete",
@@ -56,9 +60,11 @@ __all__ = [
     "negotiation_save",
     "observation_save",
     "party_save",
+    "read_deadline",
     "record_delete",
     "record_save",
     "records_delete",
+    "series_save",
     "settled_completion",
     "source_save",
     "stored",

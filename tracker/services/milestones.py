@@ -54,6 +54,7 @@ def stored(milestone: Milestone, *, lock: bool = False) -> Stored | None:
         "deadline_earliest",
         "deadline_latest",
         "deadline_precision",
+        "deadline_said_on",
         "track__negotiation_id",
     ).first()
     if row is None:
@@ -65,6 +66,7 @@ def stored(milestone: Milestone, *, lock: bool = False) -> Stored | None:
             earliest=row["deadline_earliest"],
             latest=row["deadline_latest"],
             precision=Precision(row["deadline_precision"]),
+            said_on=row["deadline_said_on"],
         )
     return Stored(row["state"], row["completed_on"], deadline, row["track__negotiation_id"])
 

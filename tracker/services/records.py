@@ -23,6 +23,7 @@ from tracker.models import (
     Negotiation,
     Observation,
     Party,
+    Series,
     Source,
     Target,
     Track,
@@ -36,6 +37,7 @@ DEADLINE_NOT_AFTER_BASELINE = "The deadline must end after the baseline date."
 TARGET_WITHOUT_DEADLINE = "A target needs a deadline, e.g. “by 2030”."
 FIGURE_NOT_POSITIVE = "The {name} must be greater than zero."
 OBSERVATION_NEGATIVE = "An observed value cannot be negative."
+PERIOD_OUT_OF_ORDER = "The period must end on or after the day it starts."
 TOO_FEW_DIFFERING = "Name at least two sources that differ."
 
 
@@ -56,11 +58,23 @@ def negotiation_save(
         check(negotiation)
         negotiation.save()
         if parties is not None:
-            negotiation.parties.set(parties)
+            _link_parties(negotiation, parties)
         if sources is not None:
             negotiation.sources.set(sources)
         after_commit(negotiation_ids=[negotiation.pk])
     return negotiation
+
+
+def _link_parties(negotiation: Negotiation, parties: Sequence[Party]) -> None:
+    """Link the parties in the order given: the first one leads (its fiscal year is the
+    negotiation's, tracker.services.deadlines). `set()` would keep no order."""
+    wanted = list(dict.fromkeys(party.pk for party in parties))
+    links = Negotiation.parties.through.objects.filter(negotiation_id=negotiation.pk)
+    if list(links.order_by("pk").values_list("party_id", flat=True)) == wanted:
+        return
+    negotiation.parties.clear()
+    for party_id in wanted:
+        negotiation.parties.add(party_id)
 
 
 def track_save(*, track: Track, by: Any = None, sources: Sequence[Source] | None = None) -> Track:
@@ -88,6 +102,9 @@ def validate_target(target: Target) -> None:
         errors["deadline"] = TARGET_WITHOUT_DEADLINE
     elif target.baseline_date is not None and target.deadline_latest <= target.baseline_date:
         errors["deadline"] = DEADLINE_NOT_AFTER_BASELINE
+    start, end = target.baseline_period_start, target.baseline_period_end
+    if start is not None and end is not None and end < start:
+        errors["baseline_period_end"] = PERIOD_OUT_OF_ORDER
     if (
         target.track_id is not None
         and target.negotiation_id is not None
@@ -115,29 +132,42 @@ def target_save(
 
 
 def observation_save(*, observation: Observation, by: Any = None) -> Observation:
+    """Save a figure; the first series a target is given becomes its primary series."""
     with writing(by):
         if observation.value is not None and observation.value < 0:
             raise ValidationError({"value": OBSERVATION_NEGATIVE})
+        start, end = observation.period_start, observation.period_end
+        if start is not None and end is not None and end < start:
+            raise ValidationError({"period_end": PERIOD_OUT_OF_ORDER})
         previous_target = _previous(Observation, observation.pk, "target_id")
+        facts = ("target_id", "series_id", "period_start", "period_end", "value")
         before = (
-            Observation.objects.filter(pk=observation.pk)
-            .values("target_id", "date", "value")
-            .first()
+            Observation.objects.filter(pk=observation.pk).values_list(*facts).first()
             if observation.pk is not None
             else None
         )
-        now = (observation.target_id, observation.date, observation.value)
-        if before is None or (before["target_id"], before["date"], before["value"]) != now:
+        if before != tuple(getattr(observation, name) for name in facts):
             # A new or changed figure is news when it is entered, whatever period it covers.
             observation.recorded_at = timezone.now()
         check(observation)
         observation.save()
+        target = observation.target
+        if target.primary_series_id is None:
+            target.primary_series_id = observation.series_id
+            target_save(target=target, by=by)
         after_commit(
             negotiation_ids=Target.objects.filter(
                 pk__in=[observation.target_id, previous_target]
             ).values_list("negotiation_id", flat=True)
         )
     return observation
+
+
+def series_save(*, series: Series, by: Any = None) -> Series:
+    with writing(by):
+        check(series)
+        series.save()
+    return series
 
 
 def source_save(*, source: Source, by: Any = None) -> Source:
@@ -198,6 +228,8 @@ def record_save(*, record: models.Model, by: Any = None, **relations: Any) -> mo
             return target_save(target=record, by=by, **relations)
         case Observation():
             return observation_save(observation=record, by=by)
+        case Series():
+            return series_save(series=record, by=by)
         case Source():
             return source_save(source=record, by=by)
         case Party():

@@ -1,0 +1,186 @@
+"""Account pages: sign up, verify, the account page and its change of address.
+
+Password reset and change are Django's own views with our templates and a reset form
+that sends through the outbox (tracker.dashboard.urls). Every change is one call to
+tracker.services.accounts; the emails' links carry the only credential.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
+from django.views.decorators.http import require_http_methods
+
+from tracker.dashboard.forms import NewAddressForm, SignUpForm
+from tracker.security import client_address
+from tracker.services.accounts import (
+    account_sign_up,
+    account_verify,
+    address_change_confirm,
+    address_change_request,
+    new_address_from_token,
+)
+
+View = Callable[..., HttpResponse]
+_LINK_PAGE = "registration/link.html"
+# Verified by the emailed link; Django's ModelBackend is the one that logs people in.
+_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# Each address gets few emails (tracker.services.accounts); this caps how many accounts
+# one client can start, counted like failed logins (tracker.security.client_address).
+SIGN_UPS_PER_HOUR = 10
+
+
+def _one_more_sign_up(request: HttpRequest) -> bool:
+    """Count a sign-up from this client; False once it is over the hourly limit."""
+    key = f"tranche:sign-ups:{client_address(request)}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between the two calls
+        cache.set(key, count := 1, timeout=3600)
+    return count <= SIGN_UPS_PER_HOUR
+
+
+def sign_up_allowed(view: View) -> View:
+    """404 when TRACKER_SIGNUP is off: a private deployment has no sign-up at all."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not settings.TRACKER_SIGNUP:
+            raise Http404("Sign-up is switched off here; ask an administrator for an account.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def sign_up_context(request: HttpRequest) -> dict[str, bool]:
+    """`sign_up_open` for templates: the sign-up link shows only when sign-up is on."""
+    return {"sign_up_open": bool(settings.TRACKER_SIGNUP)}
+
+
+def _bad_link(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        _LINK_PAGE,
+        {
+            "title": "This link does not work",
+            "message": "It may be incomplete, expired or used already. "
+            "Copy the whole link from the newest email.",
+        },
+        status=404,
+    )
+
+
+@sign_up_allowed
+@require_http_methods(["GET", "POST"])
+def sign_up(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("account")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if not _one_more_sign_up(request):
+            form.add_error(None, "Too many sign-ups from your network. Try again in an hour.")
+            return render(request, "registration/sign_up.html", {"form": form}, status=429)
+        account_sign_up(email=form.cleaned_data["email"], password=form.cleaned_data["password1"])
+        # The same answer whether or not the address had an account already.
+        request.session["sign_up_address"] = form.cleaned_data["email"]
+        return redirect("sign_up_sent")
+    return render(request, "registration/sign_up.html", {"form": form})
+
+
+@sign_up_allowed
+def sign_up_sent(request: HttpRequest) -> HttpResponse:
+    address = request.session.get("sign_up_address", "your address")
+    return render(
+        request,
+        _LINK_PAGE,
+        {
+            "title": "Check your email",
+            "message": f"We sent a link to {address}. "
+            "Follow it to verify the address and finish signing up.",
+        },
+    )
+
+
+@sign_up_allowed
+@require_http_methods(["GET", "POST"])
+def sign_up_verify(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """GET asks, the button's POST verifies: mail scanners open links too."""
+    try:
+        user = get_user_model().objects.get(pk=int(force_str(urlsafe_base64_decode(uidb64))))
+    except (ValueError, TypeError, OverflowError, get_user_model().DoesNotExist):
+        return _bad_link(request)
+    if request.method == "POST":
+        if not account_verify(user=user, token=token):
+            return _bad_link(request)
+        login(request, user, backend=_BACKEND)
+        messages.success(request, f"Your address {user.email} is verified. Choose what to follow.")
+        return redirect("subscriptions")
+    if user.is_active:
+        return _bad_link(request)
+    return render(
+        request,
+        _LINK_PAGE,
+        {
+            "title": "Verify your address",
+            "message": f"Finish signing up as {user.email}?",
+            "button": "Verify and sign in",
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    form = NewAddressForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        new = form.cleaned_data["email"]
+        try:
+            address_change_request(user=user, email=new)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                f"We sent a link to {new}, unless another account uses it. Reminders keep "
+                f"going to {user.email} until you follow it.",
+            )
+            return redirect("account")
+    return render(request, "registration/account.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def account_address_verify(request: HttpRequest, token: str) -> HttpResponse:
+    change = new_address_from_token(token)
+    if change is None:
+        return _bad_link(request)
+    if request.method == "POST":
+        try:
+            address_change_confirm(change=change)
+        except ValidationError:
+            return _bad_link(request)
+        messages.success(request, f"Reminders now go to {change.email}.")
+        return redirect("account" if request.user.is_authenticated else "login")
+    return render(
+        request,
+        _LINK_PAGE,
+        {
+            "title": "Verify your new address",
+            "message": f"Send reminders for {change.user.get_username()} to {change.email} "
+            f"instead of {change.user.email}?",
+            "button": "Use this address",
+        },
+    )

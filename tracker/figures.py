@@ -1,0 +1,115 @@
+"""How figures, paces and periods are said: one wording for the page, the API and the mail.
+
+Plain values in, plain text out; no ORM. tracker.status words its reasons with these too,
+so a percentage or an amount reads the same wherever it appears.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import math
+import re
+
+# "USD billion", "EUR million": a currency code then a scale, said "USD 212.3 billion".
+_CURRENCY_UNIT = re.compile(r"^(?P<code>[A-Z]{3})(?:\s+(?P<scale>.+))?$")
+_BY = re.compile(r"^\s*by\s+", re.IGNORECASE)
+
+
+def number(value: float) -> str:
+    """Up to two decimals, thousands separated, no trailing zeros: "1,234.5"."""
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def amount(value: float, unit: str) -> str:
+    """A figure with its unit, as a reader says it: "USD 212.3 billion", "45 tonnes"."""
+    unit = unit.strip()
+    if not unit:
+        return number(value)
+    if unit == "%":
+        return f"{number(value)}%"
+    match = _CURRENCY_UNIT.match(unit)
+    if match:
+        scale = f" {match['scale']}" if match["scale"] else ""
+        return f"{match['code']} {number(value)}{scale}"
+    return f"{number(value)} {unit}"
+
+
+def percent(ratio: float | None) -> str:
+    """A ratio as a whole percentage, rounded down; "—" without one.
+
+    Rounded down, so a target at 94.9% never reads "95%" while the rules call it at risk,
+    and so the headline attainment and the reason beside it always agree. The epsilon keeps
+    float noise such as 0.29 * 100 = 28.999… from losing a point.
+    """
+    if ratio is None:
+        return "—"
+    return f"{math.floor(ratio * 100 + 1e-9)}%"
+
+
+def pace(per_year: float, unit: str) -> str:
+    """A linear target's required pace: "+62 USD billion a year"."""
+    sign = "+" if per_year >= 0 else "−"
+    tail = f" {unit.strip()}" if unit.strip() else ""
+    return f"{sign}{number(abs(per_year))}{tail} a year"
+
+
+def growth_rate(rate: float) -> str:
+    """A compound target's required growth: "+21.4%/year"."""
+    sign = "+" if rate >= 0 else "−"
+    return f"{sign}{abs(rate) * 100:,.1f}%/year"
+
+
+def by_deadline(deadline_text: str) -> str:
+    """ "by 2030" whether the deadline was typed "2030" or "by 2030": never "by by"."""
+    return "by " + _BY.sub("", deadline_text.strip())
+
+
+def _month(day: dt.date) -> str:
+    return f"{day:%b} {day.year}"
+
+
+def _year_after(start: dt.date) -> dt.date | None:
+    """The last day of the year that starts on `start`."""
+    try:
+        return start.replace(year=start.year + 1) - dt.timedelta(days=1)
+    except ValueError:  # 29 February, or the last year a date can hold
+        return None
+
+
+def period_text(start: dt.date, end: dt.date) -> str:
+    """The period a figure covers, as short as it is exact.
+
+    "2025" (a calendar year), "Q1 2026", "March 2026", "Apr 2025 – Mar 2026" (a fiscal
+    year or other run of whole months), "the year to 26 May 2025" (twelve months to a
+    day), "26 May 2025" (one day), else the two days.
+    """
+    whole_months = start.day == 1 and end.day == calendar.monthrange(end.year, end.month)[1]
+    if start == end:
+        return f"{end.day} {end:%B} {end.year}"
+    if whole_months:
+        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        if months == 12 and start.month == 1:
+            return str(start.year)
+        if months == 3 and start.month % 3 == 1:
+            return f"Q{start.month // 3 + 1} {start.year}"
+        if months == 1:
+            return f"{start:%B} {start.year}"
+        return f"{_month(start)} – {_month(end)}"
+    if _year_after(start) == end:
+        return f"the year to {end.day} {end:%B} {end.year}"
+    return f"{start.day} {start:%b} {start.year} – {end.day} {end:%b} {end.year}"
+
+
+def required_pace(growth: str, *, rate: float | None, per_year: float | None, unit: str) -> str:
+    """What it still takes, as the path is read: a linear path in units a year, a compound
+    one in %/year; empty when nothing can be said (the deadline has passed)."""
+    if growth == "linear":
+        return "" if per_year is None else pace(per_year, unit)
+    return "" if rate is None else growth_rate(rate)
+
+
+def target_figures(baseline: float, target: float, unit: str, deadline_text: str) -> str:
+    """ "From USD 190 billion to USD 500 billion by 2030"."""
+    return f"From {amount(baseline, unit)} to {amount(target, unit)} {by_deadline(deadline_text)}"

@@ -1,0 +1,117 @@
+"""Observations imported in bulk from CSV or XLSX (django-import-export, in the admin).
+
+One row per figure: negotiation, target, series, period_start, period_end, value,
+approximate, source, note. A row names its target by slug within its negotiation, its
+series by name and its source by slug; all three must exist already, so a typo is a row
+error rather than a new series. A row is identified by target, series and period (the
+database's uniqueness too), so importing the same file again finds every row unchanged
+and writes nothing.
+
+Every row is written through services.observation_save, as the editor, so the rules,
+the audit log and the status refresh after commit are those of any other write. The
+admin previews the file in a transaction it rolls back, and imports only a file without
+errors, in one transaction that is rolled back whole if any row fails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import models
+from import_export import fields, resources, widgets
+
+from tracker import services
+from tracker.models import Observation, Series, Source, Target
+
+
+class _Named(widgets.ForeignKeyWidget):
+    """A related row looked up by a natural field; a miss is a row error that says so."""
+
+    def __init__(self, model: type[models.Model], field: str, missing: str) -> None:
+        super().__init__(model, field=field)
+        self.missing = missing
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Any:
+        try:
+            return super().clean(value, row, **kwargs)
+        except self.model.DoesNotExist:
+            negotiation = (row or {}).get("negotiation")
+            raise ValueError(self.missing.format(value=value, negotiation=negotiation)) from None
+
+
+class _TargetOfNegotiation(_Named):
+    def get_lookup_kwargs(self, value: Any, row: Any, **kwargs: Any) -> dict[str, Any]:
+        return {"slug": value, "negotiation__slug": (row or {}).get("negotiation")}
+
+
+class _Day(widgets.DateWidget):
+    """A date, also from a spreadsheet cell, which openpyxl reads as a datetime at midnight:
+    compared as a datetime, an unchanged row would look changed on every import."""
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> dt.date | None:
+        day = super().clean(value, row, **kwargs)
+        return day.date() if isinstance(day, dt.datetime) else day
+
+
+class ObservationResource(resources.ModelResource):
+    negotiation = fields.Field(
+        column_name="negotiation", attribute="target__negotiation__slug", readonly=True
+    )
+    target = fields.Field(
+        column_name="target",
+        attribute="target",
+        widget=_TargetOfNegotiation(
+            Target, "slug", "No target “{value}” in the negotiation “{negotiation}”."
+        ),
+    )
+    series = fields.Field(
+        column_name="series",
+        attribute="series",
+        widget=_Named(Series, "name", "No series named “{value}”; add it under Series first."),
+    )
+    period_start = fields.Field(column_name="period_start", attribute="period_start", widget=_Day())
+    period_end = fields.Field(column_name="period_end", attribute="period_end", widget=_Day())
+    value = fields.Field(column_name="value", attribute="value", widget=widgets.DecimalWidget())
+    approximate = fields.Field(
+        column_name="approximate", attribute="approximate", widget=widgets.BooleanWidget()
+    )
+    source = fields.Field(
+        column_name="source",
+        attribute="source",
+        widget=_Named(Source, "slug", "No source with the slug “{value}”."),
+    )
+    note = fields.Field(column_name="note", attribute="note")
+
+    class Meta:
+        model = Observation
+        fields = (
+            "negotiation",
+            "target",
+            "series",
+            "period_start",
+            "period_end",
+            "value",
+            "approximate",
+            "source",
+            "note",
+        )
+        import_id_fields = ("target", "series", "period_start", "period_end")
+        skip_unchanged = True
+        report_skipped = True
+        use_transactions = True
+
+    def import_field(self, field: fields.Field, instance: Any, row: Any, **kwargs: Any) -> None:
+        if field.attribute == "approximate" and row.get("approximate") in (None, ""):
+            instance.approximate = False  # an empty cell is "not approximate", not null
+            return
+        super().import_field(field, instance, row, **kwargs)
+
+    def save_instance(
+        self, instance: Observation, is_create: bool, row: Any, **kwargs: Any
+    ) -> None:
+        # The write service, not Model.save: its rules become row errors, and the audit log
+        # names the editor who imported the file.
+        self.before_save_instance(instance, row, **kwargs)
+        services.observation_save(observation=instance, by=kwargs.get("user"))
+        self.after_save_instance(instance, row, **kwargs)

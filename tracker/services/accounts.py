@@ -1,0 +1,164 @@
+"""Accounts: self sign-up verified by email, a changed address verified again, and the
+password-reset email, each queued in the outbox like every other email.
+
+The emails carry links whose tokens are the only credential:
+- sign-up: Django's token generator with a salt of its own, so a reset token cannot verify
+  an account (or the reverse); it dies once the account has logged in;
+- a new address: `django.core.signing`, naming the user, the new address and the old one,
+  so a link sent before another change no longer works;
+- password reset: Django's `default_token_generator`, read by its PasswordResetConfirmView.
+
+Nothing here says whether an address has an account: signing up with a known address
+queues a password-reset email to it instead, and the pages answer the same either way.
+The messages are written when sent (tracker.reminders.outbox), so a link is fresh.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.core import signing
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from tracker.models import OutboxEmail
+from tracker.reminders.subscriptions import RESEND_AFTER, RESENDS_PER_DAY, subscriptions_replan
+
+NEW_ADDRESS_SALT = "tranche.account.new_address"
+NEW_ADDRESS_MAX_AGE = 3 * 24 * 3600
+
+
+class SignUpTokenGenerator(PasswordResetTokenGenerator):
+    key_salt = "tranche.account.sign_up"
+
+
+sign_up_tokens = SignUpTokenGenerator()
+
+
+def same_address(email: str) -> dict[str, str]:
+    """A filter for users with this address, whatever its case."""
+    return {"email__iexact": email.strip()}
+
+
+def account_email_queue(*, user: Any, kind: str, recipient: str) -> OutboxEmail | None:
+    """Queue an account email, unless the same one waits to go or went out too recently;
+    at most RESENDS_PER_DAY of a kind a day, so nobody can flood an address."""
+    now = timezone.now()
+    earlier = OutboxEmail.objects.filter(user=user, kind=kind)
+    latest = earlier.order_by("-sequence").first()
+    if latest is not None:
+        same = earlier.filter(recipient=recipient)
+        waiting = same.filter(
+            state__in=[OutboxEmail.State.PENDING, OutboxEmail.State.SENDING]
+        ).exists()
+        recent = same.filter(created_at__gt=now - RESEND_AFTER).exists()
+        today = earlier.filter(created_at__gt=now - dt.timedelta(days=1)).count()
+        if waiting or recent or today >= RESENDS_PER_DAY:
+            return None
+    return OutboxEmail.objects.create(
+        kind=kind,
+        user=user,
+        recipient=recipient,
+        sequence=0 if latest is None else latest.sequence + 1,
+        due_at=now,
+    )
+
+
+@transaction.atomic
+def account_sign_up(*, email: str, password: str) -> None:
+    """Create an inactive account and queue its verification email.
+
+    A known address gets no second account: an unverified one gets the verification
+    again, an active one a password-reset email (its owner may have forgotten signing up).
+    """
+    user_model = get_user_model()
+    email = user_model.objects.normalize_email(email.strip()).lower()
+    known = user_model.objects.select_for_update().filter(**same_address(email)).first()
+    if known is None and user_model.objects.filter(username__iexact=email).exists():
+        return  # an administrator's account named after the address: tell nobody
+    if known is None:
+        known = user_model(username=email, email=email, is_active=False)
+        known.set_password(password)
+        known.full_clean()
+        known.save()
+    if known.is_active:
+        account_email_queue(user=known, kind=OutboxEmail.Kind.PASSWORD_RESET, recipient=email)
+    elif known.last_login is None:
+        account_email_queue(user=known, kind=OutboxEmail.Kind.SIGN_UP, recipient=email)
+
+
+def account_verify(*, user: Any, token: str) -> bool:
+    """Activate an account from its emailed link; False when the link is bad or used."""
+    if user.is_active or not sign_up_tokens.check_token(user, token):
+        return False
+    user_model = get_user_model()
+    return bool(user_model.objects.filter(pk=user.pk, is_active=False).update(is_active=True))
+
+
+@dataclass(frozen=True)
+class NewAddress:
+    user: Any
+    email: str
+
+
+def new_address_token(*, user: Any, email: str) -> str:
+    data = {"user": user.pk, "email": email, "was": user.email}
+    return signing.dumps(data, salt=NEW_ADDRESS_SALT)
+
+
+def new_address_from_token(token: str) -> NewAddress | None:
+    """The change a link asks for, or None when it is bad, expired or already overtaken."""
+    try:
+        data = signing.loads(token, salt=NEW_ADDRESS_SALT, max_age=NEW_ADDRESS_MAX_AGE)
+        user = get_user_model().objects.get(pk=data["user"], is_active=True)
+    except (signing.BadSignature, KeyError, TypeError, ObjectDoesNotExist):
+        return None
+    if user.email != data["was"]:
+        return None
+    return NewAddress(user=user, email=data["email"])
+
+
+def address_change_request(*, user: Any, email: str) -> None:
+    """Queue a link to the new address; reminders keep going to the old one until it is
+    followed. A new address another account uses is silently not sent to, so the form
+    cannot be used to find out which addresses have accounts."""
+    email = get_user_model().objects.normalize_email(email.strip()).lower()
+    if email == user.email.lower():
+        raise ValidationError({"email": "That is already the address reminders go to."})
+    if get_user_model().objects.filter(**same_address(email)).exclude(pk=user.pk).exists():
+        return
+    account_email_queue(user=user, kind=OutboxEmail.Kind.NEW_ADDRESS, recipient=email)
+
+
+@transaction.atomic
+def address_change_confirm(*, change: NewAddress) -> Any:
+    """Make the verified new address the account's (and its username, when that was the
+    old address, as it is for accounts that signed themselves up)."""
+    user_model = get_user_model()
+    user = user_model.objects.select_for_update().get(pk=change.user.pk)
+    if user_model.objects.filter(**same_address(change.email)).exclude(pk=user.pk).exists():
+        raise ValidationError("Another account uses that address now.")
+    fields = ["email"]
+    if user.username.lower() == user.email.lower() and not (
+        user_model.objects.filter(username__iexact=change.email).exclude(pk=user.pk).exists()
+    ):
+        user.username = change.email
+        fields.append("username")
+    user.email = change.email
+    user.save(update_fields=fields)
+    subscriptions_replan(user=user)
+    return user
+
+
+def password_reset_queue(*, email: str) -> None:
+    """Queue a reset email to each active account with this address; none for others."""
+    user_model = get_user_model()
+    for user in user_model.objects.filter(**same_address(email), is_active=True):
+        if user.has_usable_password():
+            kind = OutboxEmail.Kind.PASSWORD_RESET
+            account_email_queue(user=user, kind=kind, recipient=user.email)
