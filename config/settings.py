@@ -68,6 +68,9 @@ CSRF_TRUSTED_ORIGINS = [SITE_URL]
 TRACKER_PUBLIC = envbool("TRACKER_PUBLIC", True)
 # Self sign-up (verified by email) on /signup/; off for private deployments (issue 15).
 TRACKER_SIGNUP = envbool("TRACKER_SIGNUP", True)
+# Sites that may frame the embed widget (/embed/…; CSP frame-ancestors): any, by default.
+# Every other page refuses framing (X-Frame-Options DENY, frame-ancestors 'none').
+TRACKER_EMBED_ANCESTORS = envlist("TRACKER_EMBED_ANCESTORS", "*")
 # An open item whose newest source is older than this many days reads as stale ("may be
 # out of date") and is listed under "Needs review".
 TRACKER_STALE_AFTER_DAYS = int(os.environ.get("TRACKER_STALE_AFTER_DAYS") or 90)

@@ -21,6 +21,17 @@ hypothesis_settings.register_profile("tranche", derandomize=True, deadline=None)
 hypothesis_settings.load_profile("tranche")
 __all__ = ["collected_static"]
 
+# Tests that start processes (workers, beats, gunicorn, redis-server, SMTP sinks) or drive the
+# browser run one after another on one pytest-xdist worker: they share the broker's queue and
+# the machine's cores, and interleaving them only makes their timeouts flaky.
+ONE_AT_A_TIME = {"browser", "integration", "chaos"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if ONE_AT_A_TIME & set(item.keywords):
+            item.add_marker(pytest.mark.xdist_group("one-at-a-time"))
+
 
 @pytest.fixture(scope="session", autouse=True)
 def static_files_as_in_production(collected_static: None) -> None:

@@ -9,7 +9,7 @@ import time_machine
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
-from tests.conftest import committed
+from tests.conftest import committed, make_series
 from tracker.management.commands.load_record import INDIA_US_RECORD as RECORD
 from tracker.models import Milestone, Reminder, Target
 from tracker.record import load_record
@@ -146,3 +146,75 @@ def test_editors_may_change_milestones_but_not_the_outbox() -> None:
     assert {"change_milestone", "add_target", "delete_observation"} <= codenames
     assert "change_reminder" not in codenames
     assert Reminder._meta.model_name == "reminder"
+
+
+def test_a_duplicate_slug_says_which_slug_to_change_and_where(editor_client: Client) -> None:
+    deal = Milestone.objects.get(slug="comprehensive-agreement-concluded")
+    interim = Milestone.objects.get(slug="interim-deal-concluded")
+    response = editor_client.post(
+        f"/admin/tracker/milestone/{deal.id}/change/",
+        change_form(deal, track=str(interim.track_id), slug="interim-deal-concluded"),
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert (
+        "Another milestone in this track already uses the slug “interim-deal-concluded”. "
+        "Choose a different slug."
+    ) in page
+    assert "must make a unique set" not in page
+    assert Milestone.objects.get(id=deal.id).slug == "comprehensive-agreement-concluded"
+
+
+def test_a_second_figure_for_one_series_and_period_names_them(editor_client: Client) -> None:
+    target = Target.objects.get()
+    series = make_series("US Census Bureau — goods and services")
+    figure = {
+        "target": target.id,
+        "series": series.id,
+        "period_start": "2025-01-01",
+        "period_end": "2025-12-31",
+        "value": "210",
+        "note": "",
+    }
+    assert editor_client.post("/admin/tracker/observation/add/", figure).status_code == 302
+    page = editor_client.post("/admin/tracker/observation/add/", figure).content.decode()
+    assert (
+        "This target already has a figure from “US Census Bureau — goods and services” for 2025."
+    ) in page
+
+
+def source_choices(client: Client, term: str) -> list[str]:
+    response = client.get(
+        "/admin/autocomplete/",
+        {"app_label": "tracker", "model_name": "milestone", "field_name": "sources", "term": term},
+    )
+    return [r["text"] for r in response.json()["results"]]
+
+
+def test_source_choices_show_the_publisher_the_date_and_the_start_of_the_quote(
+    editor_client: Client,
+) -> None:
+    nationpress = source_choices(editor_client, "NationPress")
+    assert any(label.startswith("NationPress, 26 May 2025: “") for label in nationpress)
+    # Without a publisher, the start of the title stands in for it.
+    untitled = source_choices(editor_client, "Misri U.S. Visit Part")
+    assert any(
+        label.startswith("Misri U.S. Visit Part Of India Bid To S…, on or before 26 May 2025")
+        for label in untitled
+    )
+    # Quotes from one article can be told apart.
+    for labels in (nationpress, untitled):
+        assert len(set(labels)) == len(labels)
+
+
+def test_dependencies_are_picked_by_searching_milestones(editor_client: Client) -> None:
+    response = editor_client.get(
+        "/admin/autocomplete/",
+        {
+            "app_label": "tracker",
+            "model_name": "milestone",
+            "field_name": "depends_on",
+            "term": "interim",
+        },
+    )
+    assert [r["text"] for r in response.json()["results"]] == ["Interim trade deal concluded"]

@@ -110,7 +110,7 @@ def test_negotiation_page_has_a_timeline_with_today_the_autumn_window_and_a_text
     client, india_us
 ):
     html = client.get(reverse("negotiation", args=["india-us-bta"])).content.decode()
-    assert '<svg viewBox="0 0 960' in html and 'role="img"' in html
+    assert '<svg viewBox="0 0 960' in html and 'role="group"' in html
     assert '<title id="tl-title">Timeline of India–US Bilateral Trade Agreement</title>' in html
     assert "Today, 21 Nov 2026" in html
     assert 'class="window"' in html
@@ -508,3 +508,14 @@ def test_the_timeline_labels_a_stale_passed_deadline_without_claiming_it_overdue
     html = client.get(reverse("negotiation", args=["india-us-bta"])).content.decode()
     assert 'text-anchor="middle">passed 501 days ago</text>' in html
     assert "days overdue</text>" not in html
+
+
+def test_the_negotiation_page_ends_with_each_source_behind_it_once_newest_first(client, india_us):
+    from tracker.models import Source
+
+    html = client.get(reverse("negotiation", args=["india-us-bta"])).content.decode()
+    listed = html[html.index('id="sources-heading"') :]
+    titles = [s.title for s in Source.objects.all()]
+    for title in titles:
+        assert listed.count(f"<cite>{title.replace(chr(39), '&#x27;')}</cite>") == 1, title
+    assert listed.index("26 May 2025") < listed.index("undated")

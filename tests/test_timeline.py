@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tracker.dashboard.chart import build_chart, nice_step
 from tracker.dashboard.timeline import (
     BREAK_WIDTH,
+    Box,
+    Timeline,
     TimelineMilestone,
     TimelineTrack,
     build_axis,
     build_timeline,
+    lay_out_labels,
 )
 from tracker.dashboard.wording import countdown
 from tracker.status import Growth, Observation, TargetFacts, expected_value
@@ -161,3 +167,97 @@ def test_grid_steps_are_round_numbers():
     assert nice_step(500) == 100
     assert nice_step(37) == 10
     assert nice_step(0.8) == 0.2
+
+
+# Labels never overlap: properties over generated milestone sets.
+
+_titles = st.text(
+    alphabet=st.sampled_from(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 –-,.()WM"
+    ),
+    min_size=1,
+    max_size=70,
+)
+
+
+def _label_boxes(timeline: Timeline) -> list[Box]:
+    return [m.label_box for row in timeline.rows for m in row.markers] + [
+        row.name_box for row in timeline.rows
+    ]
+
+
+def _assert_no_label_overlaps(timeline: Timeline) -> None:
+    boxes = _label_boxes(timeline)
+    for i, a in enumerate(boxes):
+        assert a.x0 >= 0 and a.x1 <= timeline.width and a.y1 <= timeline.height, a
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b), (a, b)
+
+
+@st.composite
+def _tracks(draw: st.DrawFn, *, first: dt.date, days: int, most: int) -> list[TimelineTrack]:
+    count = draw(st.integers(1, most))
+    offsets = draw(st.lists(st.integers(0, days), min_size=count, max_size=count))
+    titles = draw(st.lists(_titles, min_size=count, max_size=count))
+    lanes = draw(st.integers(1, 4))
+    by_track: list[list[TimelineMilestone]] = [[] for _ in range(lanes)]
+    for n, (offset, title) in enumerate(zip(offsets, titles, strict=True)):
+        day = first + dt.timedelta(days=offset)
+        by_track[n % lanes].append(milestone(title, day, day))
+    return [track(f"Track {n}", *ms) for n, ms in enumerate(by_track) if ms]
+
+
+@given(_tracks(first=dt.date(2026, 12, 1), days=6, most=8))
+def test_labels_of_several_milestones_in_one_week_never_overlap(tracks):
+    _assert_no_label_overlaps(build_timeline(tracks, today=TODAY))
+
+
+@given(_tracks(first=dt.date(2026, 1, 1), days=364, most=50))
+@settings(max_examples=40, deadline=None)
+def test_labels_of_fifty_milestones_in_a_year_never_overlap(tracks):
+    _assert_no_label_overlaps(build_timeline(tracks, today=TODAY))
+
+
+@given(
+    st.lists(st.floats(0, 960), min_size=1, max_size=30),
+    st.lists(st.floats(10, 300), min_size=30, max_size=30),
+)
+def test_laid_out_labels_stay_inside_the_chart_and_share_no_lane_space(xs, widths):
+    widths = widths[: len(xs)]
+    slots = lay_out_labels(xs, widths, left=0, right=960)
+    spans = [(s.lane, s.x0, s.x0 + w) for s, w in zip(slots, widths, strict=True)]
+    for _lane, x0, x1 in spans:
+        assert x0 >= 0 and x1 <= 960
+    for i, (lane, x0, x1) in enumerate(spans):
+        for other_lane, y0, y1 in spans[i + 1 :]:
+            assert lane != other_lane or x1 <= y0 or y1 <= x0
+
+
+def test_the_eu_india_closing_steps_a_few_weeks_apart_drop_into_separate_lanes():
+    steps = [
+        milestone("15th negotiating round", dt.date(2026, 12, 1), dt.date(2026, 12, 5)),
+        milestone("Legal scrubbing completed", dt.date(2026, 12, 19), dt.date(2026, 12, 19)),
+        milestone("FTA signed", dt.date(2027, 1, 15), dt.date(2027, 1, 15)),
+    ]
+    timeline = build_timeline(
+        [
+            track("EU–India FTA", *steps),
+            track("Later", milestone("Review", dt.date(2030, 1, 1), dt.date(2030, 1, 1))),
+        ],
+        today=TODAY,
+    )
+    markers = timeline.rows[0].markers
+    assert len({m.lane for m in markers}) > 1
+    _assert_no_label_overlaps(timeline)
+    assert timeline.rows[1].top >= timeline.rows[0].top + timeline.rows[0].height
+
+
+def test_the_list_in_date_order_puts_today_between_the_past_and_the_future():
+    past = milestone("Interim deal", dt.date(2025, 7, 8), dt.date(2025, 7, 8), status="overdue")
+    future = milestone("FTA signed", dt.date(2027, 1, 15), dt.date(2027, 1, 15))
+    timeline = build_timeline([track("BTA", future, past)], today=TODAY)
+    assert [(i.day, i.is_today) for i in timeline.agenda] == [
+        (dt.date(2025, 7, 8), False),
+        (TODAY, True),
+        (dt.date(2027, 1, 15), False),
+    ]

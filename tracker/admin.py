@@ -233,7 +233,8 @@ class NegotiationAdmin(RecordUpload, HealthAdminMixin, RecordAdmin):
     list_filter = ["health", "stage", "parties"]
     search_fields = ["name", "slug", "summary"]
     prepopulated_fields = {"slug": ["name"]}
-    filter_horizontal = ["parties", "sources"]
+    filter_horizontal = ["parties"]
+    autocomplete_fields = ["sources"]
     readonly_fields = [
         "health", "health_reason", "progress", "next_deadline", "last_confirmed_on", "stale",
     ]  # fmt: skip
@@ -306,8 +307,7 @@ class TrackAdmin(HealthAdminMixin, RecordAdmin):
     readonly_fields = [
         "health", "health_reason", "progress", "next_deadline", "last_confirmed_on", "stale",
     ]  # fmt: skip
-    filter_horizontal = ["sources"]
-    autocomplete_fields = ["owner"]
+    autocomplete_fields = ["owner", "sources"]
     inlines = [MilestoneInline]
     actions = [refresh_now]
 
@@ -391,7 +391,7 @@ class MilestoneAdmin(RecordAdmin):
     list_select_related = ["track", "track__negotiation"]
     search_fields = ["title", "slug", "consequence", "deadline_text", "track__name"]
     prepopulated_fields = {"slug": ["title"]}
-    filter_horizontal = ["depends_on", "sources"]
+    autocomplete_fields = ["depends_on", "sources"]
     readonly_fields = [
         "window", "status", "completed_late", "status_reason", "last_confirmed_on", "stale",
     ]  # fmt: skip
@@ -456,13 +456,13 @@ class DiscrepancyAdmin(RecordAdmin):
     list_display = ["milestone", "summary"]
     list_select_related = ["milestone"]
     search_fields = ["summary", "milestone__title"]
-    autocomplete_fields = ["milestone"]
-    filter_horizontal = ["sources"]
+    autocomplete_fields = ["milestone", "sources"]
 
 
 class ObservationInline(admin.TabularInline):  # type: ignore[type-arg]
     model = Observation
     fields = ["series", "period_start", "period_end", "value", "approximate", "source", "note"]
+    autocomplete_fields = ["series", "source"]
     extra = 0
 
 
@@ -495,7 +495,7 @@ class TargetAdmin(RecordAdmin):
     list_select_related = ["negotiation"]
     search_fields = ["name", "slug", "negotiation__name"]
     prepopulated_fields = {"slug": ["name"]}
-    filter_horizontal = ["sources"]
+    autocomplete_fields = ["sources"]
     readonly_fields = ["window", "status", "status_reason", "last_confirmed_on", "stale"]
     inlines = [ObservationInline]
     actions = [refresh_now]
@@ -529,6 +529,7 @@ class ObservationAdmin(ImportMixin, RecordAdmin):
     list_filter = ["target__negotiation", "target", "series"]
     list_select_related = ["target", "series", "source"]
     search_fields = ["target__name", "series__name", "note"]
+    autocomplete_fields = ["target", "series", "source"]
 
     def has_import_permission(self, request: HttpRequest) -> bool:
         # An import adds figures and corrects existing ones: it takes both permissions.

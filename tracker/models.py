@@ -61,7 +61,39 @@ def _choices(enum: Any) -> list[tuple[str, str]]:
     return [(member.value, member.value.replace("_", " ")) for member in enum]
 
 
-class Party(models.Model):
+class NamesUniqueClashes:
+    """Uniqueness errors that say what to change.
+
+    Django's default reads "The fields track, slug must make a unique set."; editors and API
+    clients get "Another milestone in this track already uses the slug “x”. Choose a
+    different slug." The last field of the check is the one to change; any before it are its
+    scope.
+    """
+
+    _meta: Any
+
+    def unique_error_message(
+        self, model_class: type[models.Model], unique_check: Iterable[str]
+    ) -> ValidationError:
+        *scope, name = unique_check
+        field = self._meta.get_field(name)
+        value = getattr(self, field.attname)
+        shown = f"{value:%-d %B %Y}" if isinstance(value, dt.date) else str(value)
+        where = "".join(f" in this {self._meta.get_field(s).verbose_name}" for s in scope)
+        return ValidationError(
+            "Another %(model)s%(where)s already uses the %(field)s “%(value)s”. "
+            "Choose a different %(field)s.",
+            code="unique",
+            params={
+                "model": self._meta.verbose_name,
+                "where": where,
+                "field": field.verbose_name,
+                "value": shown,
+            },
+        )
+
+
+class Party(NamesUniqueClashes, models.Model):
     code = models.CharField(max_length=10, unique=True, help_text="IN, US, EU, …")
     name = models.CharField(max_length=200)
     fiscal_year_start = models.PositiveSmallIntegerField(
@@ -88,7 +120,7 @@ class Party(models.Model):
         return f"{self.name} ({self.code})"
 
 
-class Source(models.Model):
+class Source(NamesUniqueClashes, models.Model):
     """A quoted passage of a published text: the evidence behind a date or figure."""
 
     slug = models.SlugField(max_length=120, unique=True)
@@ -108,7 +140,19 @@ class Source(models.Model):
         ordering = ["title", "slug"]
 
     def __str__(self) -> str:
-        return f"{self.title}: “{self.excerpt[:60]}”"
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """How an editor tells quotes apart in a picker: who, when, then the words.
+
+        A record holds many quotes from one article, so the title alone repeats.
+        """
+        words = " ".join(self.excerpt.split())
+        if len(words) > 70:
+            words = words[:69].rstrip() + "…"
+        who = self.publisher or (self.title if len(self.title) <= 40 else self.title[:39] + "…")
+        return f"{who}, {self.date_text}: “{words}”"
 
     @property
     def date(self) -> SourceDate | None:
@@ -285,7 +329,7 @@ class HealthFields(Confirmed, KeepsDerivedFields):
         abstract = True
 
 
-class Negotiation(HealthFields):
+class Negotiation(NamesUniqueClashes, HealthFields):
     class Stage(models.TextChoices):
         ANNOUNCED = "announced"
         NEGOTIATING = "negotiating"
@@ -311,7 +355,7 @@ class Negotiation(HealthFields):
         return self.name
 
 
-class Track(Scheduled, HealthFields):
+class Track(NamesUniqueClashes, Scheduled, HealthFields):
     """A workstream inside a negotiation."""
 
     negotiation = models.ForeignKey(Negotiation, on_delete=models.CASCADE, related_name="tracks")
@@ -348,7 +392,7 @@ class Track(Scheduled, HealthFields):
         return self.name
 
 
-class Milestone(Scheduled, Confirmed, KeepsDerivedFields):
+class Milestone(NamesUniqueClashes, Scheduled, Confirmed, KeepsDerivedFields):
     class Kind(models.TextChoices):
         DEADLINE = "deadline"
         MEETING = "meeting"
@@ -542,7 +586,7 @@ class Series(models.Model):
         return self.name
 
 
-class Target(Scheduled, Confirmed, KeepsDerivedFields):
+class Target(NamesUniqueClashes, Scheduled, Confirmed, KeepsDerivedFields):
     """A number to reach by a deadline, e.g. bilateral trade of USD 500 billion by 2030."""
 
     DERIVED_FIELDS = frozenset(
@@ -659,7 +703,7 @@ class Target(Scheduled, Confirmed, KeepsDerivedFields):
         )
 
 
-class Observation(models.Model):
+class Observation(NamesUniqueClashes, models.Model):
     """A published figure: the value a series gives for a period (calendar 2025, FY 2025-26)."""
 
     target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="observations")
@@ -705,6 +749,18 @@ class Observation(models.Model):
     @property
     def period(self) -> str:
         return period_text(self.period_start, self.period_end)
+
+    def unique_error_message(
+        self, model_class: type[models.Model], unique_check: Iterable[str]
+    ) -> ValidationError:
+        if set(unique_check) != {"target", "series", "period_start", "period_end"}:
+            return super().unique_error_message(model_class, unique_check)
+        return ValidationError(
+            "This target already has a figure from “%(series)s” for %(period)s. Edit that "
+            "figure, or choose another series or period.",
+            code="unique",
+            params={"series": self.series, "period": self.period},
+        )
 
 
 def digest_rule_validator(value: str) -> None:

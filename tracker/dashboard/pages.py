@@ -7,7 +7,7 @@ whatever the row count.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -126,9 +126,12 @@ def _next(field: str) -> Subquery:
     )
 
 
-def overview(today: dt.date) -> Overview:
+def overview(today: dt.date, chosen: QuerySet[Negotiation] | None = None) -> Overview:
+    """Every negotiation, or those chosen (filtered and ordered: dashboard/filtering.py)."""
     negotiations = list(
-        Negotiation.objects.prefetch_related("parties").annotate(
+        (Negotiation.objects.all() if chosen is None else chosen)
+        .prefetch_related("parties")
+        .annotate(
             open_count=Count(
                 "tracks__milestones",
                 filter=Q(tracks__milestones__state__in=OPEN_STATES),
@@ -146,7 +149,9 @@ def overview(today: dt.date) -> Overview:
     )
     overdue: dict[int, list[MilestoneRow]] = {n.pk: [] for n in negotiations}
     for milestone in (
-        Milestone.objects.filter(state__in=OPEN_STATES, deadline_latest__lt=today)
+        Milestone.objects.filter(
+            state__in=OPEN_STATES, deadline_latest__lt=today, track__negotiation__in=negotiations
+        )
         .select_related("track")
         .order_by("deadline_latest", "track__position", "title", "id")
     ):
@@ -329,6 +334,9 @@ class NegotiationPage:
     countdown: str
     overdue_count: int
     freshness: str
+    # Every article behind the negotiation, its tracks, milestones and targets, newest first:
+    # the list a printed briefing ends with.
+    sources: list[Source] = field(default_factory=list)
 
 
 def negotiation_page(slug: str, today: dt.date) -> NegotiationPage:
@@ -370,7 +378,26 @@ def negotiation_page(slug: str, today: dt.date) -> NegotiationPage:
         wording.countdown(remaining),
         overdue,
         freshness.confirmation(negotiation, today),
+        _sources_behind(negotiation),
     )
+
+
+def _sources_behind(negotiation: Negotiation) -> list[Source]:
+    behind = (
+        Q(negotiations=negotiation)
+        | Q(tracks__negotiation=negotiation)
+        | Q(milestones__track__negotiation=negotiation)
+        | Q(targets__negotiation=negotiation)
+    )
+    ids = Source.objects.filter(behind).values("pk")
+    quotes = Source.objects.filter(pk__in=ids).order_by(
+        F("published_on").desc(nulls_last=True), F("published_by").desc(nulls_last=True), "title"
+    )
+    # A record keeps one Source per quoted passage; a briefing names each article once.
+    articles: dict[tuple[str, str, str, str], Source] = {}
+    for quote in quotes:
+        articles.setdefault((quote.title, quote.publisher, quote.url, quote.date_text), quote)
+    return list(articles.values())
 
 
 @dataclass(frozen=True)
@@ -608,12 +635,18 @@ class UpcomingPage:
     overdue: list[MilestoneRow]
     upcoming: list[MilestoneRow]
     until: dt.date
+    days: int = UPCOMING_DAYS
 
 
-def upcoming_page(today: dt.date, days: int = UPCOMING_DAYS) -> UpcomingPage:
+def upcoming_page(
+    today: dt.date, days: int = UPCOMING_DAYS, chosen: QuerySet[Milestone] | None = None
+) -> UpcomingPage:
+    """Open milestones due by `days` from today, or those chosen (dashboard/filtering.py)."""
     until = today + dt.timedelta(days=days)
+    if chosen is None:
+        chosen = Milestone.objects.filter(state__in=OPEN_STATES, deadline_latest__lte=until)
     milestones = list(
-        _with_revisions(Milestone.objects.filter(state__in=OPEN_STATES, deadline_latest__lte=until))
+        _with_revisions(chosen)
         .select_related("track__negotiation")
         .order_by("deadline_latest", "title")
     )
@@ -626,6 +659,7 @@ def upcoming_page(today: dt.date, days: int = UPCOMING_DAYS) -> UpcomingPage:
             r for r in rows if r.milestone.deadline_latest and r.milestone.deadline_latest >= today
         ],
         until=until,
+        days=days,
     )
 
 

@@ -193,6 +193,8 @@ class Marker:
     label_x: float
     label_y: float
     label_anchor: str
+    # Labels that would collide drop into lanes below the row's line, one lane per clash.
+    lane: int = 0
     # From the deadline to today, for an open milestone whose deadline has passed.
     overdue_to: float | None = None
     overdue_days: int = 0
@@ -209,6 +211,12 @@ class Marker:
     def window_width(self) -> float:
         return self.window[1] - self.window[0] if self.window else 0.0
 
+    @property
+    def label_box(self) -> Box:
+        width = label_width(self.label)
+        x0 = self.label_x if self.label_anchor == "start" else self.label_x - width
+        return Box(x0, x0 + width, self.label_y - LABEL_ASCENT, self.label_y + LABEL_DESCENT)
+
 
 @dataclass(frozen=True)
 class Row:
@@ -216,6 +224,13 @@ class Row:
     y: float
     top: float
     markers: tuple[Marker, ...]
+    height: float = 0.0
+
+    @property
+    def name_box(self) -> Box:
+        text = f"{self.track.name} · {self.track.health_label}"
+        baseline = self.top + 12
+        return Box(16, 16 + label_width(text, bold=True), baseline - 12, baseline + 4)
 
 
 @dataclass(frozen=True)
@@ -238,6 +253,10 @@ class Timeline:
         return self.axis.breaks
 
     @property
+    def agenda(self) -> tuple[AgendaItem, ...]:
+        return agenda(self)
+
+    @property
     def today_anchor(self) -> str:
         return "end" if self.today_x > self.width * 0.8 else "start"
 
@@ -247,6 +266,14 @@ MARGIN_X = 16.0
 AXIS_Y = 44.0
 ROW_HEIGHT = 62.0
 LABEL_LIMIT = 46
+# The first label's baseline sits this far under the row's line; each further lane adds
+# LANE_HEIGHT, which is more than a label's ascent and descent, so lanes never touch.
+LABEL_DROP = 22.0
+LANE_HEIGHT = 17.0
+LABEL_ASCENT = 12.0
+LABEL_DESCENT = 4.0
+LABEL_GAP = 10.0
+LABEL_OFFSET = 6.0
 
 
 def build_timeline(
@@ -262,36 +289,145 @@ def build_timeline(
     ]
     axis = build_axis(dates, today=today, left=MARGIN_X, right=width - MARGIN_X)
     rows: list[Row] = []
-    for index, track in enumerate(dated):
-        top = AXIS_Y + 12 + index * ROW_HEIGHT
+    top = AXIS_Y + 12
+    for track in dated:
         y = top + 34
-        markers = tuple(_marker(m, axis, y, width, today) for m in track.milestones)
-        rows.append(Row(track, y, top, markers))
-    height = AXIS_Y + 12 + len(rows) * ROW_HEIGHT + 14
-    return Timeline(width, height, AXIS_Y, axis, tuple(rows), today, axis.x(today), undated)
+        markers = _markers(track.milestones, axis, y, width, today)
+        lanes = 1 + max(m.lane for m in markers)
+        height = max(ROW_HEIGHT, 34 + LABEL_DROP + (lanes - 1) * LANE_HEIGHT + LABEL_DESCENT + 8)
+        rows.append(Row(track, y, top, markers, height))
+        top += height
+    return Timeline(width, top + 14, AXIS_Y, axis, tuple(rows), today, axis.x(today), undated)
 
 
-def _marker(m: TimelineMilestone, axis: Axis, y: float, width: float, today: dt.date) -> Marker:
-    x = axis.x(m.latest)
-    window = (axis.x(m.earliest), x) if m.earliest < m.latest else None
-    ghosts = tuple(Ghost(axis.x(day), day) for day in m.earlier_deadlines if day != m.latest)
-    label = m.title if len(m.title) <= LABEL_LIMIT else m.title[: LABEL_LIMIT - 1].rstrip() + "…"
-    # Labels go under their marker, clear of the row's line (and of an overdue span drawn
-    # on it); near the right edge they end at the marker instead of starting there.
-    right_side = x < width * 0.6
-    label_x = x - 6 if right_side else x + 6
-    label_y = y + 22
-    overdue_to = axis.x(today) if m.status == "overdue" and m.latest < today else None
-    return Marker(
-        m,
-        x,
-        y,
-        window,
-        ghosts,
-        label,
-        label_x,
-        label_y,
-        "start" if right_side else "end",
-        overdue_to,
-        (today - m.latest).days if overdue_to is not None else 0,
-    )
+def _markers(
+    milestones: Sequence[TimelineMilestone], axis: Axis, y: float, width: float, today: dt.date
+) -> tuple[Marker, ...]:
+    xs = [axis.x(m.latest) for m in milestones]
+    labels = [_short(m.title) for m in milestones]
+    slots = lay_out_labels(xs, [label_width(label) for label in labels], left=0.0, right=width)
+    markers = []
+    for m, x, label, slot in zip(milestones, xs, labels, slots, strict=True):
+        window = (axis.x(m.earliest), x) if m.earliest < m.latest else None
+        ghosts = tuple(Ghost(axis.x(day), day) for day in m.earlier_deadlines if day != m.latest)
+        overdue_to = axis.x(today) if m.status == "overdue" and m.latest < today else None
+        markers.append(
+            Marker(
+                m,
+                x,
+                y,
+                window,
+                ghosts,
+                label,
+                slot.x0,
+                y + LABEL_DROP + slot.lane * LANE_HEIGHT,
+                "start",
+                slot.lane,
+                overdue_to,
+                (today - m.latest).days if overdue_to is not None else 0,
+            )
+        )
+    return tuple(markers)
+
+
+def _short(title: str) -> str:
+    return title if len(title) <= LABEL_LIMIT else title[: LABEL_LIMIT - 1].rstrip() + "…"
+
+
+# Label layout: boxes estimated from the text, lanes assigned so that no two boxes meet.
+
+
+@dataclass(frozen=True)
+class Box:
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+
+    def overlaps(self, other: Box) -> bool:
+        return (
+            self.x0 < other.x1 and other.x0 < self.x1 and self.y0 < other.y1 and other.y0 < self.y1
+        )
+
+
+@dataclass(frozen=True)
+class LabelSlot:
+    x0: float
+    lane: int
+
+
+# Advance widths in ems, rounded up from DejaVu Sans (the widest common system-ui font, and
+# the one Debian's chromium falls back to), so an estimated box holds the drawn text.
+_NARROW = frozenset("iljtfrI.,:;'!|()[] ")
+_WIDE = frozenset("mwMW@%—")
+LABEL_FONT_PX = 12.5
+
+
+def label_width(text: str, *, bold: bool = False, font_px: float = LABEL_FONT_PX) -> float:
+    ems = 0.0
+    for char in text:
+        if char in _NARROW:
+            ems += 0.4
+        elif char in _WIDE:
+            ems += 1.0
+        elif char.isupper() or char.isdigit():
+            ems += 0.75
+        else:
+            ems += 0.65
+    return ems * font_px * (1.12 if bold else 1.0)
+
+
+def lay_out_labels(
+    xs: Sequence[float], widths: Sequence[float], *, left: float, right: float
+) -> tuple[LabelSlot, ...]:
+    """Where each marker's label goes: its left edge and its lane under the row's line.
+
+    A label starts just left of its marker and runs right; near the right edge it ends just
+    right of its marker instead, and it never leaves [left, right]. Labels are then dealt, in
+    order of their left edge, into the first lane whose last label ends LABEL_GAP before this
+    one starts (greedy colouring of intervals, which uses as few lanes as any layout can).
+    """
+    starts = []
+    for x, width in zip(xs, widths, strict=True):
+        x0 = x - LABEL_OFFSET
+        if x0 + width > right:
+            x0 = x + LABEL_OFFSET - width
+        starts.append(max(left, min(x0, right - width)))
+    lanes: list[float] = []
+    slots: dict[int, LabelSlot] = {}
+    for index in sorted(range(len(starts)), key=lambda i: (starts[i], xs[i])):
+        x0 = starts[index]
+        lane = next((n for n, end in enumerate(lanes) if end + LABEL_GAP <= x0), len(lanes))
+        end = x0 + widths[index]
+        if lane == len(lanes):
+            lanes.append(end)
+        else:
+            lanes[lane] = end
+        slots[index] = LabelSlot(x0, lane)
+    return tuple(slots[i] for i in range(len(starts)))
+
+
+# The same milestones as a list in date order, with today among them: what a phone shows.
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    day: dt.date
+    track: TimelineTrack | None = None
+    marker: Marker | None = None
+
+    @property
+    def is_today(self) -> bool:
+        return self.marker is None
+
+
+def agenda(timeline: Timeline) -> tuple[AgendaItem, ...]:
+    items = [
+        AgendaItem(marker.milestone.latest, row.track, marker)
+        for row in timeline.rows
+        for marker in row.markers
+    ]
+    items.sort(key=lambda item: item.day)
+    position = sum(1 for item in items if item.day <= timeline.today)
+    items.insert(position, AgendaItem(timeline.today))
+    return tuple(items)

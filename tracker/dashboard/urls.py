@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, path, reverse_lazy
 
-from tracker.dashboard import accounts, subscriptions, views
+from tracker.dashboard import accounts, sharing, subscriptions, views
 from tracker.dashboard.forms import QueuedPasswordResetForm
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -21,6 +21,14 @@ urlpatterns: list[URLPattern | URLResolver] = [
         subscriptions.unsubscribe,
         name="subscription_unsubscribe",
     ),
+    path("search/", views.search, name="search"),
+    path("negotiations/<slug:slug>/badge.svg", sharing.negotiation_badge, name="negotiation_badge"),
+    path(
+        "negotiations/<slug:slug>/tracks/<slug:track_slug>/badge.svg",
+        sharing.track_badge,
+        name="track_badge",
+    ),
+    path("embed/negotiations/<slug:slug>/", sharing.negotiation_embed, name="negotiation_embed"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Accounts (issue 15): sign-up, the account page, Django's password views.

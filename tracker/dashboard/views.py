@@ -12,7 +12,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from tracker.dashboard import pages
+from tracker.dashboard import filtering, pages
+from tracker.dashboard.search import search as search_site
+from tracker.dashboard.sharing import share_snippets
 
 View = Callable[..., HttpResponse]
 
@@ -33,7 +35,8 @@ def readable(view: View) -> View:
 @readable
 def overview(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    overview = pages.overview(today)
+    chosen = filtering.overview_negotiations(request.GET)
+    overview = pages.overview(today, chosen.rows)
     return render(
         request,
         "tracker/overview.html",
@@ -42,6 +45,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "summaries": overview.summaries,
             "newest_source": overview.newest_source,
             "changes": pages.recent_changes(),
+            "filters": chosen,
         },
     )
 
@@ -50,7 +54,11 @@ def overview(request: HttpRequest) -> HttpResponse:
 def negotiation(request: HttpRequest, slug: str) -> HttpResponse:
     today = timezone.localdate()
     page = pages.negotiation_page(slug, today)
-    return render(request, "tracker/negotiation.html", {"today": today, "page": page})
+    return render(
+        request,
+        "tracker/negotiation.html",
+        {"today": today, "page": page, "share": share_snippets(page.negotiation)},
+    )
 
 
 @readable
@@ -77,8 +85,17 @@ def target(request: HttpRequest, pk: int) -> HttpResponse:
 @readable
 def upcoming(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    page = pages.upcoming_page(today)
-    return render(request, "tracker/upcoming.html", {"today": today, "page": page})
+    chosen = filtering.upcoming_milestones(request.GET, today)
+    page = pages.upcoming_page(today, filtering.upcoming_days(chosen.form), chosen.rows)
+    return render(
+        request, "tracker/upcoming.html", {"today": today, "page": page, "filters": chosen}
+    )
+
+
+@readable
+def search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")
+    return render(request, "tracker/search.html", {"page": search_site(query)})
 
 
 @readable
