@@ -77,6 +77,7 @@ def test_the_wheel_holds_the_templates_static_files_and_the_record(wheel_names: 
         "tracker/templates/tracker/email/reminder.txt",
         "tracker/static/tracker/tranche.css",
         "tracker/fixtures/india_us.json",
+        "tracker/record.schema.json",
     ):
         assert name in wheel_names
     for folder in DATA_DIRS:

@@ -17,6 +17,7 @@ from django.utils.safestring import SafeString
 from import_export.admin import ImportMixin
 
 from tracker import exports, services
+from tracker.admin_record import RecordUpload
 from tracker.deadlines import Deadline, DeadlineError
 from tracker.imports import ObservationResource
 from tracker.models import (
@@ -242,7 +243,7 @@ class TrackInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Negotiation)
-class NegotiationAdmin(HealthAdminMixin, RecordAdmin):
+class NegotiationAdmin(RecordUpload, HealthAdminMixin, RecordAdmin):
     list_display = [
         "name",
         "stage",

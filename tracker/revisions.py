@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -57,3 +58,46 @@ def cite_announcement(*, milestone: Milestone, source: Source) -> bool:
     return bool(
         DeadlineRevision.objects.filter(pk=first.pk, source__isnull=True).update(source=source)
     )
+
+
+# What a history entry holds, as the record format carries it (changed_by is an account of
+# this installation, so it is neither compared nor restored).
+HISTORY_FIELDS = (
+    "previous_text",
+    "previous_earliest",
+    "previous_latest",
+    "previous_precision",
+    "previous_said_on",
+    "new_text",
+    "new_earliest",
+    "new_latest",
+    "new_precision",
+    "new_said_on",
+    "changed_at",
+    "reason",
+    "source",
+)
+
+
+def replace_history(*, milestone: Milestone, entries: Sequence[Mapping[str, Any]]) -> bool:
+    """Make `milestone`'s deadline history exactly `entries` (oldest first), as a record
+    file states it; says whether anything changed. Checked before anything is written."""
+    from tracker.models import DeadlineRevision
+
+    def key(values: Mapping[str, Any]) -> tuple[Any, ...]:
+        source = values["source"]
+        return (*(values[f] for f in HISTORY_FIELDS[:-1]), source and source.pk)
+
+    current = [
+        key({**{f: getattr(r, f) for f in HISTORY_FIELDS[:-1]}, "source": r.source})
+        for r in milestone.revisions.order_by("changed_at", "id").select_related("source")
+    ]
+    if current == [key(e) for e in entries]:
+        return False
+    revisions = [DeadlineRevision(milestone=milestone, **dict(e)) for e in entries]
+    for revision in revisions:
+        revision.full_clean()
+    milestone.revisions.all().delete()
+    for revision in revisions:
+        revision.save()
+    return True

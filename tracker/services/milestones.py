@@ -8,7 +8,7 @@ ValidationError they raise (messages keyed by field) into their own kind of erro
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from tracker.deadlines import Deadline, Precision
 from tracker.models import Milestone, Source
-from tracker.revisions import cite_announcement, record_deadline_change
+from tracker.revisions import cite_announcement, record_deadline_change, replace_history
 from tracker.services.followups import after_commit
 from tracker.services.slugs import derive_slug
 from tracker.services.writing import check, single_line, writing
@@ -314,3 +314,16 @@ def milestone_cite_announcement(*, milestone: Milestone, source: Source, by: Any
     revision names none yet (a record loaded before sources were kept there). Says if it did."""
     with writing(by):
         return cite_announcement(milestone=milestone, source=source)
+
+
+def milestone_replace_history(
+    *, milestone: Milestone, revisions: Sequence[Mapping[str, Any]], by: Any = None
+) -> bool:
+    """Make the deadline history of `milestone` the one a record file states (oldest first,
+    keyed by tracker.revisions.HISTORY_FIELDS); says whether it changed anything."""
+    with writing(by):
+        changed = replace_history(milestone=milestone, entries=revisions)
+        if changed:
+            # Slips, and the sources that vouch for the deadline, are read from the history.
+            _touch([milestone])
+        return changed
