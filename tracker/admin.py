@@ -336,7 +336,8 @@ class TrackAdmin(HealthAdminMixin, RecordAdmin):
 
 class RevisionInline(admin.TabularInline):  # type: ignore[type-arg]
     model = DeadlineRevision
-    fields = [
+    # The history is read-only: every field shown is one the editor cannot change.
+    fields = readonly_fields = (
         "changed_at",
         "previous_in_words",
         "new_in_words",
@@ -344,16 +345,7 @@ class RevisionInline(admin.TabularInline):  # type: ignore[type-arg]
         "reason",
         "source",
         "changed_by",
-    ]
-    readonly_fields = [
-        "changed_at",
-        "previous_in_words",
-        "new_in_words",
-        "slip",
-        "reason",
-        "source",
-        "changed_by",
-    ]
+    )
     extra = 0
     can_delete = False
 
