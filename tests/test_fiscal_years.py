@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 
 from tests.conftest import committed, make_negotiation, make_track
 from tracker import services
-from tracker.models import Milestone, Negotiation, Party, Track
+from tracker.models import Milestone, Negotiation, Party, Target, Track
 from tracker.record import load_record
 
 TODAY = dt.date(2026, 11, 22)
@@ -268,6 +268,33 @@ def test_within_90_days_is_shown_as_its_date_and_the_day_it_was_said(editor_clie
     assert "by 20 Feb 2027 (within 90 days of 22 Nov 2026)" in page
     assert "by 20 Feb 2027 (within 90 days of 22 Nov 2026)" in track_page
     assert "Deadline: <a" in track_page
+
+
+def test_a_relative_deadline_reads_as_its_date_on_targets_badges_and_the_embed(db, client):
+    negotiation = make_negotiation()
+    milestone = Milestone(track=make_track(negotiation), title="Review", slug="review")
+    milestone.deadline = services.read_deadline("in 3 months")
+    target = Target(
+        negotiation=negotiation,
+        slug="trade",
+        name="Bilateral trade",
+        unit="USD billion",
+        baseline_value=190,
+        baseline_date=dt.date(2025, 5, 26),
+        target_value=500,
+    )
+    target.deadline = services.read_deadline("in 3 months")
+    with committed():
+        services.milestone_save(milestone=milestone)
+        services.target_save(target=target)
+    shown = "by 22 Feb 2027 (in 3 months, said on 22 Nov 2026)"
+    assert target.deadline_by == shown
+    page = client.get(f"/negotiations/{negotiation.slug}/").content.decode()
+    assert f"USD billion {shown}" in page and "by by" not in page
+    assert shown in client.get(f"/targets/{target.pk}/").content.decode()
+    assert shown in client.get(f"/embed/negotiations/{negotiation.slug}/").content.decode()
+    badge = client.get(f"/negotiations/{negotiation.slug}/badge.svg").content.decode()
+    assert "22 Feb 2027" in badge
 
 
 def test_the_calendar_feed_and_reminder_words_say_the_date_a_phrase_meant(db, client):

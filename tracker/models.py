@@ -27,7 +27,7 @@ from tracker.deadlines import (
     describe,
     in_words,
 )
-from tracker.figures import period_text
+from tracker.figures import by_deadline, period_text
 from tracker.freshness import source_date_text
 from tracker.reminders.recurrence import DigestRuleError, parse_digest_rule
 from tracker.status import (
@@ -300,6 +300,11 @@ class Scheduled(models.Model):
         for a relative phrase, the words as written otherwise; empty for none."""
         deadline = self.deadline
         return "" if deadline is None else in_words(deadline)
+
+    @property
+    def deadline_by(self) -> str:
+        """ "by 2030" after a figure, with one "by" however the deadline was typed."""
+        return by_deadline(self.deadline_in_words) if self.deadline_in_words else ""
 
     @property
     def deadline_words(self) -> str:

@@ -569,7 +569,7 @@ class TargetPage:
 
     @property
     def deadline_text(self) -> str:
-        return figures.by_deadline(self.target.deadline_text)
+        return self.target.deadline_by
 
     @property
     def observed_text(self) -> str:

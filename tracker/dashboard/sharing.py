@@ -63,7 +63,7 @@ def next_deadline_text(milestones: QuerySet[Milestone], on: dt.date | None) -> s
         .first()
     )
     if nearest is not None and nearest.deadline_text:
-        return nearest.deadline_text
+        return nearest.deadline_in_words
     return f"{on.day} {on:%b} {on.year}"
 
 
@@ -170,7 +170,7 @@ def embed_page(slug: str, today: dt.date) -> EmbedPage:
                 reverse("milestone", args=[m.pk]),
                 m.status,
                 wording.label(m.status),
-                m.deadline_text,
+                m.deadline_in_words,
                 wording.countdown(m.days_remaining(today)),
                 _x(m.deadline_latest, start, end),
             )
