@@ -21,6 +21,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # (BASE_DIR is then site-packages), they live in the working directory instead.
 RUN_DIR = BASE_DIR if (BASE_DIR / "manage.py").is_file() else Path.cwd()
 VAR_DIR = Path(os.environ.get("TRANCHE_VAR_DIR", RUN_DIR / "var"))
+# Each pytest-xdist worker process keeps its own files (the filesystem broker's queue above
+# all), so one worker's Celery test never consumes another's tasks. Processes a test starts
+# inherit both variables and land in the same folder.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _XDIST_WORKER and VAR_DIR.name != _XDIST_WORKER:
+    VAR_DIR = VAR_DIR / _XDIST_WORKER
 # Owner-only: it holds the secret key, the SQLite database, mail and the admin password.
 make_private_folder(VAR_DIR)
 

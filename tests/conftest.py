@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from contextlib import AbstractContextManager
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,11 @@ from tracker.models import Milestone, Negotiation, Observation, Party, Series, T
 hypothesis_settings.register_profile("tranche", derandomize=True, deadline=None)
 hypothesis_settings.load_profile("tranche")
 __all__ = ["collected_static"]
+
+# config.settings has already given this pytest-xdist worker a var folder of its own; the
+# processes tests start (bootstrap, gunicorn, workers) are told their folder explicitly, and
+# must not add the worker's name to it again.
+os.environ.pop("PYTEST_XDIST_WORKER", None)
 
 # Tests that start processes (workers, beats, gunicorn, redis-server, SMTP sinks) or drive the
 # browser run one after another on one pytest-xdist worker: they share the broker's queue and

@@ -140,8 +140,11 @@ def test_printing_the_negotiation_page_gives_a_briefing_with_dates_and_source_ad
         "EU and India set out the last steps to signature, Trade Desk, 10 November 2026"
         " https://news.example.org/eu-india-closing"
     )
-    for hidden in [".site-header", "nav.crumbs", ".actions", ".site-footer"]:
-        expect(page.locator(hidden)).to_be_hidden()
+    for hidden in [".site-header", "nav.crumbs", ".actions", ".share", ".site-footer"]:
+        elements = page.locator(hidden).all()
+        assert elements, hidden
+        for element in elements:
+            expect(element).to_be_hidden()
     path = screenshot(page, "negotiation-print")
     if UPDATE_DOCS:
         page.screenshot(path=str(DOCS / "negotiation-print.png"), full_page=True)
