@@ -409,7 +409,8 @@ SPECTACULAR_SETTINGS = {
     # /api/docs/: Swagger UI from drf-spectacular-sidecar's static files, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "docExpansion": "list", "filter": True},
+    # No deep links: Swagger UI puts them as links inside each operation's button.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False, "docExpansion": "list", "filter": True},
     # Operations are grouped by resource (milestones, targets, …), not all under "v1".
     "SCHEMA_PATH_PREFIX": r"/api/v1",
 }
