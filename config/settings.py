@@ -348,6 +348,8 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
+            # Each pytest-xdist worker counts in keys of its own (empty outside tests).
+            "KEY_PREFIX": _XDIST_WORKER,
         }
     }
 else:

@@ -42,9 +42,14 @@ _BACKEND = "django.contrib.auth.backends.ModelBackend"
 SIGN_UPS_PER_HOUR = 10
 
 
+def sign_ups_counted(address: str) -> str:
+    """The cache key that counts one client address's sign-ups this hour."""
+    return f"tranche:sign-ups:{address}"
+
+
 def _one_more_sign_up(request: HttpRequest) -> bool:
     """Count a sign-up from this client; False once it is over the hourly limit."""
-    key = f"tranche:sign-ups:{client_address(request)}"
+    key = sign_ups_counted(client_address(request))
     cache.add(key, 0, timeout=3600)
     try:
         count = cache.incr(key)
