@@ -1348,3 +1348,24 @@ class WebhookAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status_code or self.error[:40]} at {self.attempted_at:%Y-%m-%d %H:%M:%S}"
+
+
+# --- the data version (issue 13) ---------------------------------------------------------
+
+
+class DataVersion(models.Model):
+    """One row whose counter moves on every write to the record (tracker.versions).
+
+    Cached feeds and page fragments are keyed on it, and it gives their ETag and
+    Last-Modified: a write service or a refresh that changes something bumps it in the
+    same transaction, so a reader never sees new data under an old version.
+    """
+
+    counter = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="dataversion_one_row")]
+
+    def __str__(self) -> str:
+        return f"data version {self.counter}"

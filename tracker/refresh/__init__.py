@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import CharField, F, Value
 from django.utils import timezone
 
+from tracker import versions
 from tracker.models import (
     DeadlineRevision,
     Milestone,
@@ -80,6 +81,8 @@ def refresh_statuses(
         write_derived(changed_negotiations)
         StatusChange.objects.bulk_create(log.changes, batch_size=500)
         events.refreshed(log.changes, log.went_stale)
+        if milestones.changed or targets.changed or tracks.changed or changed_negotiations:
+            versions.bump()
     return RefreshResult(
         milestones=len(milestones.changed),
         targets=len(targets.changed),

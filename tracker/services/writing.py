@@ -9,15 +9,17 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
-from tracker import audit
+from tracker import audit, versions
 from tracker.single_line import REFUSED, has_control_characters
 
 
 @contextlib.contextmanager
 def writing(by: Any) -> Iterator[None]:
-    """A write by `by`: atomic, and its audit-log rows name them."""
+    """A write by `by`: atomic, its audit-log rows name them, and it moves the data
+    version (tracker.versions) so cached feeds and pages are read afresh."""
     with transaction.atomic(), audit.acting(by):
         yield
+        versions.bump()
 
 
 def check(record: models.Model, *, exclude: list[str] | None = None) -> None:
