@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from tracker.models import (
     CalendarFeedToken,
@@ -100,15 +101,19 @@ def reminders_list() -> QuerySet[Reminder]:
     return Reminder.objects.select_related("milestone").order_by("due_at", "id")
 
 
-def milestones_for_calendar(negotiation: Negotiation | None = None) -> QuerySet[Milestone]:
-    """Scheduled, not cancelled milestones with how many times their deadline was revised."""
+def milestones_for_calendar(
+    negotiation: Negotiation | None = None, *, since: dt.date | None = None
+) -> QuerySet[Milestone]:
+    """Scheduled, not cancelled milestones with how many times their deadline was revised;
+    with `since`, only those whose deadline or completion falls on or after it."""
     milestones = (
         Milestone.objects.filter(deadline_latest__isnull=False)
         .exclude(state="cancelled")
-        .select_related("track__negotiation")
         .annotate(revision_count=Count("revisions"))
         .order_by("deadline_latest", "title", "id")
     )
+    if since is not None:
+        milestones = milestones.filter(Q(deadline_latest__gte=since) | Q(completed_on__gte=since))
     if negotiation is not None:
         milestones = milestones.filter(track__negotiation=negotiation)
     return milestones

@@ -8,14 +8,15 @@ from django.contrib.auth.models import User
 from django.test import Client
 from icalendar import Calendar
 
+from tests.caching import cache_of_its_own  # noqa: F401 (a fixture)
 from tests.conftest import make_milestone, make_negotiation, make_track
 from tracker.models import Milestone, Negotiation
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("cache_of_its_own")]
 
 
 def _feed_lines(path: str) -> list[bytes]:
-    response = Client().get(path)
+    response = Client().get(path, {"past": "all"})  # make_milestone's deadline: July 2025
     assert response.status_code == 200
     body = response.content
     assert b"\r" not in body.replace(b"\r\n", b""), "a bare CR starts a line in many clients"

@@ -1,26 +1,123 @@
-"""Calendar feed endpoints: public when TRACKER_PUBLIC, otherwise by a private token URL."""
+"""Calendar feed endpoints: public when TRACKER_PUBLIC, otherwise by a private token URL.
+
+A feed holds the events from a year ago onward unless the URL asks for more (`since`,
+`past=all`; docs/design.md "Calendar feeds"). Its body is cached and its ETag derived
+from the data version (tracker.versions), so a polling client's repeat costs one
+primary-key read and a 304, and a write anywhere changes both.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.cache import cache
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseBase,
+    QueryDict,
+)
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date, quote_etag
 from django.views.decorators.http import require_safe
 
-from tracker.calendar.feeds import milestones_calendar
+from tracker import versions
+from tracker.calendar.feeds import calendar_body, calendar_rows
 from tracker.calendar.tokens import feed_digest
 from tracker.models import Negotiation
 from tracker.selectors import calendar_token_by_digest, milestones_for_calendar
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
+PLAIN = "text/plain; charset=utf-8"
+PAST_DAYS = 365
+# Clients poll; five minutes between revalidations, each a cheap 304.
+MAX_AGE = 300
+# A body stays in its slot until the version moves or this passes: one per feed and window.
+CACHE_SECONDS = 3600
 
 
-def _feed(negotiation: Negotiation | None, filename: str) -> HttpResponse:
-    name = f"Tranche: {negotiation.name}" if negotiation else "Tranche: trade deal deadlines"
-    body = milestones_calendar(milestones_for_calendar(negotiation), name=name)
-    response = HttpResponse(body, content_type=CONTENT_TYPE)
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
+class BadWindow(ValueError):
+    """A `since` or `past` the feed cannot read; its message is the 400's text."""
+
+
+def requested_since(query: QueryDict, today: dt.date) -> dt.date | None:
+    """The first day the feed covers: a year ago by default, `since=YYYY-MM-DD` when
+    given, and None (everything) for `past=all`."""
+    since, past = query.get("since"), query.get("past")
+    if past is not None and past != "all":
+        raise BadWindow("past takes one value: past=all (every event, however old).")
+    if past is not None and since is not None:
+        raise BadWindow("Give since=YYYY-MM-DD or past=all, not both.")
+    if past == "all":
+        return None
+    if since is None:
+        return today - dt.timedelta(days=PAST_DAYS)
+    try:
+        return dt.date.fromisoformat(since)
+    except ValueError:
+        raise BadWindow(
+            f"since must be a date written YYYY-MM-DD, such as {today.isoformat()}; "
+            "past=all gives every event."
+        ) from None
+
+
+def _feed(
+    request: HttpRequest, *, slug: str | None, filename: str | None, private: bool
+) -> HttpResponseBase:
+    today = timezone.localdate()
+    try:
+        since = requested_since(request.GET, today)
+    except BadWindow as error:
+        return HttpResponseBadRequest(f"{error}\n", content_type=PLAIN)
+    window = since.isoformat() if since else "all"
+    version = versions.current()
+    # changed_at too: a restored database can reach an old counter with other data.
+    key = version.key("calendar", slug or "", window, version.changed_at.isoformat(), today=today)
+    etag, last_modified = quote_etag(key), version.last_modified(today)
+    # The version alone decides: a matching ETag means nothing changed since, so a
+    # repeat reads neither the negotiation nor the milestones.
+    response = get_conditional_response(
+        request, etag=etag, last_modified=int(last_modified.timestamp())
+    )
+    if response is None:
+        negotiation = get_object_or_404(Negotiation, slug=slug) if slug else None
+        response = HttpResponse(_body(negotiation, since, key, today), content_type=CONTENT_TYPE)
+        response["Content-Disposition"] = f'inline; filename="{filename or "tranche.ics"}"'
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(last_modified.timestamp())
+    # Shared caches may keep what anyone may read; a token's or a login's feed is its own.
+    if private or not settings.TRACKER_PUBLIC:
+        patch_cache_control(response, private=True, max_age=MAX_AGE)
+    else:
+        patch_cache_control(response, public=True, max_age=MAX_AGE)
     return response
+
+
+def cache_slot(slug: str | None, since: dt.date | None) -> str:
+    """Where one feed and window keep their body: one slot each, overwritten when the
+    version moves, so writes never pile up stale bodies in the cache."""
+    return f"calendar:{slug or ''}:{since or 'all'}"
+
+
+def _body(
+    negotiation: Negotiation | None, since: dt.date | None, key: str, today: dt.date
+) -> bytes:
+    """The feed's text, from the cache when it was written under this version and day."""
+    slot = cache_slot(negotiation.slug if negotiation else None, since)
+    cached = cache.get(slot)
+    if isinstance(cached, tuple) and cached[0] == key:
+        body: bytes = cached[1]
+        return body
+    name = f"Tranche: {negotiation.name}" if negotiation else "Tranche: trade deal deadlines"
+    rows = calendar_rows(milestones_for_calendar(negotiation, since=since))
+    body = calendar_body(rows, name=name, today=today)
+    cache.set(slot, (key, body), CACHE_SECONDS)
+    return body
 
 
 def _forbidden() -> HttpResponse:
@@ -28,7 +125,7 @@ def _forbidden() -> HttpResponse:
         "This calendar is private. Sign in, or use your private feed URL "
         "(POST /api/v1/calendar/feed/ gives you one).\n",
         status=403,
-        content_type="text/plain; charset=utf-8",
+        content_type=PLAIN,
     )
 
 
@@ -36,31 +133,32 @@ def _may_read(request: HttpRequest) -> bool:
     return bool(settings.TRACKER_PUBLIC or request.user.is_authenticated)
 
 
-@require_safe
-def all_feed(request: HttpRequest) -> HttpResponse:
-    if not _may_read(request):
-        return _forbidden()
-    return _feed(None, "tranche.ics")
-
-
-@require_safe
-def negotiation_feed(request: HttpRequest, slug: str) -> HttpResponse:
-    if not _may_read(request):
-        return _forbidden()
-    negotiation = get_object_or_404(Negotiation, slug=slug)
-    return _feed(negotiation, f"{negotiation.slug}.ics")
-
-
-@require_safe
-def private_feed(request: HttpRequest, key: str) -> HttpResponse:
+def _require_token(key: str) -> None:
     if calendar_token_by_digest(feed_digest(key)) is None:
         raise Http404("No such feed; it may have been revoked.")
-    return _feed(None, "tranche.ics")
 
 
 @require_safe
-def private_negotiation_feed(request: HttpRequest, key: str, slug: str) -> HttpResponse:
-    if calendar_token_by_digest(feed_digest(key)) is None:
-        raise Http404("No such feed; it may have been revoked.")
-    negotiation = get_object_or_404(Negotiation, slug=slug)
-    return _feed(negotiation, f"{negotiation.slug}.ics")
+def all_feed(request: HttpRequest) -> HttpResponseBase:
+    if not _may_read(request):
+        return _forbidden()
+    return _feed(request, slug=None, filename=None, private=False)
+
+
+@require_safe
+def negotiation_feed(request: HttpRequest, slug: str) -> HttpResponseBase:
+    if not _may_read(request):
+        return _forbidden()
+    return _feed(request, slug=slug, filename=f"{slug}.ics", private=False)
+
+
+@require_safe
+def private_feed(request: HttpRequest, key: str) -> HttpResponseBase:
+    _require_token(key)
+    return _feed(request, slug=None, filename=None, private=True)
+
+
+@require_safe
+def private_negotiation_feed(request: HttpRequest, key: str, slug: str) -> HttpResponseBase:
+    _require_token(key)
+    return _feed(request, slug=slug, filename=f"{slug}.ics", private=True)
