@@ -76,6 +76,9 @@ def run(*, gunicorn: bool) -> None:
     from tracker.calendar import views
 
     print(portfolio.build(), flush=True)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # as autovacuum would have: the planner's row counts
     print(f"database: {connection.vendor}; cache: {settings.CACHES['default']['BACKEND']}")
     client = Client()
     default_since = views.requested_since(QueryDict(), timezone.localdate())

@@ -208,3 +208,20 @@ def test_text_is_escaped_as_icalendar_escapes_it(text):
 @given(TEXT.map(lambda text: "DESCRIPTION:" + escape_text(text)))
 def test_lines_are_folded_as_icalendar_folds_them(line):
     assert fold(line).encode() == Contentline(line).to_ical()
+
+
+def test_completions_known_to_the_month_or_the_year_are_said_each_as_known():
+    from tracker.models import Milestone
+
+    track = make_track(make_negotiation())
+    by_month = make_milestone(track, "By month", "Q4 2025")
+    by_year = make_milestone(track, "By year", "2025")
+    for milestone, precision in ((by_month, "month"), (by_year, "year")):
+        with committed():
+            milestone_complete(milestone=milestone, completed_on=dt.date(2025, 12, 31))
+        # Rows loaded from a record say how precisely a completion is known.
+        Milestone.objects.filter(pk=milestone.pk).update(completed_precision=precision)
+    body = Client().get("/calendar.ics").content.replace(b"\r\n ", b"")
+    events = {str(e["summary"]): e for e in Calendar.from_ical(body).walk("VEVENT")}
+    assert "Completed in December 2025." in str(events["By month"]["description"])
+    assert "Completed in 2025." in str(events["By year"]["description"])

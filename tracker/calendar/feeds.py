@@ -196,7 +196,7 @@ class _Phrases:
     def completed(self, row: CalendarRow) -> str:
         # As precisely as it is known: "Completed in February 2025." for a month.
         on = "in" if row.completed_precision in ("month", "year") else "on"
-        key = (row.completed_on, on)
+        key = (row.completed_on, row.completed_precision)
         return self._remember("completed", key, lambda: f"Completed {on} {row.completed_text}.")
 
     def freshness(self, row: CalendarRow) -> tuple[str, ...]:
