@@ -1,10 +1,10 @@
 """iCalendar feeds: one all-day event per scheduled milestone, on its deadline's latest day.
 
 Feeds are written as RFC 5545 text from compact rows (`CalendarRow`, one tuple per
-milestone from a `values_list` query), not as icalendar object trees: a tree per event
-cost about 0.4 ms and 12 KB a milestone. The text is what icalendar itself writes —
+milestone from a `values_list` query), not as icalendar object trees, which cost 3.8 s
+and 120 MB of RSS for 10,000 milestones (issue 13). The text is what icalendar writes:
 the same properties in the same order, TEXT escaped as its `vText` escapes it, lines
-folded as its content lines fold (tests compare both) — so calendar clients see the
+folded as its content lines fold (tests compare both), so calendar clients see the
 same events, with the same UIDs, as before.
 """
 
