@@ -12,6 +12,11 @@ before it at the same rate and concurrency as the in-run baseline. It prints p50
 requests per second beside the baseline's, each worker's memory before and after the
 calendar run, and the database connections the workers hold at the end.
 
+Endpoints (`--only`, repeatable): `negotiation` (the 500-milestone page, 20 req/s), `overview`
+(50 req/s), `api` (a milestone page of 50), `calendar` (`/calendar.ics`), `calendar-304` (the
+same with If-None-Match) and `parties` (two rows: the cost of a connection), the last four
+flat out; 4 clients each.
+
 Rates are offered, not promised: hey holds each client to rate/clients requests a second and
 a slow server answers fewer. `calendar-304` asks again with the feed's ETag (skipped when the
 feed sends none) and expects 304s; every other answer must be a 200, or the benchmark exits
@@ -70,6 +75,9 @@ ENDPOINTS = (
     Endpoint("api", "/api/v1/milestones/?page_size=50", None, throughput_goal="≥ 150 req/s"),
     Endpoint("calendar", "/calendar.ics", None),
     Endpoint("calendar-304", "/calendar.ics", None, p95_goal="≤ 5 ms", revalidate=True),
+    # Two rows from the database: what a connection per request costs shows here
+    # (compare runs with --conn-max-age 0 and the default).
+    Endpoint("parties", "/api/v1/parties/", None),
 )
 RSS_GOAL_MIB = 150
 SMOKE_PORTFOLIO: dict[str, Any] = {

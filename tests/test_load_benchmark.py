@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 
-ENDPOINTS = ("negotiation", "overview", "api", "calendar")
+ENDPOINTS = ("negotiation", "overview", "api", "calendar", "parties")
 
 
 def _benchmark_module(name: str) -> ModuleType:
