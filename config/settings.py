@@ -204,10 +204,19 @@ TEMPLATES = [
     },
 ]
 
+# Persistent connections (docs/deploy.md "Database connections"): a web process keeps its
+# connection for CONN_MAX_AGE seconds instead of opening one per request (0: one per
+# request, as behind PgBouncer in session mode), and checks it still answers before reusing
+# it, so a restarted server costs one reconnect, not a 500. Celery's Django fixup closes
+# every connection before and after each task, whatever this says.
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'tranche.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE") or 60),
+        conn_health_checks=True,
+        # PgBouncer in transaction mode cannot keep the cursors that iterator() holds open
+        # between transactions (the exports): it needs them off.
+        disable_server_side_cursors=envbool("DISABLE_SERVER_SIDE_CURSORS", False),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -217,7 +226,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if _database_file.parent.is_dir():
         create_private_file(_database_file)
     # Web, worker and beat share one file: WAL and immediate transactions
-    # turn lock contention into short waits instead of "database is locked".
+    # turn lock contention into short waits instead of "database is locked". A kept
+    # connection sits in autocommit between requests, holding no snapshot, so it does not
+    # hold back WAL checkpoints; the pragmas run once per connection.
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
