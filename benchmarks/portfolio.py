@@ -12,6 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tracker.models import DeadlineRevision, Milestone, Source, Track
 
 START = dt.date(2024, 1, 1)
 SPAN_DAYS = 8 * 365
@@ -116,7 +120,7 @@ def build(
     )
 
 
-def _milestone(track: object, n: int, m: int, size: int) -> object:
+def _milestone(track: Track, n: int, m: int, size: int) -> Milestone:
     from tracker.models import Milestone
 
     day = START + dt.timedelta(days=(m * SPAN_DAYS) // max(size, 1) + n % 7)
@@ -143,30 +147,31 @@ def _month_end(day: dt.date) -> dt.date:
     return following - dt.timedelta(days=1)
 
 
-def _revision(milestone: object, r: int, sources: list[object]) -> object:
+def _revision(milestone: Milestone, r: int, sources: list[Source]) -> DeadlineRevision:
     from tracker.models import DeadlineRevision
 
-    earlier = milestone.deadline_earliest - dt.timedelta(days=30 + r % 60)  # type: ignore[attr-defined]
+    assert milestone.deadline_earliest is not None
+    earlier = milestone.deadline_earliest - dt.timedelta(days=30 + r % 60)
     return DeadlineRevision(
         milestone=milestone,
         previous_text=earlier.isoformat(),
         previous_earliest=earlier,
         previous_latest=earlier,
         previous_precision="day",
-        new_text=milestone.deadline_text,  # type: ignore[attr-defined]
-        new_earliest=milestone.deadline_earliest,  # type: ignore[attr-defined]
-        new_latest=milestone.deadline_latest,  # type: ignore[attr-defined]
-        new_precision=milestone.deadline_precision,  # type: ignore[attr-defined]
+        new_text=milestone.deadline_text,
+        new_earliest=milestone.deadline_earliest,
+        new_latest=milestone.deadline_latest,
+        new_precision=milestone.deadline_precision,
         reason="Moved at the ministers' meeting.",
         source=sources[r % len(sources)],
     )
 
 
-def _dependencies(created: list[object], count: int) -> list[tuple[int, int]]:
+def _dependencies(created: list[Milestone], count: int) -> list[tuple[int, int]]:
     """`count` links, each from a milestone to an earlier one of its own track: no cycles."""
     by_track: dict[int, list[int]] = {}
     for m in created:
-        by_track.setdefault(m.track_id, []).append(m.pk)  # type: ignore[attr-defined]
+        by_track.setdefault(m.track_id, []).append(m.pk)
     links: list[tuple[int, int]] = []
     for ids in by_track.values():
         for i in range(1, len(ids), 3):

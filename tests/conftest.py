@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import uuid
 from contextlib import AbstractContextManager
 from decimal import Decimal
 from typing import Any
@@ -43,6 +44,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def static_files_as_in_production(collected_static: None) -> None:
     """DEBUG is off by default, so pages link the collected, hashed static files, as in
     production; a test that renders a page needs them collected."""
+
+
+@pytest.fixture(autouse=True)
+def cache_of_its_own(settings: Any) -> None:
+    """Each test's cache keys get a prefix nobody else uses.
+
+    Bodies and fragments are cached on the data version (tracker.versions), which every
+    test's database starts afresh while the cache outlives the test (on Redis, the whole
+    run and the next): version 3 of one test's data must not be served as another's.
+    """
+    settings.CACHES = {
+        alias: {**config, "KEY_PREFIX": f"{config.get('KEY_PREFIX', '')}{uuid.uuid4().hex}"}
+        for alias, config in settings.CACHES.items()
+    }
 
 
 def committed() -> AbstractContextManager[Any]:

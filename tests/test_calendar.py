@@ -11,12 +11,9 @@ from django.contrib.auth.models import User
 from django.test import Client
 from icalendar import Calendar
 
-from tests.caching import cache_of_its_own  # noqa: F401 (a fixture)
 from tests.conftest import make_milestone, make_negotiation, make_track
 from tracker.deadlines import parse_deadline
 from tracker.services import milestone_cancel, milestone_set_deadline
-
-pytestmark = pytest.mark.usefixtures("cache_of_its_own")
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from icalendar import Calendar, vText
 from icalendar.parser import Contentline
 
-from tests.caching import cache_of_its_own  # noqa: F401 (a fixture)
 from tests.conftest import committed, make_milestone, make_negotiation, make_track
 from tracker.calendar.feeds import escape_text, fold
 from tracker.calendar.views import cache_slot
@@ -23,7 +22,7 @@ from tracker.deadlines import parse_deadline
 from tracker.services import milestone_complete
 from tracker.services.milestones import milestone_set_deadline
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("cache_of_its_own")]
+pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 12, 2)
 
 

@@ -30,7 +30,9 @@ class Version:
     def key(self, *parts: object, today: dt.date | None = None) -> str:
         """A cache key / ETag for what `parts` name, as of this version and day."""
         day = (today or timezone.localdate()).isoformat()
-        text = "|".join([str(self.counter), day, *map(str, parts)])
+        # The time of the write too: a database restored from a backup counts again from an
+        # older counter, and must not meet the bodies cached for the newer one.
+        text = "|".join([str(self.counter), self.changed_at.isoformat(), day, *map(str, parts)])
         return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
     def last_modified(self, today: dt.date | None = None) -> dt.datetime:

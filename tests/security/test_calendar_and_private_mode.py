@@ -8,11 +8,10 @@ from django.contrib.auth.models import User
 from django.test import Client
 from icalendar import Calendar
 
-from tests.caching import cache_of_its_own  # noqa: F401 (a fixture)
 from tests.conftest import make_milestone, make_negotiation, make_track
 from tracker.models import Milestone, Negotiation
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("cache_of_its_own")]
+pytestmark = pytest.mark.django_db
 
 
 def _feed_lines(path: str) -> list[bytes]:
