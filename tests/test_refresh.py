@@ -76,9 +76,7 @@ def test_a_health_transition_is_written_to_the_status_log() -> None:
     refresh_statuses(today=dt.date(2025, 7, 9))
     change = StatusChange.objects.get(subject="track")
     assert (change.previous, change.new) == ("on_track", "off_track")
-    assert change.reason.startswith(
-        "Interim deal overdue: the deadline of 8 July 2025 passed"
-    )
+    assert change.reason.startswith("Interim deal overdue: the deadline of 8 July 2025 passed")
     assert change.as_of == dt.date(2025, 7, 9)
 
 

@@ -7,6 +7,7 @@ dashboard and the reminder emails alike.
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 from collections.abc import Iterable, Sequence
@@ -98,6 +99,7 @@ def is_worse(new: Health, old: Health) -> bool:
     return HEALTH_SEVERITY[new] > HEALTH_SEVERITY[old]
 
 
+@functools.lru_cache(maxsize=8192)  # a refresh words the same few thousand days again and again
 def day_text(day: date) -> str:
     """A date as a reader writes it: "8 July 2025"."""
     return f"{day.day} {day:%B} {day.year}"
@@ -146,6 +148,7 @@ def is_stale(
     return last_confirmed.on < stale_before(today, stale_after_days)
 
 
+@functools.lru_cache(maxsize=64)
 def stale_before(today: date, stale_after_days: int) -> date:
     """An open item last confirmed before this day is stale on `today`."""
     return today - timedelta(days=stale_after_days)
@@ -233,6 +236,7 @@ class DeadlineBands:
     due_soon_until: date
 
 
+@functools.lru_cache(maxsize=64)
 def deadline_bands(today: date) -> DeadlineBands:
     return DeadlineBands(due_from=today, due_soon_until=today + timedelta(days=DUE_SOON_DAYS))
 

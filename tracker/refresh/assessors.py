@@ -94,7 +94,10 @@ def settle(
 ) -> bool:
     """Copy `values` (every derived field) onto `row`; log a status change; say if any changed."""
     stored = {name: getattr(row, name) for name in row.DERIVED_FIELDS}
-    if not record_change(
+    assert values.keys() == stored.keys(), "a refresh writes every derived field"
+    if all(stored[name] == value for name, value in values.items()):
+        return False
+    record_change(
         stored,
         values,
         log,
@@ -102,8 +105,7 @@ def settle(
         row=lambda: row,
         negotiation_id=negotiation_id,
         **about,
-    ):
-        return False
+    )
     for name, value in values.items():
         setattr(row, name, value)
     return True
@@ -118,12 +120,9 @@ def record_change(
     row: Callable[[], KeepsDerivedFields],
     negotiation_id: int,
     **about: int | None,
-) -> bool:
-    """Compare a row's `stored` derived fields with the new `values`; log a change of status
-    (a StatusChange) and a row going stale (`row` gives it); say if anything changed."""
-    assert values.keys() == stored.keys(), "a refresh writes every derived field"
-    if all(stored[name] == value for name, value in values.items()):
-        return False
+) -> None:
+    """Given a row's `stored` derived fields and the new, different `values`, log a change
+    of status (a StatusChange) and a row going stale (`row` gives it)."""
     status_field = "health" if "health" in values else "status"
     previous, new = stored[status_field], values[status_field]
     # An empty reason means never assessed: a first answer is no transition.
@@ -142,7 +141,6 @@ def record_change(
         )
     if values.get("stale") and not stored.get("stale", True) and was_assessed:
         log.went_stale.append((str(subject), row()))
-    return True
 
 
 @dataclass
@@ -216,16 +214,17 @@ def assess_milestones(
         }
         stored = m[-len(MILESTONE_DERIVED) :]
         # Most rows are unchanged on most days: a tuple comparison settles those.
-        if tuple(values.values()) != stored and record_change(
-            dict(zip(MILESTONE_DERIVED, stored, strict=True)),
-            values,
-            log,
-            subject=StatusChange.Subject.MILESTONE,
-            row=lambda: Milestone(pk=m.pk),  # noqa: B023 (called at once)
-            negotiation_id=negotiation_of[m.track_id],
-            track_id=m.track_id,
-            milestone_id=m.pk,
-        ):
+        if tuple(values.values()) != stored:
+            record_change(
+                dict(zip(MILESTONE_DERIVED, stored, strict=True)),
+                values,
+                log,
+                subject=StatusChange.Subject.MILESTONE,
+                row=lambda: Milestone(pk=m.pk),  # noqa: B023 (called at once)
+                negotiation_id=negotiation_of[m.track_id],
+                track_id=m.track_id,
+                milestone_id=m.pk,
+            )
             answers.changed.append((m.pk, values))
         answers.by_track[m.track_id].append(
             rules.TrackMilestone(

@@ -38,9 +38,7 @@ def negotiations_to_refresh(today: dt.date, *, stale_after_days: int) -> set[int
     waiting = Milestone.depends_on.through.objects.filter(
         to_milestone__in=unsettled.values("id")
     ).values_list("from_milestone__track__negotiation_id")
-    ids: QuerySet[Milestone, tuple[int]] = unsettled.order_by().values_list(
-        "track__negotiation_id"
-    )
+    ids: QuerySet[Milestone, tuple[int]] = unsettled.order_by().values_list("track__negotiation_id")
     ids = ids.union(
         waiting.order_by(),
         Track.objects.exclude(_settled_health(today, stale_after_days))

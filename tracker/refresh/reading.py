@@ -7,6 +7,7 @@ columns the rules and the comparison need, never as model instances.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
@@ -24,6 +25,9 @@ from tracker.models import (
 )
 from tracker.refresh.assessors import Record, Sources
 from tracker.refresh.rows import MILESTONE_COLUMNS, MilestoneRow
+
+# Many rows cite the same few sources: one SourceDate per distinct pair of dates.
+_source_date = functools.lru_cache(maxsize=4096)(source_date)
 
 
 def milestone_rows(filter_: Q) -> list[MilestoneRow]:
@@ -50,7 +54,7 @@ def read(negotiations: Sequence[Negotiation]) -> Record:
         .order_by("changed_at", "id")
         .values_list("milestone_id", "source__published_on", "source__published_by")
     ):
-        sources.latest_revision[milestone_id] = source_date(published_on, published_by)
+        sources.latest_revision[milestone_id] = _source_date(published_on, published_by)
     # Every citation of every other level in one query: a UNION ALL of three link tables.
     citations = [
         model.sources.through.objects.filter(**{scope: ids})
@@ -63,7 +67,7 @@ def read(negotiations: Sequence[Negotiation]) -> Record:
         )
     ]
     for kind, owner_id, published_on, published_by in citations[0].union(*citations[1:], all=True):
-        sources.cited[kind][owner_id].append(source_date(published_on, published_by))
+        sources.cited[kind][owner_id].append(_source_date(published_on, published_by))
     return Record(
         negotiations=list(negotiations),
         tracks=list(Track.objects.filter(negotiation_id__in=ids).order_by("position", "id")),
@@ -92,11 +96,11 @@ def read_targets(
         )
     ):
         observations[target_id].append((on, value))
-        sources.latest_observation[target_id] = source_date(published_on, published_by)
+        sources.latest_observation[target_id] = _source_date(published_on, published_by)
     for target_id, published_on, published_by in Target.sources.through.objects.filter(
         target__in=targets
     ).values_list("target_id", "source__published_on", "source__published_by"):
-        sources.cited["target"][target_id].append(source_date(published_on, published_by))
+        sources.cited["target"][target_id].append(_source_date(published_on, published_by))
     return targets, observations
 
 

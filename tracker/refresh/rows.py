@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -32,13 +33,16 @@ class MilestoneRow(NamedTuple):
 
     @property
     def deadline_words(self) -> str:
-        return window_words(
+        return _window_words(
             self.deadline_earliest,
             self.deadline_latest,
             self.deadline_precision,
             self.deadline_text,
         )
 
+
+# Deadlines repeat across milestones, and describing a window is the dearest step of a row.
+_window_words = functools.lru_cache(maxsize=8192)(window_words)
 
 MILESTONE_COLUMNS = ("id", *MilestoneRow._fields[1:])
 MILESTONE_DERIVED = MilestoneRow._fields[10:]
