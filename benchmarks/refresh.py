@@ -15,7 +15,8 @@ database, unrefreshed, then times:
   open row would do;
 - the next day, when only rows crossing a band change (due soon, overdue) now that
   reasons name dates; same baseline;
-- for scale, judging every row (`everything=True`) when nothing changes.
+- once, the daily pass that judges every row (`everything=True`) when nothing changes,
+  beside the all-rows UPDATE.
 
 Each figure is a median of --repeat runs; queries are counted. The machine is shared:
 trust the ratios.
@@ -138,12 +139,13 @@ def run(args: argparse.Namespace) -> None:
         baseline=baseline,
     )
 
+    # Once, the daily pass that judges every row: it is the dearest and runs once a day.
     last = today + dt.timedelta(days=args.repeat)
-    _, queries, result = timed(lambda: refresh_statuses(today=last, everything=True))
+    elapsed, queries, result = timed(lambda: refresh_statuses(today=last, everything=True))
     report(
         f"every row judged, nothing changes ({queries} queries)",
-        median_ms(lambda: refresh_statuses(today=last, everything=True), repeat=args.repeat),
-        baseline=baseline,
+        elapsed,
+        baseline=statistics.median(touched),
     )
 
 

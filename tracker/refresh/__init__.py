@@ -35,7 +35,7 @@ from tracker.refresh.assessors import (
     assess_targets,
     assess_tracks,
 )
-from tracker.refresh.candidates import negotiations_to_refresh
+from tracker.refresh.candidates import negotiations_to_refresh, taken_as_stored
 from tracker.refresh.reading import read
 from tracker.refresh.storing import write_derived
 from tracker.webhooks import events
@@ -64,9 +64,10 @@ def refresh_statuses(
 
     With `negotiation_ids` (after a write), every row of those negotiations is judged.
     Without, this is the periodic pass: only the negotiations whose stored statuses the
-    day can have changed (tracker.refresh.candidates), and in them completed and cancelled
-    milestones are taken as stored. `everything` judges every row of every negotiation
-    (after an upgrade that changes how reasons read, or data loaded around the services).
+    day can have changed (tracker.refresh.candidates), and in them only the milestones the
+    day can have changed are judged; the rest are taken as stored, for their tracks.
+    `everything` judges every row of every negotiation (after an upgrade that changes how
+    reasons read, or data loaded around the services).
     """
     today = today or timezone.localdate()
     stale_after_days = settings.TRACKER_STALE_AFTER_DAYS
@@ -84,8 +85,9 @@ def refresh_statuses(
         negotiation_rows = list(negotiations.select_for_update().order_by("id"))
         if not negotiation_rows:
             return RefreshResult()
-        record = read(negotiation_rows)
-        milestones = assess_milestones(record, log, trust_closed=periodic)
+        settled = taken_as_stored(today, stale_after_days) if periodic else None
+        record = read(negotiation_rows, settled=settled)
+        milestones = assess_milestones(record, log)
         targets = assess_targets(record, log)
         tracks = assess_tracks(record, milestones, targets, log)
         changed_negotiations = assess_negotiations(record, tracks, targets, log)

@@ -151,19 +151,16 @@ class MilestoneAnswers:
     confirmed_by_track: dict[int, list[Dated]] = field(default_factory=lambda: defaultdict(list))
 
 
-def assess_milestones(
-    record: Record, log: Transitions, *, trust_closed: bool = False
-) -> MilestoneAnswers:
-    """Judge each milestone read. With `trust_closed`, a completed or cancelled milestone
-    whose stored status already says so is taken as stored: the day cannot change it, and
-    only its track needs it."""
+def assess_milestones(record: Record, log: Transitions) -> MilestoneAnswers:
+    """Judge each milestone read, but take a settled one (MilestoneRow.settled) as stored:
+    the day cannot change it, and only its track needs it."""
     negotiation_of = {t.pk: t.negotiation_id for t in record.tracks}
     answers = MilestoneAnswers([], defaultdict(list))
     cited = record.sources.cited["milestone"]
     latest_revision = record.sources.latest_revision
     for m in record.milestones:
         state = rules.MilestoneState(m.state)
-        if trust_closed and m.status == m.state and m.status_reason and not m.stale:
+        if m.settled:
             answers.confirmed_by_track[m.track_id].append(
                 rules.SourceDate(m.last_confirmed_on, m.last_confirmed_inferred)
                 if m.last_confirmed_on is not None

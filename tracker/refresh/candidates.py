@@ -52,6 +52,13 @@ def negotiations_to_refresh(today: dt.date, *, stale_after_days: int) -> set[int
     return found | _negotiations_with_moved_targets(today, stale_after_days)
 
 
+def taken_as_stored(today: dt.date, stale_after_days: int) -> Q:
+    """A milestone a periodic pass need not judge: its stored fields hold today, and it
+    waits on no other milestone (whose move it would have to follow)."""
+    waits = Exists(Milestone.depends_on.through.objects.filter(from_milestone=OuterRef("pk")))
+    return _settled_milestone(today, stale_after_days) & ~Q(waits)
+
+
 def _freshness_holds(today: dt.date, stale_after_days: int) -> Q:
     """The stored `stale` flag of an open row is still right today."""
     cutoff = rules.stale_before(today, stale_after_days)

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
 
-from django.db.models import CharField, F, Q, Value
+from django.db.models import BooleanField, CharField, ExpressionWrapper, F, Q, Value
 
 from tracker.models import (
     DeadlineRevision,
@@ -30,14 +30,18 @@ from tracker.refresh.rows import MILESTONE_COLUMNS, MilestoneRow
 _source_date = functools.lru_cache(maxsize=4096)(source_date)
 
 
-def milestone_rows(filter_: Q) -> list[MilestoneRow]:
-    rows = Milestone.objects.filter(filter_).values_list(*MILESTONE_COLUMNS)
+def milestone_rows(filter_: Q, settled: Q | None = None) -> list[MilestoneRow]:
+    """The milestones in `filter_`, each marked settled when it matches `settled`."""
+    marked = ExpressionWrapper(settled, output_field=BooleanField()) if settled else Value(False)
+    rows = (
+        Milestone.objects.filter(filter_).annotate(settled=marked).values_list(*MILESTONE_COLUMNS)
+    )
     return list(map(MilestoneRow._make, rows))
 
 
-def read(negotiations: Sequence[Negotiation]) -> Record:
+def read(negotiations: Sequence[Negotiation], *, settled: Q | None = None) -> Record:
     ids = [n.pk for n in negotiations]
-    milestones = milestone_rows(Q(track__negotiation_id__in=ids))
+    milestones = milestone_rows(Q(track__negotiation_id__in=ids), settled)
     depends_on: dict[int, list[int]] = defaultdict(list)
     for source_id, target_id in Milestone.depends_on.through.objects.filter(
         from_milestone__track__negotiation_id__in=ids

@@ -23,6 +23,9 @@ class MilestoneRow(NamedTuple):
     deadline_text: str
     completed_on: dt.date | None
     weight: Decimal
+    # Its stored fields hold today and it waits on nothing (candidates.taken_as_stored):
+    # a periodic pass need not judge it again. Always false when every row is judged.
+    settled: bool
     # The stored derived fields, in MILESTONE_DERIVED order.
     status: str
     completed_late: bool
@@ -45,5 +48,5 @@ class MilestoneRow(NamedTuple):
 _window_words = functools.lru_cache(maxsize=8192)(window_words)
 
 MILESTONE_COLUMNS = ("id", *MilestoneRow._fields[1:])
-MILESTONE_DERIVED = MilestoneRow._fields[10:]
+MILESTONE_DERIVED = MilestoneRow._fields[11:]
 assert frozenset(MILESTONE_DERIVED) == Milestone.DERIVED_FIELDS
