@@ -217,7 +217,8 @@ def assess_milestones(record: Record, log: Transitions) -> MilestoneAnswers:
                 values,
                 log,
                 subject=StatusChange.Subject.MILESTONE,
-                row=lambda: Milestone(pk=m.pk),  # noqa: B023 (called at once)
+                # What a webhook says of a row going stale: its new derived fields.
+                row=lambda: Milestone(pk=m.pk, **values),  # noqa: B023 (called at once)
                 negotiation_id=negotiation_of[m.track_id],
                 track_id=m.track_id,
                 milestone_id=m.pk,
