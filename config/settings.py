@@ -380,6 +380,13 @@ else:
 # Fixed intervals in seconds (not crontab): each job is safe to run at any time.
 CELERY_BEAT_SCHEDULE = {
     "refresh-statuses": {"task": "tracker.tasks.refresh_statuses", "schedule": 600.0},
+    # The 10-minute pass looks only where the day can change something; once a day every
+    # row is judged, which also catches rows written around the services.
+    "refresh-every-status": {
+        "task": "tracker.tasks.refresh_statuses",
+        "schedule": 86400.0,
+        "kwargs": {"everything": True},
+    },
     # Planning and sending are cheap no-ops when nothing changed; short intervals
     # mean a new subscription hears within a minute or two.
     "plan-reminders": {"task": "tracker.tasks.plan_reminders", "schedule": 60.0},

@@ -234,6 +234,18 @@ class KeepsDerivedFields(models.Model):
         super().save(*args, **kwargs)
 
 
+def window_words(
+    earliest: dt.date | None, latest: dt.date | None, precision: str, text: str
+) -> str:
+    """A window as people say it ("autumn 2025"); empty for a single day or none."""
+    if earliest is None or latest is None or earliest == latest:
+        return ""
+    try:
+        return describe(earliest, latest, Precision(precision))
+    except (DeadlineError, ValueError):
+        return text
+
+
 class Scheduled(models.Model):
     """An approximate deadline stored as its four parts; all empty means unscheduled."""
 
@@ -309,13 +321,12 @@ class Scheduled(models.Model):
     @property
     def deadline_words(self) -> str:
         """A window as people say it ("autumn 2025"); empty for a single day or none."""
-        earliest, latest = self.deadline_earliest, self.deadline_latest
-        if earliest is None or latest is None or earliest == latest:
-            return ""
-        try:
-            return describe(earliest, latest, Precision(self.deadline_precision))
-        except (DeadlineError, ValueError):
-            return self.deadline_text
+        return window_words(
+            self.deadline_earliest,
+            self.deadline_latest,
+            self.deadline_precision,
+            self.deadline_text,
+        )
 
 
 class HealthFields(Confirmed, KeepsDerivedFields):

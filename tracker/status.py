@@ -7,11 +7,12 @@ dashboard and the reminder emails alike.
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 from tracker.figures import number, percent
@@ -98,6 +99,7 @@ def is_worse(new: Health, old: Health) -> bool:
     return HEALTH_SEVERITY[new] > HEALTH_SEVERITY[old]
 
 
+@functools.lru_cache(maxsize=8192)  # a refresh words the same few thousand days again and again
 def day_text(day: date) -> str:
     """A date as a reader writes it: "8 July 2025"."""
     return f"{day.day} {day:%B} {day.year}"
@@ -143,7 +145,13 @@ def is_stale(
         return False
     if last_confirmed is None:
         return True
-    return (today - last_confirmed.on).days > stale_after_days
+    return last_confirmed.on < stale_before(today, stale_after_days)
+
+
+@functools.lru_cache(maxsize=64)
+def stale_before(today: date, stale_after_days: int) -> date:
+    """An open item last confirmed before this day is stale on `today`."""
+    return today - timedelta(days=stale_after_days)
 
 
 # Milestones
@@ -195,9 +203,10 @@ def assess_milestone(facts: MilestoneFacts, today: date) -> MilestoneAssessment:
         )
 
     remaining = (facts.latest - today).days
-    if remaining < 0:
+    bands = deadline_bands(today)
+    if facts.latest < bands.due_from:
         return MilestoneAssessment(
-            MilestoneStatus.OVERDUE, False, remaining, _overdue_reason(facts, -remaining)
+            MilestoneStatus.OVERDUE, False, remaining, _overdue_reason(facts)
         )
 
     blocker = _blocking_dependency(facts.depends_on, facts.latest, today)
@@ -209,25 +218,47 @@ def assess_milestone(facts: MilestoneFacts, today: date) -> MilestoneAssessment:
             f"{title} waits on {blocker.title}, which {_blocker_problem(blocker, today)}",
         )
 
-    status = MilestoneStatus.DUE_SOON if remaining <= DUE_SOON_DAYS else MilestoneStatus.UPCOMING
-    return MilestoneAssessment(status, False, remaining, f"{title} {_due_in(remaining)}")
+    due_soon = facts.latest <= bands.due_soon_until
+    status = MilestoneStatus.DUE_SOON if due_soon else MilestoneStatus.UPCOMING
+    return MilestoneAssessment(status, False, remaining, f"{title} {_due_by(facts.latest)}")
 
 
-def _overdue_reason(facts: MilestoneFacts, overdue: int) -> str:
+@dataclass(frozen=True)
+class DeadlineBands:
+    """Which status the calendar alone gives an open milestone on a day, by its deadline:
+    overdue when `latest` < `due_from`, due soon up to `due_soon_until`, upcoming after
+    (at risk instead of the last two when a dependency blocks it).
+
+    assess_milestone judges by these, and a refresh uses them in SQL to find the rows a new
+    day can change without judging every row (tracker.refresh.candidates)."""
+
+    due_from: date
+    due_soon_until: date
+
+
+@functools.lru_cache(maxsize=64)
+def deadline_bands(today: date) -> DeadlineBands:
+    return DeadlineBands(due_from=today, due_soon_until=today + timedelta(days=DUE_SOON_DAYS))
+
+
+def _overdue_reason(facts: MilestoneFacts) -> str:
     """Overdue, said as what is known: with a stale record the tracker cannot tell whether
-    it was met, only that no source since the last one says so."""
-    if not facts.stale:
-        return f"{facts.title} overdue by {_days(overdue)}"
+    it was met, only that no source since the last one says so. Stored reasons name dates,
+    never a count of days, so a reason holds from one day to the next."""
     assert facts.latest is not None
-    known = overdue_as_known(facts.latest, overdue, facts.last_confirmed, facts.deadline_words)
+    if not facts.stale:
+        return f"{facts.title} overdue: {_due_by(facts.latest)}"
+    known = overdue_as_known(facts.latest, None, facts.last_confirmed, facts.deadline_words)
     return f"{facts.title} overdue: {known}"
 
 
 def overdue_as_known(
-    latest: date, overdue: int, last_confirmed: SourceDate | None, deadline_words: str = ""
+    latest: date, overdue: int | None, last_confirmed: SourceDate | None, deadline_words: str = ""
 ) -> str:
     """ "the deadline of 8 July 2025 passed 502 days ago; no source since 26 May 2025 says it
-    was met": what a stale record can say about a passed deadline, and no more."""
+    was met": what a stale record can say about a passed deadline, and no more. Without a
+    count (`overdue` None, as in stored reasons) it says "the deadline of 8 July 2025
+    passed; …"."""
     deadline = f"the deadline of {day_text(latest)}"
     if deadline_words and deadline_words != day_text(latest):
         deadline = f"the deadline of {deadline_words} (to {day_text(latest)})"
@@ -236,7 +267,8 @@ def overdue_as_known(
         silence = "no dated source says it was met"
     else:
         silence = f"no source since {day_text(last_confirmed.on)} says it was met"
-    return f"{deadline} passed {_days(overdue)} ago; {silence}"
+    passed = "passed" if overdue is None else f"passed {_days(overdue)} ago"
+    return f"{deadline} {passed}; {silence}"
 
 
 def _days_late(completed_on: date | None, latest: date | None) -> int:
@@ -275,12 +307,14 @@ def _blocker_problem(dependency: Dependency, today: date) -> str:
     if dependency.latest is None:
         return "has no deadline"
     if today > dependency.latest:
-        return f"is overdue by {_days((today - dependency.latest).days)}"
+        return f"was {_due_by(dependency.latest)}"
     return f"is due later, on {day_text(dependency.latest)}"
 
 
-def _due_in(remaining: int) -> str:
-    return "due today" if remaining == 0 else f"due in {_days(remaining)}"
+def _due_by(latest: date) -> str:
+    """ "due by 8 July 2025": the date, not the days left, so the words keep from day to day
+    (pages count the days when they draw the reason)."""
+    return f"due by {day_text(latest)}"
 
 
 def _days(count: int) -> str:

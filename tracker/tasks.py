@@ -68,10 +68,10 @@ def enqueue(task: Any, *, countdown: float | None = None) -> bool:
 
 
 @shared_task(name="tracker.tasks.refresh_statuses", **DELIVERY)
-def refresh_statuses(negotiation_ids: list[int] | None = None) -> int:
+def refresh_statuses(negotiation_ids: list[int] | None = None, everything: bool = False) -> int:
     """Bring stored statuses up to date, then tell people about tracks that got worse."""
     started = time.monotonic()
-    changes = len(refresh(negotiation_ids=negotiation_ids).changes)
+    changes = len(refresh(negotiation_ids=negotiation_ids, everything=everything).changes)
     sent = alerts.send_health_alerts()
     log_run("refresh_statuses", started, changes=changes, alerts=sent.alerts, emails=sent.emails)
     return changes

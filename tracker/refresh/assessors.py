@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from tracker import status as rules
 from tracker.models import KeepsDerivedFields, Milestone, Negotiation, StatusChange, Target, Track
+from tracker.refresh.rows import MILESTONE_DERIVED, MilestoneRow
 
 OPEN_STATES = frozenset({rules.MilestoneState.PLANNED, rules.MilestoneState.IN_PROGRESS})
 CLOSED_TARGETS = frozenset({rules.TargetStatus.ACHIEVED, rules.TargetStatus.MISSED})
@@ -46,10 +47,10 @@ class Record:
 
     negotiations: list[Negotiation]
     tracks: list[Track]
-    milestones: list[Milestone]
+    milestones: list[MilestoneRow]
     # Dependencies may point at milestones of other negotiations; `known` has those too.
     depends_on: dict[int, list[int]]
-    known: dict[int, Milestone]
+    known: dict[int, MilestoneRow]
     targets: list[Target]
     observations: dict[int, list[tuple[dt.date, Decimal]]]
     sources: Sources = field(default_factory=Sources)
@@ -92,13 +93,41 @@ def settle(
     **about: int | None,
 ) -> bool:
     """Copy `values` (every derived field) onto `row`; log a status change; say if any changed."""
-    assert values.keys() == row.DERIVED_FIELDS, "a refresh writes every derived field"
-    if all(getattr(row, name) == value for name, value in values.items()):
+    stored = {name: getattr(row, name) for name in row.DERIVED_FIELDS}
+    assert values.keys() == stored.keys(), "a refresh writes every derived field"
+    if all(stored[name] == value for name, value in values.items()):
         return False
+    record_change(
+        stored,
+        values,
+        log,
+        subject=subject,
+        row=lambda: row,
+        negotiation_id=negotiation_id,
+        **about,
+    )
+    for name, value in values.items():
+        setattr(row, name, value)
+    return True
+
+
+def record_change(
+    stored: dict[str, Any],
+    values: dict[str, Any],
+    log: Transitions,
+    *,
+    subject: StatusChange.Subject,
+    row: Callable[[], KeepsDerivedFields],
+    negotiation_id: int,
+    **about: int | None,
+) -> None:
+    """Given a row's `stored` derived fields and the new, different `values`, log a change
+    of status (a StatusChange) and a row going stale (`row` gives it)."""
     status_field = "health" if "health" in values else "status"
-    previous, new = getattr(row, status_field), values[status_field]
+    previous, new = stored[status_field], values[status_field]
     # An empty reason means never assessed: a first answer is no transition.
-    if previous != new and getattr(row, f"{status_field}_reason"):
+    was_assessed = bool(stored[f"{status_field}_reason"])
+    if previous != new and was_assessed:
         log.changes.append(
             StatusChange(
                 subject=subject,
@@ -110,41 +139,53 @@ def settle(
                 **about,
             )
         )
-    if values.get("stale") and not getattr(row, "stale", True) and row_was_assessed(row):
-        log.went_stale.append((str(subject), row))
-    for name, value in values.items():
-        setattr(row, name, value)
-    return True
-
-
-def row_was_assessed(row: KeepsDerivedFields) -> bool:
-    status_field = "health" if "health" in row.DERIVED_FIELDS else "status"
-    return bool(getattr(row, f"{status_field}_reason"))
+    if values.get("stale") and not stored.get("stale", True) and was_assessed:
+        log.went_stale.append((str(subject), row()))
 
 
 @dataclass
 class MilestoneAnswers:
-    changed: list[Milestone]
+    # (id, every derived field) of each milestone whose stored fields change.
+    changed: list[tuple[int, dict[str, Any]]]
     by_track: dict[int, list[rules.TrackMilestone]]
     confirmed_by_track: dict[int, list[Dated]] = field(default_factory=lambda: defaultdict(list))
 
 
 def assess_milestones(record: Record, log: Transitions) -> MilestoneAnswers:
+    """Judge each milestone read, but take a settled one (MilestoneRow.settled) as stored:
+    the day cannot change it, and only its track needs it."""
     negotiation_of = {t.pk: t.negotiation_id for t in record.tracks}
     answers = MilestoneAnswers([], defaultdict(list))
+    cited = record.sources.cited["milestone"]
+    latest_revision = record.sources.latest_revision
     for m in record.milestones:
+        state = rules.MilestoneState(m.state)
+        if m.settled:
+            answers.confirmed_by_track[m.track_id].append(
+                rules.SourceDate(m.last_confirmed_on, m.last_confirmed_inferred)
+                if m.last_confirmed_on is not None
+                else None
+            )
+            answers.by_track[m.track_id].append(
+                rules.TrackMilestone(
+                    m.title,
+                    state,
+                    rules.MilestoneStatus(m.status),
+                    float(m.weight),
+                    m.deadline_latest,
+                    m.status_reason,
+                )
+            )
+            continue
         confirmed, fresh = freshness(
-            [
-                *record.sources.cited["milestone"].get(m.pk, ()),
-                record.sources.latest_revision.get(m.pk),
-            ],
-            is_open=m.state in OPEN_STATES,
+            [*cited.get(m.pk, ()), latest_revision.get(m.pk)],
+            is_open=state in OPEN_STATES,
             log=log,
         )
         answers.confirmed_by_track[m.track_id].append(confirmed)
         facts = rules.MilestoneFacts(
             title=m.title,
-            state=rules.MilestoneState(m.state),
+            state=state,
             latest=m.deadline_latest,
             completed_on=m.completed_on,
             depends_on=tuple(
@@ -155,7 +196,9 @@ def assess_milestones(record: Record, log: Transitions) -> MilestoneAnswers:
                 )
                 for d in record.depends_on.get(m.pk, ())
             ),
-            deadline_words=m.deadline_words,
+            # Only the reason of an overdue stale milestone quotes the words, and describing
+            # a window costs more than judging the row: describe it only then.
+            deadline_words=m.deadline_words if fresh["stale"] else "",
             last_confirmed=confirmed,
             stale=fresh["stale"],
         )
@@ -166,20 +209,25 @@ def assess_milestones(record: Record, log: Transitions) -> MilestoneAnswers:
             "status_reason": answer.reason[:300],
             **fresh,
         }
-        if settle(
-            m,
-            values,
-            log,
-            subject=StatusChange.Subject.MILESTONE,
-            negotiation_id=negotiation_of[m.track_id],
-            track_id=m.track_id,
-            milestone_id=m.pk,
-        ):
-            answers.changed.append(m)
+        stored = m[-len(MILESTONE_DERIVED) :]
+        # Most rows are unchanged on most days: a tuple comparison settles those.
+        if tuple(values.values()) != stored:
+            record_change(
+                dict(zip(MILESTONE_DERIVED, stored, strict=True)),
+                values,
+                log,
+                subject=StatusChange.Subject.MILESTONE,
+                # What a webhook says of a row going stale: its new derived fields.
+                row=lambda: Milestone(pk=m.pk, **values),  # noqa: B023 (called at once)
+                negotiation_id=negotiation_of[m.track_id],
+                track_id=m.track_id,
+                milestone_id=m.pk,
+            )
+            answers.changed.append((m.pk, values))
         answers.by_track[m.track_id].append(
             rules.TrackMilestone(
                 title=m.title,
-                state=rules.MilestoneState(m.state),
+                state=state,
                 status=answer.status,
                 weight=float(m.weight),
                 latest=m.deadline_latest,

@@ -14,9 +14,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--date", type=dt.date.fromisoformat, help="As of YYYY-MM-DD.")
+        parser.add_argument(
+            "--everything",
+            action="store_true",
+            help="Judge every row, not only those the day can have changed (after an "
+            "upgrade that rewords reasons, or data loaded around the write services).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        result = refresh_statuses(today=options["date"])
+        result = refresh_statuses(today=options["date"], everything=options["everything"])
         self.stdout.write(
             f"Status refreshed: {result.milestones} milestones, {result.targets} targets, "
             f"{result.tracks} tracks, {result.negotiations} negotiations changed; "
