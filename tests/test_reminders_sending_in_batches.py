@@ -167,7 +167,12 @@ def test_a_run_that_stops_with_rows_left_leaves_the_successor_to_a_sender_still_
 
     due_reminders(4)
     queued: list[Any] = []
-    monkeypatch.setattr(tasks, "enqueue", lambda task, **kwargs: queued.append(task) or True)
+
+    def enqueue(task: Any, **kwargs: Any) -> bool:
+        queued.append(task)
+        return True
+
+    monkeypatch.setattr(tasks, "enqueue", enqueue)
     caplog.set_level(logging.INFO, logger="tracker.tasks")
     original = outbox.send_due_reminders
     monkeypatch.setattr(

@@ -59,24 +59,19 @@ def escape(text: str) -> str:
 def fold(line: str) -> str:
     """A content line folded at 75 octets (RFC 5545 3.1), continuation lines starting
     with a space, and never splitting a UTF-8 sequence."""
-    if line.isascii():
-        if len(line) <= LINE_OCTETS:
-            return line
-        rest = line[LINE_OCTETS:]
-        chunks = [rest[i : i + LINE_OCTETS - 1] for i in range(0, len(rest), LINE_OCTETS - 1)]
-        return "\r\n ".join([line[:LINE_OCTETS], *chunks])
-    pieces: list[str] = []
-    current: list[str] = []
-    size, room = 0, LINE_OCTETS
-    for char in line:
-        octets = len(char.encode())
-        if size + octets > room:
-            pieces.append("".join(current))
-            current, size, room = [], 0, LINE_OCTETS - 1  # the leading space takes one
-        current.append(char)
-        size += octets
-    pieces.append("".join(current))
-    return "\r\n ".join(pieces)
+    data = line.encode()
+    if len(data) <= LINE_OCTETS:
+        return line
+    pieces: list[bytes] = []
+    start, room = 0, LINE_OCTETS
+    while len(data) - start > room:
+        end = start + room
+        while data[end] & 0xC0 == 0x80:  # inside a character: cut before it
+            end -= 1
+        pieces.append(data[start:end])
+        start, room = end, LINE_OCTETS - 1  # the leading space takes one
+    pieces.append(data[start:])
+    return b"\r\n ".join(pieces).decode()
 
 
 def milestone_ics(milestone: Milestone, *, revisions: int) -> bytes:
