@@ -347,6 +347,8 @@ CELERY_BEAT_SCHEDULER = "tracker.tasks:HeartbeatScheduler"
 # one sender probes it this often.
 OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "90"))
 SMTP_PROBE_SECONDS = float(os.environ.get("SMTP_PROBE_SECONDS", "30"))
+# How many send runs a backlog fans out to: the worker processes (--concurrency × workers).
+OUTBOX_SENDERS = int(os.environ.get("OUTBOX_SENDERS", "2"))
 # The orchestrator probes and Prometheus scrape processes directly, often over plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
 if REDIS_URL:

@@ -9,7 +9,8 @@ This is the jobs layer: it imports the domain, and no domain module imports it
 the writing process (tracker.services.followups); beat is the safety net.
 
 Sending is bounded: one run stops claiming after `outbox.RUN_BUDGET` seconds, well
-inside the time limit, and queues its successor when due rows remain. Queueing never
+inside the time limit, and queues its successor when due rows remain; a backlog of
+more than one batch fans out to every worker process. Queueing never
 raises (beat runs the sender every 30 s anyway). Every run logs one line with all its
 counts. Worker and beat processes write heartbeats that /health/ reads.
 """
@@ -94,16 +95,27 @@ def plan_reminders(milestone_ids: list[int] | None = None) -> int:
 
 @shared_task(name="tracker.tasks.send_due_reminders", time_limit=300, soft_time_limit=240)
 def send_due_reminders() -> int:
-    """Send for at most RUN_BUDGET seconds; then a successor takes over if rows remain."""
+    """Send for at most RUN_BUDGET seconds. A backlog fans out: after its first batch a run
+    queues helpers so every worker process sends (at most OUTBOX_SENDERS runs at once), and
+    the last run to stop queues the successor that carries on."""
     started = time.monotonic()
-    result = outbox.send_due_reminders()
+
+    def fan_out(helpers: int) -> None:
+        for _ in range(helpers):
+            enqueue(send_due_reminders)
+
+    result = outbox.send_due_reminders(fan_out=fan_out)
     successor = ""
     if result.circuit == "opened":
         # The server refused: come back when the circuit wants its next probe.
         countdown = outbox.probe_every().total_seconds()
         successor = "probe" if enqueue(send_due_reminders, countdown=countdown) else "failed"
     elif result.more and result.circuit != "held":
-        successor = "queued" if enqueue(send_due_reminders) else "failed"
+        # Runs still sending queue their own successors when they stop; one chain each.
+        if result.others:
+            successor = "others"
+        else:
+            successor = "queued" if enqueue(send_due_reminders) else "failed"
     log_run("send_due_reminders", started, **result.as_fields(), successor=successor or "none")
     return result.sent
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from tracker.calendar.feeds import milestone_url, milestones_calendar
+from tracker.calendar.feeds import milestone_url
 from tracker.deadlines import describe, in_words
 from tracker.freshness import confirmation
 from tracker.models import (
@@ -33,6 +33,7 @@ from tracker.models import (
     Subscription,
     Track,
 )
+from tracker.reminders.ics import milestone_ics
 from tracker.reminders.unsubscribe import (
     absolute,
     owner_unsubscribe_url,
@@ -77,13 +78,6 @@ def days_phrase(days: int) -> str:
     if days > 0:
         return f"{days} day{'s' if days != 1 else ''} left"
     return f"{-days} day{'s' if days != -1 else ''} overdue"
-
-
-def milestone_ics(milestone: Milestone) -> bytes:
-    """The milestone's event exactly as the calendar feeds publish it (same UID and
-    SEQUENCE), so importing it and subscribing to a feed do not make two events."""
-    milestone.revision_count = milestone.revisions.count()  # type: ignore[attr-defined]
-    return milestones_calendar([milestone], name=milestone.title)
 
 
 def message_id(reminder: Reminder) -> str:
@@ -161,7 +155,9 @@ def reminder_email(reminder: Reminder, now: dt.datetime | None = None) -> EmailM
         },
     )
     slug = milestone.slug or f"milestone-{milestone.pk}"
-    message.attach(f"{slug}.ics", milestone_ics(milestone), "text/calendar")
+    # The revisions are prefetched by the outbox: counting them costs no query.
+    ics = milestone_ics(milestone, revisions=len(milestone.revisions.all()))
+    message.attach(f"{slug}.ics", ics, "text/calendar")
     return message
 
 

@@ -1,25 +1,40 @@
 """Send what the outbox says is due: claim under a lease, send over one connection, record.
 
 Two tables make the outbox: `Reminder` (one row per reminder) and `OutboxEmail`
-(confirmations and health alerts). A sender claims a batch of due rows in one
-conditional update that moves them from pending to sending under a fresh claim token
-and a lease (`leased_until`). While it works it renews the lease, and every later
-write names the token:
+(confirmations and health alerts). Work is set-based, a batch (BATCH_SIZE rows) at a
+time, so the database cost per email stays flat however large the backlog:
 
-- Right before each message it renews that row's lease, fenced by the token. This
-  also proves the database connection is alive, so a connection lost anywhere before
-  the SMTP server accepts the message sends nothing.
-- "Mark sent" is fenced by the token too. A claim that was lost (the lease lapsed and
-  another sender took the row) is counted and logged, never counted as sent. The only
-  window for a duplicate is between the SMTP server's accept and that write.
-- A sender that fails for any reason gives its unsent rows back at once (try/finally);
-  the rows of a sender that died come back when its lease lapses, within one lease.
+- One statement claims a batch: it moves the first due rows (by due_at, id) from pending
+  to sending under a fresh claim token and a lease (`leased_until`); on PostgreSQL it
+  locks them with FOR UPDATE SKIP LOCKED, so concurrent senders take different rows. One
+  query (and one per prefetched relation) then loads what the messages need.
+- The run sends over one SMTP connection, opened once and reused by every batch,
+  replaced only after the server or the network dropped it. While it sends, it renews
+  the whole claim's lease by token at most every third of a lease.
+- When the batch ends, one statement fenced by the token marks what the server accepted
+  as sent. A claim that was lost meanwhile (its lease lapsed and another sender took
+  the row) is counted and logged, never counted as sent. Failures are rare and are
+  recorded row by row, with backoff.
+- However a batch ends (the budget, an outage, an error, a soft time limit), what the
+  server accepted is marked first and the untried rows go back to pending at once
+  (try/finally), without the attempt the claim counted. The rows of a sender that died
+  come back when its lease lapses, within one lease.
+
+The window for a duplicate is between the server accepting a message and the batch's
+"sent" write: a sender killed there (or whose database is gone for good) leaves those
+rows in sending; their lease lapses and they go out again. A batch is small (50 rows,
+a fraction of a second over a live connection), so the window is at most one batch per
+crash; the message's stable Message-ID and X-Reminder-Key let mail clients and the
+sink in the chaos tests recognise the second copy. Nothing is ever lost: a row leaves
+sending only as sent, failed, void, or back to pending.
 
 Work is bounded: a run stops claiming after its time budget and says whether due rows
-remain, so the jobs layer can queue a successor. When the mail server refuses
-everything, the senders back off together through one shared circuit (`MailCircuit`):
-one warning per outage, one probe about every `SMTP_PROBE_SECONDS`, and the rows that
-waited go out as soon as a probe succeeds, without per-row backoff.
+remain, and whether other runs still hold claims, so the jobs layer queues one
+successor; a run that sees a backlog of several batches asks for helpers (`fan_out`),
+up to OUTBOX_SENDERS runs at once. When the mail server refuses everything, the
+senders back off together through one shared circuit (`MailCircuit`): one warning per
+outage, one probe about every `SMTP_PROBE_SECONDS`, and the rows that waited go out as
+soon as a probe succeeds, without per-row backoff.
 
 Building or sending one message can fail only that message: it is retried with
 backoff and marked failed, with its error, after its last attempt.
@@ -32,15 +47,15 @@ import logging
 import smtplib
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import DatabaseError, IntegrityError, close_old_connections, connection, transaction
-from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from tracker.models import (
@@ -120,7 +135,9 @@ class SendResult:
     superseded: int = 0
     voided: int = 0
     batches: int = 0
+    helpers: int = 0  # further runs this one asked for (fan_out)
     more: bool = False  # due rows remain: queue a successor
+    others: int = 0  # when more: other runs still holding a claim (they queue successors)
     # closed: sending; held: an outage another sender saw, nothing tried; opened: this run
     # saw the server refuse (and a probe is due in SMTP_PROBE_SECONDS); probing: trying one.
     circuit: str = "closed"
@@ -315,20 +332,20 @@ def release_lapsed(now: dt.datetime | None = None) -> int:
 
 
 def supersede_missed(now: dt.datetime) -> int:
-    """Of several due reminders for one milestone and recipient, only the latest goes out."""
-    due = Reminder.objects.filter(state=State.PENDING, due_at__lte=now).values_list(
-        "id", "milestone_id", "recipient", "due_at"
-    )
-    latest: dict[tuple[int, str], tuple[dt.datetime, int]] = {}
-    for row_id, milestone_id, recipient, due_at in due:
-        key = (milestone_id, recipient)
-        latest[key] = max(latest.get(key, (due_at, row_id)), (due_at, row_id))
-    keep = {row_id for _, row_id in latest.values()}
-    older = [row_id for row_id, *_ in due if row_id not in keep]
-    if not older:
-        return 0
-    return Reminder.objects.filter(id__in=older, state=State.PENDING).update(
-        state=State.SUPERSEDED, last_error=MISSED_WINDOW
+    """Of several due reminders for one milestone and recipient, only the latest goes out.
+
+    One statement: a due row is superseded when a later due row (by due_at, then id) for
+    the same milestone and recipient exists, found through the unique key's index."""
+    later = Reminder.objects.filter(
+        milestone_id=OuterRef("milestone_id"),
+        recipient=OuterRef("recipient"),
+        state=State.PENDING,
+        due_at__lte=now,
+    ).filter(Q(due_at__gt=OuterRef("due_at")) | Q(due_at=OuterRef("due_at"), id__gt=OuterRef("id")))
+    return (
+        Reminder.objects.filter(state=State.PENDING, due_at__lte=now)
+        .filter(Exists(later))
+        .update(state=State.SUPERSEDED, last_error=MISSED_WINDOW)
     )
 
 
@@ -437,15 +454,80 @@ class _Budget:
         return self.ends is not None and time.monotonic() >= self.ends
 
 
+class _Mail:
+    """One mail connection for a whole run: opened for the first message, reused by every
+    batch after it, and replaced only after the server or the network dropped it."""
+
+    def __init__(self) -> None:
+        self.connection: Any = None
+
+    def open(self) -> None:
+        if self.connection is None:
+            connection = get_connection(fail_silently=False)
+            connection.open()
+            self.connection = connection
+
+    def send(self, message: EmailMessage) -> int:
+        self.open()
+        return int(self.connection.send_messages([message]))
+
+    def drop(self) -> None:
+        """Forget a session that failed; the next message opens a new one."""
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            with suppress(*DELIVERY_ERRORS):
+                connection.close()
+
+    def close(self) -> None:
+        try:
+            if self.connection is not None:
+                self.connection.close()
+        except DELIVERY_ERRORS:
+            log.info("Closing the mail connection failed; the messages were already sent.")
+        self.connection = None
+
+
+def senders() -> int:
+    """How many runs may send at once: the worker's concurrency (OUTBOX_SENDERS, 2)."""
+    return max(1, int(getattr(settings, "OUTBOX_SENDERS", 2)))
+
+
+def live_senders(now: dt.datetime, lanes: Sequence[Lane] = LANES) -> int:
+    """Runs holding a claim right now (one claim each); only rows in flight are read."""
+    tokens: set[str] = set()
+    for lane in lanes:
+        tokens.update(
+            lane.model._default_manager.filter(state=State.SENDING, leased_until__gt=now)
+            .values_list("claim_token", flat=True)
+            .distinct()
+        )
+    return len(tokens)
+
+
+def helpers_wanted(now: dt.datetime, batch_size: int, lanes: Sequence[Lane] = LANES) -> int:
+    """Further runs worth starting beside this one: one per due batch beyond the one this
+    run takes next, up to `senders()` in all with those already sending. The count of due
+    rows stops at what that many runs would take, so it costs the same for any backlog."""
+    room = senders() - 1 - live_senders(now, lanes)
+    if room <= 0:
+        return 0
+    enough = (room + 1) * batch_size
+    due = sum(ready(lane.model, now).values("pk")[:enough].count() for lane in lanes)
+    return max(0, min(room, -(-due // batch_size) - 1))
+
+
 def send_due_reminders(
     *,
     now: dt.datetime | None = None,
     batch_size: int = BATCH_SIZE,
     budget: float | None = RUN_BUDGET,
     lanes: Sequence[Lane] = LANES,
+    fan_out: Callable[[int], object] | None = None,
 ) -> SendResult:
     """Send what is due in the outbox (reminders, confirmations, alerts), for at most
-    `budget` seconds; `result.more` says whether due rows remain for a successor."""
+    `budget` seconds, over one mail connection; `result.more` says whether due rows
+    remain for a successor. After its first batch, a run that sees more than one batch
+    still due calls `fan_out(n)` to start `n` more runs beside it (see helpers_wanted)."""
     fixed_now = now
     clock: Callable[[], dt.datetime] = (lambda: fixed_now) if fixed_now else timezone.now
     result = SendResult()
@@ -457,39 +539,59 @@ def send_due_reminders(
         result.circuit = "held"
     else:
         result.circuit = "probing" if state == "probe" else "closed"
-        for lane in lanes:
-            while not limit.spent and result.circuit != "opened":
-                rows, token = _claim(lane, clock(), batch_size)
-                if not rows:
-                    break
-                result.batches += 1
-                _send_batch(lane, rows, token, clock, limit, result)
+        mail = _Mail()
+        try:
+            for lane in lanes:
+                while not limit.spent and result.circuit != "opened":
+                    rows, token = _claim(lane, clock(), batch_size)
+                    if not rows:
+                        break
+                    result.batches += 1
+                    _send_batch(lane, rows, token, mail, clock, limit, result)
+                    if result.batches == 1 and fan_out is not None and result.circuit == "closed":
+                        result.helpers = helpers_wanted(clock(), batch_size, lanes)
+                        if result.helpers:
+                            fan_out(result.helpers)
+        finally:
+            mail.close()
     result.more = any(ready(lane.model, clock()).exists() for lane in lanes)
+    if result.more:
+        result.others = live_senders(clock(), lanes)
     _tally(result)
     return result
 
 
 def _claim(lane: Lane, now: dt.datetime, size: int) -> tuple[list[Any], str]:
-    """Claim up to `size` due rows in one conditional update, under a fresh token."""
+    """Claim up to `size` due rows in one statement under a fresh token, then load them
+    and what their messages need in one query (and one per prefetched relation).
+
+    On PostgreSQL the statement is UPDATE … WHERE id IN (SELECT id … ORDER BY due_at, id
+    LIMIT n FOR UPDATE SKIP LOCKED): concurrent senders skip each other's rows instead of
+    waiting. SQLite has no row locks (writes are serialized), and the same statement
+    runs without them."""
     token = uuid.uuid4().hex
-    with transaction.atomic():
-        ids = list(
+    manager = lane.model._default_manager
+    with transaction.atomic():  # FOR UPDATE needs one, even inside a single statement
+        due = (
             ready(lane.model, now)
             .order_by("due_at", "pk")
             .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[:size]
+            .values("pk")[:size]
         )
-        if not ids:
-            return [], token
-        lane.model._default_manager.filter(pk__in=ids, state=State.PENDING).update(
+        # No second "still pending" test out here: the subquery's row locks already hold
+        # it (PostgreSQL rechecks a locked row's WHERE), and with one PostgreSQL walks
+        # every due row instead of the batch's ids.
+        claimed = manager.filter(pk__in=due).update(
             state=State.SENDING,
             claim_token=token,
             claimed_at=now,
             leased_until=now + lease(),
             attempts=F("attempts") + 1,
         )
+    if not claimed:
+        return [], token
     rows = list(
-        lane.model._default_manager.filter(claim_token=token, state=State.SENDING)
+        manager.filter(claim_token=token, state=State.SENDING)
         .select_related(*lane.related)
         .prefetch_related(*lane.prefetch)
         .order_by("due_at", "id")
@@ -497,8 +599,10 @@ def _claim(lane: Lane, now: dt.datetime, size: int) -> tuple[list[Any], str]:
     return rows, token
 
 
-def _mine(lane: Lane, row: OutboxRow, token: str) -> QuerySet[Any]:
-    return lane.model._default_manager.filter(pk=row.pk, claim_token=token, state=State.SENDING)
+def _mine(lane: Lane, ids: Sequence[int], token: str) -> QuerySet[Any]:
+    return lane.model._default_manager.filter(
+        pk__in=list(ids), claim_token=token, state=State.SENDING
+    )
 
 
 def _renew(lane: Lane, token: str, now: dt.datetime) -> None:
@@ -509,23 +613,37 @@ def _renew(lane: Lane, token: str, now: dt.datetime) -> None:
     )
 
 
-def _still_mine(lane: Lane, row: OutboxRow, token: str, now: dt.datetime) -> bool:
-    """Renew this row's lease right before sending it; False when the claim was lost."""
-    return bool(_resilient(lambda: _mine(lane, row, token).update(leased_until=now + lease())))
+def _mark_sent(
+    lane: Lane, accepted: Sequence[Any], token: str, now: dt.datetime, result: SendResult
+) -> None:
+    """Mark what the server accepted as sent, in one statement fenced by the claim token;
+    a row whose claim was lost meanwhile is counted lost, never sent."""
+    ids = [row.pk for row in accepted]
+    mine = lane.model._default_manager.filter(pk__in=ids, claim_token=token)
 
-
-def _mark_sent(lane: Lane, row: OutboxRow, token: str, now: dt.datetime) -> bool:
-    def write() -> bool:
-        if _mine(lane, row, token).update(
+    def write() -> set[int]:
+        marked = mine.filter(state=State.SENDING).update(
             state=State.SENT, sent_at=now, leased_until=None, last_error=""
-        ):
-            return True
-        # A retried write may find its first try committed.
-        return lane.model._default_manager.filter(
-            pk=row.pk, claim_token=token, state=State.SENT
-        ).exists()
+        )
+        if marked == len(ids):
+            return set(ids)
+        # Some claims were lost, or a retried write finds its first try committed.
+        return set(mine.filter(state=State.SENT).values_list("pk", flat=True))
 
-    return _resilient(write)
+    sent = _resilient(write)
+    for row in accepted:
+        if row.pk not in sent:
+            result.lost += 1
+            log.error(
+                "Sent %s %s, but its claim %s was lost meanwhile: it may go out twice.",
+                lane.name,
+                row.pk,
+                token[:8],
+            )
+            continue
+        result.sent += 1
+        if lane.after_sent is not None:
+            lane.after_sent(row, now)
 
 
 def _fail(
@@ -542,7 +660,7 @@ def _fail(
     wait = BACKOFF[min(attempts, len(BACKOFF)) - 1]
     error_text = f"{type(error).__name__}: {error}"[:2000]
     changed = _resilient(
-        lambda: _mine(lane, row, token).update(
+        lambda: _mine(lane, [row.pk], token).update(
             state=State.FAILED if final else State.PENDING,
             retry_at=None if final else now + dt.timedelta(seconds=wait),
             leased_until=None,
@@ -561,12 +679,13 @@ def _fail(
     result.errors.append(f"{lane.name} {row.pk}: {error_text}")
 
 
-def _give_back(lane: Lane, token: str, ids: Sequence[int] | None = None) -> int:
+def _give_back(lane: Lane, token: str, keep: Sequence[int] = ()) -> int:
     """Return unsent rows of this claim to pending, ready at once and without the attempt
-    the claim counted: their turn did not come, or the server was not taking mail."""
+    the claim counted: their turn did not come, or the server was not taking mail. Rows
+    in `keep` were accepted by the server and stay with the claim whatever happens."""
     rows = lane.model._default_manager.filter(claim_token=token, state=State.SENDING)
-    if ids is not None:
-        rows = rows.filter(pk__in=list(ids))
+    if keep:
+        rows = rows.exclude(pk__in=list(keep))
     return int(
         rows.update(
             state=State.PENDING, leased_until=None, retry_at=None, attempts=F("attempts") - 1
@@ -574,14 +693,17 @@ def _give_back(lane: Lane, token: str, ids: Sequence[int] | None = None) -> int:
     )
 
 
-@contextmanager
-def _returning_unsent(lane: Lane, token: str, result: SendResult) -> Iterator[None]:
-    """Whatever happens in the batch, rows still claimed at its end go back at once."""
+def _settle(
+    lane: Lane, accepted: list[Any], token: str, now: dt.datetime, result: SendResult
+) -> None:
+    """The end of every batch, however it ends: mark what was accepted, give back the rest."""
     try:
-        yield
+        if accepted:
+            _mark_sent(lane, accepted, token, now, result)
     finally:
+        keep = [row.pk for row in accepted]
         try:
-            result.returned += _resilient(lambda: _give_back(lane, token))
+            result.returned += _resilient(lambda: _give_back(lane, token, keep))
         except DatabaseError:
             # The database is gone too: the lease lapses and the next run releases them.
             log.exception("Could not give back claim %s; its lease will free the rows.", token)
@@ -592,12 +714,15 @@ def _send_batch(
     lane: Lane,
     rows: list[Any],
     token: str,
+    mail: _Mail,
     clock: Callable[[], dt.datetime],
     limit: _Budget,
     result: SendResult,
 ) -> None:
-    with _returning_unsent(lane, token, result):
+    accepted: list[Any] = []
+    try:
         messages: list[tuple[Any, EmailMessage]] = []
+        voids: dict[str, list[int]] = {}
         for row in rows:
             try:
                 built = lane.message(row, clock())
@@ -608,24 +733,31 @@ def _send_batch(
                 _fail(lane, row, token, error, clock(), result)
                 continue
             if isinstance(built, Void):
-                result.voided += _mine(lane, row, token).update(
-                    state=State.VOID, leased_until=None, last_error=built.reason
-                )
+                voids.setdefault(built.reason, []).append(row.pk)
             else:
                 messages.append((row, built))
+        for reason, ids in voids.items():
+            result.voided += _mine(lane, ids, token).update(
+                state=State.VOID, leased_until=None, last_error=reason
+            )
         if messages:
-            _deliver(lane, messages, token, clock, limit, result)
+            _deliver(lane, messages, token, mail, clock, limit, result, accepted)
+    finally:
+        _settle(lane, accepted, token, clock(), result)
 
 
 def _deliver(
     lane: Lane,
     messages: list[tuple[Any, EmailMessage]],
     token: str,
+    mail: _Mail,
     clock: Callable[[], dt.datetime],
     limit: _Budget,
     result: SendResult,
+    accepted: list[Any],
 ) -> None:
-    mail = get_connection(fail_silently=False)
+    """Send a batch's messages; what the server accepts is appended to `accepted`, to be
+    marked sent together when the batch ends."""
     try:
         mail.open()
     except DELIVERY_ERRORS as error:
@@ -634,80 +766,46 @@ def _deliver(
         return  # every row goes back, unpenalised
     refusals: list[tuple[Any, BaseException]] = []
     renewed = clock()
-    try:
-        for row, message in messages:
-            if limit.spent:
-                break
-            if clock() - renewed > lease() / 3:
-                renewed = clock()
-                _renew(lane, token, renewed)
-            if not _still_mine(lane, row, token, clock()):
-                result.lost += 1
-                log.warning("Lost the claim on %s %s before sending it.", lane.name, row.pk)
-                continue
-            try:
-                message.connection = mail
-                delivered = message.send()
-            except DELIVERY_ERRORS as error:
-                if not _refused_by_server(error):
-                    _fail(lane, row, token, error, clock(), result)
-                    continue
-                refusals.append((row, error))
-                if len(refusals) >= OUTAGE_AFTER or result.circuit == "probing":
-                    open_circuit(error, clock())
-                    result.circuit = "opened"
-                    return  # the refused and the untried rows go back, unpenalised
-                if not isinstance(error, smtplib.SMTPResponseException):
-                    mail = _reconnect(mail)
-                continue
-            except INTERRUPTIONS:
-                raise
-            except Exception as error:  # e.g. a header the message cannot carry
-                log.exception("Could not send %s %s", lane.name, row.pk)
+    for row, message in messages:
+        if limit.spent:
+            break
+        if clock() - renewed > lease() / 3:
+            renewed = clock()
+            _renew(lane, token, renewed)
+        try:
+            delivered = mail.send(message)
+        except DELIVERY_ERRORS as error:
+            if not _refused_by_server(error):
                 _fail(lane, row, token, error, clock(), result)
                 continue
-            if not delivered:
-                nothing = RuntimeError("the mail backend accepted nothing")
-                _fail(lane, row, token, nothing, clock(), result)
-                continue
-            # Refusals with an acceptance after them were about those messages.
-            for refused, refusal in refusals:
-                _fail(lane, refused, token, refusal, clock(), result)
-            refusals = []
-            if result.circuit == "probing":
-                close_circuit(clock())
-                result.circuit = "closed"
-            if _mark_sent(lane, row, token, clock()):
-                result.sent += 1
-                if lane.after_sent is not None:
-                    lane.after_sent(row, clock())
-            else:
-                result.lost += 1
-                log.error(
-                    "Sent %s %s, but its claim %s was lost meanwhile: it may go out twice.",
-                    lane.name,
-                    row.pk,
-                    token[:8],
-                )
+            refusals.append((row, error))
+            if len(refusals) >= OUTAGE_AFTER or result.circuit == "probing":
+                open_circuit(error, clock())
+                result.circuit = "opened"
+                return  # the refused and the untried rows go back, unpenalised
+            if not isinstance(error, smtplib.SMTPResponseException):
+                mail.drop()  # the session is gone: the next message opens another
+            continue
+        except INTERRUPTIONS:
+            raise
+        except Exception as error:  # e.g. a header the message cannot carry
+            log.exception("Could not send %s %s", lane.name, row.pk)
+            _fail(lane, row, token, error, clock(), result)
+            continue
+        if not delivered:
+            nothing = RuntimeError("the mail backend accepted nothing")
+            _fail(lane, row, token, nothing, clock(), result)
+            continue
+        # Refusals with an acceptance after them were about those messages.
         for refused, refusal in refusals:
             _fail(lane, refused, token, refusal, clock(), result)
-    finally:
-        try:
-            mail.close()
-        except DELIVERY_ERRORS:
-            log.info("Closing the mail connection failed; the messages were already sent.")
-
-
-def _reconnect(mail: Any) -> Any:
-    """After a dropped SMTP session, the next message needs a new one."""
-    with suppress(*DELIVERY_ERRORS):
-        mail.close()
-    fresh = get_connection(fail_silently=False)
-    try:
-        fresh.open()
-    except DELIVERY_ERRORS:
-        log.info("Reconnecting to the mail server failed.")
-    return fresh
+        refusals = []
+        if result.circuit == "probing":
+            close_circuit(clock())
+            result.circuit = "closed"
+        accepted.append(row)
+    for refused, refusal in refusals:
+        _fail(lane, refused, token, refusal, clock(), result)
 
 
 # --- counts for /metrics ----------------------------------------------------------------
