@@ -1,6 +1,6 @@
 """Set-based sending (issue 13): a batch is claimed in one statement and marked sent in
 one, a run keeps one SMTP connection, a backlog fans out, and the .ics attachment is
-written from a template yet reads as the calendar feed's event."""
+the calendar feed's event, written by the feed's own text writer."""
 
 from __future__ import annotations
 
@@ -17,11 +17,10 @@ from icalendar import Calendar
 
 from tests.conftest import make_milestone, make_negotiation, make_track
 from tests.test_outbox_reliability import LEASE, NINE, Backend, backend, due_reminders, keys
-from tracker.calendar.feeds import milestones_calendar
+from tracker.calendar.feeds import milestone_ics, milestones_calendar
 from tracker.deadlines import parse_deadline
 from tracker.models import Milestone, Negotiation, Reminder
 from tracker.reminders import outbox
-from tracker.reminders.ics import escape, fold, milestone_ics
 from tracker.reminders.outbox import send_due_reminders
 from tracker.services import milestone_set_deadline
 
@@ -245,25 +244,6 @@ def test_every_line_of_the_attachment_is_at_most_75_octets_and_ends_in_crlf() ->
     assert max(len(line) for line in lines) <= 75
     for line in lines:
         line.decode()  # no line ends inside a UTF-8 sequence
-
-
-@pytest.mark.parametrize(
-    ("text", "escaped"),
-    [
-        ("a,b;c\\d", "a\\,b\\;c\\\\d"),
-        ("one\ntwo\r\nthree\rfour", "one\\ntwo\\nthree\\nfour"),
-        ("plain", "plain"),
-    ],
-)
-def test_text_values_are_escaped_as_rfc_5545_says(text: str, escaped: str) -> None:
-    assert escape(text) == escaped
-
-
-def test_folding_keeps_the_text_and_splits_only_between_characters() -> None:
-    for line in ("x" * 200, "é" * 100, "🚢" * 40 + "abc", "short"):
-        folded = fold(line)
-        assert folded.replace("\r\n ", "") == line
-        assert all(len(part.encode()) <= 75 for part in folded.split("\r\n"))
 
 
 def test_the_email_carries_the_attachment_as_text_calendar(backend: type[Backend]) -> None:

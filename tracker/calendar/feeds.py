@@ -307,3 +307,11 @@ def milestones_calendar(milestones: Iterable[Milestone], *, name: str) -> bytes:
     """A calendar of loaded milestones (a reminder's attachment): the feed's events."""
     rows = (CalendarRow.of(milestone) for milestone in milestones)
     return calendar_body(rows, name=name, today=timezone.localdate())
+
+
+def milestone_ics(milestone: Milestone, *, revisions: int) -> bytes:
+    """A reminder's attachment: the feed's event for this one milestone, written by the
+    same code (same UID and SEQUENCE, so importing it and subscribing make one event);
+    `revisions` counts its deadline revisions (the outbox prefetches them)."""
+    row = CalendarRow.of(milestone)._replace(revision_count=revisions)
+    return calendar_body([row], name=milestone.title, today=timezone.localdate())

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from tracker.calendar.feeds import milestone_url
+from tracker.calendar.feeds import milestone_ics, milestone_url
 from tracker.deadlines import describe, in_words
 from tracker.freshness import confirmation
 from tracker.models import (
@@ -33,7 +33,6 @@ from tracker.models import (
     Subscription,
     Track,
 )
-from tracker.reminders.ics import milestone_ics
 from tracker.reminders.unsubscribe import (
     absolute,
     owner_unsubscribe_url,
