@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import os
+import uuid
 from contextlib import AbstractContextManager
 from decimal import Decimal
 from typing import Any
@@ -37,6 +39,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if ONE_AT_A_TIME & set(item.keywords):
             item.add_marker(pytest.mark.xdist_group("one-at-a-time"))
+
+
+@pytest.fixture(autouse=True)
+def cache_of_its_own(settings: Any) -> None:
+    """Each test reads and writes cache keys of its own.
+
+    Cached pages are keyed on the data version, and every test's database is rolled back
+    to version 0: without this, a test would be served a page cached by an earlier one at
+    the same version and day. (Never cache.clear(): on Redis that would empty the database
+    other pytest-xdist workers and the broker use.)
+    """
+    caches = copy.deepcopy(settings.CACHES)
+    for options in caches.values():
+        options["KEY_PREFIX"] = f"{options.get('KEY_PREFIX', '')}:{uuid.uuid4().hex}"
+    settings.CACHES = caches
 
 
 @pytest.fixture(scope="session", autouse=True)
