@@ -158,11 +158,13 @@ def overview(today: dt.date, chosen: QuerySet[Negotiation] | None = None) -> Ove
         )
     )
     overdue: dict[int, list[MilestoneRow]] = {n.pk: [] for n in negotiations}
+    urls = rows.milestone_urls()
     for columns in selectors.most_overdue(
         [n.pk for n in negotiations], today, limit=OVERVIEW_OVERDUE
     ):
         negotiation_id = columns.pop("negotiation_id")
-        overdue[negotiation_id].append(rows.milestone_row(columns, (), today, quote=False))
+        row = rows.milestone_row(columns, (), today, quote=False, urls=urls)
+        overdue[negotiation_id].append(row)
     summaries = []
     for n in negotiations:
         remaining = (n.next_deadline - today).days if n.next_deadline else None

@@ -120,16 +120,30 @@ def countdown(milestone: freshness.Overdue, remaining: int | None, today: dt.dat
     return freshness.overdue_countdown(milestone, today) or wording.countdown(remaining)
 
 
+_ANY_ID = 987654321
+
+
+def milestone_urls() -> str:
+    """The milestone page's URL with "{}" for its id: reversed once per list, not per row."""
+    return reverse("milestone", args=[_ANY_ID]).replace(str(_ANY_ID), "{}")
+
+
 def milestone_row(
-    columns: Mapping[str, Any], moves: Sequence[DeadlineMove], today: dt.date, *, quote: bool = True
+    columns: Mapping[str, Any],
+    moves: Sequence[DeadlineMove],
+    today: dt.date,
+    *,
+    quote: bool = True,
+    urls: str = "",
 ) -> MilestoneRow:
     """The row of one milestone from its columns and its deadline moves, oldest first.
 
     `quote` links the deadline to the quote of the source that last moved it; without it
-    (or without such a source) the link goes to the milestone's list of sources.
+    (or without such a source) the link goes to the milestone's list of sources. `urls`
+    is milestone_urls(), when the caller has it.
     """
     m = MilestoneFacts(**columns)
-    url = reverse("milestone", args=[m.pk])
+    url = (urls or milestone_urls()).format(m.pk)
     source = moves[-1].source_slug if moves and quote else None
     earlier = (
         r.previous_latest
@@ -161,4 +175,5 @@ def milestone_rows(
     moves: Mapping[int, Sequence[DeadlineMove]],
     today: dt.date,
 ) -> list[MilestoneRow]:
-    return [milestone_row(c, moves.get(c["pk"], ()), today) for c in columns]
+    urls = milestone_urls()
+    return [milestone_row(c, moves.get(c["pk"], ()), today, urls=urls) for c in columns]

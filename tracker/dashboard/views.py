@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, Qu
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 
 from tracker import exports, versions
 from tracker.dashboard import filtering, fragments, pages
@@ -62,6 +62,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         {
             "today": today,
             "newest_source": newest_source,
+            "filters_form": _filters_form(request, version, chosen, "Filter negotiations"),
             "cards": mark_safe(cards_html),
             "changes": mark_safe(changes_html),
             "filters": chosen,
@@ -133,10 +134,28 @@ def upcoming(request: HttpRequest) -> HttpResponse:
             "today": today,
             "until": today + dt.timedelta(days=days),
             "days": days,
+            "filters_form": _filters_form(request, version, chosen, "Filter deadlines"),
             "lists": mark_safe(html),
             "filters": chosen,
         },
     )
+
+
+def _filters_form(
+    request: HttpRequest, version: versions.Version, chosen: filtering.Filtered[Any], label: str
+) -> SafeString:
+    """A list page's filter form, drawn once per version and choice of filters: its
+    selects list every party and negotiation. Drawn afresh when some value could not be
+    read, to quote it back."""
+
+    def draw() -> str:
+        context = {"filters": chosen, "label": label, "request": request}
+        return render_to_string("tracker/_filters.html", context)
+
+    if chosen.errors:
+        return mark_safe(draw())
+    names = ("filters", request.path, chosen.query, bool(request.GET))
+    return mark_safe(fragments.cached(version, timezone.localdate(), *names, build=draw))
 
 
 def _page_number(params: QueryDict, name: str) -> int:
