@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -274,3 +275,39 @@ def test_pages_still_answer_when_the_cache_is_unreachable(client, sixty_overdue,
         response = client.get(url)
         assert response.status_code == 200, url
         assert "Overdue 001" in response.content.decode(), url
+
+
+# The timeline's markers, drawn in Python (tracker/dashboard/drawing.py)
+
+# The loops of tracker/templates/tracker/_timeline.html before drawing.py replaced them.
+BEFORE = Path(__file__).resolve().parent / "templates_before"
+
+
+def test_the_timeline_drawn_in_python_is_the_template_loops_character_for_character(frozen):
+    from django.template import Context, Template
+
+    from tracker.dashboard import pages
+
+    hostile = "<script>alert('x')</script> & \"quotes\""
+    track = make_track(make_negotiation())
+    make_milestone(track, hostile, "July 8, 2025", slug="hostile")  # overdue and stale
+    make_milestone(track, "Autumn window", "autumn 2026", reference=DAY)
+    moved = make_milestone(track, "Moved", "December 10, 2026", reference=DAY)
+    with committed():
+        milestone_set_deadline(
+            milestone=moved, deadline=parse_deadline("March 3, 2027", reference=DAY), reason="x"
+        )
+    many(track, 40, first=dt.date(2026, 9, 1))  # overdue, fresh, labels in lanes
+    timeline = pages.negotiation_page("india-us-bta", DAY).timeline
+    loop = Template((BEFORE / "timeline_markers.html").read_text())
+    for row in timeline.rows:
+        assert row.markers_svg == loop.render(Context({"row": row}))
+    agenda = Template((BEFORE / "timeline_agenda.html").read_text())
+    assert timeline.agenda_html == agenda.render(Context({"tl": timeline}))
+    drawn = "".join(row.markers_svg for row in timeline.rows)
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &quot;quotes&quot;" in drawn
+    assert all(kind in drawn for kind in ('class="window"', 'class="ghost"', "days ago"))
+    assert "earlier deadlines: 10 Dec 2026" in timeline.agenda_html
+    assert "&lt;script&gt;" in timeline.agenda_html and "(1 Sep 2026 to 30 Nov 2026)" in (
+        timeline.agenda_html
+    )

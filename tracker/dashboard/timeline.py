@@ -285,6 +285,12 @@ class Row:
     height: float = 0.0
 
     @property
+    def markers_svg(self) -> str:
+        from tracker.dashboard.drawing import markers_svg  # drawing imports this module
+
+        return markers_svg(self.markers)
+
+    @property
     def name_box(self) -> Box:
         text = f"{self.track.name} · {self.track.health_label}"
         baseline = self.top + 12
@@ -313,6 +319,12 @@ class Timeline:
     @property
     def agenda(self) -> tuple[AgendaItem, ...]:
         return agenda(self)
+
+    @property
+    def agenda_html(self) -> str:
+        from tracker.dashboard.drawing import agenda_html  # drawing imports this module
+
+        return agenda_html(self.agenda)
 
     @property
     def today_x_at(self) -> str:
