@@ -9,7 +9,10 @@ in-process cache), then times whole requests through django.test.Client with DEB
 
 - the negotiation page of negotiation-0 cold (the data version moved just before each
   request, so no cached fragment can be used) and warm (the same request again);
-- `/upcoming/` (its first page) and the overview, cold and warm.
+- `/upcoming/` (its first page) and the overview, cold and warm;
+- the queries each makes, cold and warm, and the size of the page.
+
+Fragments are cached under a key prefix of the run's own, deleted at the end.
 
 The baseline is a constant view (an HttpResponse of two bytes) mounted beside the site's
 URLs and requested through the same client and middleware in the same run: what any
@@ -23,6 +26,7 @@ import datetime as dt
 import statistics
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -63,13 +67,16 @@ def run(repeat: int) -> None:
         urlpatterns = [path("_constant/", constant), path("", include("config.urls"))]
 
     settings.DEBUG = False
+    # Fragments under a prefix of this run's own, deleted at the end (see forget_fragments).
+    prefix = f"bench-pages-{uuid.uuid4().hex}"
+    caches = {name: {**c, "KEY_PREFIX": prefix} for name, c in settings.CACHES.items()}
     # As production serves them: hashed static files from a manifest (collected once).
     call_command("collectstatic", interactive=False, verbosity=0)
     # The test environment wraps every template render to record it for assertions;
     # production does not, so the benchmark renders as production does.
     Template._render = _TestState.saved_data.template_render  # type: ignore[attr-defined]
     with (
-        override_settings(ROOT_URLCONF=BenchmarkURLs),
+        override_settings(ROOT_URLCONF=BenchmarkURLs, CACHES=caches),
         time_machine.travel(dt.datetime.combine(portfolio.TODAY, dt.time(9), dt.UTC)),
     ):
         print(portfolio.build(), flush=True)
@@ -103,6 +110,19 @@ def run(repeat: int) -> None:
                 report(f"  queries, {state}", len(queries), unit="q")
             size = len(client.get(url).content)
             report("  page size", size / 1024, unit="KiB")
+        forget_fragments(prefix)
+
+
+def forget_fragments(prefix: str) -> None:
+    """Delete this run's keys: the Redis database is shared (never FLUSHDB it)."""
+    from django.core.cache import cache
+
+    client = getattr(getattr(cache, "_cache", None), "get_client", None)
+    if client is None:  # Django's in-process cache goes with the process
+        return
+    redis = client(write=True)
+    for key in redis.scan_iter(match=f"{prefix}:*", count=1000):
+        redis.delete(key)
 
 
 def median_after(prepare: Callable[[], None], run: Callable[[], None], *, repeat: int) -> float:

@@ -311,3 +311,39 @@ def test_the_timeline_drawn_in_python_is_the_template_loops_character_for_charac
     assert "&lt;script&gt;" in timeline.agenda_html and "(1 Sep 2026 to 30 Nov 2026)" in (
         timeline.agenda_html
     )
+
+
+def test_milestone_lists_drawn_in_python_are_the_template_loop_character_for_character(frozen):
+    from django.template import Context, Template
+    from django.template.loader import get_template
+
+    from tracker.dashboard import drawing, pages
+
+    hostile = "<script>alert('x')</script> & \"quotes\""
+    track = make_track(make_negotiation())
+    make_milestone(track, hostile, "July 8, 2025", slug="hostile")
+    make_milestone(track, "Autumn window", "autumn 2026", reference=DAY)
+    make_milestone(track, "Unscheduled", None)
+    done = make_milestone(track, "Done", "2026-03-01", reference=DAY)
+    with committed():
+        milestone_complete(milestone=done, completed_on=dt.date(2026, 3, 2))
+    moved = make_milestone(track, "Moved", "December 10, 2026", reference=DAY)
+    with committed():
+        milestone_set_deadline(
+            milestone=moved, deadline=parse_deadline("March 3, 2027", reference=DAY), reason="x"
+        )
+    before = Template((BEFORE / "milestone_list.html").read_text())
+    now = get_template("tracker/_milestone_list.html")
+    upcoming = pages.upcoming_page(DAY, 200)
+    lists = [
+        (pages.negotiation_page("india-us-bta", DAY).sections[0].milestones, False),
+        (upcoming.overdue.rows + upcoming.upcoming.rows, True),
+        ([], False),
+    ]
+    for rows, show_track in lists:
+        drawn = drawing.milestone_items(rows, show_track=show_track)
+        context = {"rows": rows, "show_track": show_track}
+        assert now.render({"items": drawn}) == before.render(Context(context))
+    html = now.render({"items": drawing.milestone_items(lists[0][0])})
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)" in html and "slipped 83 days" in html
+    assert "completed <a" in html and "No deadline yet" in html and "(1 Sep 2026 – 30 Nov" in html

@@ -30,8 +30,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# A day and an hour: a key is never asked for again after midnight anyway.
-TIMEOUT = 25 * 60 * 60
+# Every write orphans every fragment (the key moves on), so an entry lives an hour at
+# most: orphans leave the cache soon, and a page nobody writes to is drawn again hourly.
+TIMEOUT = 60 * 60
 PREFIX = "fragment:"
 
 

@@ -18,9 +18,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.safestring import SafeString
 
 from tracker import figures, freshness, selectors
-from tracker.dashboard import rows, wording
+from tracker.dashboard import drawing, rows, wording
 from tracker.dashboard.chart import Figure, SeriesFigures, TargetChart, build_chart
 from tracker.dashboard.rows import MilestoneRow
 from tracker.dashboard.timeline import (
@@ -298,6 +299,10 @@ class TrackSection:
     targets: list[Target]
     freshness: str
 
+    @property
+    def items(self) -> SafeString:
+        return drawing.milestone_items(self.milestones)
+
 
 @dataclass(frozen=True)
 class NegotiationPage:
@@ -390,6 +395,10 @@ class TrackPage:
     targets: list[Target]
     timeline: Timeline
     freshness: str
+
+    @property
+    def items(self) -> SafeString:
+        return drawing.milestone_items(self.milestones)
 
 
 def track_page(slug: str, track_slug: str, today: dt.date) -> TrackPage:
@@ -633,6 +642,11 @@ class ListPage:
     @property
     def last(self) -> int:
         return self.first + len(self.rows) - 1
+
+    @property
+    def items(self) -> SafeString:
+        """The rows, each naming its negotiation and track: the list mixes them."""
+        return drawing.milestone_items(self.rows, show_track=True)
 
 
 @dataclass(frozen=True)
