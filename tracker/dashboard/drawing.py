@@ -10,15 +10,21 @@ did.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from tracker.dashboard.rows import MilestoneRow
 from tracker.dashboard.timeline import AgendaItem, Marker
 
 _INDENT = "\n        "
+
+
+def escape(text: object) -> str:
+    """django.utils.html.escape's output (html.escape of the text), without its check for
+    lazy strings on each of the thousands of calls a page makes."""
+    return html.escape(str(text))
 
 
 def markers_svg(markers: Sequence[Marker]) -> SafeString:

@@ -371,14 +371,15 @@ def negotiation_page(slug: str, today: dt.date) -> NegotiationPage:
 
 
 def _sources_behind(negotiation: Negotiation) -> list[Source]:
+    # One semi-join per path rather than one join of all four paths, which multiplies rows.
+    cited = Source.objects.values("pk")
     behind = (
-        Q(negotiations=negotiation)
-        | Q(tracks__negotiation=negotiation)
-        | Q(milestones__track__negotiation=negotiation)
-        | Q(targets__negotiation=negotiation)
+        Q(pk__in=cited.filter(negotiations=negotiation))
+        | Q(pk__in=cited.filter(tracks__negotiation=negotiation))
+        | Q(pk__in=cited.filter(milestones__track__negotiation=negotiation))
+        | Q(pk__in=cited.filter(targets__negotiation=negotiation))
     )
-    ids = Source.objects.filter(behind).values("pk")
-    quotes = Source.objects.filter(pk__in=ids).order_by(
+    quotes = Source.objects.filter(behind).order_by(
         F("published_on").desc(nulls_last=True), F("published_by").desc(nulls_last=True), "title"
     )
     # A record keeps one Source per quoted passage; a briefing names each article once.
