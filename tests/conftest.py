@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import os
 import uuid
@@ -40,24 +41,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.xdist_group("one-at-a-time"))
 
 
+@pytest.fixture(autouse=True)
+def cache_of_its_own(settings: Any) -> None:
+    """Each test reads and writes cache keys of its own.
+
+    Cached pages are keyed on the data version, and every test's database is rolled back
+    to version 0: without this, a test would be served a page cached by an earlier one at
+    the same version and day. (Never cache.clear(): on Redis that would empty the database
+    other pytest-xdist workers and the broker use.)
+    """
+    caches = copy.deepcopy(settings.CACHES)
+    for options in caches.values():
+        options["KEY_PREFIX"] = f"{options.get('KEY_PREFIX', '')}:{uuid.uuid4().hex}"
+    settings.CACHES = caches
+
+
 @pytest.fixture(scope="session", autouse=True)
 def static_files_as_in_production(collected_static: None) -> None:
     """DEBUG is off by default, so pages link the collected, hashed static files, as in
     production; a test that renders a page needs them collected."""
-
-
-@pytest.fixture(autouse=True)
-def cache_of_its_own(settings: Any) -> None:
-    """Each test's cache keys get a prefix nobody else uses.
-
-    Bodies and fragments are cached on the data version (tracker.versions), which every
-    test's database starts afresh while the cache outlives the test (on Redis, the whole
-    run and the next): version 3 of one test's data must not be served as another's.
-    """
-    settings.CACHES = {
-        alias: {**config, "KEY_PREFIX": f"{config.get('KEY_PREFIX', '')}{uuid.uuid4().hex}"}
-        for alias, config in settings.CACHES.items()
-    }
 
 
 def committed() -> AbstractContextManager[Any]:

@@ -165,7 +165,7 @@ def test_the_upcoming_page_offers_its_rows_as_a_download_with_its_query_string(r
     ids = [int(row[0]) for row in rows[1:]]
     # What the page lists, in its order: open milestones overdue or due in the next 90 days.
     listed = pages.upcoming_page(dt.date(2026, 11, 21))
-    assert ids == [row.milestone.pk for row in [*listed.overdue, *listed.upcoming]]
+    assert ids == [row.milestone.pk for row in [*listed.overdue.rows, *listed.upcoming.rows]]
     assert len(ids) == 3
     assert xlsx_rows(Client().get("/upcoming/export.xlsx")) == rows
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from tracker.models import (
     CalendarFeedToken,
@@ -131,3 +133,82 @@ def calendar_token_by_digest(digest: str) -> CalendarFeedToken | None:
 def changes_list() -> QuerySet[Change]:
     changes: QuerySet[Change] = Change.objects.select_related("content_type", "actor")
     return changes.order_by("-timestamp", "-id")
+
+
+# The dashboard's milestone lists: plain columns, no model instances (tracker.dashboard.rows).
+
+MILESTONE_COLUMNS = (
+    "pk",
+    "track_id",
+    "title",
+    "status",
+    "state",
+    "deadline_text",
+    "deadline_earliest",
+    "deadline_latest",
+    "deadline_precision",
+    "deadline_said_on",
+    "completed_on",
+    "completed_precision",
+    "stale",
+    "last_confirmed_on",
+    "last_confirmed_inferred",
+)
+
+
+def milestone_columns(
+    milestones: QuerySet[Milestone], *, with_names: bool = False
+) -> QuerySet[Milestone, dict[str, Any]]:
+    """The columns a list row and a timeline marker show, one dict per milestone; with the
+    track's and negotiation's names when the list mixes negotiations."""
+    names = (
+        {"track_name": F("track__name"), "negotiation_name": F("track__negotiation__name")}
+        if with_names
+        else {}
+    )
+    columns: QuerySet[Milestone, dict[str, Any]] = milestones.values(*MILESTONE_COLUMNS, **names)
+    return columns
+
+
+def most_overdue(negotiation_ids: list[int], today: dt.date, *, limit: int) -> list[dict[str, Any]]:
+    """Up to `limit` open milestones past their deadline in each negotiation, most overdue
+    first, as milestone_columns with a `negotiation_id`: one query, however many are overdue."""
+    order = (F("deadline_latest").asc(), F("track__position").asc(), F("title").asc(), "id")
+    overdue = (
+        Milestone.objects.filter(
+            state__in=("planned", "in_progress"),
+            deadline_latest__lt=today,
+            track__negotiation_id__in=negotiation_ids,
+        )
+        .annotate(rank=Window(RowNumber(), partition_by=F("track__negotiation_id"), order_by=order))
+        .filter(rank__lte=limit)
+        .order_by(*order)
+    )
+    return list(overdue.values(*MILESTONE_COLUMNS, negotiation_id=F("track__negotiation_id")))
+
+
+class DeadlineMove(NamedTuple):
+    """A revision of a milestone's deadline, as much as a list row needs."""
+
+    previous_latest: dt.date | None
+    new_latest: dt.date | None
+    # The source that reported it: the deadline links to its quote.
+    source_slug: str | None
+
+
+def deadline_moves(
+    *, negotiation: Negotiation | None = None, milestone_ids: Iterable[int] = ()
+) -> dict[int, list[DeadlineMove]]:
+    """The deadline revisions of a negotiation's milestones, or of those milestones, oldest
+    first, by milestone id: one query."""
+    revisions = DeadlineRevision.objects.all()
+    if negotiation is not None:
+        revisions = revisions.filter(milestone__track__negotiation=negotiation)
+    else:
+        revisions = revisions.filter(milestone_id__in=list(milestone_ids))
+    moves: dict[int, list[DeadlineMove]] = {}
+    for milestone_id, previous, new, source in revisions.order_by(
+        "milestone_id", "changed_at", "id"
+    ).values_list("milestone_id", "previous_latest", "new_latest", "source__slug"):
+        moves.setdefault(milestone_id, []).append(DeadlineMove(previous, new, source))
+    return moves

@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 
 from django import forms
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.utils.http import urlencode
 
 from tracker.models import Milestone, Negotiation, Party
 from tracker.status import HEALTH_LABELS, HEALTH_SEVERITY
@@ -38,6 +39,20 @@ class Filtered(Generic[Row]):
         """Whether any filter narrowed the list (sorting alone does not)."""
         data = self.form.cleaned_data
         return any(data.get(name) not in (None, "") for name in self.form.fields if name != "sort")
+
+    @property
+    def chosen(self) -> dict[str, str]:
+        """The filters that were read, as query parameters, in the form's order: what links
+        to the list's other pages and its downloads keep, and what a cached copy of the
+        list is keyed on. Values that could not be read are left out, as from the rows."""
+        data = self.form.cleaned_data
+        return {
+            name: str(data[name]) for name in self.form.fields if data.get(name) not in (None, "")
+        }
+
+    @property
+    def query(self) -> str:
+        return urlencode(self.chosen)
 
 
 def _party_choices() -> list[tuple[str, str]]:
@@ -154,7 +169,7 @@ def upcoming_milestones(params: Mapping[str, Any], today: dt.date) -> Filtered[M
         rows = rows.filter(track__negotiation__slug=data["negotiation"])
     if data.get("party"):
         rows = rows.filter(track__negotiation__parties__code=data["party"])
-    return Filtered(rows.order_by("deadline_latest", "title"), form, errors)
+    return Filtered(rows.order_by("deadline_latest", "title", "id"), form, errors)
 
 
 def _single_values(params: Mapping[str, Any]) -> dict[str, str]:

@@ -7,17 +7,23 @@ whatever the row count.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.core.paginator import InvalidPage, Page, Paginator
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.safestring import SafeString
 
-from tracker import figures, freshness
-from tracker.dashboard import wording
+from tracker import figures, freshness, selectors
+from tracker.dashboard import drawing, rows, wording
 from tracker.dashboard.chart import Figure, SeriesFigures, TargetChart, build_chart
+from tracker.dashboard.rows import MilestoneRow
 from tracker.dashboard.timeline import (
     Timeline,
     TimelineMilestone,
@@ -42,19 +48,15 @@ from tracker.status import SourceDate, day_text, newest_source_date
 OPEN_STATES = ("planned", "in_progress")
 RECENT_LIMIT = 8
 UPCOMING_DAYS = 90
+# The overview names this many overdue milestones of a negotiation; the rest are counted
+# and linked to the upcoming list, which pages through them.
+OVERVIEW_OVERDUE = 5
+# Rows on one page of the upcoming list's overdue and coming sections.
+PAGE_SIZE = 50
 
 
 def milestone_url(milestone: Milestone) -> str:
     return reverse("milestone", args=[milestone.pk])
-
-
-def _with_revisions(queryset: QuerySet[Milestone]) -> QuerySet[Milestone]:
-    return queryset.prefetch_related(
-        Prefetch(
-            "revisions",
-            queryset=DeadlineRevision.objects.select_related("source").order_by("changed_at", "id"),
-        )
-    )
 
 
 def quote_anchor(source: Source | None) -> str:
@@ -86,15 +88,22 @@ class NegotiationSummary:
     negotiation: Negotiation
     next_milestone: NextDeadline | None
     countdown: str
-    # Open milestones past their deadline, most overdue first: counted apart from "next".
+    # Open milestones past their deadline, most overdue first: counted apart from "next",
+    # and named up to OVERVIEW_OVERDUE; the upcoming list pages through all of them.
     overdue: list[MilestoneRow]
+    overdue_count: int
     open_count: int
     track_count: int
     freshness: str
 
     @property
-    def overdue_count(self) -> int:
-        return len(self.overdue)
+    def more_overdue(self) -> int:
+        return self.overdue_count - len(self.overdue)
+
+    @property
+    def overdue_url(self) -> str:
+        query = urlencode({"negotiation": self.negotiation.slug})
+        return f"{reverse('upcoming')}?{query}#overdue-heading"
 
 
 @dataclass(frozen=True)
@@ -128,13 +137,15 @@ def _next(field: str) -> Subquery:
 
 def overview(today: dt.date, chosen: QuerySet[Negotiation] | None = None) -> Overview:
     """Every negotiation, or those chosen (filtered and ordered: dashboard/filtering.py)."""
+    open_milestone = Q(tracks__milestones__state__in=OPEN_STATES)
     negotiations = list(
         (Negotiation.objects.all() if chosen is None else chosen)
         .prefetch_related("parties")
         .annotate(
-            open_count=Count(
+            open_count=Count("tracks__milestones", filter=open_milestone, distinct=True),
+            overdue_count=Count(
                 "tracks__milestones",
-                filter=Q(tracks__milestones__state__in=OPEN_STATES),
+                filter=open_milestone & Q(tracks__milestones__deadline_latest__lt=today),
                 distinct=True,
             ),
             track_count=Count("tracks", distinct=True),
@@ -148,15 +159,13 @@ def overview(today: dt.date, chosen: QuerySet[Negotiation] | None = None) -> Ove
         )
     )
     overdue: dict[int, list[MilestoneRow]] = {n.pk: [] for n in negotiations}
-    for milestone in (
-        Milestone.objects.filter(
-            state__in=OPEN_STATES, deadline_latest__lt=today, track__negotiation__in=negotiations
-        )
-        .select_related("track")
-        .order_by("deadline_latest", "track__position", "title", "id")
+    urls = rows.milestone_urls()
+    for columns in selectors.most_overdue(
+        [n.pk for n in negotiations], today, limit=OVERVIEW_OVERDUE
     ):
-        row = _milestone_row(milestone, today, slip_days=0)
-        overdue.setdefault(milestone.track.negotiation_id, []).append(row)
+        negotiation_id = columns.pop("negotiation_id")
+        row = rows.milestone_row(columns, (), today, quote=False, urls=urls)
+        overdue[negotiation_id].append(row)
     summaries = []
     for n in negotiations:
         remaining = (n.next_deadline - today).days if n.next_deadline else None
@@ -171,6 +180,7 @@ def overview(today: dt.date, chosen: QuerySet[Negotiation] | None = None) -> Ove
                 next_milestone=next_milestone,
                 countdown=wording.countdown(remaining),
                 overdue=overdue[n.pk],
+                overdue_count=n.overdue_count,
                 open_count=n.open_count,
                 track_count=n.track_count,
                 freshness=freshness.confirmation(n, today),
@@ -250,71 +260,36 @@ def recent_changes(limit: int = RECENT_LIMIT) -> list[Change]:
 # Negotiation and track
 
 
-def _timeline_track(track: Track, milestones: list[Milestone]) -> TimelineTrack:
+def _timeline_track(
+    track: Track, negotiation_slug: str, lines: list[MilestoneRow]
+) -> TimelineTrack:
     return TimelineTrack(
         name=track.name,
-        url=reverse("track", args=[track.negotiation.slug, track.slug]),
+        url=reverse("track", args=[negotiation_slug, track.slug]),
         health=track.health,
         health_label=wording.label(track.health),
         milestones=tuple(
             TimelineMilestone(
-                title=m.title,
-                url=milestone_url(m),
-                status=m.status,
-                status_label=wording.label(m.status),
-                earliest=m.deadline_earliest,
-                latest=m.deadline_latest,
-                deadline_text=m.deadline_in_words,
-                earlier_deadlines=_earlier_deadlines(m),
-                stale=m.stale,
+                title=row.milestone.title,
+                url=row.url,
+                status=row.milestone.status,
+                status_label=row.status_label,
+                earliest=row.milestone.deadline_earliest,
+                latest=row.milestone.deadline_latest,
+                deadline_text=row.deadline_in_words,
+                earlier_deadlines=row.earlier_deadlines,
+                stale=row.milestone.stale,
             )
-            for m in milestones
-            if m.deadline_earliest is not None and m.deadline_latest is not None
+            for row in lines
+            if row.milestone.deadline_earliest is not None
+            and row.milestone.deadline_latest is not None
         ),
     )
 
 
-def _earlier_deadlines(milestone: Milestone) -> tuple[dt.date, ...]:
-    earlier = [
-        r.previous_latest
-        for r in milestone.revisions.all()
-        if r.previous_latest is not None and r.previous_latest != milestone.deadline_latest
-    ]
-    return tuple(dict.fromkeys(earlier))
-
-
-@dataclass(frozen=True)
-class MilestoneRow:
-    milestone: Milestone
-    countdown: str
-    slip_days: int
-    # "Last confirmed by a source on …" when the record may be out of date; else empty.
-    stale_note: str = ""
-    # The quote behind the deadline, on the milestone's page.
-    deadline_href: str = ""
-
-
 def countdown(milestone: Milestone, today: dt.date) -> str:
-    """Days left or overdue; for a stale overdue record only what is known ("passed 502
-    days ago; no source since 26 May 2025 says it was met"), never "16 months overdue"."""
-    return freshness.overdue_countdown(milestone, today) or wording.countdown(
-        milestone.days_remaining(today)
-    )
-
-
-def _milestone_row(
-    milestone: Milestone, today: dt.date, *, slip_days: int, source: Source | None = None
-) -> MilestoneRow:
-    note = freshness.confirmation(milestone, today) if milestone.stale else ""
-    href = milestone_url(milestone) + quote_anchor(source)
-    return MilestoneRow(milestone, countdown(milestone, today), slip_days, note, href)
-
-
-def _milestone_rows(milestones: list[Milestone], today: dt.date) -> list[MilestoneRow]:
-    return [
-        _milestone_row(m, today, slip_days=m.slip_days, source=deadline_source(m))
-        for m in milestones
-    ]
+    """Days left or overdue, as a list row says it (tracker.dashboard.rows.countdown)."""
+    return rows.countdown(milestone, milestone.days_remaining(today), today)
 
 
 @dataclass(frozen=True)
@@ -323,6 +298,10 @@ class TrackSection:
     milestones: list[MilestoneRow]
     targets: list[Target]
     freshness: str
+
+    @property
+    def items(self) -> SafeString:
+        return drawing.milestone_items(self.milestones)
 
 
 @dataclass(frozen=True)
@@ -352,32 +331,33 @@ def negotiation_targets(negotiation: Negotiation) -> QuerySet[Target]:
 
 
 def negotiation_page(slug: str, today: dt.date) -> NegotiationPage:
-    negotiation = get_object_or_404(
-        Negotiation.objects.prefetch_related("parties", "sources"), slug=slug
-    )
+    """Seven queries whatever the number of milestones: the milestones as plain columns
+    and their deadline moves as another, not model instances with prefetches."""
+    negotiation = get_object_or_404(Negotiation.objects.prefetch_related("parties"), slug=slug)
     tracks = list(negotiation.tracks.all())
-    for track in tracks:
-        track.negotiation = negotiation
-    milestones = list(_with_revisions(negotiation_milestones(negotiation)))
+    milestones = rows.milestone_rows(
+        list(selectors.milestone_columns(negotiation_milestones(negotiation))),
+        selectors.deadline_moves(negotiation=negotiation),
+        today,
+    )
     targets = list(negotiation_targets(negotiation))
-    by_track: dict[int, list[Milestone]] = {t.pk: [] for t in tracks}
-    for m in milestones:
-        by_track[m.track_id].append(m)
+    by_track: dict[int, list[MilestoneRow]] = {t.pk: [] for t in tracks}
+    for row in milestones:
+        by_track[row.milestone.track_id].append(row)
     targets_by_track: dict[int | None, list[Target]] = {}
     for target in targets:
         targets_by_track.setdefault(target.track_id, []).append(target)
-    timeline = build_timeline([_timeline_track(t, by_track[t.pk]) for t in tracks], today=today)
+    timeline = build_timeline(
+        [_timeline_track(t, slug, by_track[t.pk]) for t in tracks], today=today
+    )
     sections = [
         TrackSection(
-            t,
-            _milestone_rows(by_track[t.pk], today),
-            targets_by_track.get(t.pk, []),
-            freshness.confirmation(t, today),
+            t, by_track[t.pk], targets_by_track.get(t.pk, []), freshness.confirmation(t, today)
         )
         for t in tracks
     ]
     remaining = (negotiation.next_deadline - today).days if negotiation.next_deadline else None
-    overdue = sum(1 for m in milestones if m.status == "overdue")
+    overdue = sum(1 for row in milestones if row.milestone.status == "overdue")
     return NegotiationPage(
         negotiation,
         sections,
@@ -391,14 +371,15 @@ def negotiation_page(slug: str, today: dt.date) -> NegotiationPage:
 
 
 def _sources_behind(negotiation: Negotiation) -> list[Source]:
+    # One semi-join per path rather than one join of all four paths, which multiplies rows.
+    cited = Source.objects.values("pk")
     behind = (
-        Q(negotiations=negotiation)
-        | Q(tracks__negotiation=negotiation)
-        | Q(milestones__track__negotiation=negotiation)
-        | Q(targets__negotiation=negotiation)
+        Q(pk__in=cited.filter(negotiations=negotiation))
+        | Q(pk__in=cited.filter(tracks__negotiation=negotiation))
+        | Q(pk__in=cited.filter(milestones__track__negotiation=negotiation))
+        | Q(pk__in=cited.filter(targets__negotiation=negotiation))
     )
-    ids = Source.objects.filter(behind).values("pk")
-    quotes = Source.objects.filter(pk__in=ids).order_by(
+    quotes = Source.objects.filter(behind).order_by(
         F("published_on").desc(nulls_last=True), F("published_by").desc(nulls_last=True), "title"
     )
     # A record keeps one Source per quoted passage; a briefing names each article once.
@@ -416,6 +397,10 @@ class TrackPage:
     timeline: Timeline
     freshness: str
 
+    @property
+    def items(self) -> SafeString:
+        return drawing.milestone_items(self.milestones)
+
 
 def track_page(slug: str, track_slug: str, today: dt.date) -> TrackPage:
     track = get_object_or_404(
@@ -423,17 +408,16 @@ def track_page(slug: str, track_slug: str, today: dt.date) -> TrackPage:
         negotiation__slug=slug,
         slug=track_slug,
     )
-    milestones = list(
-        _with_revisions(track.milestones.all())
-        .prefetch_related("sources")
-        .order_by("deadline_latest", "title")
+    columns = list(
+        selectors.milestone_columns(track.milestones.order_by("deadline_latest", "title", "id"))
     )
-    for m in milestones:
-        m.track = track
-    timeline = build_timeline([_timeline_track(track, milestones)], today=today)
+    milestones = rows.milestone_rows(
+        columns, selectors.deadline_moves(milestone_ids=[c["pk"] for c in columns]), today
+    )
+    timeline = build_timeline([_timeline_track(track, slug, milestones)], today=today)
     return TrackPage(
         track,
-        _milestone_rows(milestones, today),
+        milestones,
         list(track.targets.all()),
         timeline,
         freshness.confirmation(track, today),
@@ -638,36 +622,114 @@ def series_figures(target: Target, observations: list[Observation]) -> list[Seri
 # Upcoming and subscriptions
 
 
+OVERDUE_PAGE = "overdue_page"
+UPCOMING_PAGE = "upcoming_page"
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of a list of milestones: its rows, where it is, and links to its neighbours."""
+
+    rows: list[MilestoneRow]
+    # What the list is, for its page links ("Pages of the overdue list").
+    label: str
+    number: int
+    pages: int
+    count: int
+    first: int
+    previous_url: str = ""
+    next_url: str = ""
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1
+
+    @property
+    def items(self) -> SafeString:
+        """The rows, each naming its negotiation and track: the list mixes them."""
+        return drawing.milestone_items(self.rows, show_track=True)
+
+
 @dataclass(frozen=True)
 class UpcomingPage:
-    overdue: list[MilestoneRow]
-    upcoming: list[MilestoneRow]
+    overdue: ListPage
+    upcoming: ListPage
     until: dt.date
     days: int = UPCOMING_DAYS
 
 
 def upcoming_page(
-    today: dt.date, days: int = UPCOMING_DAYS, chosen: QuerySet[Milestone] | None = None
+    today: dt.date,
+    days: int = UPCOMING_DAYS,
+    chosen: QuerySet[Milestone] | None = None,
+    *,
+    overdue_number: int = 1,
+    upcoming_number: int = 1,
+    filters: dict[str, str] | None = None,
 ) -> UpcomingPage:
-    """Open milestones due by `days` from today, or those chosen (dashboard/filtering.py)."""
+    """Open milestones due by `days` from today, or those chosen (dashboard/filtering.py),
+    split into the overdue and the coming, each a page of PAGE_SIZE rows: page
+    `overdue_number` and `upcoming_number`. Links to other pages keep `filters` (the query
+    parameters that chose the rows). A page that does not exist is a 404."""
     until = today + dt.timedelta(days=days)
     if chosen is None:
         chosen = Milestone.objects.filter(state__in=OPEN_STATES, deadline_latest__lte=until)
-    milestones = list(
-        _with_revisions(chosen)
-        .select_related("track__negotiation")
-        .order_by("deadline_latest", "title")
-    )
-    rows = _milestone_rows(milestones, today)
+    ordered = chosen.order_by("deadline_latest", "title", "id")
+    overdue = _page_of(ordered.filter(deadline_latest__lt=today), overdue_number)
+    upcoming = _page_of(ordered.filter(deadline_latest__gte=today), upcoming_number)
+    columns = [*overdue.object_list, *upcoming.object_list]
+    moves = selectors.deadline_moves(milestone_ids=[c["pk"] for c in columns])
+
+    def url(overdue_at: int, upcoming_at: int, anchor: str) -> str:
+        pages = {OVERDUE_PAGE: overdue_at, UPCOMING_PAGE: upcoming_at}
+        query = {**(filters or {}), **{k: str(v) for k, v in pages.items() if v > 1}}
+        search = f"?{urlencode(query)}" if query else ""
+        return f"{reverse('upcoming')}{search}#{anchor}"
+
     return UpcomingPage(
-        overdue=[
-            r for r in rows if r.milestone.deadline_latest and r.milestone.deadline_latest < today
-        ],
-        upcoming=[
-            r for r in rows if r.milestone.deadline_latest and r.milestone.deadline_latest >= today
-        ],
+        overdue=_list_page(
+            "Pages of the overdue list",
+            overdue,
+            moves,
+            today,
+            lambda n: url(n, upcoming.number, "overdue-heading"),
+        ),
+        upcoming=_list_page(
+            f"Pages of the next {days} days",
+            upcoming,
+            moves,
+            today,
+            lambda n: url(overdue.number, n, "next-heading"),
+        ),
         until=until,
         days=days,
+    )
+
+
+def _page_of(milestones: QuerySet[Milestone], number: int) -> Page[dict[str, Any]]:
+    paginator = Paginator(selectors.milestone_columns(milestones, with_names=True), PAGE_SIZE)
+    try:
+        return paginator.page(number)
+    except InvalidPage as error:
+        raise Http404(f"There is no page {number} of this list: {error}") from error
+
+
+def _list_page(
+    label: str,
+    page: Page[dict[str, Any]],
+    moves: dict[int, list[selectors.DeadlineMove]],
+    today: dt.date,
+    url: Callable[[int], str],
+) -> ListPage:
+    return ListPage(
+        rows=rows.milestone_rows(page.object_list, moves, today),
+        label=label,
+        number=page.number,
+        pages=page.paginator.num_pages,
+        count=page.paginator.count,
+        first=page.start_index(),
+        previous_url=url(page.previous_page_number()) if page.has_previous() else "",
+        next_url=url(page.next_page_number()) if page.has_next() else "",
     )
 
 

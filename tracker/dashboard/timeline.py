@@ -38,10 +38,28 @@ class Segment:
         return self.x0 + (self.x1 - self.x0) * (day - self.start).days / span
 
 
+def at(x: float) -> str:
+    """An SVG coordinate as drawn: one decimal ("12.0")."""
+    return f"{x:.1f}"
+
+
+def short_day(day: dt.date) -> str:
+    """ "8 Jul 2025", as the timeline and its list write a day."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+# Pages draw hundreds of markers: coordinates and days are formatted here, in Python, rather
+# than by template filters (floatformat, date) a few thousand times per page.
+
+
 @dataclass(frozen=True)
 class Tick:
     x: float
     label: str
+
+    @property
+    def x_at(self) -> str:
+        return at(self.x)
 
 
 @dataclass(frozen=True)
@@ -166,6 +184,14 @@ class TimelineMilestone:
     # No recent source: a passed deadline is labelled "passed … ago", not "… overdue".
     stale: bool = False
 
+    @property
+    def earliest_day(self) -> str:
+        return short_day(self.earliest)
+
+    @property
+    def latest_day(self) -> str:
+        return short_day(self.latest)
+
 
 @dataclass(frozen=True)
 class TimelineTrack:
@@ -180,6 +206,14 @@ class TimelineTrack:
 class Ghost:
     x: float
     date: dt.date
+
+    @property
+    def x_at(self) -> str:
+        return at(self.x)
+
+    @property
+    def day(self) -> str:
+        return short_day(self.date)
 
 
 @dataclass(frozen=True)
@@ -200,8 +234,32 @@ class Marker:
     overdue_days: int = 0
 
     @property
+    def x_at(self) -> str:
+        return at(self.x)
+
+    @property
+    def label_x_at(self) -> str:
+        return at(self.label_x)
+
+    @property
+    def window_x_at(self) -> str:
+        return at(self.window[0]) if self.window else ""
+
+    @property
+    def window_width_at(self) -> str:
+        return at(self.window_width)
+
+    @property
+    def overdue_to_at(self) -> str:
+        return at(self.overdue_to) if self.overdue_to is not None else ""
+
+    @property
     def overdue_label_x(self) -> float:
         return (self.x + (self.overdue_to or self.x)) / 2
+
+    @property
+    def overdue_label_x_at(self) -> str:
+        return at(self.overdue_label_x)
 
     @property
     def overdue_label_fits(self) -> bool:
@@ -225,6 +283,12 @@ class Row:
     top: float
     markers: tuple[Marker, ...]
     height: float = 0.0
+
+    @property
+    def markers_svg(self) -> str:
+        from tracker.dashboard.drawing import markers_svg  # drawing imports this module
+
+        return markers_svg(self.markers)
 
     @property
     def name_box(self) -> Box:
@@ -255,6 +319,16 @@ class Timeline:
     @property
     def agenda(self) -> tuple[AgendaItem, ...]:
         return agenda(self)
+
+    @property
+    def agenda_html(self) -> str:
+        from tracker.dashboard.drawing import agenda_html  # drawing imports this module
+
+        return agenda_html(self.agenda)
+
+    @property
+    def today_x_at(self) -> str:
+        return at(self.today_x)
 
     @property
     def today_anchor(self) -> str:
@@ -419,6 +493,10 @@ class AgendaItem:
     @property
     def is_today(self) -> bool:
         return self.marker is None
+
+    @property
+    def day_text(self) -> str:
+        return short_day(self.day)
 
 
 def agenda(timeline: Timeline) -> tuple[AgendaItem, ...]:

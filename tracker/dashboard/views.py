@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
-from tracker import exports
-from tracker.dashboard import filtering, pages
+from tracker import exports, versions
+from tracker.dashboard import filtering, fragments, pages
 from tracker.dashboard.search import search as search_site
 from tracker.dashboard.sharing import share_snippets
 from tracker.models import Negotiation
@@ -37,16 +40,31 @@ def readable(view: View) -> View:
 @readable
 def overview(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
+    version = versions.current()
     chosen = filtering.overview_negotiations(request.GET)
-    overview = pages.overview(today, chosen.rows)
+
+    def cards() -> tuple[str, str]:
+        overview = pages.overview(today, chosen.rows)
+        context = {"summaries": overview.summaries, "filters": chosen}
+        return overview.newest_source, render_to_string("tracker/_overview_cards.html", context)
+
+    def changes() -> str:
+        context = {"changes": pages.recent_changes()}
+        return render_to_string("tracker/_recent_changes.html", context)
+
+    newest_source, cards_html = fragments.cached(
+        version, today, "overview", chosen.query, build=cards
+    )
+    changes_html = fragments.cached(version, today, "recent-changes", build=changes)
     return render(
         request,
         "tracker/overview.html",
         {
             "today": today,
-            "summaries": overview.summaries,
-            "newest_source": overview.newest_source,
-            "changes": pages.recent_changes(),
+            "newest_source": newest_source,
+            "filters_form": _filters_form(request, version, chosen, "Filter negotiations"),
+            "cards": mark_safe(cards_html),
+            "changes": mark_safe(changes_html),
             "filters": chosen,
         },
     )
@@ -55,12 +73,14 @@ def overview(request: HttpRequest) -> HttpResponse:
 @readable
 def negotiation(request: HttpRequest, slug: str) -> HttpResponse:
     today = timezone.localdate()
-    page = pages.negotiation_page(slug, today)
-    return render(
-        request,
-        "tracker/negotiation.html",
-        {"today": today, "page": page, "share": share_snippets(page.negotiation)},
-    )
+
+    def body() -> tuple[str, str]:
+        page = pages.negotiation_page(slug, today)  # a 404 when there is no such negotiation
+        context = {"today": today, "page": page, "share": share_snippets(page.negotiation)}
+        return page.negotiation.name, render_to_string("tracker/_negotiation.html", context)
+
+    title, html = fragments.cached(versions.current(), today, "negotiation", slug, build=body)
+    return render(request, "tracker/negotiation.html", {"title": title, "body": mark_safe(html)})
 
 
 @readable
@@ -87,11 +107,63 @@ def target(request: HttpRequest, pk: int) -> HttpResponse:
 @readable
 def upcoming(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
+    version = versions.current()
     chosen = filtering.upcoming_milestones(request.GET, today)
-    page = pages.upcoming_page(today, filtering.upcoming_days(chosen.form), chosen.rows)
-    return render(
-        request, "tracker/upcoming.html", {"today": today, "page": page, "filters": chosen}
+    days = filtering.upcoming_days(chosen.form)
+    overdue_number = _page_number(request.GET, pages.OVERDUE_PAGE)
+    upcoming_number = _page_number(request.GET, pages.UPCOMING_PAGE)
+
+    def lists() -> str:
+        page = pages.upcoming_page(
+            today,
+            days,
+            chosen.rows,
+            overdue_number=overdue_number,
+            upcoming_number=upcoming_number,
+            filters=chosen.chosen,
+        )
+        return render_to_string("tracker/_upcoming_lists.html", {"page": page})
+
+    html = fragments.cached(
+        version, today, "upcoming", chosen.query, overdue_number, upcoming_number, build=lists
     )
+    return render(
+        request,
+        "tracker/upcoming.html",
+        {
+            "today": today,
+            "until": today + dt.timedelta(days=days),
+            "days": days,
+            "filters_form": _filters_form(request, version, chosen, "Filter deadlines"),
+            "lists": mark_safe(html),
+            "filters": chosen,
+        },
+    )
+
+
+def _filters_form(
+    request: HttpRequest, version: versions.Version, chosen: filtering.Filtered[Any], label: str
+) -> SafeString:
+    """A list page's filter form, drawn once per version and choice of filters: its
+    selects list every party and negotiation. Drawn afresh when some value could not be
+    read, to quote it back."""
+
+    def draw() -> str:
+        context = {"filters": chosen, "label": label, "request": request}
+        return render_to_string("tracker/_filters.html", context)
+
+    if chosen.errors:
+        return mark_safe(draw())
+    names = ("filters", request.path, chosen.query, bool(request.GET))
+    return mark_safe(fragments.cached(version, timezone.localdate(), *names, build=draw))
+
+
+def _page_number(params: QueryDict, name: str) -> int:
+    """A page number from the query string: 1 when absent, a 404 when not a page number."""
+    text = params.get(name) or "1"
+    if not text.isdecimal() or int(text) < 1:
+        raise Http404(f"“{text}” is not a page number")
+    return int(text)
 
 
 @readable
