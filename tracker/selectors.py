@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, F, Prefetch, QuerySet, Value
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from tracker.models import (
@@ -89,6 +89,10 @@ MILESTONE_COLUMNS = (
 )  # fmt: skip
 
 
+def _negotiation_slug() -> Subquery:
+    return Subquery(Negotiation.objects.filter(tracks=OuterRef("track_id")).values("slug")[:1])
+
+
 def milestone_rows(milestones: QuerySet[Milestone]) -> QuerySet[Milestone, dict[str, Any]]:
     """The milestones as plain rows for the list: their columns, their negotiation's slug and
     the sort keys `due` and `confirmed` (never null); relations come from milestone_relations."""
@@ -98,9 +102,8 @@ def milestone_rows(milestones: QuerySet[Milestone]) -> QuerySet[Milestone, dict[
             due=Coalesce("deadline_latest", Value(NO_DEADLINE)),
             confirmed=Coalesce("last_confirmed_on", Value(NEVER_CONFIRMED)),
         )
-        .values(
-            *MILESTONE_COLUMNS, "due", "confirmed", negotiation_slug=F("track__negotiation__slug")
-        )
+        # A subquery, not a join: PostgreSQL runs it for the page's rows only, after the sort.
+        .values(*MILESTONE_COLUMNS, "due", "confirmed", negotiation_slug=_negotiation_slug())
     )
     return rows
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from rest_framework.fields import DateTimeField
+from django.utils import timezone
 
 from tracker import freshness
 from tracker.api.fields import deadline_representation
@@ -21,16 +21,17 @@ from tracker.models import days_remaining, revision_words, slip_days, source_dat
 from tracker.selectors import MilestoneRelations
 from tracker.status import SourceDate
 
-_MOMENT = DateTimeField()
-
 
 def day(value: dt.date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def moment(value: dt.datetime | None) -> str | None:
-    # DRF's own field: the current time zone, ISO 8601, "Z" for UTC.
-    return _MOMENT.to_representation(value) if value is not None else None
+def moment(value: dt.datetime | None, zone: dt.tzinfo) -> str | None:
+    """As DRF's DateTimeField writes it: in the current time zone, ISO 8601, "Z" for UTC."""
+    if value is None:
+        return None
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def deadline(row: dict[str, Any]) -> dict[str, Any] | None:
@@ -63,7 +64,7 @@ def confirmation(row: dict[str, Any], today: dt.date) -> str:
     return freshness.confirmation(Confirmation(date, row["stale"]), today)
 
 
-def revision(row: dict[str, Any]) -> dict[str, Any]:
+def revision(row: dict[str, Any], zone: dt.tzinfo) -> dict[str, Any]:
     reported = source_date(row["source__published_on"], row["source__published_by"])
     previous, new = row["previous_latest"], row["new_latest"]
     return {
@@ -88,7 +89,7 @@ def revision(row: dict[str, Any]) -> dict[str, Any]:
         "new_in_words": revision_words(
             row["new_text"], row["new_earliest"], new, row["new_precision"], row["new_said_on"]
         ),
-        "changed_at": moment(row["changed_at"]),
+        "changed_at": moment(row["changed_at"], zone),
         "reason": row["reason"],
         "source": row["source__slug"],
         "reported_on": day(reported.on) if reported else None,
@@ -97,7 +98,9 @@ def revision(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def milestone(row: dict[str, Any], relations: MilestoneRelations, today: dt.date) -> dict[str, Any]:
+def milestone(
+    row: dict[str, Any], relations: MilestoneRelations, today: dt.date, zone: dt.tzinfo
+) -> dict[str, Any]:
     key = row["id"]
     revisions = relations.revisions.get(key, [])
     latest = row["deadline_latest"]
@@ -127,17 +130,18 @@ def milestone(row: dict[str, Any], relations: MilestoneRelations, today: dt.date
         "last_confirmed_inferred": row["last_confirmed_inferred"],
         "stale": row["stale"],
         "freshness": confirmation(row, today),
-        "revisions": [revision(r) for r in revisions],
+        "revisions": [revision(r, zone) for r in revisions],
         "sources_differ": [
             {"summary": summary, "sources": slugs}
             for summary, slugs in relations.discrepancies.get(key, {}).values()
         ],
-        "created_at": moment(row["created_at"]),
-        "updated_at": moment(row["updated_at"]),
+        "created_at": moment(row["created_at"], zone),
+        "updated_at": moment(row["updated_at"], zone),
     }
 
 
 def milestones(
     rows: Iterable[dict[str, Any]], relations: MilestoneRelations, today: dt.date
 ) -> list[dict[str, Any]]:
-    return [milestone(row, relations, today) for row in rows]
+    zone = timezone.get_current_timezone()
+    return [milestone(row, relations, today, zone) for row in rows]
