@@ -8,6 +8,7 @@ takes plain values and returns plain JSON values, with dates and times already a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,9 @@ from tracker.deadlines import Deadline, Precision
 from tracker.models import days_remaining, revision_words, slip_days, source_date
 from tracker.selectors import MilestoneRelations
 from tracker.status import SourceDate
+
+# Pure, and a list repeats the same deadlines in its revisions: worth remembering.
+_revision_words = functools.lru_cache(maxsize=8192)(revision_words)
 
 
 def day(value: dt.date | None) -> str | None:
@@ -74,7 +78,7 @@ def revision(row: dict[str, Any], zone: dt.tzinfo) -> dict[str, Any]:
         "previous_latest": day(previous),
         "previous_precision": row["previous_precision"],
         "previous_said_on": day(row["previous_said_on"]),
-        "previous_in_words": revision_words(
+        "previous_in_words": _revision_words(
             row["previous_text"],
             row["previous_earliest"],
             previous,
@@ -86,7 +90,7 @@ def revision(row: dict[str, Any], zone: dt.tzinfo) -> dict[str, Any]:
         "new_latest": day(new),
         "new_precision": row["new_precision"],
         "new_said_on": day(row["new_said_on"]),
-        "new_in_words": revision_words(
+        "new_in_words": _revision_words(
             row["new_text"], row["new_earliest"], new, row["new_precision"], row["new_said_on"]
         ),
         "changed_at": moment(row["changed_at"], zone),
