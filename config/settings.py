@@ -408,6 +408,11 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
+    # orjson writes the same bytes as DRF's JSONRenderer, several times faster.
+    "DEFAULT_RENDERER_CLASSES": [
+        "tracker.api.renderers.ORJSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["tracker.api.permissions.ReadPublicWriteWithModelPermission"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,

@@ -492,9 +492,16 @@ class Milestone(NamesUniqueClashes, Scheduled, Confirmed, KeepsDerivedFields):
         return date_in_words(self.completed_on, self.completed_precision or "day")
 
     def days_remaining(self, today: dt.date | None = None) -> int | None:
-        if self.deadline_latest is None or self.state in {"completed", "cancelled"}:
-            return None
-        return (self.deadline_latest - (today or django_timezone.localdate())).days
+        return days_remaining(
+            self.deadline_latest, self.state, today or django_timezone.localdate()
+        )
+
+
+def days_remaining(latest: dt.date | None, state: str, today: dt.date) -> int | None:
+    """Days from `today` to a milestone's latest date; None when done or unscheduled."""
+    if latest is None or state in {"completed", "cancelled"}:
+        return None
+    return (latest - today).days
 
 
 def slip_days(
@@ -524,7 +531,7 @@ class Discrepancy(models.Model):
         return f"{self.milestone}: {self.summary[:60]}"
 
 
-def _revision_words(
+def revision_words(
     text: str,
     earliest: dt.date | None,
     latest: dt.date | None,
@@ -566,7 +573,7 @@ class DeadlineRevision(models.Model):
 
     @property
     def previous_in_words(self) -> str:
-        return _revision_words(
+        return revision_words(
             self.previous_text,
             self.previous_earliest,
             self.previous_latest,
@@ -576,7 +583,7 @@ class DeadlineRevision(models.Model):
 
     @property
     def new_in_words(self) -> str:
-        return _revision_words(
+        return revision_words(
             self.new_text, self.new_earliest, self.new_latest, self.new_precision, self.new_said_on
         )
 

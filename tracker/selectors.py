@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, Window
+from django.db.models.functions import Coalesce, RowNumber
 
 from tracker.models import (
     CalendarFeedToken,
@@ -71,6 +73,98 @@ def milestones_list() -> QuerySet[Milestone]:
         )
         .order_by("deadline_latest", "title", "id")
     )
+
+
+# Keyset pagination needs a value on every row: an unscheduled milestone sorts after every
+# date, and one no source dates before every confirmation (the "Needs review" order).
+NO_DEADLINE = dt.date(9999, 12, 31)
+NEVER_CONFIRMED = dt.date(1, 1, 1)
+
+API_COLUMNS = (
+    "id", "track_id", "slug", "title", "kind", "deadline_text", "deadline_earliest",
+    "deadline_latest", "deadline_precision", "deadline_said_on", "state", "completed_on",
+    "completed_precision", "weight", "consequence", "status", "completed_late",
+    "status_reason", "last_confirmed_on", "last_confirmed_inferred", "stale",
+    "created_at", "updated_at",
+)  # fmt: skip
+
+
+def _negotiation_slug() -> Subquery:
+    return Subquery(Negotiation.objects.filter(tracks=OuterRef("track_id")).values("slug")[:1])
+
+
+def milestone_rows(milestones: QuerySet[Milestone]) -> QuerySet[Milestone, dict[str, Any]]:
+    """The milestones as plain rows for the list: their columns, their negotiation's slug and
+    the sort keys `due` and `confirmed` (never null); relations come from milestone_relations."""
+    rows: QuerySet[Milestone, dict[str, Any]] = (
+        milestones.prefetch_related(None)
+        .annotate(
+            due=Coalesce("deadline_latest", Value(NO_DEADLINE)),
+            confirmed=Coalesce("last_confirmed_on", Value(NEVER_CONFIRMED)),
+        )
+        # A subquery, not a join: PostgreSQL runs it for the page's rows only, after the sort.
+        .values(*API_COLUMNS, "due", "confirmed", negotiation_slug=_negotiation_slug())
+    )
+    return rows
+
+
+@dataclass
+class MilestoneRelations:
+    """What a page of milestones links to, as plain rows by milestone id, each list in the
+    order the detail endpoint gives it."""
+
+    revisions: dict[int, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    depends_on: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    sources: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
+    # Per milestone, per discrepancy id: its summary and its sources' slugs.
+    discrepancies: dict[int, dict[int, tuple[str, list[str]]]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
+
+
+REVISION_COLUMNS = (
+    "id", "milestone_id", "previous_text", "previous_earliest", "previous_latest",
+    "previous_precision", "previous_said_on", "new_text", "new_earliest", "new_latest",
+    "new_precision", "new_said_on", "changed_at", "reason",
+    "source__slug", "source__published_on", "source__published_by",
+)  # fmt: skip
+
+
+def milestone_relations(ids: Iterable[int]) -> MilestoneRelations:
+    """Four queries whatever the number of milestones: revisions, dependencies, sources and
+    where sources differ."""
+    ids = list(ids)
+    found = MilestoneRelations()
+    if not ids:
+        return found
+    revisions = DeadlineRevision.objects.filter(milestone_id__in=ids).order_by("changed_at", "id")
+    for revision in revisions.values(*REVISION_COLUMNS):
+        found.revisions[revision["milestone_id"]].append(revision)
+    dependencies = (
+        Milestone.depends_on.through.objects.filter(from_milestone_id__in=ids)
+        # Milestone's own order, nulls where the database puts them, as the detail has it.
+        .order_by("to_milestone__deadline_latest", "to_milestone__title", "to_milestone_id")
+        .values_list("from_milestone_id", "to_milestone_id")
+    )
+    for milestone_id, dependency_id in dependencies:
+        found.depends_on[milestone_id].append(dependency_id)
+    cited = (
+        Milestone.sources.through.objects.filter(milestone_id__in=ids)
+        .order_by("source__title", "source__slug")
+        .values_list("milestone_id", "source__slug")
+    )
+    for milestone_id, slug in cited:
+        found.sources[milestone_id].append(slug)
+    differing = (
+        Discrepancy.objects.filter(milestone_id__in=ids)
+        .order_by("id", "sources__title", "sources__slug")
+        .values_list("milestone_id", "id", "summary", "sources__slug")
+    )
+    for milestone_id, discrepancy_id, summary, slug in differing:
+        _, slugs = found.discrepancies[milestone_id].setdefault(discrepancy_id, (summary, []))
+        if slug is not None:
+            slugs.append(slug)
+    return found
 
 
 def targets_list() -> QuerySet[Target]:
@@ -137,7 +231,7 @@ def changes_list() -> QuerySet[Change]:
 
 # The dashboard's milestone lists: plain columns, no model instances (tracker.dashboard.rows).
 
-MILESTONE_COLUMNS = (
+ROW_COLUMNS = (
     "pk",
     "track_id",
     "title",
@@ -166,7 +260,7 @@ def milestone_columns(
         if with_names
         else {}
     )
-    columns: QuerySet[Milestone, dict[str, Any]] = milestones.values(*MILESTONE_COLUMNS, **names)
+    columns: QuerySet[Milestone, dict[str, Any]] = milestones.values(*ROW_COLUMNS, **names)
     return columns
 
 
@@ -184,7 +278,7 @@ def most_overdue(negotiation_ids: list[int], today: dt.date, *, limit: int) -> l
         .filter(rank__lte=limit)
         .order_by(*order)
     )
-    return list(overdue.values(*MILESTONE_COLUMNS, negotiation_id=F("track__negotiation_id")))
+    return list(overdue.values(*ROW_COLUMNS, negotiation_id=F("track__negotiation_id")))
 
 
 class DeadlineMove(NamedTuple):

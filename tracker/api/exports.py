@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
+from tracker.api.renderers import ORJSONRenderer
 from tracker.exports import FORMATS, Table, export_response
 
 
@@ -39,6 +40,10 @@ class XLSXRenderer(FileRenderer):
     format = "xlsx"
 
 
+def asks_for_file(request: Request) -> bool:
+    return getattr(request.accepted_renderer, "format", None) in FORMATS
+
+
 class ExportableList(GenericViewSet):  # type: ignore[type-arg]
     """For a viewset: its list answers `?format=csv` and `?format=xlsx` with `export_table`."""
 
@@ -52,9 +57,9 @@ class ExportableList(GenericViewSet):  # type: ignore[type-arg]
 
     # Any: a Response for JSON, a streamed file response for the file formats.
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Any:
-        file_format = getattr(request.accepted_renderer, "format", None)
-        if file_format not in FORMATS:
+        if not asks_for_file(request):
             return super().list(request, *args, **kwargs)  # type: ignore[misc]
+        file_format = request.accepted_renderer.format
         queryset = self.filter_queryset(self.get_queryset())
         return export_response(
             self.export_table, queryset, file_format=file_format, today=timezone.localdate()
@@ -66,6 +71,6 @@ class ExportableList(GenericViewSet):  # type: ignore[type-arg]
         if request is not None and isinstance(
             getattr(request, "accepted_renderer", None), FileRenderer
         ):
-            request.accepted_renderer = JSONRenderer()
-            request.accepted_media_type = JSONRenderer.media_type
+            request.accepted_renderer = ORJSONRenderer()
+            request.accepted_media_type = ORJSONRenderer.media_type
         return super().handle_exception(exc)

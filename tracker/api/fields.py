@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +74,10 @@ class TypedDeadline:
     text: str
 
 
+# Pure, and lists repeat the same few thousand deadlines: worth remembering.
+_in_words = functools.lru_cache(maxsize=8192)(in_words)
+
+
 def deadline_representation(deadline: Deadline) -> dict[str, Any]:
     return {
         "text": deadline.text,
@@ -80,7 +85,7 @@ def deadline_representation(deadline: Deadline) -> dict[str, Any]:
         "latest": deadline.latest.isoformat(),
         "precision": deadline.precision.value,
         "said_on": deadline.said_on.isoformat() if deadline.said_on else None,
-        "in_words": in_words(deadline),
+        "in_words": _in_words(deadline),
     }
 
 

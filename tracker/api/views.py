@@ -21,20 +21,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tracker import exports, selectors, services
-from tracker.api import filters
+from tracker.api import filters, rows
 from tracker.api import serializers as api
-from tracker.api.exports import ExportableList
+from tracker.api.exports import ExportableList, asks_for_file
+from tracker.api.pagination import MilestonePages, Pages
 from tracker.api.permissions import ChangeWithModelPermission
 from tracker.calendar.tokens import calendar_token_revoke, calendar_token_rotate
 from tracker.dashboard.views import readable
 from tracker.deadlines import DeadlineError
 from tracker.models import CalendarFeedToken, Milestone, Subscription
 from tracker.reminders.subscriptions import subscription_unsubscribe
-
-
-class Pages(pagination.PageNumberPagination):
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 class RecordViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
@@ -44,7 +40,7 @@ class RecordViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
     again for the answer rather than taken from the object that was written.
     """
 
-    pagination_class = Pages
+    pagination_class: type[pagination.BasePagination] | None = Pages
 
     def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
         serializer.save()
@@ -104,6 +100,21 @@ class MilestoneViewSet(ExportableList, RecordViewSet):
     filterset_class = filters.MilestoneFilter
     search_fields = ["title", "consequence", "deadline_text"]
     ordering_fields = ["deadline_latest", "title", "status", "created_at", "updated_at"]
+    pagination_class = MilestonePages
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        """Keyset pages of plain rows composed by tracker.api.rows, in the serializer's shape."""
+        if asks_for_file(request):
+            return super().list(request, *args, **kwargs)
+        milestones = self.filter_queryset(self.get_queryset())
+        paginator = self.paginator
+        assert paginator is not None
+        page = paginator.paginate_queryset(selectors.milestone_rows(milestones), request, self)
+        assert page is not None
+        relations = selectors.milestone_relations(row["id"] for row in page)
+        return paginator.get_paginated_response(
+            rows.milestones(page, relations, timezone.localdate())
+        )
 
     @extend_schema(
         request=api.MilestoneCompleteSerializer,

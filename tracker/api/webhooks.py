@@ -17,8 +17,8 @@ from rest_framework.permissions import DjangoModelPermissions
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from tracker.api.pagination import Pages
 from tracker.api.serializers import acting_user, as_drf_error
-from tracker.api.views import Pages
 from tracker.models import Negotiation, WebhookEndpoint
 from tracker.webhooks.endpoints import (
     endpoint_delete,

@@ -29,7 +29,7 @@ CLOSED_STATES = frozenset({"completed", "cancelled"})
 
 @dataclass(slots=True)
 class MilestoneFacts:
-    """A milestone's stored columns (tracker.selectors.MILESTONE_COLUMNS)."""
+    """A milestone's stored columns (tracker.selectors.ROW_COLUMNS)."""
 
     pk: int
     track_id: int
