@@ -277,9 +277,9 @@ def test_pages_still_answer_when_the_cache_is_unreachable(client, sixty_overdue,
         assert "Overdue 001" in response.content.decode(), url
 
 
-# The timeline's markers, drawn in Python (tracker/dashboard/drawing.py)
+# The timeline's markers, drawn in Python (tracker/dashboard/timeline.py)
 
-# The loops of tracker/templates/tracker/_timeline.html before drawing.py replaced them.
+# The loops of tracker/templates/tracker/_timeline.html before Python drew them.
 BEFORE = Path(__file__).resolve().parent / "templates_before"
 
 

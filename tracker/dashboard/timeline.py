@@ -11,8 +11,11 @@ width, and a zig-zag marks each break.
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+
+from django.utils.safestring import SafeString, mark_safe
 
 MIN_BREAK_DAYS = 365
 BREAK_SHARE = 0.35
@@ -286,8 +289,6 @@ class Row:
 
     @property
     def markers_svg(self) -> str:
-        from tracker.dashboard.drawing import markers_svg  # drawing imports this module
-
         return markers_svg(self.markers)
 
     @property
@@ -322,8 +323,6 @@ class Timeline:
 
     @property
     def agenda_html(self) -> str:
-        from tracker.dashboard.drawing import agenda_html  # drawing imports this module
-
         return agenda_html(self.agenda)
 
     @property
@@ -509,3 +508,96 @@ def agenda(timeline: Timeline) -> tuple[AgendaItem, ...]:
     position = sum(1 for item in items if item.day <= timeline.today)
     items.insert(position, AgendaItem(timeline.today))
     return tuple(items)
+
+
+# --- markup ------------------------------------------------------------------------------
+# The markers and the timeline's list in date order, written in Python: as `{% for %}`
+# loops in _timeline.html they were most of a cold page's time. The markup is the loops',
+# character for character (tests/test_dashboard_pages_cached.py compares), every text
+# escaped as the templates escaped it.
+
+_INDENT = "\n        "
+
+
+def escape(text: object) -> str:
+    """django.utils.html.escape's output (html.escape of the text), without its check for
+    lazy strings on each of the thousands of calls a page makes."""
+    return html.escape(str(text))
+
+
+def markers_svg(markers: Sequence[Marker]) -> SafeString:
+    """What `{% for m in row.markers %}…{% endfor %}` drew: each marker as a link."""
+    return mark_safe("".join(_marker(m) for m in markers))
+
+
+def _marker(m: Marker) -> str:
+    milestone = m.milestone
+    y = _number(m.y)
+    window = (
+        f'<rect class="window" x="{m.window_x_at}" y="{int(m.y) - 9}" '
+        f'width="{m.window_width_at}" height="18" rx="4"/>'
+        if m.window
+        else ""
+    )
+    overdue = ""
+    if m.overdue_to:
+        overdue = (
+            f'<line class="overdue-span" x1="{m.x_at}" x2="{m.overdue_to_at}" y1="{y}" y2="{y}"/>'
+        )
+        if m.overdue_label_fits:
+            words = (
+                f"passed {m.overdue_days} days ago"
+                if milestone.stale
+                else f"{m.overdue_days} days overdue"
+            )
+            overdue += (
+                f'<text class="overdue-label" x="{m.overdue_label_x_at}" y="{int(m.y) - 6}" '
+                f'text-anchor="middle">{words}</text>'
+            )
+    ghosts = "".join(
+        f'{_INDENT}<line class="slip" x1="{g.x_at}" x2="{m.x_at}" y1="{y}" y2="{y}"/>'
+        f'{_INDENT}<circle class="ghost" cx="{g.x_at}" cy="{y}" r="6"/>{_INDENT}'
+        for g in m.ghosts
+    )
+    link = f'<a href="{escape(milestone.url)}" class="marker status-{escape(milestone.status)}">'
+    return (
+        f"\n      {link}"
+        f"{_INDENT}<title>{escape(milestone.title)}: {escape(milestone.status_label)}, "
+        f"deadline {escape(milestone.deadline_text)}</title>"
+        f"{_INDENT}{window}{_INDENT}{overdue}{_INDENT}{ghosts}"
+        f'{_INDENT}<circle class="dot" cx="{m.x_at}" cy="{y}" r="7"/>'
+        f'{_INDENT}<text class="label" x="{m.label_x_at}" y="{_number(m.label_y)}" '
+        f'text-anchor="{escape(m.label_anchor)}">{escape(m.label)}</text>'
+        "\n      </a>\n      "
+    )
+
+
+def _number(value: float) -> str:
+    """A number as the template printed it ({{ m.y }}: 90.0)."""
+    return str(value)
+
+
+def agenda_html(items: Sequence[AgendaItem]) -> SafeString:
+    """What `{% for item in tl.agenda %}…{% endfor %}` drew: the milestones in date order,
+    with today among them."""
+    return mark_safe("".join(_agenda_item(item) for item in items))
+
+
+def _agenda_item(item: AgendaItem) -> str:
+    if item.marker is None:
+        return (
+            '\n      <li class="agenda-today" aria-current="date">'
+            f'<span class="agenda-date">{item.day_text}</span> Today</li>\n      \n      '
+        )
+    m, milestone, track = item.marker, item.marker.milestone, item.track
+    window = f" ({milestone.earliest_day} to {milestone.latest_day})" if m.window else ""
+    earlier = ", ".join(g.day for g in m.ghosts)
+    return (
+        f'\n      <li class="agenda-item status-line-{escape(milestone.status)}">'
+        f'<span class="agenda-date">{milestone.latest_day}</span> '
+        f'<a href="{escape(milestone.url)}">{escape(milestone.title)}</a>: '
+        f"{escape(milestone.status_label)}, deadline {escape(milestone.deadline_text)}{window}"
+        f"{', earlier deadlines: ' + earlier if earlier else ''} "
+        f'<span class="agenda-track">{escape(track.name if track else "")} · '
+        f"{escape(track.health_label if track else '')}</span></li>\n      "
+    )
