@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone as django_timezone
 
 from tracker import audit
@@ -408,6 +409,10 @@ class Track(NamesUniqueClashes, Scheduled, HealthFields):
         return self.name
 
 
+# Where a milestone without a deadline sorts: after every dated one.
+NO_DEADLINE = dt.date(9999, 12, 31)
+
+
 class Milestone(NamesUniqueClashes, Scheduled, Confirmed, KeepsDerivedFields):
     class Kind(models.TextChoices):
         DEADLINE = "deadline"
@@ -471,6 +476,12 @@ class Milestone(NamesUniqueClashes, Scheduled, Confirmed, KeepsDerivedFields):
                 fields=["deadline_latest"],
                 name="milestone_open_due",
                 condition=Q(state__in=["planned", "in_progress"]),
+            ),
+            # The API's keyset order (tracker.api.pagination): a page is an index range.
+            models.Index(
+                Coalesce("deadline_latest", models.Value(NO_DEADLINE)),
+                models.F("id"),
+                name="milestone_due_id",
             ),
         ]
 

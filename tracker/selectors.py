@@ -12,6 +12,7 @@ from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, RowNumber
 
 from tracker.models import (
+    NO_DEADLINE,
     CalendarFeedToken,
     Change,
     DeadlineRevision,
@@ -77,7 +78,6 @@ def milestones_list() -> QuerySet[Milestone]:
 
 # Keyset pagination needs a value on every row: an unscheduled milestone sorts after every
 # date, and one no source dates before every confirmation (the "Needs review" order).
-NO_DEADLINE = dt.date(9999, 12, 31)
 NEVER_CONFIRMED = dt.date(1, 1, 1)
 
 API_COLUMNS = (

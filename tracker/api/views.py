@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -20,17 +22,24 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tracker import exports, selectors, services
+from tracker import exports, selectors, services, versions
 from tracker.api import filters, rows
 from tracker.api import serializers as api
 from tracker.api.exports import ExportableList, asks_for_file
 from tracker.api.pagination import MilestonePages, Pages
 from tracker.api.permissions import ChangeWithModelPermission
 from tracker.calendar.tokens import calendar_token_revoke, calendar_token_rotate
+from tracker.dashboard import fragments
 from tracker.dashboard.views import readable
 from tracker.deadlines import DeadlineError
 from tracker.models import CalendarFeedToken, Milestone, Subscription
 from tracker.reminders.subscriptions import subscription_unsubscribe
+
+# The code that shapes a cached list answer: a deploy that changes it changes every key.
+API_CODE = hashlib.blake2b(
+    b"".join(Path(module).read_bytes() for module in (rows.__file__, api.__file__)),
+    digest_size=6,
+).hexdigest()
 
 
 class RecordViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
@@ -106,15 +115,22 @@ class MilestoneViewSet(ExportableList, RecordViewSet):
         """Keyset pages of plain rows composed by tracker.api.rows, in the serializer's shape."""
         if asks_for_file(request):
             return super().list(request, *args, **kwargs)
-        milestones = self.filter_queryset(self.get_queryset())
-        paginator = self.paginator
-        assert paginator is not None
-        page = paginator.paginate_queryset(selectors.milestone_rows(milestones), request, self)
-        assert page is not None
-        relations = selectors.milestone_relations(row["id"] for row in page)
-        return paginator.get_paginated_response(
-            rows.milestones(page, relations, timezone.localdate())
-        )
+        today = timezone.localdate()
+
+        def build() -> Any:
+            milestones = self.filter_queryset(self.get_queryset())
+            paginator = self.paginator
+            assert paginator is not None
+            page = paginator.paginate_queryset(selectors.milestone_rows(milestones), request, self)
+            assert page is not None
+            relations = selectors.milestone_relations(row["id"] for row in page)
+            return paginator.get_paginated_response(rows.milestones(page, relations, today)).data
+
+        # The same for every reader allowed to read (permissions are checked before this):
+        # kept on the data version and the day, keyed by the whole URL (its links are
+        # absolute), so a polling client costs one version read until the next write.
+        url = request.build_absolute_uri()
+        return Response(fragments.cached(versions.current(), today, API_CODE, url, build=build))
 
     @extend_schema(
         request=api.MilestoneCompleteSerializer,
