@@ -235,6 +235,12 @@ class KeepsDerivedFields(models.Model):
         super().save(*args, **kwargs)
 
 
+def model_property(prop: Any, row: Any) -> Any:
+    """A model's property computed for a plain row with the same attributes (a tuple or
+    dataclass of columns read by values()), so lists word things as the models do."""
+    return prop.fget(row)
+
+
 def window_words(
     earliest: dt.date | None, latest: dt.date | None, precision: str, text: str
 ) -> str:

@@ -20,7 +20,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from tracker import freshness
-from tracker.models import Confirmed, Milestone, Scheduled
+from tracker.models import Confirmed, Milestone, Scheduled, model_property
 from tracker.single_line import CONTROL, one_line
 from tracker.status import SourceDate
 
@@ -59,23 +59,23 @@ class CalendarRow(NamedTuple):
     # The wording is the model's own (one source per phrase), read from the row's columns.
     @property
     def deadline(self) -> Any:
-        return _model_property(Scheduled.deadline, self)
+        return model_property(Scheduled.deadline, self)
 
     @property
     def deadline_in_words(self) -> str:
-        return str(_model_property(Scheduled.deadline_in_words, self))
+        return str(model_property(Scheduled.deadline_in_words, self))
 
     @property
     def deadline_words(self) -> str:
-        return str(_model_property(Scheduled.deadline_words, self))
+        return str(model_property(Scheduled.deadline_words, self))
 
     @property
     def last_confirmed(self) -> SourceDate | None:
-        return cast(SourceDate | None, _model_property(Confirmed.last_confirmed, self))
+        return cast(SourceDate | None, model_property(Confirmed.last_confirmed, self))
 
     @property
     def completed_text(self) -> str:
-        return str(_model_property(Milestone.completed_text, self))
+        return str(model_property(Milestone.completed_text, self))
 
     @classmethod
     def of(cls, milestone: Milestone) -> CalendarRow:
@@ -84,10 +84,6 @@ class CalendarRow(NamedTuple):
         track = milestone.track
         revisions = getattr(milestone, "revision_count", 0)
         return cls._make([*own, track.name, track.negotiation.name, revisions])
-
-
-def _model_property(prop: Any, row: CalendarRow) -> Any:
-    return prop.fget(row)
 
 
 # Where each column comes from: the milestone's own fields, two names by join, the count.

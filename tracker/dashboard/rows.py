@@ -12,19 +12,24 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.urls import reverse
 
 from tracker import freshness
 from tracker.dashboard import wording
 from tracker.dashboard.timeline import short_day
-from tracker.deadlines import Deadline, DeadlineError, Precision, describe, in_words
-from tracker.models import slip_days
+from tracker.deadlines import Deadline
+from tracker.models import (
+    Confirmed,
+    Milestone,
+    Scheduled,
+    days_remaining,
+    model_property,
+    slip_days,
+)
 from tracker.selectors import DeadlineMove
-from tracker.status import SourceDate, date_in_words
-
-CLOSED_STATES = frozenset({"completed", "cancelled"})
+from tracker.status import SourceDate
 
 
 @dataclass(slots=True)
@@ -49,49 +54,29 @@ class MilestoneFacts:
     track_name: str = ""
     negotiation_name: str = ""
 
+    # The wording is the model's own (one source per phrase), read from the row's columns.
     @property
     def deadline(self) -> Deadline | None:
-        if self.deadline_earliest is None or self.deadline_latest is None:
-            return None
-        return Deadline(
-            text=self.deadline_text,
-            earliest=self.deadline_earliest,
-            latest=self.deadline_latest,
-            precision=Precision(self.deadline_precision),
-            said_on=self.deadline_said_on,
-        )
+        return cast(Deadline | None, model_property(Scheduled.deadline, self))
 
     @property
     def deadline_in_words(self) -> str:
-        deadline = self.deadline
-        return "" if deadline is None else in_words(deadline)
+        return str(model_property(Scheduled.deadline_in_words, self))
 
     @property
     def deadline_words(self) -> str:
-        earliest, latest = self.deadline_earliest, self.deadline_latest
-        if earliest is None or latest is None or earliest == latest:
-            return ""
-        try:
-            return describe(earliest, latest, Precision(self.deadline_precision))
-        except (DeadlineError, ValueError):
-            return self.deadline_text
+        return str(model_property(Scheduled.deadline_words, self))
 
     @property
     def last_confirmed(self) -> SourceDate | None:
-        if self.last_confirmed_on is None:
-            return None
-        return SourceDate(self.last_confirmed_on, inferred=self.last_confirmed_inferred)
+        return cast(SourceDate | None, model_property(Confirmed.last_confirmed, self))
 
     @property
     def completed_text(self) -> str:
-        if self.completed_on is None:
-            return ""
-        return date_in_words(self.completed_on, self.completed_precision or "day")
+        return str(model_property(Milestone.completed_text, self))
 
     def days_remaining(self, today: dt.date) -> int | None:
-        if self.deadline_latest is None or self.state in CLOSED_STATES:
-            return None
-        return (self.deadline_latest - today).days
+        return days_remaining(self.deadline_latest, self.state, today)
 
 
 @dataclass(frozen=True)
