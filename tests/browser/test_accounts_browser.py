@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from django.core.cache import cache
+from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
 from tests.processes import free_port, wait_until
@@ -104,9 +105,9 @@ def test_a_journalist_signs_up_verifies_subscribes_edits_and_resets_the_password
     page.get_by_text(f"Your address {ADDRESS} is verified").wait_for()
     assert page.url.endswith("/subscriptions/")
 
-    # The time zone starts as the browser's own.
+    # The time zone starts as the browser's own (set by a deferred script: wait for it).
     zone = page.get_by_label("Time zone")
-    assert zone.input_value() == "America/New_York"
+    expect(zone).to_have_value("America/New_York")
     page.get_by_label("Follow", exact=True).select_option(
         label="India–US Bilateral Trade Agreement (whole negotiation)"
     )
