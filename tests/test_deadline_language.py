@@ -116,7 +116,8 @@ def test_an_impossible_numeric_date_is_rejected_never_swapped(text, order, reaso
     with pytest.raises(DeadlineError, match=reason) as caught:
         parse_deadline(text, REFERENCE, numeric_order=order)
     assert f'"{text}"' in str(caught.value)
-    assert "Write one of: " + "; ".join(ACCEPTED_FORMS) in str(caught.value)
+    # The reason is the whole help: no list of forms after it.
+    assert str(caught.value).count('"') == 2
 
 
 @pytest.mark.parametrize(

@@ -382,14 +382,16 @@ def test_it_accepts_a_datetime_as_the_reference():
         "\ud800",
     ],
 )
-def test_it_rejects_text_it_cannot_read_quoting_it_and_listing_the_forms(text):
+def test_it_rejects_text_it_cannot_read_quoting_it_without_listing_every_form(text):
     with pytest.raises(DeadlineError) as caught:
         parse_deadline(text, REFERENCE)
     message = str(caught.value)
     assert caught.value.text == text.strip()
     if text.strip().isprintable() and len(text) <= 80:
         assert f'"{text.strip()}"' in message
-    assert "Write one of: " + "; ".join(ACCEPTED_FORMS) in message
+    # A reason, one suggestion or a few examples: never the whole list of forms.
+    assert sum(f'"{form}"' in message for form in ACCEPTED_FORMS) <= 5
+    assert len(message) < 300
 
 
 @pytest.mark.parametrize(

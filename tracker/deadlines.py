@@ -8,6 +8,7 @@ arithmetic (month ends, leap years, "in 3 months" from January 31).
 
 from __future__ import annotations
 
+import difflib
 import enum
 import re
 import unicodedata
@@ -69,6 +70,10 @@ ACCEPTED_FORMS: tuple[str, ...] = (
     "May 27, 2025 - June 2, 2025",
     "July 2025",
     "end of July 2025",
+    "end-March 2027",
+    "early December 2026",
+    "mid-January 2027",
+    "late March",
     "Q3 2025",
     "third quarter of 2025",
     "H1 2026",
@@ -122,11 +127,27 @@ class DeadlineError(ValueError):
         shown = "".join(ch if ch.isprintable() else " " for ch in self.text)
         if len(shown) > _QUOTE_LIMIT:
             shown = shown[: _QUOTE_LIMIT - 3] + "..."
-        because = f": {self.reason}" if self.reason else ""
-        return (
-            f'Cannot read "{shown}" as a deadline{because}. '
-            f"Write one of: {'; '.join(ACCEPTED_FORMS)}"
-        )
+        if self.reason:
+            return f'Cannot read "{shown}" as a deadline: {self.reason}.'
+        # Name the one form it comes closest to, not all forty: a list that long is not read.
+        suggestion = closest_form(self.text)
+        if suggestion is not None:
+            return f'Cannot read "{shown}" as a deadline. Did you mean "{suggestion}"?'
+        return f'Cannot read "{shown}" as a deadline. Write it like {_EXAMPLES}.'
+
+
+# The fallback when nothing typed comes close to a form: a few that show the range.
+_EXAMPLES = '"July 8, 2025", "Q3 2025", "mid-2026", "FY2026-27" or "within 90 days"'
+# How alike (difflib's ratio, 0-1) the text and a form must be for the form to be suggested.
+_SUGGESTION_CUTOFF = 0.6
+
+
+def closest_form(text: str) -> str | None:
+    """The accepted form nearest to `text` ("mid 2026x" → "mid-2026"), or None."""
+    typed = " ".join(text.lower().split())
+    forms = {form.lower(): form for form in ACCEPTED_FORMS}
+    found = difflib.get_close_matches(typed, forms, n=1, cutoff=_SUGGESTION_CUTOFF)
+    return forms[found[0]] if found else None
 
 
 class _Unreadable(Exception):
@@ -152,6 +173,7 @@ _MONTH_NUMBERS: dict[str, int] = {
 # Northern hemisphere, meteorological: seasons are whole months, so they nest with the rest.
 _SEASON_STARTS = {"spring": 3, "summer": 6, "autumn": 9, "fall": 9, "winter": 12}
 _PERIOD_STARTS = {"early": 1, "mid": 5, "late": 9}
+_MONTH_PART_STARTS = {"early": 1, "mid": 11, "late": 21}
 _ORDINALS = {
     "first": 1,
     "1st": 1,
@@ -362,7 +384,7 @@ def _read_span_across_months(match: Match, reading: Reading) -> Window:
     return (*_ordered(first, last), Precision.DAY)
 
 
-@_form(rf"(?:end of )?{_m('m')}(?: {_y('y')})?")
+@_form(rf"(?:end of |end-)?{_m('m')}(?: {_y('y')})?")
 def _read_month(match: Match, reading: Reading) -> Window:
     month = _month(match["m"])
     bounds = _in_year(match["y"], reading.reference, lambda y: _months(y, month, 1))
@@ -432,6 +454,23 @@ def _read_winter_across_years(match: Match, reading: Reading) -> Window:
 def _read_period(match: Match, reading: Reading) -> Window:
     first_month = _PERIOD_STARTS[match["part"]]
     return (*_months(_year(match["y"]), first_month, 4), Precision.PERIOD)
+
+
+def _month_part(year: int, month: int, part: str) -> Bounds:
+    """Early, mid or late in a month: days 1-10, 11-20, 21 to the month's end."""
+    first_day = _MONTH_PART_STARTS[part]
+    start = date(year, month, first_day)
+    if part == "late":
+        return start, start + relativedelta(day=31)
+    return start, start + relativedelta(days=9)
+
+
+@_form(rf"(?P<part>early|mid|late)[ -]{_m('m')}(?: {_y('y')})?")
+def _read_month_part(match: Match, reading: Reading) -> Window:
+    # "mid-January 2027" as officials say it: a third of the month, not the whole month.
+    month, part = _month(match["m"]), match["part"]
+    bounds = _in_year(match["y"], reading.reference, lambda y: _month_part(y, month, part))
+    return (*bounds, Precision.PERIOD)
 
 
 @_form(rf"(?:(?:end of(?: the year| year)?|year-end|year end|yearend) |end-){_y('y')}")
@@ -684,6 +723,23 @@ def _describe_fiscal_year(earliest: date, latest: date) -> str | None:
     return f"FY{earliest.year}-{latest.year % 100:02d}"
 
 
+_describe_year_period = _describe_block(
+    4, {1: "early {year}", 5: "mid-{year}", 9: "late {year}"}
+)
+
+
+def _describe_period(earliest: date, latest: date) -> str | None:
+    # "early 2026" (four months) or "mid-January 2027" (a third of one month).
+    for part, first_day in _MONTH_PART_STARTS.items():
+        if earliest.day == first_day and (earliest, latest) == _month_part(
+            earliest.year, earliest.month, part
+        ):
+            month = _MONTH_NAMES[earliest.month - 1]
+            joint = "-" if part == "mid" else " "
+            return f"{part}{joint}{month} {earliest.year}"
+    return _describe_year_period(earliest, latest)
+
+
 _DESCRIBERS: dict[Precision, Callable[[date, date], str | None]] = {
     Precision.DAY: _describe_days,
     Precision.MONTH: _describe_months,
@@ -694,7 +750,7 @@ _DESCRIBERS: dict[Precision, Callable[[date, date], str | None]] = {
     Precision.SEASON: _describe_block(
         3, {3: "spring {year}", 6: "summer {year}", 9: "autumn {year}", 12: "winter {year}"}
     ),
-    Precision.PERIOD: _describe_block(4, {1: "early {year}", 5: "mid-{year}", 9: "late {year}"}),
+    Precision.PERIOD: _describe_period,
     Precision.YEAR: _describe_block(12, {1: "{year}"}),
     Precision.FISCAL_YEAR: _describe_fiscal_year,
 }
