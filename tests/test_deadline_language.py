@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracker.deadlines import (
-    ACCEPTED_FORMS,
     Deadline,
     DeadlineError,
     Precision,

@@ -723,9 +723,7 @@ def _describe_fiscal_year(earliest: date, latest: date) -> str | None:
     return f"FY{earliest.year}-{latest.year % 100:02d}"
 
 
-_describe_year_period = _describe_block(
-    4, {1: "early {year}", 5: "mid-{year}", 9: "late {year}"}
-)
+_describe_year_period = _describe_block(4, {1: "early {year}", 5: "mid-{year}", 9: "late {year}"})
 
 
 def _describe_period(earliest: date, latest: date) -> str | None:
