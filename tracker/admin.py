@@ -66,18 +66,31 @@ def describe_window(deadline: Deadline | None) -> str:
 
 
 class DeadlineFormMixin(forms.ModelForm):  # type: ignore[type-arg]
-    """Deadlines are typed as text ("by autumn 2025") and shown back as a window."""
+    """Deadlines are typed as text ("by autumn 2025") and shown back as a window.
+
+    A deadline whose words, day said and fiscal year are left as they were is kept as
+    stored, not read again: an edit of anything else never moves it or refuses it.
+    """
 
     deadline = forms.CharField(
         required=False,
         max_length=200,
         help_text="e.g. “July 8, 2025”, “by autumn 2025”, “Q3 2026”, “by 2030”; empty for none.",
     )
+    deadline_said_on = forms.DateField(
+        required=False,
+        label="Deadline said on",
+        help_text="The day the words were said: “within 90 days”, “next month” and “July 8” "
+        "count from it. Empty: today.",
+    )
+    # The fields besides the words that decide how they are read.
+    reading_fields: tuple[str, ...] = ()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk and self.instance.deadline is not None:
             self.initial["deadline"] = self.instance.deadline_text
+            self.initial["deadline_said_on"] = self.instance.deadline_said_on
             self.fields["deadline"].help_text = (
                 f"Read as {describe_window(self.instance.deadline)}: "
                 f"{self.instance.deadline_in_words}."
@@ -88,17 +101,37 @@ class DeadlineFormMixin(forms.ModelForm):  # type: ignore[type-arg]
         cleaned = super().clean() or {}
         text = cleaned.get("deadline")
         if isinstance(text, str):
-            cleaned["deadline"] = self._read_deadline(text.strip(), cleaned)
+            if self._deadline_as_stored(text.strip(), cleaned):
+                cleaned["deadline"] = self.instance.deadline
+            else:
+                cleaned["deadline"] = self._read_deadline(text.strip(), cleaned)
         return cleaned
+
+    def _deadline_as_stored(self, text: str, cleaned: dict[str, Any]) -> bool:
+        if self.instance.pk is None or self.instance.deadline is None:
+            return False
+        return (
+            text == self.instance.deadline_text
+            and cleaned.get("deadline_said_on") == self.instance.deadline_said_on
+            and not any(name in self.changed_data for name in self.reading_fields)
+        )
 
     def _read_deadline(self, text: str, cleaned: dict[str, Any]) -> Deadline | None:
         if not text:
             return None
         negotiation = cleaned.get("negotiation")
-        if negotiation is None and cleaned.get("track") is not None:
-            negotiation = cleaned["track"].negotiation
+        track = cleaned.get("track")
+        if negotiation is None and track is not None:
+            negotiation = track.negotiation
+        party = cleaned["party"] if "party" in cleaned else getattr(track, "party", None)
         try:
-            return services.read_deadline(text, negotiation=negotiation)
+            return services.read_deadline(
+                text,
+                negotiation=negotiation,
+                party=party,
+                said_on=cleaned.get("deadline_said_on"),
+                fiscal_year_start=cleaned.get("fiscal_year_start"),
+            )
         except DeadlineError as error:
             self.add_error("deadline", str(error))
             return None
@@ -265,6 +298,8 @@ class NegotiationAdmin(RecordUpload, HealthAdminMixin, RecordAdmin):
 
 
 class TrackForm(DeadlineFormMixin):
+    reading_fields = ("negotiation", "party")
+
     class Meta:
         model = Track
         exclude = [
@@ -358,6 +393,7 @@ class RevisionInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 class MilestoneForm(DeadlineFormMixin):
+    reading_fields = ("track", "fiscal_year_start")
     revision_reason = forms.CharField(
         required=False, max_length=300, help_text="Why the deadline changed (kept in its history)."
     )
@@ -481,6 +517,8 @@ class ObservationInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 class TargetForm(DeadlineFormMixin):
+    reading_fields = ("negotiation", "track")
+
     class Meta:
         model = Target
         exclude = [

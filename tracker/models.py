@@ -94,13 +94,16 @@ class NamesUniqueClashes:
         )
 
 
+MONTHS = [(month, calendar.month_name[month]) for month in range(1, 13)]
+
+
 class Party(NamesUniqueClashes, models.Model):
     code = models.CharField(max_length=10, unique=True, help_text="IN, US, EU, …")
     name = models.CharField(max_length=200)
     fiscal_year_start = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        choices=[(month, calendar.month_name[month]) for month in range(1, 13)],
+        choices=MONTHS,
         help_text="The month its fiscal year starts (India April, the United States October); "
         "“FY2027” in its negotiations' deadlines is read with it.",
     )
@@ -392,6 +395,15 @@ class Track(NamesUniqueClashes, Scheduled, HealthFields):
         on_delete=models.SET_NULL,
         related_name="owned_tracks",
     )
+    party = models.ForeignKey(
+        Party,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tracks",
+        help_text="The party whose fiscal year “FY2026-27” means in this track's deadlines; "
+        "empty: the negotiation's parties' when they agree.",
+    )
     position = models.PositiveIntegerField(default=0)
     ongoing = models.BooleanField(
         default=False,
@@ -446,6 +458,13 @@ class Milestone(NamesUniqueClashes, Scheduled, Confirmed, KeepsDerivedFields):
         help_text="Empty or day: completed_on is the day. Month or year: only that month or "
         "year is known, and completed_on is its last day.",
     )
+    fiscal_year_start = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        choices=MONTHS,
+        help_text="The month “FY2026-27” in its deadline starts in; empty: its track's "
+        "party's, else the negotiation's parties' when they agree.",
+    )
     weight = models.DecimalField(max_digits=7, decimal_places=2, default=1)
     depends_on = models.ManyToManyField(
         "self", symmetrical=False, blank=True, related_name="dependents"
@@ -469,6 +488,11 @@ class Milestone(NamesUniqueClashes, Scheduled, Confirmed, KeepsDerivedFields):
                 fields=["track", "slug"], name="milestone_slug_unique_in_track"
             ),
             models.CheckConstraint(condition=Q(weight__gt=0), name="milestone_weight_positive"),
+            models.CheckConstraint(
+                condition=Q(fiscal_year_start__isnull=True)
+                | Q(fiscal_year_start__gte=1, fiscal_year_start__lte=12),
+                name="milestone_fiscal_year_start_is_a_month",
+            ),
             models.CheckConstraint(
                 condition=Q(state=MilestoneState.COMPLETED.value, completed_on__isnull=False)
                 | (~Q(state=MilestoneState.COMPLETED.value) & Q(completed_on__isnull=True)),

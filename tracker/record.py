@@ -24,7 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from tracker import audit, services
-from tracker.deadlines import DeadlineError
+from tracker.deadlines import DeadlineError, Precision
 from tracker.models import (
     Discrepancy,
     Milestone,
@@ -184,7 +184,8 @@ class _Checker:
             if s["article"] not in articles:
                 self.fail(("sources", i, "article"), f"No article {s['article']!r} in this file.")
         self.keys(data.get("parties", []), "code", ("parties",))
-        # A negotiation's fiscal year is its first party's (tracker.services.deadlines).
+        # Fiscal years follow the track's party, else the parties' where they agree
+        # (tracker.services.deadlines); a milestone may name its month.
         self.fiscal_year_starts = {
             p["code"]: p.get("fiscal_year_start") for p in data.get("parties", [])
         }
@@ -212,14 +213,26 @@ class _Checker:
         if key and key not in self.sources:
             self.fail(at, f"No source {key!r} in this file.")
 
-    def deadline(self, value: Any, at: tuple[str | int, ...]) -> None:
+    def deadline(
+        self, value: Any, at: tuple[str | int, ...], *, fiscal_year_start: int | None = None
+    ) -> None:
         if isinstance(value, str):
+            start = fiscal_year_start or self.track_fiscal_year_start or self.fiscal_year_start
             try:
-                services.read_deadline(
-                    value, reference=self.reference, fiscal_year_start=self.fiscal_year_start
+                deadline = services.read_deadline(
+                    value,
+                    reference=self.reference,
+                    fiscal_year_start=start or services.fiscal_year_start_of(None),
                 )
             except DeadlineError as error:
                 self.fail(at, str(error))
+                return
+            if start is None and deadline.precision is Precision.FISCAL_YEAR:
+                self.fail(
+                    at,
+                    f"The parties' fiscal years start in different months: give the track a "
+                    f"party or the milestone a fiscal_year_start to read {value!r}.",
+                )
         elif isinstance(value, dict) and value["earliest"] > value["latest"]:
             self.fail((*at, "earliest"), "The window's earliest day is after its latest.")
 
@@ -227,10 +240,10 @@ class _Checker:
         for i, code in enumerate(n.get("parties", [])):
             if code not in self.fiscal_year_starts:
                 self.fail((*at, "parties", i), f"No party {code!r} in this file.")
-        leader = next(iter(n.get("parties", [])), None)
-        self.fiscal_year_start = self.fiscal_year_starts.get(
-            leader or ""
-        ) or services.fiscal_year_start_of(None)
+        self.fiscal_year_start = services.agreed_fiscal_year_start(
+            self.fiscal_year_starts.get(code) for code in n.get("parties", [])
+        )
+        self.track_fiscal_year_start = None
         self.sources_of(n, at)
         self.keys(n.get("tracks", []), "slug", (*at, "tracks"))
         Place = tuple[str | int, ...]
@@ -245,6 +258,10 @@ class _Checker:
         for ti, t in enumerate(n.get("tracks", [])):
             track_at = (*at, "tracks", ti)
             self.sources_of(t, track_at)
+            party = t.get("party")
+            if party is not None and party not in self.fiscal_year_starts:
+                self.fail((*track_at, "party"), f"No party {party!r} in this file.")
+            self.track_fiscal_year_start = self.fiscal_year_starts.get(party or "")
             self.deadline(t.get("deadline"), (*track_at, "deadline"))
             self.keys(t.get("milestones", []), "slug", (*track_at, "milestones"))
             for mi, m in enumerate(t.get("milestones", [])):
@@ -254,6 +271,9 @@ class _Checker:
             ]
         seen: set[str] = set()
         for where, g in targets:
+            # A target in a track follows the track's party; one beside the tracks, none.
+            party = n["tracks"][where[1]].get("party") if where[0] == "tracks" else None
+            self.track_fiscal_year_start = self.fiscal_year_starts.get(party or "")
             if g["slug"] in seen:
                 self.fail((*at, *where, "slug"), f"{g['slug']!r} is defined twice.")
             seen.add(g["slug"])
@@ -267,7 +287,9 @@ class _Checker:
         qualified: set[str],
     ) -> None:
         self.sources_of(m, at)
-        self.deadline(m.get("deadline"), (*at, "deadline"))
+        self.deadline(
+            m.get("deadline"), (*at, "deadline"), fiscal_year_start=m.get("fiscal_year_start")
+        )
         self.source(m.get("deadline_source"), (*at, "deadline_source"))
         for i, d in enumerate(m.get("sources_differ", [])):
             self.sources_of(d, (*at, "sources_differ", i))
@@ -362,7 +384,12 @@ class _Loader:
         return instance
 
     def deadline_fields(
-        self, value: str | dict[str, Any] | None, negotiation: Negotiation
+        self,
+        value: str | dict[str, Any] | None,
+        negotiation: Negotiation,
+        *,
+        party: Party | None = None,
+        fiscal_year_start: int | None = None,
     ) -> dict[str, Any]:
         if not value:
             return {
@@ -380,8 +407,14 @@ class _Loader:
                 "deadline_precision": value["precision"],
                 "deadline_said_on": _date(value.get("said_on")),
             }
-        # Read as typed for this negotiation: "FY2027" in its first party's fiscal year.
-        deadline = services.read_deadline(value, negotiation=negotiation, reference=self.reference)
+        # Read as typed for this track: "FY2027" in its party's fiscal year (or the month named).
+        deadline = services.read_deadline(
+            value,
+            negotiation=negotiation,
+            party=party,
+            fiscal_year_start=fiscal_year_start,
+            reference=self.reference,
+        )
         return {
             "deadline_text": deadline.text,
             "deadline_earliest": deadline.earliest,
@@ -459,7 +492,10 @@ class _Loader:
                     "summary": t.get("summary", ""),
                     "position": t.get("position", index),
                     "ongoing": t.get("ongoing", False),
-                    **self.deadline_fields(t.get("deadline"), negotiation),
+                    "party": parties.get(t.get("party") or ""),
+                    **self.deadline_fields(
+                        t.get("deadline"), negotiation, party=parties.get(t.get("party") or "")
+                    ),
                 },
                 {"sources": self.cite(t.get("sources", []))},
             )
@@ -504,7 +540,13 @@ class _Loader:
             "completed_precision": m.get("completed_precision", ""),
             "weight": _decimal(m.get("weight", 1)),
             "consequence": m.get("consequence", ""),
-            **self.deadline_fields(m.get("deadline"), track.negotiation),
+            "fiscal_year_start": m.get("fiscal_year_start"),
+            **self.deadline_fields(
+                m.get("deadline"),
+                track.negotiation,
+                party=track.party,
+                fiscal_year_start=m.get("fiscal_year_start"),
+            ),
         }
         sources = self.cite(m.get("sources", []))
         milestone: Milestone
@@ -582,7 +624,9 @@ class _Loader:
                 "baseline_period_start": _date(g.get("baseline_period_start")),
                 "baseline_period_end": _date(g.get("baseline_period_end")),
                 "baseline_approximate": g.get("baseline_approximate", False),
-                **self.deadline_fields(g["deadline"], negotiation),
+                **self.deadline_fields(
+                    g["deadline"], negotiation, party=track.party if track else None
+                ),
             },
             {"sources": self.cite(g.get("sources", []))},
         )

@@ -42,7 +42,9 @@ CARRIED: dict[type[models.Model], frozenset[str]] = {
         {"slug", "title", "publisher", "url", "published_on", "published_by", "excerpt"}
     ),
     Negotiation: frozenset({"slug", "name", "parties", "stage", "summary", "sources"}),
-    Track: frozenset({"negotiation", "slug", "name", "summary", "position", "ongoing", "sources"})
+    Track: frozenset(
+        {"negotiation", "slug", "name", "summary", "party", "position", "ongoing", "sources"}
+    )
     | DEADLINE,
     Milestone: frozenset(
         {
@@ -54,6 +56,7 @@ CARRIED: dict[type[models.Model], frozenset[str]] = {
             "completed_on",
             "completed_precision",
             "weight",
+            "fiscal_year_start",
             "depends_on",
             "consequence",
             "sources",
@@ -184,7 +187,8 @@ class _Exporter:
             .order_by("slug")
         )
         tracks = []
-        for track in n.tracks.prefetch_related("sources").order_by("position", "name", "slug"):
+        tracks_in_order = n.tracks.select_related("party").prefetch_related("sources")
+        for track in tracks_in_order.order_by("position", "name", "slug"):
             tracks.append(
                 {
                     "slug": track.slug,
@@ -193,6 +197,8 @@ class _Exporter:
                     "position": track.position,
                     "ongoing": track.ongoing,
                     "deadline": _deadline(track),
+                    # Only when chosen: a file without it stays readable by older loaders.
+                    **({"party": track.party.code} if track.party else {}),
                     "sources": self.cite(track.sources.all()),
                     "milestones": [self.milestone(m) for m in milestones if m.track_id == track.pk],
                     "targets": [self.target(g) for g in targets if g.track_id == track.pk],
@@ -241,6 +247,8 @@ class _Exporter:
             ),
             "sources": self.cite(m.sources.all()),
         }
+        if m.fiscal_year_start is not None:
+            row["fiscal_year_start"] = m.fiscal_year_start
         if first is not None and first.previous_latest is None and first.source is not None:
             row["deadline_source"] = self.cite_one(first.source)
         row["sources_differ"] = [

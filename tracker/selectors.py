@@ -82,7 +82,8 @@ NEVER_CONFIRMED = dt.date(1, 1, 1)
 
 API_COLUMNS = (
     "id", "track_id", "slug", "title", "kind", "deadline_text", "deadline_earliest",
-    "deadline_latest", "deadline_precision", "deadline_said_on", "state", "completed_on",
+    "deadline_latest", "deadline_precision", "deadline_said_on", "fiscal_year_start", "state",
+    "completed_on",
     "completed_precision", "weight", "consequence", "status", "completed_late",
     "status_reason", "last_confirmed_on", "last_confirmed_inferred", "stale",
     "created_at", "updated_at",

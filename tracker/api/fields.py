@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from tracker.deadlines import (
     describe,
     in_words,
 )
-from tracker.models import Milestone, Negotiation, Target, Track
+from tracker.models import Milestone, Negotiation, Party, Target, Track
 
 
 def enum_choices(enum: Any) -> list[str]:
@@ -44,6 +45,18 @@ class DeadlineSerializer(serializers.Serializer[Deadline]):
         help_text="The deadline as pages and emails show it, e.g. "
         "“by 20 Feb 2027 (within 90 days of 22 Nov 2026)”."
     )
+
+
+class DeadlineWordsSerializer(serializers.Serializer[dict[str, Any]]):
+    """A deadline given as words and the day they were said; what the API reads back
+    (the window, `in_words`) may be sent along and must then agree with the words."""
+
+    text = serializers.CharField(max_length=MAX_TEXT_LENGTH)
+    said_on = serializers.DateField(required=False, allow_null=True)
+    earliest = serializers.DateField(required=False)
+    latest = serializers.DateField(required=False)
+    precision = serializers.ChoiceField(choices=enum_choices(Precision), required=False)
+    in_words = serializers.CharField(required=False)
 
 
 class DeadlineBoundsSerializer(serializers.Serializer[dict[str, Any]]):
@@ -72,6 +85,9 @@ class TypedDeadline:
     (ReadsTypedDeadline does it once the other fields are known)."""
 
     text: str
+    said_on: dt.date | None = None
+    # The window a client sent along with the words; it must be what they mean.
+    window: tuple[dt.date | None, dt.date | None, str | None] | None = None
 
 
 # Pure, and lists repeat the same few thousand deadlines: worth remembering.
@@ -98,7 +114,8 @@ class DeadlineField(serializers.Field):  # type: ignore[type-arg]
 
     default_error_messages = {
         "invalid": (
-            'Give the deadline as text such as "by Q3 2026", or as an object '
+            'Give the deadline as text such as "by Q3 2026", as words and the day they were '
+            'said {{"text": "within 90 days", "said_on": "2026-11-01"}}, or as a window '
             '{{"earliest": "2026-07-01", "latest": "2026-09-30", "precision": "quarter"}}.'
         ),
     }
@@ -114,7 +131,13 @@ class DeadlineField(serializers.Field):  # type: ignore[type-arg]
             except DeadlineError as error:
                 raise serializers.ValidationError(str(error)) from None
             return TypedDeadline(data)
+        if isinstance(data, Mapping) and "text" in data:
+            return self._words(data)
         if isinstance(data, Mapping):
+            if data.get("said_on") is not None:
+                raise serializers.ValidationError(
+                    {"said_on": "said_on goes with a deadline in words (text)."}
+                )
             bounds = DeadlineBoundsSerializer(data=data)
             if not bounds.is_valid():
                 raise serializers.ValidationError(bounds.errors)
@@ -128,24 +151,72 @@ class DeadlineField(serializers.Field):  # type: ignore[type-arg]
         self.fail("invalid")
         raise AssertionError("unreachable")  # self.fail always raises
 
+    def _words(self, data: Mapping[str, Any]) -> TypedDeadline:
+        words = DeadlineWordsSerializer(data=data)
+        if not words.is_valid():
+            raise serializers.ValidationError(words.errors)
+        given = words.validated_data
+        try:
+            services.read_deadline(given["text"], said_on=given.get("said_on"))
+        except DeadlineError as error:
+            raise serializers.ValidationError(str(error)) from None
+        sent = (given.get("earliest"), given.get("latest"), given.get("precision"))
+        return TypedDeadline(
+            given["text"], given.get("said_on"), sent if any(v is not None for v in sent) else None
+        )
+
     def to_representation(self, value: Deadline) -> dict[str, Any]:
         return deadline_representation(value)
 
 
 class ReadsTypedDeadline(serializers.Serializer[Any]):
-    """Reads a deadline written as text with the fiscal year of the row's negotiation."""
+    """Reads a deadline written as words for the row: its negotiation, the party whose
+    fiscal year it follows (the track's) or the month chosen, and the day it was said."""
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
         typed = attrs.get("deadline")
         if isinstance(typed, TypedDeadline):
             try:
-                attrs["deadline"] = services.read_deadline(
-                    typed.text, negotiation=self._deadline_negotiation(attrs)
+                deadline = services.read_deadline(
+                    typed.text,
+                    negotiation=self._deadline_negotiation(attrs),
+                    party=self._deadline_party(attrs),
+                    said_on=typed.said_on,
+                    fiscal_year_start=self._value(attrs, "fiscal_year_start"),
                 )
             except DeadlineError as error:
                 raise serializers.ValidationError({"deadline": [str(error)]}) from None
+            if typed.window is not None and typed.window != (
+                deadline.earliest,
+                deadline.latest,
+                deadline.precision.value,
+            ):
+                raise serializers.ValidationError(
+                    {
+                        "deadline": [
+                            f"“{typed.text}” means {describe_window_of(deadline)}, not the "
+                            "earliest, latest and precision sent with it: send the words or "
+                            "the window."
+                        ]
+                    }
+                )
+            attrs["deadline"] = deadline
         return attrs
+
+    def _value(self, attrs: dict[str, Any], name: str) -> Any:
+        # A partial update keeps the row's value for a field it leaves out.
+        if name in attrs:
+            return attrs[name]
+        return getattr(self.instance, name, None)
+
+    def _deadline_party(self, attrs: dict[str, Any]) -> Party | None:
+        # A track follows its own party; a milestone or target, its track's.
+        if isinstance(self.instance, Track) or "party" in attrs:
+            party: Party | None = self._value(attrs, "party")
+            return party
+        track: Track | None = self._value(attrs, "track")
+        return None if track is None else track.party
 
     def _deadline_negotiation(self, attrs: dict[str, Any]) -> Negotiation | None:
         # A track and a target name their negotiation; a milestone's is its track's.
@@ -160,6 +231,12 @@ class ReadsTypedDeadline(serializers.Serializer[Any]):
         if isinstance(self.instance, Track | Target):
             return self.instance.negotiation
         return None
+
+
+def describe_window_of(deadline: Deadline) -> str:
+    if deadline.earliest == deadline.latest:
+        return f"{deadline.latest}"
+    return f"{deadline.earliest} to {deadline.latest} ({deadline.precision})"
 
 
 class DeadlineFieldSchema(OpenApiSerializerFieldExtension):  # type: ignore[no-untyped-call]
@@ -177,5 +254,6 @@ class DeadlineFieldSchema(OpenApiSerializerFieldExtension):  # type: ignore[no-u
                 "description": "A deadline in words, read relative to today.",
                 "example": "by Q3 2026",
             }
-            return {"oneOf": [text, bounds]}
+            words = auto_schema.resolve_serializer(DeadlineWordsSerializer, direction).ref
+            return {"oneOf": [text, words, bounds]}
         return dict(auto_schema.resolve_serializer(DeadlineSerializer, direction).ref)

@@ -116,6 +116,7 @@ def milestone(
         "title": row["title"],
         "kind": row["kind"],
         "deadline": deadline(row),
+        "fiscal_year_start": row["fiscal_year_start"],
         "state": row["state"],
         "completed_on": day(row["completed_on"]),
         "completed_precision": row["completed_precision"],

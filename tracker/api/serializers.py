@@ -209,13 +209,20 @@ class TrackSerializer(ReadsTypedDeadline, HealthFieldsMixin, RecordSerializer):
         required=False,
         help_text="Username of the person answerable for the track.",
     )
+    party = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Party.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="Code of the party whose fiscal year “FY2026-27” means in its deadlines.",
+    )
     deadline = DeadlineField(allow_null=True, required=False)
     sources = _source_slugs(many=True, required=False)
 
     class Meta:
         model = Track
         fields = [
-            "id", "negotiation", "slug", "name", "summary", "owner", "position", "ongoing",
+            "id", "negotiation", "slug", "name", "summary", "owner", "party", "position", "ongoing",
             "deadline", "sources", "health", "health_reason", "progress", "next_deadline",
             "last_confirmed_on", "last_confirmed_inferred", "stale", "freshness",
             "created_at", "updated_at",
@@ -340,7 +347,8 @@ class MilestoneSerializer(ReadsTypedDeadline, FreshnessMixin, RecordSerializer):
     class Meta:
         model = Milestone
         fields = [
-            "id", "track", "negotiation", "slug", "title", "kind", "deadline", "state",
+            "id", "track", "negotiation", "slug", "title", "kind", "deadline",
+            "fiscal_year_start", "state",
             "completed_on", "completed_precision", "weight", "depends_on", "consequence",
             "sources", "revision_reason", "revision_source",
             "status", "completed_late", "status_reason", "days_remaining", "slip_days",

@@ -5,7 +5,12 @@ input into these calls and the ValidationError they raise into their own errors.
 Statuses are refreshed once per transaction, after it commits (followups.after_commit).
 """
 
-from tracker.services.deadlines import first_party, fiscal_year_start_of, read_deadline
+from tracker.services.deadlines import (
+    agreed_fiscal_year_start,
+    first_party,
+    fiscal_year_start_of,
+    read_deadline,
+)
 from tracker.services.followups import after_commit
 from tracker.services.milestones import (
     Outcome,
@@ -43,6 +48,7 @@ from tracker.services.records import (
 __all__ = [
     "Outcome",
     "after_commit",
+    "agreed_fiscal_year_start",
     "dependency_cycle",
     "discrepancy_save",
     "first_party",

@@ -36,6 +36,7 @@ from tracker.services.writing import check, writing
 from tracker.webhooks import events
 
 TRACK_IN_OTHER_NEGOTIATION = "The track belongs to another negotiation."
+TRACK_PARTY_NOT_IN_NEGOTIATION = "Choose one of the negotiation's parties."
 DEADLINE_NOT_AFTER_BASELINE = "The deadline must end after the baseline date."
 TARGET_WITHOUT_DEADLINE = "A target needs a deadline, e.g. “by 2030”."
 FIGURE_NOT_POSITIVE = "The {name} must be greater than zero."
@@ -84,6 +85,13 @@ def _link_parties(negotiation: Negotiation, parties: Sequence[Party]) -> None:
 def track_save(*, track: Track, by: Any = None, sources: Sequence[Source] | None = None) -> Track:
     with writing(by):
         moved_from = _previous(Track, track.pk, "negotiation_id")
+        if (
+            track.party_id is not None
+            and not Negotiation.parties.through.objects.filter(
+                negotiation_id=track.negotiation_id, party_id=track.party_id
+            ).exists()
+        ):
+            raise ValidationError({"party": TRACK_PARTY_NOT_IN_NEGOTIATION})
         derive_slug(track)
         check(track)
         track.save()
