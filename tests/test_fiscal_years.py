@@ -61,34 +61,43 @@ def editor_client(db) -> APIClient:
 # --- where the fiscal year starts ---------------------------------------------------------
 
 
-def test_fy2027_is_a_different_window_for_an_india_led_and_a_us_led_negotiation(
+def test_fy2027_follows_each_tracks_party_whatever_order_the_parties_were_linked_in(
     editor_client, india, united_states
 ):
-    india_led = make_track(led_by("india-us", india, united_states), slug="india-led")
-    us_led = make_track(led_by("us-india", united_states, india), slug="us-led")
-    windows = {}
-    for track in (india_led, us_led):
-        response = editor_client.post(
-            "/api/v1/milestones/",
-            {"track": track.id, "slug": "budget", "title": "Budget", "deadline": "FY2027"},
-            format="json",
-        )
-        assert response.status_code == 201, response.json()
-        deadline = response.json()["deadline"]
-        windows[track.slug] = (deadline["earliest"], deadline["latest"], deadline["precision"])
-    assert windows == {
-        "india-led": ("2026-04-01", "2027-03-31", "fiscal_year"),
-        "us-led": ("2026-10-01", "2027-09-30", "fiscal_year"),
-    }
+    for slug, parties in (
+        ("india-us", (india, united_states)),
+        ("us-india", (united_states, india)),
+    ):
+        negotiation = led_by(slug, *parties)
+        india_track = make_track(negotiation, slug="indian-budget", party=india)
+        us_track = make_track(negotiation, slug="us-budget", party=united_states)
+        windows = {}
+        for track in (india_track, us_track):
+            response = editor_client.post(
+                "/api/v1/milestones/",
+                {"track": track.id, "slug": "budget", "title": "Budget", "deadline": "FY2027"},
+                format="json",
+            )
+            assert response.status_code == 201, response.json()
+            deadline = response.json()["deadline"]
+            windows[track.slug] = (deadline["earliest"], deadline["latest"], deadline["precision"])
+        assert windows == {
+            "indian-budget": ("2026-04-01", "2027-03-31", "fiscal_year"),
+            "us-budget": ("2026-10-01", "2027-09-30", "fiscal_year"),
+        }
 
 
-def test_a_track_and_a_target_read_fy_in_their_negotiations_fiscal_year(
-    editor_client, india, united_states
-):
-    negotiation = led_by("us-india", united_states, india)
+def test_a_track_reads_fy_in_its_partys_fiscal_year(editor_client, india, united_states):
+    negotiation = led_by("india-us", india, united_states)
     track = editor_client.post(
         "/api/v1/tracks/",
-        {"negotiation": "us-india", "slug": "fy", "name": "FY", "deadline": "FY2026-27"},
+        {
+            "negotiation": "india-us",
+            "slug": "fy",
+            "name": "FY",
+            "party": "US",
+            "deadline": "FY2026-27",
+        },
         format="json",
     )
     assert track.status_code == 201, track.json()
@@ -123,7 +132,9 @@ def test_the_first_party_is_the_one_linked_first_and_a_new_order_relinks(india, 
     with committed():
         services.negotiation_save(negotiation=negotiation, parties=[india, united_states])
     assert services.first_party(negotiation) == india
-    assert services.fiscal_year_start_of(negotiation) == 4
+    # Leading the list decides nothing: the two disagree, so a fiscal year must be chosen.
+    assert services.fiscal_year_start_of(negotiation) is None
+    assert services.fiscal_year_start_of(negotiation, party=india) == 4
 
 
 def test_without_a_party_that_says_the_setting_decides(settings, db):
@@ -156,8 +167,10 @@ def test_numeric_dates_follow_the_setting_through_the_api(editor_client, setting
     assert "there is no month 31 (numeric dates are read month first)" in message
 
 
-def test_the_admin_reads_fy_in_the_milestones_negotiation(client, united_states, india):
-    track = make_track(led_by("us-india", united_states, india))
+def test_the_admin_reads_fy_in_the_milestones_track_partys_fiscal_year(
+    client, united_states, india
+):
+    track = make_track(led_by("india-us", india, united_states), party=united_states)
     client.force_login(User.objects.create_superuser("chief", "chief@example.org"))
     response = client.post(
         "/admin/tracker/milestone/add/",
@@ -197,7 +210,7 @@ def test_the_admin_shows_a_party_fiscal_year_start(client, united_states):
         ({"text": "FY2027"}, "2026-04-01", "2027-03-31"),
         ({"text": "FY2027", "fiscal_year_start": "10"}, "2026-10-01", "2027-09-30"),
         ({"text": "FY 2026–27", "fiscal_year_start": "7"}, "2026-07-01", "2027-06-30"),
-        ({"text": "FY2027", "negotiation": "us-india"}, "2026-10-01", "2027-09-30"),
+        ({"text": "FY2027", "negotiation": "us-only"}, "2026-10-01", "2027-09-30"),
         (
             {"text": "FY2027", "negotiation": "us-india", "fiscal_year_start": "4"},
             "2026-04-01",
@@ -209,6 +222,7 @@ def test_the_parse_endpoint_reads_fiscal_years_in_the_month_asked_for(
     query, earliest, latest, india, united_states
 ):
     led_by("us-india", united_states, india)
+    led_by("us-only", united_states)
     response = APIClient().get("/api/v1/deadlines/parse", query)
     assert response.status_code == 200, response.json()
     body = response.json()
