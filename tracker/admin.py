@@ -20,6 +20,7 @@ from tracker import exports, services
 from tracker.admin_record import RecordUpload
 from tracker.deadlines import Deadline, DeadlineError
 from tracker.imports import ObservationResource
+from tracker.lifecycle import TEMPLATES
 from tracker.models import (
     CalendarFeedToken,
     Change,
@@ -275,8 +276,22 @@ class TrackInline(admin.TabularInline):  # type: ignore[type-arg]
     show_change_link = True
 
 
+class NegotiationForm(forms.ModelForm):  # type: ignore[type-arg]
+    template = forms.ChoiceField(
+        required=False,
+        choices=[("", "No template"), *((name, name.replace("_", " ")) for name in TEMPLATES)],
+        help_text="Start with a track of undated milestones, from terms of reference to entry "
+        "into force; date them as articles announce them.",
+    )
+
+    class Meta:
+        model = Negotiation
+        fields = "__all__"
+
+
 @admin.register(Negotiation)
 class NegotiationAdmin(RecordUpload, HealthAdminMixin, RecordAdmin):
+    form = NegotiationForm
     list_display = [
         "name",
         "stage",
@@ -295,6 +310,22 @@ class NegotiationAdmin(RecordUpload, HealthAdminMixin, RecordAdmin):
     ]  # fmt: skip
     inlines = [TrackInline]
     actions = [refresh_now]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # A template starts a negotiation: offered on "add" only.
+        fields = list(super().get_fields(request, obj))
+        return fields if obj is None else [f for f in fields if f != "template"]
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is not None:
+            kwargs["exclude"] = [*(kwargs.get("exclude") or []), "template"]
+        return super().get_form(request, obj, change, **kwargs)
+
+    def service_arguments(self, form: forms.ModelForm) -> dict[str, Any]:  # type: ignore[type-arg]
+        template = form.cleaned_data.get("template") or ""
+        return {**super().service_arguments(form), **({"template": template} if template else {})}
 
 
 class TrackForm(DeadlineFormMixin):

@@ -21,6 +21,7 @@ from tracker.api.fields import (
     ReadsTypedDeadline,
     enum_choices,
 )
+from tracker.lifecycle import TEMPLATES
 from tracker.models import (
     MAX_FIGURE,
     Change,
@@ -175,8 +176,15 @@ class HealthFieldsMixin(FreshnessMixin):
 
 
 class NegotiationSerializer(HealthFieldsMixin, RecordSerializer):
-    service_arguments = {"parties": "parties", "sources": "sources"}
+    service_arguments = {"parties": "parties", "sources": "sources", "template": "template"}
 
+    template = serializers.ChoiceField(
+        choices=sorted(TEMPLATES),
+        write_only=True,
+        required=False,
+        help_text="On create: start from this lifecycle template, a track of undated "
+        "milestones from terms of reference to entry into force.",
+    )
     parties = serializers.SlugRelatedField(
         many=True,
         slug_field="code",
@@ -189,7 +197,7 @@ class NegotiationSerializer(HealthFieldsMixin, RecordSerializer):
     class Meta:
         model = Negotiation
         fields = [
-            "id", "slug", "name", "parties", "stage", "summary", "sources",
+            "id", "slug", "name", "parties", "stage", "summary", "sources", "template",
             "health", "health_reason", "progress", "next_deadline",
             "last_confirmed_on", "last_confirmed_inferred", "stale", "freshness",
             "created_at", "updated_at",

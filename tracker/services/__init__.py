@@ -31,7 +31,9 @@ from tracker.services.milestones import (
 )
 from tracker.services.records import (
     discrepancy_save,
+    lifecycle_template,
     negotiation_save,
+    negotiation_start_lifecycle,
     observation_save,
     party_save,
     record_delete,
@@ -53,6 +55,7 @@ __all__ = [
     "discrepancy_save",
     "first_party",
     "fiscal_year_start_of",
+    "lifecycle_template",
     "milestone_cancel",
     "milestone_cite_announcement",
     "milestone_complete",
@@ -64,6 +67,7 @@ __all__ = [
     "milestones_cancel",
     "milestones_complete",
     "negotiation_save",
+    "negotiation_start_lifecycle",
     "observation_save",
     "party_save",
     "read_deadline",

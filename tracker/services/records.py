@@ -16,8 +16,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Max
 from django.utils import timezone
 
+from tracker.lifecycle import TEMPLATES, Template
 from tracker.models import (
     Discrepancy,
     Milestone,
@@ -36,6 +38,7 @@ from tracker.services.writing import check, writing
 from tracker.webhooks import events
 
 TRACK_IN_OTHER_NEGOTIATION = "The track belongs to another negotiation."
+TEMPLATE_ON_EDIT = "A template starts a new negotiation; it cannot be given when editing one."
 TRACK_PARTY_NOT_IN_NEGOTIATION = "Choose one of the negotiation's parties."
 DEADLINE_NOT_AFTER_BASELINE = "The deadline must end after the baseline date."
 TARGET_WITHOUT_DEADLINE = "A target needs a deadline, e.g. “by 2030”."
@@ -57,7 +60,12 @@ def negotiation_save(
     by: Any = None,
     parties: Sequence[Party] | None = None,
     sources: Sequence[Source] | None = None,
+    template: str = "",
 ) -> Negotiation:
+    """Create or edit `negotiation`; a new one given a `template` (tracker.lifecycle)
+    starts with that template's track of undated milestones."""
+    if template and negotiation.pk is not None:
+        raise ValidationError({"template": TEMPLATE_ON_EDIT})
     with writing(by):
         derive_slug(negotiation)
         check(negotiation)
@@ -66,8 +74,48 @@ def negotiation_save(
             _link_parties(negotiation, parties)
         if sources is not None:
             negotiation.sources.set(sources)
+        if template:
+            negotiation_start_lifecycle(negotiation=negotiation, template=template, by=by)
         after_commit(negotiation_ids=[negotiation.pk])
     return negotiation
+
+
+def lifecycle_template(name: str) -> Template:
+    try:
+        return TEMPLATES[name]
+    except KeyError:
+        known = ", ".join(sorted(TEMPLATES))
+        raise ValidationError({"template": f"No template {name!r}; choose {known}."}) from None
+
+
+def negotiation_start_lifecycle(
+    *, negotiation: Negotiation, template: str, by: Any = None
+) -> Track:
+    """Add the template's track to `negotiation`, its milestones undated and chained."""
+    chosen = lifecycle_template(template)
+    with writing(by):
+        if negotiation.tracks.filter(slug=chosen.track_slug).exists():
+            raise ValidationError(
+                {"template": f"{negotiation} already has a track “{chosen.track_slug}”."}
+            )
+        last = negotiation.tracks.aggregate(last=Max("position"))["last"]
+        track = track_save(
+            track=Track(
+                negotiation=negotiation,
+                slug=chosen.track_slug,
+                name=chosen.track_name,
+                position=0 if last is None else last + 1,
+            ),
+            by=by,
+        )
+        previous: Milestone | None = None
+        for step in chosen.steps:
+            previous = milestone_save(
+                milestone=Milestone(track=track, slug=step.slug, title=step.title, kind=step.kind),
+                by=by,
+                depends_on=[previous] if previous is not None else [],
+            )
+    return track
 
 
 def _link_parties(negotiation: Negotiation, parties: Sequence[Party]) -> None:
