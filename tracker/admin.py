@@ -286,7 +286,7 @@ class NegotiationForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = Negotiation
-        fields = "__all__"
+        fields = ["name", "slug", "parties", "stage", "summary", "sources"]
 
 
 @admin.register(Negotiation)
@@ -315,13 +315,6 @@ class NegotiationAdmin(RecordUpload, HealthAdminMixin, RecordAdmin):
         # A template starts a negotiation: offered on "add" only.
         fields = list(super().get_fields(request, obj))
         return fields if obj is None else [f for f in fields if f != "template"]
-
-    def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
-    ) -> Any:
-        if obj is not None:
-            kwargs["exclude"] = [*(kwargs.get("exclude") or []), "template"]
-        return super().get_form(request, obj, change, **kwargs)
 
     def service_arguments(self, form: forms.ModelForm) -> dict[str, Any]:  # type: ignore[type-arg]
         template = form.cleaned_data.get("template") or ""
