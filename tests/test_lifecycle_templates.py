@@ -88,23 +88,24 @@ def test_the_api_creates_a_negotiation_from_the_template(db):
 
 
 def test_the_admin_add_form_starts_from_the_template_and_the_page_shows_the_steps_undated(
-    client: Client, db
+    client: Client, db, django_capture_on_commit_callbacks
 ):
     client.force_login(User.objects.create_superuser("chief", "chief@example.org"))
     with committed():
         india = services.party_save(party=Party(code="IN", name="India", fiscal_year_start=4))
-    response = client.post(
-        "/admin/tracker/negotiation/add/",
-        {
-            "name": "UK–India FTA",
-            "slug": "uk-india",
-            "stage": "negotiating",
-            "parties": [india.id],
-            "template": "trade_agreement",
-            "tracks-TOTAL_FORMS": "0",
-            "tracks-INITIAL_FORMS": "0",
-        },
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/tracker/negotiation/add/",
+            {
+                "name": "UK–India FTA",
+                "slug": "uk-india",
+                "stage": "negotiating",
+                "parties": [india.id],
+                "template": "trade_agreement",
+                "tracks-TOTAL_FORMS": "0",
+                "tracks-INITIAL_FORMS": "0",
+            },
+        )
     assert response.status_code == 302, response.context["adminform"].form.errors
     negotiation = Negotiation.objects.get(slug="uk-india")
     assert_undated_chain(lifecycle_of(negotiation))
