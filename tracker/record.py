@@ -130,7 +130,7 @@ def _said_plainly(error: jsonschema.ValidationError) -> str:
     return str(error.message)
 
 
-# Relations whose order is a fact: a negotiation's first party leads (its fiscal year).
+# Relations whose order is a fact: a negotiation's parties in the order they were given.
 ORDERED_RELATIONS = {(Negotiation, "parties")}
 
 

@@ -207,7 +207,7 @@ class _Exporter:
         negotiation = {
             "slug": n.slug,
             "name": n.name,
-            # In the order they were linked: the first leads (its fiscal year is read).
+            # In the order they were linked (it decides no fiscal year: tracks' parties do).
             "parties": [p.code for p in self.parties],
             "stage": n.stage,
             "summary": n.summary,

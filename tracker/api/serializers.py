@@ -383,8 +383,8 @@ class DeadlineParseQuerySerializer(serializers.Serializer[Any]):
         required=False,
         min_value=1,
         max_value=12,
-        help_text="The month (1-12) a fiscal year starts in, for “FY2027”; default the "
-        "negotiation's first party's, else TRACKER_FISCAL_YEAR_START.",
+        help_text="The month (1-12) a fiscal year starts in, for “FY2027”; default the month the "
+        "negotiation's parties agree on, else TRACKER_FISCAL_YEAR_START.",
     )
     negotiation = serializers.SlugRelatedField(
         slug_field="slug",
