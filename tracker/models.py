@@ -446,7 +446,15 @@ class Milestone(NamesUniqueClashes, Scheduled, Confirmed, KeepsDerivedFields):
         help_text="Empty or day: completed_on is the day. Month or year: only that month or "
         "year is known, and completed_on is its last day.",
     )
-    weight = models.DecimalField(max_digits=7, decimal_places=2, default=1)
+    # What the milestone counts for in progress. Zero: it does not advance the deal (a visit,
+    # a framework launch), so progress neither counts it done nor waits for it.
+    weight = models.DecimalField(
+        max_digits=7,
+        decimal_places=2,
+        default=1,
+        help_text="Its share of progress; 0 for a step that does not advance the deal, "
+        "such as a visit or a launch.",
+    )
     depends_on = models.ManyToManyField(
         "self", symmetrical=False, blank=True, related_name="dependents"
     )
@@ -468,7 +476,9 @@ class Milestone(NamesUniqueClashes, Scheduled, Confirmed, KeepsDerivedFields):
             models.UniqueConstraint(
                 fields=["track", "slug"], name="milestone_slug_unique_in_track"
             ),
-            models.CheckConstraint(condition=Q(weight__gt=0), name="milestone_weight_positive"),
+            models.CheckConstraint(
+                condition=Q(weight__gte=0), name="milestone_weight_not_negative"
+            ),
             models.CheckConstraint(
                 condition=Q(state=MilestoneState.COMPLETED.value, completed_on__isnull=False)
                 | (~Q(state=MilestoneState.COMPLETED.value) & Q(completed_on__isnull=True)),

@@ -247,6 +247,7 @@ ROW_COLUMNS = (
     "stale",
     "last_confirmed_on",
     "last_confirmed_inferred",
+    "weight",
 )
 
 
