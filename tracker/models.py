@@ -28,7 +28,7 @@ from tracker.deadlines import (
     describe,
     in_words,
 )
-from tracker.figures import by_deadline, period_text
+from tracker.figures import amount, by_deadline, period_text, target_figures
 from tracker.freshness import source_date_text
 from tracker.reminders.recurrence import DigestRuleError, parse_digest_rule
 from tracker.status import (
@@ -745,6 +745,16 @@ class Target(NamesUniqueClashes, Scheduled, Confirmed, KeepsDerivedFields):
         baseline, target = plain_number(self.baseline_value), plain_number(self.target_value)
         return f"{self.name}: {baseline} → {target} {self.unit}"
 
+    @property
+    def figures_text(self) -> str:
+        """ "From USD 190 billion to USD 500 billion by 2030" (tracker.figures)."""
+        return target_figures(
+            float(self.baseline_value),
+            float(self.target_value),
+            self.unit,
+            self.deadline_in_words,
+        )
+
     def facts(self, observations: Iterable[tuple[dt.date, Decimal]]) -> TargetFacts:
         """The plain values tracker.status judges, given (date, value) observations."""
         assert self.deadline_latest is not None  # a database constraint
@@ -805,6 +815,11 @@ class Observation(NamesUniqueClashes, models.Model):
     @property
     def period(self) -> str:
         return period_text(self.period_start, self.period_end)
+
+    @property
+    def value_text(self) -> str:
+        """ "about 186", "191.8": the figure as every page says it (tracker.figures)."""
+        return amount(float(self.value), "", approximate=self.approximate)
 
     def unique_error_message(
         self, model_class: type[models.Model], unique_check: Iterable[str]

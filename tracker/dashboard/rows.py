@@ -108,9 +108,7 @@ def countdown(
     """Time left, no sharper than the deadline ("in about 4 years" for "2030"), or days
     overdue; for a stale overdue record only what is known ("passed 502 days ago; no source
     since 26 May 2025 says it was met"), never "16 months overdue"."""
-    return freshness.overdue_countdown(milestone, today) or figures.countdown(
-        remaining, precision
-    )
+    return freshness.overdue_countdown(milestone, today) or figures.countdown(remaining, precision)
 
 
 _ANY_ID = 987654321
