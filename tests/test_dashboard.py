@@ -240,7 +240,12 @@ def test_target_page_says_attainment_once_there_is_an_observation(client, frozen
     with committed():
         services.observation_save(observation=figure(target, dt.date(2026, 3, 31), 200))
     html = client.get(reverse("target", args=[target.pk])).content.decode()
-    assert "Attainment: <strong>" in html
+    target.refresh_from_db()
+    assert target.attainment is not None
+    # Exactly the figure the reason beside it states: one rounding (down), not two.
+    said = f"{math.floor(target.attainment * 100 + 1e-9)}%"
+    assert f"Attainment: <strong>{said}</strong>" in html
+    assert f"Bilateral trade at {said} of the expected path" in html
     assert 'class="observation series-0"' in html
     assert "There are no observations yet" not in html
 
