@@ -70,15 +70,16 @@ _DAYS_PER_YEAR = 365.25
 
 def time_left(remaining: int, precision: str = Precision.DAY) -> str:
     """How long until a deadline's last day, no sharper than the deadline is known:
-    "12 days" for a day, "about 3 months" for a month or season, "about 4 years" for a year.
+    "12 days" for a day, "about 3 months" for a month or season, "about 4 years" for a year;
+    days for any deadline within a month of its last possible day.
     """
-    if precision not in _MONTHLY and precision not in _YEARLY:
+    # Within a month the days to the last possible day are what a reader acts on, and
+    # the deadline's words ("by 30 November 2025") say that day is the last one.
+    if (precision not in _MONTHLY and precision not in _YEARLY) or remaining < 31:
         return days(remaining)
     if precision in _YEARLY and remaining >= 1.5 * _DAYS_PER_YEAR:
         return f"about {round(remaining / _DAYS_PER_YEAR)} years"
-    months = round(remaining / _DAYS_PER_MONTH)
-    if months < 1:
-        return "under a month"
+    months = max(round(remaining / _DAYS_PER_MONTH), 1)
     return "about 1 month" if months == 1 else f"about {months} months"
 
 
