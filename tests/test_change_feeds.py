@@ -70,7 +70,7 @@ def test_the_changes_feed_lists_completions_moves_health_and_figures(client, cha
     assert "Completed: Fifth round of talks" in titles
     assert "Completed: Steel quota deal" in titles
     assert (
-        "New figure: Bilateral trade, 212 USD billion for 31 March 2026 "
+        "New figure: Bilateral trade, USD 212 billion for 31 March 2026 "
         "(US Census Bureau — goods and services)"
     ) in titles
     assert not any(title.startswith("New milestone") for title in titles)  # not a change feed's

@@ -59,7 +59,9 @@ def test_overview_says_the_india_us_negotiation_is_off_track_and_how_overdue(cli
     # "16 months overdue".
     assert "passed 501 days ago; no source since 26 May 2025 says it was met" in html
     assert "16 months" not in html
-    assert "22% done" in html  # 2 of 9 milestones by weight
+    # The visit and the COMPACT launch weigh 0 in the record: done, but no step of the deal.
+    assert "0% done: 0 of 7 steps that advance the deal" in html
+    assert "22% done" not in html
     assert 'href="/negotiations/india-us-bta/calendar.ics"' in html
 
 
@@ -69,7 +71,10 @@ def test_overview_says_the_next_deadline_still_ahead_and_counts_the_overdue_apar
     assert "Next deadline</span>\n      " in html
     next_line = html.split('<span class="next-label">Next deadline</span>')[1].split("</p>")[0]
     assert "Bilateral trade reaches $500 billion" in next_line
-    assert "in 1501 days" in next_line
+    # A deadline of "2030" is counted in years, and coloured as the milestone, not the
+    # off-track negotiation.
+    assert '<strong class="countdown status-text-upcoming">in about 4 years</strong>' in next_line
+    assert "1501 days" not in next_line
     assert "Interim trade deal concluded" not in next_line
     overdue = html.split('<span class="next-label">2 overdue</span>')[1].split("</ul>")[0]
     assert "Interim trade deal concluded" in overdue
@@ -235,7 +240,12 @@ def test_target_page_says_attainment_once_there_is_an_observation(client, frozen
     with committed():
         services.observation_save(observation=figure(target, dt.date(2026, 3, 31), 200))
     html = client.get(reverse("target", args=[target.pk])).content.decode()
-    assert "Attainment: <strong>" in html
+    target.refresh_from_db()
+    assert target.attainment is not None
+    # Exactly the figure the reason beside it states: one rounding (down), not two.
+    said = f"{math.floor(target.attainment * 100 + 1e-9)}%"
+    assert f"Attainment: <strong>{said}</strong>" in html
+    assert f"Bilateral trade at {said} of the expected path" in html
     assert 'class="observation series-0"' in html
     assert "There are no observations yet" not in html
 

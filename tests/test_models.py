@@ -40,8 +40,14 @@ def test_the_database_refuses_a_half_written_deadline(milestone: Milestone) -> N
     assert violates(deadline_latest=None)
 
 
-def test_the_database_refuses_a_weight_of_zero(milestone: Milestone) -> None:
-    assert violates(weight=0)
+def test_the_database_refuses_a_negative_weight(milestone: Milestone) -> None:
+    assert violates(weight=-1)
+
+
+def test_the_database_takes_a_weight_of_zero_for_a_step_that_does_not_advance_the_deal(
+    milestone: Milestone,
+) -> None:
+    assert not violates(weight=0)
 
 
 def test_the_database_requires_a_completion_date_exactly_when_completed(

@@ -18,7 +18,7 @@ from tracker.dashboard.timeline import (
     build_timeline,
     lay_out_labels,
 )
-from tracker.dashboard.wording import countdown
+from tracker.figures import countdown
 from tracker.status import Growth, Observation, TargetFacts, expected_value
 
 TODAY = dt.date(2026, 11, 21)

@@ -1,7 +1,8 @@
 """How figures, paces and periods are said: one wording for the page, the API and the mail.
 
 Plain values in, plain text out; no ORM. tracker.status words its reasons with these too,
-so a percentage or an amount reads the same wherever it appears.
+so a percentage, an amount or a count of days reads the same wherever it appears: one
+function per kind of figure (number, amount, percent, days, countdown).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import calendar
 import datetime as dt
 import math
 import re
+
+from tracker.deadlines import Precision
 
 # "USD billion", "EUR million": a currency code then a scale, said "USD 212.3 billion".
 _CURRENCY_UNIT = re.compile(r"^(?P<code>[A-Z]{3})(?:\s+(?P<scale>.+))?$")
@@ -22,18 +25,20 @@ def number(value: float) -> str:
     return "0" if text == "-0" else text
 
 
-def amount(value: float, unit: str) -> str:
-    """A figure with its unit, as a reader says it: "USD 212.3 billion", "45 tonnes"."""
+def amount(value: float, unit: str, *, approximate: bool = False) -> str:
+    """A figure with its unit, as a reader says it: "USD 212.3 billion", "45 tonnes";
+    "about USD 186 billion" when the source gave it as approximate."""
+    about = "about " if approximate else ""
     unit = unit.strip()
     if not unit:
-        return number(value)
+        return about + number(value)
     if unit == "%":
-        return f"{number(value)}%"
+        return f"{about}{number(value)}%"
     match = _CURRENCY_UNIT.match(unit)
     if match:
         scale = f" {match['scale']}" if match["scale"] else ""
-        return f"{match['code']} {number(value)}{scale}"
-    return f"{number(value)} {unit}"
+        return f"{about}{match['code']} {number(value)}{scale}"
+    return f"{about}{number(value)} {unit}"
 
 
 def percent(ratio: float | None) -> str:
@@ -46,6 +51,58 @@ def percent(ratio: float | None) -> str:
     if ratio is None:
         return "—"
     return f"{math.floor(ratio * 100 + 1e-9)}%"
+
+
+def days(count: int) -> str:
+    """ "1 day", "12 days"."""
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
+# Deadlines known only to the month, quarter, season or half are counted down in months;
+# those known only to the year, in years while more than a year and a half is left.
+_MONTHLY = frozenset(
+    {Precision.MONTH, Precision.QUARTER, Precision.HALF, Precision.SEASON, Precision.PERIOD}
+)
+_YEARLY = frozenset({Precision.YEAR, Precision.FISCAL_YEAR})
+_DAYS_PER_MONTH = 30.44
+_DAYS_PER_YEAR = 365.25
+
+
+def time_left(remaining: int, precision: str = Precision.DAY) -> str:
+    """How long until a deadline's last day, no sharper than the deadline is known:
+    "12 days" for a day, "about 3 months" for a month or season, "about 4 years" for a year;
+    days for any deadline within a month of its last possible day.
+    """
+    # Within a month the days to the last possible day are what a reader acts on, and
+    # the deadline's words ("by 30 November 2025") say that day is the last one.
+    if (precision not in _MONTHLY and precision not in _YEARLY) or remaining < 31:
+        return days(remaining)
+    if precision in _YEARLY and remaining >= 1.5 * _DAYS_PER_YEAR:
+        return f"about {round(remaining / _DAYS_PER_YEAR)} years"
+    months = max(round(remaining / _DAYS_PER_MONTH), 1)
+    return "about 1 month" if months == 1 else f"about {months} months"
+
+
+def countdown(remaining: int | None, precision: str = Precision.DAY) -> str:
+    """ "in 12 days", "in about 4 years" (a deadline of "2030"), "due today", "42 days
+    overdue"; empty when there is no live deadline.
+
+    Ahead of a deadline the count is no sharper than the deadline (tracker.figures.time_left).
+    Past it, the days since its last possible day are exact whatever its precision.
+    """
+    if remaining is None:
+        return ""
+    if remaining == 0:
+        return "due today"
+    if remaining == 1:
+        return "due tomorrow"
+    if remaining > 0:
+        return f"in {time_left(remaining, precision)}"
+    overdue = -remaining
+    # Beyond two months a reader grasps months faster than a count of days.
+    if overdue >= 60:
+        return f"{days(overdue)} overdue (about {round(overdue / _DAYS_PER_MONTH)} months)"
+    return f"{days(overdue)} overdue"
 
 
 def pace(per_year: float, unit: str) -> str:

@@ -28,7 +28,7 @@ from tracker.deadlines import (
     describe,
     in_words,
 )
-from tracker.figures import by_deadline, period_text
+from tracker.figures import amount, by_deadline, period_text, target_figures
 from tracker.freshness import source_date_text
 from tracker.reminders.recurrence import DigestRuleError, parse_digest_rule
 from tracker.status import (
@@ -465,7 +465,15 @@ class Milestone(NamesUniqueClashes, Scheduled, Confirmed, KeepsDerivedFields):
         help_text="The month “FY2026-27” in its deadline starts in; empty: its track's "
         "party's, else the negotiation's parties' when they agree.",
     )
-    weight = models.DecimalField(max_digits=7, decimal_places=2, default=1)
+    # What the milestone counts for in progress. Zero: it does not advance the deal (a visit,
+    # a framework launch), so progress neither counts it done nor waits for it.
+    weight = models.DecimalField(
+        max_digits=7,
+        decimal_places=2,
+        default=1,
+        help_text="Its share of progress; 0 for a step that does not advance the deal, "
+        "such as a visit or a launch.",
+    )
     depends_on = models.ManyToManyField(
         "self", symmetrical=False, blank=True, related_name="dependents"
     )
@@ -487,7 +495,9 @@ class Milestone(NamesUniqueClashes, Scheduled, Confirmed, KeepsDerivedFields):
             models.UniqueConstraint(
                 fields=["track", "slug"], name="milestone_slug_unique_in_track"
             ),
-            models.CheckConstraint(condition=Q(weight__gt=0), name="milestone_weight_positive"),
+            models.CheckConstraint(
+                condition=Q(weight__gte=0), name="milestone_weight_not_negative"
+            ),
             models.CheckConstraint(
                 condition=Q(fiscal_year_start__isnull=True)
                 | Q(fiscal_year_start__gte=1, fiscal_year_start__lte=12),
@@ -759,6 +769,16 @@ class Target(NamesUniqueClashes, Scheduled, Confirmed, KeepsDerivedFields):
         baseline, target = plain_number(self.baseline_value), plain_number(self.target_value)
         return f"{self.name}: {baseline} → {target} {self.unit}"
 
+    @property
+    def figures_text(self) -> str:
+        """ "From USD 190 billion to USD 500 billion by 2030" (tracker.figures)."""
+        return target_figures(
+            float(self.baseline_value),
+            float(self.target_value),
+            self.unit,
+            self.deadline_in_words,
+        )
+
     def facts(self, observations: Iterable[tuple[dt.date, Decimal]]) -> TargetFacts:
         """The plain values tracker.status judges, given (date, value) observations."""
         assert self.deadline_latest is not None  # a database constraint
@@ -819,6 +839,11 @@ class Observation(NamesUniqueClashes, models.Model):
     @property
     def period(self) -> str:
         return period_text(self.period_start, self.period_end)
+
+    @property
+    def value_text(self) -> str:
+        """ "about 186", "191.8": the figure as every page says it (tracker.figures)."""
+        return amount(float(self.value), "", approximate=self.approximate)
 
     def unique_error_message(
         self, model_class: type[models.Model], unique_check: Iterable[str]

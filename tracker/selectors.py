@@ -248,6 +248,7 @@ ROW_COLUMNS = (
     "stale",
     "last_confirmed_on",
     "last_confirmed_inferred",
+    "weight",
 )
 
 

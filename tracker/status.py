@@ -13,9 +13,10 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from enum import StrEnum
 
-from tracker.figures import number, percent
+from tracker.figures import days, number, percent
 
 
 class MilestoneState(StrEnum):
@@ -317,8 +318,7 @@ def _due_by(latest: date) -> str:
     return f"due by {day_text(latest)}"
 
 
-def _days(count: int) -> str:
-    return f"{count} day" if count == 1 else f"{count} days"
+_days = days
 
 
 # Targets
@@ -641,6 +641,35 @@ def _puts_track_at_risk(milestone: TrackMilestone) -> bool:
     return (
         milestone.status == MilestoneStatus.DUE_SOON and milestone.state == MilestoneState.PLANNED
     )
+
+
+@dataclass(frozen=True)
+class ProgressCount:
+    """Progress as a page says it: the steps that advance the deal (a weight above zero,
+    not cancelled) and how many are done, beside the weighted share the refresh stores."""
+
+    done: int
+    steps: int
+    share: float | None
+
+    @property
+    def text(self) -> str:
+        """ "2 of 7 steps that advance the deal"."""
+        noun = "step that advances" if self.steps == 1 else "steps that advance"
+        return f"{self.done} of {self.steps} {noun} the deal"
+
+    @property
+    def percent(self) -> int:
+        """The share as a whole percentage, rounded as tracker.figures.percent rounds."""
+        return 0 if self.share is None else int(percent(self.share).rstrip("%"))
+
+
+def count_steps(
+    milestones: Iterable[tuple[str, float | Decimal]], share: float | None
+) -> ProgressCount:
+    """The steps among (state, weight) pairs: a visit or a launch weighs 0 and is no step."""
+    steps = [state for state, weight in milestones if weight > 0 and state != "cancelled"]
+    return ProgressCount(sum(1 for state in steps if state == "completed"), len(steps), share)
 
 
 def _progress(live: Sequence[TrackMilestone]) -> float | None:

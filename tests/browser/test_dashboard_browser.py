@@ -37,7 +37,7 @@ def test_overview_shows_the_india_us_negotiation_off_track_with_its_next_deadlin
     expect(page.locator(".lede")).to_contain_text(
         "The newest source in the record is dated 26 May 2025"
     )
-    expect(card).to_contain_text("22% done")
+    expect(card).to_contain_text("0% done: 0 of 7 steps that advance the deal")
     path = screenshot(page, "overview")
     if UPDATE_DOCS:
         shutil.copy(path, DOCS / "overview.png")

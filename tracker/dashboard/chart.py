@@ -43,6 +43,10 @@ class Point:
     date: dt.date
     value: float
 
+    @property
+    def value_text(self) -> str:
+        return figures.number(self.value)
+
 
 @dataclass(frozen=True)
 class GridLine:
@@ -80,6 +84,11 @@ class SeriesPoint:
     value: float
     period: str
     approximate: bool
+
+    @property
+    def value_text(self) -> str:
+        """ "about 186", "191.8": as the observation table says it (the unit is in the legend)."""
+        return figures.amount(self.value, "", approximate=self.approximate)
 
 
 @dataclass(frozen=True)
@@ -207,7 +216,9 @@ def build_chart(
             SeriesFigures("", True, tuple(Figure(o.on, o.value) for o in facts.observations)),
         )
     every = [f for s in series for f in s.figures]
-    start = min(facts.baseline_date, dt.date.max - dt.timedelta(days=1))
+    # Figures from before the baseline are drawn too: the axis starts at the earliest of them.
+    start = min(facts.baseline_date, *(f.on for f in every), dt.date.max - dt.timedelta(days=1))
+    baseline_day = min(facts.baseline_date, dt.date.max - dt.timedelta(days=1))
     end = max(facts.latest, *(f.on for f in every), start + dt.timedelta(days=1))
     top_value = max(
         SMALLEST,
@@ -233,8 +244,11 @@ def build_chart(
     def point(day: dt.date, value: float) -> Point:
         return Point(round(x(day), 1), round(y(value), 1), day, value)
 
-    span = max((facts.latest - start).days, 0)
-    samples = [start + dt.timedelta(days=round(span * i / SAMPLES)) for i in range(SAMPLES + 1)]
+    # The required path runs from the baseline, not from the earliest figure.
+    span = max((facts.latest - baseline_day).days, 0)
+    samples = [
+        baseline_day + dt.timedelta(days=round(span * i / SAMPLES)) for i in range(SAMPLES + 1)
+    ]
     path = "M" + " L".join(f"{x(day):.1f},{y(_expected(facts, day)):.1f}" for day in samples)
     grid = tuple(
         GridLine(round(y(i * step), 1), f"{i * step:,.0f}" if step >= 1 else f"{i * step:g}")
@@ -254,7 +268,7 @@ def build_chart(
         line = "M" + " L".join(f"{p.x:.1f},{p.y:.1f}" for p in points) if points else ""
         lines.append(SeriesLine(s.name, s.primary, index, line, points))
     in_range = start <= today <= end
-    baseline = point(start, facts.baseline_value)
+    baseline = point(baseline_day, facts.baseline_value)
     target = point(facts.latest, facts.target_value)
     expected_today = point(today, _expected(facts, today)) if in_range else None
     labels = _labels(
@@ -295,7 +309,7 @@ def _labels(
     marked = [(baseline, f"Baseline {figures.number(baseline.value)}")]
     marked.append((target, f"Target {figures.number(target.value)}"))
     if expected_today is not None:
-        marked.append((expected_today, f"Should be {expected_today.value:,.0f} today"))
+        marked.append((expected_today, f"Should be {figures.number(expected_today.value)} today"))
     avoid = [point_box(p.x, p.y) for p in points]
     avoid += [point_box(p.x, p.y) for p, _ in marked]
     labels: list[Label] = []

@@ -43,7 +43,7 @@ from tracker.models import (
     Target,
     Track,
 )
-from tracker.status import SourceDate, day_text, newest_source_date
+from tracker.status import ProgressCount, SourceDate, count_steps, day_text, newest_source_date
 
 OPEN_STATES = ("planned", "in_progress")
 RECENT_LIMIT = 8
@@ -95,6 +95,7 @@ class NegotiationSummary:
     open_count: int
     track_count: int
     freshness: str
+    progress: ProgressCount
 
     @property
     def more_overdue(self) -> int:
@@ -138,6 +139,8 @@ def _next(field: str) -> Subquery:
 def overview(today: dt.date, chosen: QuerySet[Negotiation] | None = None) -> Overview:
     """Every negotiation, or those chosen (filtered and ordered: dashboard/filtering.py)."""
     open_milestone = Q(tracks__milestones__state__in=OPEN_STATES)
+    # A step advances the deal: weight above zero, not cancelled (tracker.status.count_steps).
+    step = Q(tracks__milestones__weight__gt=0) & ~Q(tracks__milestones__state="cancelled")
     negotiations = list(
         (Negotiation.objects.all() if chosen is None else chosen)
         .prefetch_related("parties")
@@ -149,6 +152,12 @@ def overview(today: dt.date, chosen: QuerySet[Negotiation] | None = None) -> Ove
                 distinct=True,
             ),
             track_count=Count("tracks", distinct=True),
+            steps=Count("tracks__milestones", filter=step, distinct=True),
+            steps_done=Count(
+                "tracks__milestones",
+                filter=step & Q(tracks__milestones__state="completed"),
+                distinct=True,
+            ),
             next_pk=_next("pk"),
             next_title=_next("title"),
             next_text=_next("deadline_text"),
@@ -178,12 +187,13 @@ def overview(today: dt.date, chosen: QuerySet[Negotiation] | None = None) -> Ove
             NegotiationSummary(
                 negotiation=n,
                 next_milestone=next_milestone,
-                countdown=wording.countdown(remaining),
+                countdown=figures.countdown(remaining, n.next_precision or Precision.DAY),
                 overdue=overdue[n.pk],
                 overdue_count=n.overdue_count,
                 open_count=n.open_count,
                 track_count=n.track_count,
                 freshness=freshness.confirmation(n, today),
+                progress=ProgressCount(n.steps_done, n.steps, n.progress),
             )
         )
     newest = newest_source_date(n.last_confirmed for n in negotiations)
@@ -289,7 +299,9 @@ def _timeline_track(
 
 def countdown(milestone: Milestone, today: dt.date) -> str:
     """Days left or overdue, as a list row says it (tracker.dashboard.rows.countdown)."""
-    return rows.countdown(milestone, milestone.days_remaining(today), today)
+    return rows.countdown(
+        milestone, milestone.days_remaining(today), today, milestone.deadline_precision
+    )
 
 
 @dataclass(frozen=True)
@@ -316,6 +328,12 @@ class NegotiationPage:
     # Every article behind the negotiation, its tracks, milestones and targets, newest first:
     # the list a printed briefing ends with.
     sources: list[Source] = field(default_factory=list)
+    # The status of the milestone due next: its countdown is red only when that one is late
+    # or at risk, whatever the negotiation's health.
+    next_status: str = ""
+    progress: ProgressCount | None = None
+    # "As reported on 26 May 2025": what heads the summary, written in the sources' tense.
+    summary_reported: str = ""
 
 
 def negotiation_milestones(negotiation: Negotiation) -> QuerySet[Milestone]:
@@ -356,17 +374,48 @@ def negotiation_page(slug: str, today: dt.date) -> NegotiationPage:
         )
         for t in tracks
     ]
-    remaining = (negotiation.next_deadline - today).days if negotiation.next_deadline else None
     overdue = sum(1 for row in milestones if row.milestone.status == "overdue")
+    upcoming = next_open(milestones, negotiation.next_deadline)
     return NegotiationPage(
         negotiation,
         sections,
         timeline,
         targets,
-        wording.countdown(remaining),
+        upcoming.countdown if upcoming else "",
         overdue,
         freshness.confirmation(negotiation, today),
         _sources_behind(negotiation),
+        next_status=upcoming.milestone.status if upcoming else "",
+        progress=steps_of(milestones, negotiation.progress),
+        summary_reported=reported(negotiation.last_confirmed),
+    )
+
+
+def steps_of(milestones: list[MilestoneRow], share: float | None) -> ProgressCount:
+    return count_steps(((r.milestone.state, r.milestone.weight) for r in milestones), share)
+
+
+def reported(confirmed: SourceDate | None) -> str:
+    """What heads a summary, so it reads as of its sources: "As reported on 26 May 2025"."""
+    if confirmed is None:
+        return "As reported by undated sources"
+    if confirmed.inferred:
+        return f"As reported on or before {day_text(confirmed.on)}"
+    return f"As reported on {day_text(confirmed.on)}"
+
+
+def next_open(milestones: list[MilestoneRow], on: dt.date | None) -> MilestoneRow | None:
+    """The open milestone due on a negotiation's next deadline (`on`), whose countdown and
+    status head its page: "in about 4 years", coloured as that milestone, not the health."""
+    if on is None:
+        return None
+    return next(
+        (
+            row
+            for row in milestones
+            if row.milestone.state in OPEN_STATES and row.milestone.deadline_latest == on
+        ),
+        None,
     )
 
 
@@ -396,6 +445,7 @@ class TrackPage:
     targets: list[Target]
     timeline: Timeline
     freshness: str
+    progress: ProgressCount
 
     @property
     def items(self) -> SafeString:
@@ -421,6 +471,7 @@ def track_page(slug: str, track_slug: str, today: dt.date) -> TrackPage:
         list(track.targets.all()),
         timeline,
         freshness.confirmation(track, today),
+        steps_of(milestones, track.progress),
     )
 
 
@@ -526,7 +577,7 @@ class TargetPage:
 
     @property
     def attainment_text(self) -> str:
-        return wording.percent(self.target.attainment)
+        return figures.percent(self.target.attainment)
 
     @property
     def pace_text(self) -> str:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, cast
 
 from django.urls import reverse
 
-from tracker import freshness
+from tracker import figures, freshness
 from tracker.dashboard import wording
 from tracker.dashboard.timeline import short_day
 from tracker.deadlines import Deadline
@@ -53,6 +54,8 @@ class MilestoneFacts:
     last_confirmed_inferred: bool
     track_name: str = ""
     negotiation_name: str = ""
+    # Its share of progress; 0 for a step that does not advance the deal.
+    weight: Decimal = Decimal(1)
 
     # The wording is the model's own (one source per phrase), read from the row's columns.
     @property
@@ -99,10 +102,13 @@ class MilestoneRow:
     window: str = ""
 
 
-def countdown(milestone: freshness.Overdue, remaining: int | None, today: dt.date) -> str:
-    """Days left or overdue; for a stale overdue record only what is known ("passed 502
-    days ago; no source since 26 May 2025 says it was met"), never "16 months overdue"."""
-    return freshness.overdue_countdown(milestone, today) or wording.countdown(remaining)
+def countdown(
+    milestone: freshness.Overdue, remaining: int | None, today: dt.date, precision: str
+) -> str:
+    """Time left, no sharper than the deadline ("in about 4 years" for "2030"), or days
+    overdue; for a stale overdue record only what is known ("passed 502 days ago; no source
+    since 26 May 2025 says it was met"), never "16 months overdue"."""
+    return freshness.overdue_countdown(milestone, today) or figures.countdown(remaining, precision)
 
 
 _ANY_ID = 987654321
@@ -140,7 +146,7 @@ def milestone_row(
         url=url,
         status_label=wording.label(m.status),
         deadline_in_words=m.deadline_in_words,
-        countdown=countdown(m, m.days_remaining(today), today),
+        countdown=countdown(m, m.days_remaining(today), today, m.deadline_precision),
         slip_days=slip_days(m.deadline_latest, [(r.new_latest, r.previous_latest) for r in moves]),
         earlier_deadlines=tuple(dict.fromkeys(earlier)),
         stale_note=freshness.confirmation(m, today) if m.stale else "",

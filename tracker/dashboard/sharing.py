@@ -27,6 +27,7 @@ from django.utils.html import escape
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
+from tracker import figures
 from tracker.dashboard import wording
 from tracker.dashboard.badges import badge_svg
 from tracker.models import Milestone, Negotiation, Track
@@ -136,6 +137,8 @@ class EmbedPage:
     page_url: str
     next_deadline: str
     countdown: str
+    # The next milestone's status: its countdown is red only when that one is late or at risk.
+    next_status: str
     overdue_count: int
     marks: list[StripMark]
     # The open milestones listed under the strip: overdue ones, then the next few.
@@ -171,14 +174,21 @@ def embed_page(slug: str, today: dt.date) -> EmbedPage:
                 m.status,
                 wording.label(m.status),
                 m.deadline_in_words,
-                wording.countdown(m.days_remaining(today)),
+                figures.countdown(m.days_remaining(today), m.deadline_precision),
                 _x(m.deadline_latest, start, end),
             )
         )
     open_marks = [mark for mark, m in zip(marks, milestones, strict=True) if m.state in OPEN_STATES]
     overdue = [mark for mark in open_marks if mark.status == "overdue"]
     ahead = [mark for mark in open_marks if mark.status != "overdue"]
-    remaining = (negotiation.next_deadline - today).days if negotiation.next_deadline else None
+    upcoming = next(
+        (
+            m
+            for m in milestones
+            if m.state in OPEN_STATES and m.deadline_latest == negotiation.next_deadline
+        ),
+        None,
+    )
     return EmbedPage(
         negotiation=negotiation,
         # Relative: inside the frame they resolve against Tranche's own address.
@@ -186,7 +196,11 @@ def embed_page(slug: str, today: dt.date) -> EmbedPage:
         next_deadline=next_deadline_text(
             Milestone.objects.filter(track__negotiation=negotiation), negotiation.next_deadline
         ),
-        countdown=wording.countdown(remaining),
+        countdown=figures.countdown(
+            upcoming.days_remaining(today) if upcoming else None,
+            upcoming.deadline_precision if upcoming else "day",
+        ),
+        next_status=upcoming.status if upcoming else "",
         overdue_count=len(overdue),
         marks=marks,
         listed=(overdue + ahead)[:EMBED_LIST],

@@ -195,6 +195,14 @@ class TimelineMilestone:
     def latest_day(self) -> str:
         return short_day(self.latest)
 
+    @property
+    def heading(self) -> str:
+        """What heads it in the list in date order: the day when the deadline is a day, else
+        its words ("February 2025", "2030"), never a last day nobody said."""
+        if self.earliest == self.latest or not self.deadline_text:
+            return self.latest_day
+        return self.deadline_text
+
 
 @dataclass(frozen=True)
 class TimelineTrack:
@@ -225,6 +233,7 @@ class Marker:
     x: float
     y: float
     window: tuple[float, float] | None
+    # The earlier deadlines drawn, each clear of every other mark in the row (place_ghosts).
     ghosts: tuple[Ghost, ...]
     label: str
     label_x: float
@@ -235,6 +244,8 @@ class Marker:
     # From the deadline to today, for an open milestone whose deadline has passed.
     overdue_to: float | None = None
     overdue_days: int = 0
+    # Every earlier deadline, drawn or merged into the marker, for the list in date order.
+    earlier: tuple[Ghost, ...] = ()
 
     @property
     def x_at(self) -> str:
@@ -380,9 +391,13 @@ def _markers(
     labels = [_short(m.title) for m in milestones]
     slots = lay_out_labels(xs, [label_width(label) for label in labels], left=0.0, right=width)
     markers = []
-    for m, x, label, slot in zip(milestones, xs, labels, slots, strict=True):
+    placed: list[float] = []  # the ghosts drawn so far in this row
+    for index, (m, x, label, slot) in enumerate(zip(milestones, xs, labels, slots, strict=True)):
         window = (axis.x(m.earliest), x) if m.earliest < m.latest else None
-        ghosts = tuple(Ghost(axis.x(day), day) for day in m.earlier_deadlines if day != m.latest)
+        earlier = tuple(Ghost(axis.x(day), day) for day in m.earlier_deadlines if day != m.latest)
+        others = [*xs[:index], *xs[index + 1 :], *placed]
+        ghosts = place_ghosts(earlier, x, others)
+        placed += [g.x for g in ghosts]
         overdue_to = axis.x(today) if m.status == "overdue" and m.latest < today else None
         markers.append(
             Marker(
@@ -398,9 +413,40 @@ def _markers(
                 slot.lane,
                 overdue_to,
                 (today - m.latest).days if overdue_to is not None else 0,
+                earlier,
             )
         )
     return tuple(markers)
+
+
+# A ghost (r 6) and a dot (r 7) are clear of each other when their centres are this far apart.
+MARK_CLEARANCE = 14.0
+
+
+def place_ghosts(ghosts: Sequence[Ghost], own: float, others: Sequence[float]) -> tuple[Ghost, ...]:
+    """The ghosts to draw, each clear of every mark in `others` (the row's other dots and
+    ghosts already drawn) and of its own marker at `own`.
+
+    A ghost on another mark moves toward its own marker, along its slip line, until it is
+    clear; one that would reach its own marker is merged into it (not drawn; the list in
+    date order still names its date).
+    """
+    drawn: list[Ghost] = []
+    for ghost in ghosts:
+        x = ghost.x
+        toward = 1.0 if own > x else -1.0
+        # Each step clears one mark and moves one way, so the marks in the row bound it.
+        for _ in range(len(others) + len(drawn) + 1):
+            blocking = [o for o in [*others, *(g.x for g in drawn)] if abs(o - x) < MARK_CLEARANCE]
+            if not blocking:
+                break
+            x = (max(blocking) if toward > 0 else min(blocking)) + toward * MARK_CLEARANCE
+        if abs(own - x) < MARK_CLEARANCE or toward * (own - x) < 0:
+            continue
+        if any(abs(o - x) < MARK_CLEARANCE for o in [*others, *(g.x for g in drawn)]):
+            continue
+        drawn.append(Ghost(round(x, 1), ghost.date))
+    return tuple(drawn)
 
 
 def _short(title: str) -> str:
@@ -591,10 +637,10 @@ def _agenda_item(item: AgendaItem) -> str:
         )
     m, milestone, track = item.marker, item.marker.milestone, item.track
     window = f" ({milestone.earliest_day} to {milestone.latest_day})" if m.window else ""
-    earlier = ", ".join(g.day for g in m.ghosts)
+    earlier = ", ".join(g.day for g in m.earlier)
     return (
         f'\n      <li class="agenda-item status-line-{escape(milestone.status)}">'
-        f'<span class="agenda-date">{milestone.latest_day}</span> '
+        f'<span class="agenda-date">{escape(milestone.heading)}</span> '
         f'<a href="{escape(milestone.url)}">{escape(milestone.title)}</a>: '
         f"{escape(milestone.status_label)}, deadline {escape(milestone.deadline_text)}{window}"
         f"{', earlier deadlines: ' + earlier if earlier else ''} "

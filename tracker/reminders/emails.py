@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from tracker import figures
 from tracker.calendar.feeds import milestone_ics, milestone_url
 from tracker.deadlines import describe, in_words
 from tracker.freshness import confirmation
@@ -71,12 +72,13 @@ def negotiation_url(negotiation: Negotiation) -> str:
         return absolute(f"/negotiations/{negotiation.slug}/")
 
 
-def days_phrase(days: int) -> str:
-    if days == 0:
+def days_phrase(days_left: int, precision: str = "day") -> str:
+    """ "3 days left", "about 4 years left" (a deadline of "2030"), "2 days overdue"."""
+    if days_left == 0:
         return "due today"
-    if days > 0:
-        return f"{days} day{'s' if days != 1 else ''} left"
-    return f"{-days} day{'s' if days != -1 else ''} overdue"
+    if days_left > 0:
+        return f"{figures.time_left(days_left, precision)} left"
+    return f"{figures.days(-days_left)} overdue"
 
 
 def message_id(reminder: Reminder) -> str:
@@ -128,7 +130,7 @@ def reminder_email(reminder: Reminder, now: dt.datetime | None = None) -> EmailM
         "negotiation": negotiation,
         "when": when(milestone),
         "days_left": days_left,
-        "days_phrase": days_phrase(days_left),
+        "days_phrase": days_phrase(days_left, milestone.deadline_precision),
         "overdue": days_left < 0,
         "status": milestone.get_status_display(),
         "status_reason": milestone.status_reason,
@@ -139,7 +141,10 @@ def reminder_email(reminder: Reminder, now: dt.datetime | None = None) -> EmailM
         "dashboard_url": milestone_url(milestone),
         "unsubscribe_url": unsubscribe,
     }
-    subject = f"{milestone.title}: {when(milestone)}, {days_phrase(days_left)}"
+    subject = (
+        f"{milestone.title}: {when(milestone)}, "
+        f"{days_phrase(days_left, milestone.deadline_precision)}"
+    )
     text, html = _render("reminder", context)
     message = _message(
         subject=subject,

@@ -30,7 +30,7 @@ COMPLETED_WHILE_CANCELLED = "A cancelled milestone cannot be completed; reopen i
 COMPLETED_ON_WITHOUT_COMPLETION = (
     "Only a completed milestone has a completion date; set the state to completed."
 )
-WEIGHT_NOT_POSITIVE = "The weight must be greater than zero."
+WEIGHT_NEGATIVE = "The weight cannot be negative; 0 means it does not advance the deal."
 
 
 @dataclass(frozen=True)
@@ -183,8 +183,8 @@ def _write(
         validate_dependencies(milestone, depends_on)
     if full_check:
         derive_slug(milestone)
-        if milestone.weight is not None and milestone.weight <= 0:
-            raise ValidationError({"weight": WEIGHT_NOT_POSITIVE})
+        if milestone.weight is not None and milestone.weight < 0:
+            raise ValidationError({"weight": WEIGHT_NEGATIVE})
         check(milestone)
     milestone.save()
     if before is None or before.deadline != milestone.deadline:

@@ -24,6 +24,7 @@ from django.db.models import Model
 from django.urls import reverse
 from django.utils import timezone
 
+from tracker import figures
 from tracker.deadlines import Deadline
 from tracker.models import (
     Milestone,
@@ -253,11 +254,13 @@ def milestone_written(
 def observation_created(observation: Observation) -> None:
     target = Target.objects.select_related("negotiation").get(pk=observation.target_id)
     series = observation.series
+    value = figures.amount(
+        float(observation.value), target.unit, approximate=observation.approximate
+    )
     emit(
         OBSERVATION_CREATED,
         negotiation=target.negotiation,
-        title=f"New figure: {target.name}, {observation.value.normalize():f} {target.unit} "
-        f"for {observation.period} ({series})",
+        title=f"New figure: {target.name}, {value} for {observation.period} ({series})",
         data={
             "observation": {
                 "id": observation.pk,
