@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import feedparser
 import pytest
 import time_machine
 from django.test import Client
 
+from tests.browser.static import collected_static
 from tests.conftest import committed
 from tracker import services
 from tracker.deadlines import parse_deadline
@@ -19,6 +21,7 @@ from tracker.models import Milestone, WebhookEvent
 from tracker.record import load_record
 
 pytestmark = pytest.mark.django_db
+__all__ = ["collected_static"]
 TODAY = dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC)
 FRESHNESS = "Last confirmed by a source on 26 May 2025 (18 months ago) — may be out of date"
 
@@ -58,3 +61,36 @@ def test_an_atom_entry_carries_the_freshness_sentence_of_what_it_is_about(moved)
     entry = next(e for e in feed.entries if e.title.startswith("Deadline moved"))
     assert f"Sources, when this happened: {FRESHNESS}." in entry.summary
     assert entry.link.endswith(f"/milestones/{moved.pk}/")
+
+
+@pytest.mark.usefixtures("collected_static")
+def test_upcoming_offers_the_feed_by_webcal_and_to_copy_and_says_what_it_holds(moved):
+    with time_machine.travel(TODAY, tick=False):
+        html = Client().get("/upcoming/").content.decode()
+    assert "Subscribe to every deadline" not in html
+    assert '<h2 id="calendar-heading">Every negotiation in your calendar</h2>' in html
+    assert (
+        '<a href="webcal://127.0.0.1:8000/calendar.ics">Subscribe in your calendar app</a>' in html
+    )
+    assert (
+        "The feed holds every open milestone, overdue ones included, and those completed "
+        "in the past year" in html
+    )
+    assert 'value="http://127.0.0.1:8000/calendar.ics"' in html
+    assert (
+        '<button type="button" class="copy" data-copy="calendar-feed" hidden>Copy</button>' in html
+    )
+    assert re.search(r'<script src="/static/tracker/copy\.[0-9a-f]+\.js" defer></script>', html)
+    # The feed is offered after the lists, not in the middle of the overdue deals.
+    assert html.index("calendar-heading") > html.index("Interim trade deal concluded")
+
+
+@pytest.mark.usefixtures("collected_static")
+def test_the_negotiation_page_offers_its_own_feed_by_webcal_and_to_copy(moved, settings):
+    settings.SITE_URL = "https://tranche.example.org"
+    with time_machine.travel(TODAY, tick=False):
+        html = Client().get("/negotiations/india-us-bta/").content.decode()
+    feed = "tranche.example.org/negotiations/india-us-bta/calendar.ics"
+    assert f'<a href="webcal://{feed}">Subscribe in your calendar app</a>' in html
+    assert f'value="https://{feed}"' in html
+    assert 'data-copy="calendar-feed"' in html

@@ -228,6 +228,30 @@ def negotiation_embed(request: HttpRequest, slug: str) -> HttpResponseBase:
     return render(request, "tracker/embed.html", {"page": page})
 
 
+# What a feed holds, said where it is offered (calendar/views.py windows the closed ones).
+FEED_HOLDS = (
+    "every open milestone, overdue ones included, and those completed in the past year"
+)
+
+
+@dataclass(frozen=True)
+class CalendarLink:
+    """A calendar feed as a page offers it: its address, the same as webcal:// (which
+    opens the calendar app), and what it holds."""
+
+    id: str
+    url: str
+    holds: str = FEED_HOLDS
+
+    @property
+    def webcal(self) -> str:
+        return "webcal://" + self.url.split("://", 1)[1]
+
+
+def calendar_link(path: str, *, id: str) -> CalendarLink:
+    return CalendarLink(id=id, url=settings.SITE_URL + path)
+
+
 @dataclass(frozen=True)
 class ShareSnippets:
     """What the negotiation page's "Share / embed" box offers to copy."""
@@ -238,6 +262,7 @@ class ShareSnippets:
     markdown: str
     html: str
     iframe: str
+    calendar: CalendarLink
 
 
 def share_snippets(negotiation: Negotiation) -> ShareSnippets:
@@ -260,5 +285,8 @@ def share_snippets(negotiation: Negotiation) -> ShareSnippets:
             # max-width: on a page narrower than 480 px the frame shrinks, never overflows.
             'width="480" height="360" style="max-width:100%;border:1px solid #ccc" '
             'loading="lazy"></iframe>'
+        ),
+        calendar=calendar_link(
+            reverse("calendar:negotiation-feed", args=[negotiation.slug]), id="calendar-feed"
         ),
     )
