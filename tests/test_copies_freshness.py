@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Iterator
 
 import feedparser
 import pytest
@@ -27,7 +28,7 @@ FRESHNESS = "Last confirmed by a source on 26 May 2025 (18 months ago) — may b
 
 
 @pytest.fixture
-def moved() -> Milestone:
+def moved() -> Iterator[Milestone]:
     """India–US as recorded, then the comprehensive deal's deadline moved a year on."""
     with time_machine.travel(TODAY, tick=False):
         with committed():

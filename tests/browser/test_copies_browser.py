@@ -19,10 +19,7 @@ from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-FRESHNESS = (
-    "Last confirmed by a source on 26 May 2025 (18 months ago) "
-    "— may be out of date"
-)
+FRESHNESS = "Last confirmed by a source on 26 May 2025 (18 months ago) — may be out of date"
 
 
 @pytest.fixture
@@ -66,9 +63,7 @@ def test_a_news_page_on_another_port_shows_the_embed_whole_with_its_freshness_an
     page.set_viewport_size({"width": width, "height": 900})
     page.goto(news_site, wait_until="load")
     embed = page.frame_locator("iframe")
-    expect(embed.get_by_role("heading", level=1)).to_have_text(
-        "India–US Bilateral Trade Agreement"
-    )
+    expect(embed.get_by_role("heading", level=1)).to_have_text("India–US Bilateral Trade Agreement")
     freshness = embed.locator(".freshness")
     expect(freshness).to_be_visible()
     expect(freshness).to_have_text(FRESHNESS)

@@ -1,9 +1,10 @@
 """Calendar feed endpoints: public when TRACKER_PUBLIC, otherwise by a private token URL.
 
-A feed holds every open milestone, however old, and the closed ones from a year ago onward
-unless the URL asks for more (`since`, `past=all`; docs/design.md "Calendar feeds"). Its body is cached and its ETag derived
-from the data version (tracker.versions), so a polling client's repeat costs one
-primary-key read and a 304, and a write anywhere changes both.
+A feed holds every open milestone, however old, and the closed ones from a year ago
+onward unless the URL asks for more (`since`, `past=all`; docs/design.md "Calendar
+feeds"). Its body is cached and its ETag derived from the data version
+(tracker.versions), so a polling client's repeat costs one primary-key read and a 304,
+and a write anywhere changes both.
 """
 
 from __future__ import annotations

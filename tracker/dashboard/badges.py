@@ -58,7 +58,9 @@ def _known(health: str) -> Health | None:
 STALE = "stale"
 
 
-def health_message(health: str, next_deadline: str, *, overdue: int = 0, stale: bool = False) -> str:
+def health_message(
+    health: str, next_deadline: str, *, overdue: int = 0, stale: bool = False
+) -> str:
     """'Off track · next deadline by 2030': the health in words, then what is due next, or
     'Off track · 2 overdue · stale': what is overdue comes before anything ahead, and a stale
     record says so last. Only the middle is ever shortened: the health and 'stale' stay."""

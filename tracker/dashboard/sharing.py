@@ -229,9 +229,7 @@ def negotiation_embed(request: HttpRequest, slug: str) -> HttpResponseBase:
 
 
 # What a feed holds, said where it is offered (calendar/views.py windows the closed ones).
-FEED_HOLDS = (
-    "every open milestone, overdue ones included, and those completed in the past year"
-)
+FEED_HOLDS = "every open milestone, overdue ones included, and those completed in the past year"
 
 
 @dataclass(frozen=True)
