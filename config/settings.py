@@ -13,7 +13,7 @@ import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from tracker.loopback import bind_is_loopback
+from tracker.loopback import bind_is_loopback, bind_url
 from tracker.owner_only import create_private_file, make_private_folder
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -69,7 +69,9 @@ def _secret_key() -> tuple[str, bool]:
 
 SECRET_KEY, SECRET_KEY_GENERATED = _secret_key()
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The one public address in every link (emails, snippets, feeds, bootstrap's output);
+# unset, it is where the web process (WEB_BIND) answers.
+SITE_URL = (os.environ.get("SITE_URL") or bind_url(WEB_BIND)).rstrip("/")
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 TRACKER_PUBLIC = envbool("TRACKER_PUBLIC", True)
 # Self sign-up (verified by email) on /signup/; off for private deployments (issue 15).

@@ -114,6 +114,34 @@ def test_the_feed_says_how_fresh_the_record_is_and_what_is_known_of_a_passed_dea
     assert "Completed on" not in launched
 
 
+def test_the_india_us_default_feed_holds_the_two_overdue_deals_with_their_freshness(db):
+    from tests.conftest import committed
+    from tracker.management.commands.load_record import INDIA_US_RECORD
+    from tracker.models import Milestone
+    from tracker.record import load_record
+
+    with committed():
+        load_record(INDIA_US_RECORD)
+    events = _events(Client().get("/negotiations/india-us-bta/calendar.ics"))
+    overdue = Milestone.objects.filter(track__negotiation__slug="india-us-bta", status="overdue")
+    assert sorted(overdue.values_list("slug", flat=True)) == [
+        "comprehensive-agreement-concluded",
+        "interim-deal-concluded",
+    ]
+    for milestone in overdue:
+        event = events[f"milestone-{milestone.pk}@tranche"]
+        description = str(event["description"])
+        assert "Status: overdue." in description
+        assert "— may be out of date." in description
+        assert "no source since 26 May 2025 says it was met" in description
+    # The 2030 deadline is there too; what was completed over a year ago is not.
+    assert any(e["dtstart"].dt.year == 2030 for e in events.values())
+    launched = Milestone.objects.get(slug="compact-launched")
+    assert launched.state == "completed"
+    assert f"milestone-{launched.pk}@tranche" not in events
+    assert _events(Client().get("/calendar.ics")).keys() >= events.keys()
+
+
 def test_head_on_the_calendar_feeds_answers_like_get_without_a_body(db, settings):
     make_milestone(make_track(make_negotiation()))
     for path in ("/calendar.ics", "/negotiations/india-us-bta/calendar.ics"):

@@ -43,15 +43,30 @@ def _days_ago(days: int) -> str:
 
 @pytest.fixture
 def old_and_recent() -> tuple[str, str]:
+    """Two rounds held on their deadlines: closed, so the window applies to them."""
     track = make_track(make_negotiation())
     old = make_milestone(track, "Old round", _days_ago(400))
     recent = make_milestone(track, "Recent round", _days_ago(300))
+    with committed():
+        milestone_complete(milestone=old, completed_on=TODAY - dt.timedelta(days=400))
+        milestone_complete(milestone=recent, completed_on=TODAY - dt.timedelta(days=300))
     return f"milestone-{old.pk}@tranche", f"milestone-{recent.pk}@tranche"
 
 
 def test_the_default_window_leaves_out_what_ended_over_a_year_ago(old_and_recent):
     _, recent = old_and_recent
     assert _uids(Client().get("/calendar.ics")) == {recent}
+
+
+def test_an_open_milestone_is_in_every_window_however_old_its_deadline(old_and_recent):
+    old, recent = old_and_recent
+    track = make_track(make_negotiation("eu-india"), "legal")
+    forgotten = make_milestone(track, "Forgotten deal", _days_ago(900))
+    overdue = f"milestone-{forgotten.pk}@tranche"
+    assert _uids(Client().get("/calendar.ics")) == {recent, overdue}
+    assert _uids(Client().get(f"/calendar.ics?since={_days_ago(10)}")) == {overdue}
+    assert _uids(Client().get("/calendar.ics?past=all")) == {old, recent, overdue}
+    assert _uids(Client().get("/negotiations/eu-india/calendar.ics")) == {overdue}
 
 
 def test_since_and_past_all_bring_older_events_back(old_and_recent):

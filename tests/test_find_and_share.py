@@ -17,7 +17,7 @@ from tests.browser.static import collected_static
 from tests.conftest import committed, make_milestone, make_track
 from tracker import services
 from tracker.dashboard import filtering
-from tracker.dashboard.badges import badge_svg
+from tracker.dashboard.badges import PADDING, badge_svg, text_width
 from tracker.dashboard.search import PER_KIND, snippet
 from tracker.management.commands.load_record import INDIA_US_RECORD
 from tracker.models import Negotiation, Party
@@ -299,14 +299,49 @@ def test_the_badge_says_the_health_in_words_and_the_next_deadline(client, india_
     svg = response.content.decode()
     assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
     assert ">India–US Bilateral Trade Agreement</text>" in svg
-    assert ">Off track · next deadline 2030</text>" in svg
+    # The overdue items come before what is ahead, and a stale record says so.
+    assert ">Off track · 2 overdue · stale</text>" in svg
     assert 'fill="#b00020"' in svg  # the dashboard's red
+
+
+def test_a_badge_with_nothing_overdue_names_its_next_deadline_and_stale_only_when_stale(
+    client, frozen
+):
+    deal = negotiation("eu", "EU deal", ["EU"])
+    make_milestone(make_track(deal), "Signed", "2027-06-30", reference=TODAY.date())
+    svg = client.get("/negotiations/eu/badge.svg").content.decode()
+    # No dated source confirms this deal yet: stale.
+    assert ">On track · next deadline 2027-06-30 · stale</text>" in svg
+    fresh = badge_svg("EU deal", "on_track", "2027-06-30", overdue=0, stale=False)
+    assert ">On track · next deadline 2027-06-30</text>" in fresh
+
+
+def test_the_badge_keeps_stale_and_its_width_fits_the_longer_text() -> None:
+    from xml.etree import ElementTree
+
+    long = ElementTree.fromstring(
+        badge_svg("Deal", "off_track", "by the end of the decade " * 4, overdue=12, stale=True)
+    )
+    texts = [t.text for t in long.iter("{http://www.w3.org/2000/svg}text")]
+    assert texts[1] == "Off track · 12 overdue · stale"
+    # The width is measured from the text it holds, so "stale" is never clipped.
+    fitted = text_width("Deal") + text_width("Off track · 12 overdue · stale") + 4 * PADDING
+    assert long.attrib["width"] == f"{fitted:.0f}"
+    stale_only = ElementTree.fromstring(
+        badge_svg("Deal", "at_risk", "by the end of the decade " * 4, stale=True)
+    )
+    message = [t.text for t in stale_only.iter("{http://www.w3.org/2000/svg}text")][1]
+    assert message is not None
+    assert message.startswith("At risk · next deadline by the end") and message.endswith(
+        "… · stale"
+    )
+    assert len(message) <= 60
 
 
 def test_a_track_has_its_own_badge(client, india_us):
     svg = client.get("/negotiations/india-us-bta/tracks/compact/badge.svg").content.decode()
     assert ">COMPACT defence cooperation</text>" in svg
-    assert ">Active · no deadline ahead</text>" in svg
+    assert ">Active · no deadline ahead · stale</text>" in svg
 
 
 def test_badge_text_is_escaped(client, frozen):
@@ -401,6 +436,10 @@ def test_the_embed_shows_health_next_deadline_and_a_compact_timeline(client, ind
     assert '<span class="badge status-off_track">Off track</span>' in html
     assert '<span class="next-label">Next deadline</span> 2030 — ' in html
     assert "2 overdue" in html
+    assert (
+        '<p class="freshness small stale">Last confirmed by a source on 26 May 2025 '
+        "(18 months ago) — may be out of date</p>" in html
+    )
     assert 'class="embed-timeline"' in html and html.count('<circle class="dot"') >= 3
     assert "Interim trade deal concluded" in html
     # Read-only, and links leave the frame.

@@ -1,4 +1,5 @@
-"""Is an address, or a server's bind, this machine only? (Pure: settings import it.)"""
+"""Is an address, or a server's bind, this machine only, and where does a bind answer?
+(Pure: settings import it.)"""
 
 from __future__ import annotations
 
@@ -22,3 +23,23 @@ def bind_is_loopback(bind: str) -> bool:
     if bind.startswith("[") or bind.count(":") == 1:
         bind = bind.rsplit(":", 1)[0]
     return is_loopback(bind)
+
+
+# gunicorn's port when --bind names only a host.
+GUNICORN_PORT = 8000
+
+
+def bind_url(bind: str) -> str:
+    """The address a browser on this machine reaches a server bound to `bind` at:
+    127.0.0.1:18400 → http://127.0.0.1:18400; a wildcard (0.0.0.0, [::]) answers on
+    loopback too; a unix socket has no address of its own (a proxy gives it one)."""
+    if bind.startswith(("unix:", "fd://")):
+        return "http://localhost"
+    if bind.startswith("["):
+        host, _, port = bind[1:].partition("]")
+        port = port.removeprefix(":")
+        host = "::1" if host == "::" else host
+        return f"http://[{host}]:{port or GUNICORN_PORT}"
+    host, _, port = bind.partition(":") if bind.count(":") == 1 else (bind, "", "")
+    host = "127.0.0.1" if host in ("", "0.0.0.0") else host
+    return f"http://{host}:{port or GUNICORN_PORT}"

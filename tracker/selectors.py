@@ -27,6 +27,7 @@ from tracker.models import (
     Target,
     Track,
 )
+from tracker.status import MilestoneState
 
 
 def parties_list() -> QuerySet[Party]:
@@ -201,8 +202,10 @@ def reminders_list() -> QuerySet[Reminder]:
 def milestones_for_calendar(
     negotiation: Negotiation | None = None, *, since: dt.date | None = None
 ) -> QuerySet[Milestone]:
-    """Scheduled, not cancelled milestones with how many times their deadline was revised;
-    with `since`, only those whose deadline or completion falls on or after it."""
+    """Scheduled, not cancelled milestones with how many times their deadline was revised.
+    `since` windows the closed ones only: an open milestone is in every feed however old
+    its deadline (an overdue deal is news, not history); a completed one is in when its
+    deadline or completion falls on or after `since`."""
     milestones = (
         Milestone.objects.filter(deadline_latest__isnull=False)
         .exclude(state="cancelled")
@@ -210,7 +213,11 @@ def milestones_for_calendar(
         .order_by("deadline_latest", "title", "id")
     )
     if since is not None:
-        milestones = milestones.filter(Q(deadline_latest__gte=since) | Q(completed_on__gte=since))
+        milestones = milestones.filter(
+            Q(state__in=(MilestoneState.PLANNED, MilestoneState.IN_PROGRESS))
+            | Q(deadline_latest__gte=since)
+            | Q(completed_on__gte=since)
+        )
     if negotiation is not None:
         milestones = milestones.filter(track__negotiation=negotiation)
     return milestones

@@ -106,13 +106,13 @@ def test_the_badge_renders_and_says_the_health(page: Any) -> None:
     expect(share.get_by_label("Embed the status and a compact timeline")).to_have_value(
         '<iframe src="http://127.0.0.1:8000/embed/negotiations/india-us-bta/" '
         'title="India–US Bilateral Trade Agreement on Tranche" width="480" height="360" '
-        'loading="lazy"></iframe>'
+        'style="max-width:100%;border:1px solid #ccc" loading="lazy"></iframe>'
     )
     screenshot(page, "share")
 
     response = page.goto("/negotiations/india-us-bta/badge.svg")
     assert response.headers["content-type"] == "image/svg+xml; charset=utf-8"
-    expect(page.locator("text.message")).to_have_text("Off track · next deadline 2030")
+    expect(page.locator("text.message")).to_have_text("Off track · 2 overdue · stale")
     box = page.locator("svg").bounding_box()
     assert box["width"] > 100 and box["height"] == 20
 

@@ -1,9 +1,10 @@
 """Calendar feed endpoints: public when TRACKER_PUBLIC, otherwise by a private token URL.
 
-A feed holds the events from a year ago onward unless the URL asks for more (`since`,
-`past=all`; docs/design.md "Calendar feeds"). Its body is cached and its ETag derived
-from the data version (tracker.versions), so a polling client's repeat costs one
-primary-key read and a 304, and a write anywhere changes both.
+A feed holds every open milestone, however old, and the closed ones from a year ago
+onward unless the URL asks for more (`since`, `past=all`; docs/design.md "Calendar
+feeds"). Its body is cached and its ETag derived from the data version
+(tracker.versions), so a polling client's repeat costs one primary-key read and a 304,
+and a write anywhere changes both.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ PAST_DAYS = 365
 MAX_AGE = 300
 # A body stays in its slot until the version moves or this passes: one per feed and window.
 CACHE_SECONDS = 3600
+# Names what the feed holds; a change of contents under the same data version (a release
+# that words or windows events differently) changes it, so no ETag or cached body from
+# before is served again. 2: open milestones in every window (issue 20).
+FEED_FORMAT = 2
 
 
 class BadWindow(ValueError):
@@ -46,8 +51,9 @@ class BadWindow(ValueError):
 
 
 def requested_since(query: QueryDict, today: dt.date) -> dt.date | None:
-    """The first day the feed covers: a year ago by default, `since=YYYY-MM-DD` when
-    given, and None (everything) for `past=all`."""
+    """The first day of completed milestones the feed covers (open ones are always in): a
+    year ago by default, `since=YYYY-MM-DD` when given, and None (everything) for
+    `past=all`."""
     since, past = query.get("since"), query.get("past")
     if past is not None and past != "all":
         raise BadWindow("past takes one value: past=all (every event, however old).")
@@ -76,7 +82,7 @@ def _feed(
         return HttpResponseBadRequest(f"{error}\n", content_type=PLAIN)
     window = since.isoformat() if since else "all"
     version = versions.current()
-    key = version.key("calendar", slug or "", window, today=today)
+    key = version.key("calendar", FEED_FORMAT, slug or "", window, today=today)
     etag, last_modified = quote_etag(key), version.last_modified(today)
     # The version alone decides: a matching ETag means nothing changed since, so a
     # repeat reads neither the negotiation nor the milestones.

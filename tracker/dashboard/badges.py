@@ -55,17 +55,33 @@ def _known(health: str) -> Health | None:
         return None
 
 
-def health_message(health: str, next_deadline: str) -> str:
-    """'Off track · next deadline by 2030': the health in words, then what is due next."""
+STALE = "stale"
+
+
+def health_message(
+    health: str, next_deadline: str, *, overdue: int = 0, stale: bool = False
+) -> str:
+    """'Off track · next deadline by 2030': the health in words, then what is due next, or
+    'Off track · 2 overdue · stale': what is overdue comes before anything ahead, and a stale
+    record says so last. Only the middle is ever shortened: the health and 'stale' stay."""
     known = _known(health)
     words = HEALTH_LABELS[known] if known else health.replace("_", " ")
-    ahead = f"next deadline {next_deadline}" if next_deadline else "no deadline ahead"
-    return f"{words} · {ahead}"
+    if overdue:
+        middle = f"{overdue} overdue"
+    elif next_deadline:
+        middle = f"next deadline {next_deadline}"
+    else:
+        middle = "no deadline ahead"
+    suffix = f" · {STALE}" if stale else ""
+    room = MAX_LABEL - len(words) - len(" · ") - len(suffix)
+    return f"{words} · {shorten(middle, max(room, 1))}{suffix}"
 
 
-def badge_svg(label: str, health: str, next_deadline: str) -> str:
+def badge_svg(
+    label: str, health: str, next_deadline: str, *, overdue: int = 0, stale: bool = False
+) -> str:
     label = shorten(label)
-    message = shorten(health_message(health, next_deadline))
+    message = health_message(health, next_deadline, overdue=overdue, stale=stale)
     known = _known(health)
     colour = HEALTH_COLOURS[known] if known else HEALTH_COLOURS[Health.NO_DATA]
     label_text, message_text = text_width(label), text_width(message)

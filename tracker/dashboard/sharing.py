@@ -27,7 +27,7 @@ from django.utils.html import escape
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
-from tracker import figures
+from tracker import figures, freshness
 from tracker.dashboard import wording
 from tracker.dashboard.badges import badge_svg
 from tracker.models import Milestone, Negotiation, Track
@@ -37,7 +37,8 @@ OPEN_STATES = ("planned", "in_progress")
 BADGE_MAX_AGE = 300
 STRIP_WIDTH = 600
 STRIP_MARGIN = 12
-EMBED_LIST = 6
+# As many as fit the snippet's 480×360 frame under the strip.
+EMBED_LIST = 3
 
 View = Callable[..., HttpResponseBase]
 
@@ -68,6 +69,11 @@ def next_deadline_text(milestones: QuerySet[Milestone], on: dt.date | None) -> s
     return f"{on.day} {on:%b} {on.year}"
 
 
+def overdue_count(milestones: QuerySet[Milestone]) -> int:
+    """The open milestones whose deadline has passed: what a badge must not hide."""
+    return milestones.filter(state__in=OPEN_STATES, status="overdue").count()
+
+
 def _svg(request: HttpRequest, body: str) -> HttpResponseBase:
     """The badge, cacheable: max-age, an ETag of its bytes, and 304 when it is unchanged."""
     etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
@@ -87,10 +93,16 @@ def negotiation_badge(request: HttpRequest, slug: str) -> HttpResponseBase:
     if not _may_read(request):
         return _private()
     negotiation = get_object_or_404(Negotiation, slug=slug)
-    ahead = next_deadline_text(
-        Milestone.objects.filter(track__negotiation=negotiation), negotiation.next_deadline
+    milestones = Milestone.objects.filter(track__negotiation=negotiation)
+    ahead = next_deadline_text(milestones, negotiation.next_deadline)
+    body = badge_svg(
+        negotiation.name,
+        negotiation.health,
+        ahead,
+        overdue=overdue_count(milestones),
+        stale=negotiation.stale,
     )
-    return _svg(request, badge_svg(negotiation.name, negotiation.health, ahead))
+    return _svg(request, body)
 
 
 @require_safe
@@ -99,7 +111,14 @@ def track_badge(request: HttpRequest, slug: str, track_slug: str) -> HttpRespons
         return _private()
     track = get_object_or_404(Track, negotiation__slug=slug, slug=track_slug)
     ahead = next_deadline_text(track.milestones.all(), track.next_deadline)
-    return _svg(request, badge_svg(track.name, track.health, ahead))
+    body = badge_svg(
+        track.name,
+        track.health,
+        ahead,
+        overdue=overdue_count(track.milestones.all()),
+        stale=track.stale,
+    )
+    return _svg(request, body)
 
 
 def frameable(view: View) -> View:
@@ -140,6 +159,8 @@ class EmbedPage:
     # The next milestone's status: its countdown is red only when that one is late or at risk.
     next_status: str
     overdue_count: int
+    # How recently a source confirmed the negotiation (tracker.freshness), as on its page.
+    freshness: str
     marks: list[StripMark]
     # The open milestones listed under the strip: overdue ones, then the next few.
     listed: list[StripMark]
@@ -202,6 +223,7 @@ def embed_page(slug: str, today: dt.date) -> EmbedPage:
         ),
         next_status=upcoming.status if upcoming else "",
         overdue_count=len(overdue),
+        freshness=freshness.confirmation(negotiation, today),
         marks=marks,
         listed=(overdue + ahead)[:EMBED_LIST],
         today_x=_x(today, start, end),
@@ -219,6 +241,28 @@ def negotiation_embed(request: HttpRequest, slug: str) -> HttpResponseBase:
     return render(request, "tracker/embed.html", {"page": page})
 
 
+# What a feed holds, said where it is offered (calendar/views.py windows the closed ones).
+FEED_HOLDS = "every open milestone, overdue ones included, and those completed in the past year"
+
+
+@dataclass(frozen=True)
+class CalendarLink:
+    """A calendar feed as a page offers it: its address, the same as webcal:// (which
+    opens the calendar app), and what it holds."""
+
+    id: str
+    url: str
+    holds: str = FEED_HOLDS
+
+    @property
+    def webcal(self) -> str:
+        return "webcal://" + self.url.split("://", 1)[1]
+
+
+def calendar_link(path: str, *, id: str) -> CalendarLink:
+    return CalendarLink(id=id, url=settings.SITE_URL + path)
+
+
 @dataclass(frozen=True)
 class ShareSnippets:
     """What the negotiation page's "Share / embed" box offers to copy."""
@@ -229,6 +273,7 @@ class ShareSnippets:
     markdown: str
     html: str
     iframe: str
+    calendar: CalendarLink
 
 
 def share_snippets(negotiation: Negotiation) -> ShareSnippets:
@@ -242,9 +287,17 @@ def share_snippets(negotiation: Negotiation) -> ShareSnippets:
         page_url=page_url,
         embed_url=embed_url,
         markdown=f"[![{markdown_alt}]({badge_url})]({page_url})",
-        html=f'<a href="{page_url}"><img src="{badge_url}" alt="{escape(alt)}"></a>',
+        html=(
+            f'<a href="{page_url}"><img src="{badge_url}" alt="{escape(alt)}" '
+            'style="max-width:100%;height:auto"></a>'
+        ),
         iframe=(
             f'<iframe src="{embed_url}" title="{escape(negotiation.name)} on Tranche" '
-            'width="480" height="360" loading="lazy"></iframe>'
+            # max-width: on a page narrower than 480 px the frame shrinks, never overflows.
+            'width="480" height="360" style="max-width:100%;border:1px solid #ccc" '
+            'loading="lazy"></iframe>'
+        ),
+        calendar=calendar_link(
+            reverse("calendar:negotiation-feed", args=[negotiation.slug]), id="calendar-feed"
         ),
     )

@@ -12,13 +12,14 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from tracker import exports, versions
 from tracker.dashboard import filtering, fragments, pages
 from tracker.dashboard.search import search as search_site
-from tracker.dashboard.sharing import share_snippets
+from tracker.dashboard.sharing import calendar_link, share_snippets
 from tracker.models import Negotiation
 
 View = Callable[..., HttpResponseBase]
@@ -136,6 +137,7 @@ def upcoming(request: HttpRequest) -> HttpResponse:
             "days": days,
             "filters_form": _filters_form(request, version, chosen, "Filter deadlines"),
             "lists": mark_safe(html),
+            "calendar": calendar_link(reverse("calendar:feed"), id="calendar-feed"),
             "filters": chosen,
         },
     )

@@ -24,9 +24,10 @@ from django.db.models import Model
 from django.urls import reverse
 from django.utils import timezone
 
-from tracker import figures
+from tracker import figures, freshness
 from tracker.deadlines import Deadline
 from tracker.models import (
+    Confirmed,
     Milestone,
     Negotiation,
     Observation,
@@ -73,6 +74,17 @@ def timestamp(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
+def _freshness(item: Confirmed) -> dict[str, Any]:
+    """How recently a source confirmed `item` when the event happened: the date, and the
+    sentence the pages say (tracker.freshness), so a receiver never states a status as
+    fresher than it is."""
+    confirmed = item.last_confirmed_on
+    return {
+        "last_confirmed_on": confirmed.isoformat() if confirmed else None,
+        "freshness": freshness.confirmation(item, timezone.localdate()),
+    }
+
+
 def _negotiation(negotiation: Negotiation) -> dict[str, Any]:
     return {
         "id": negotiation.pk,
@@ -80,6 +92,7 @@ def _negotiation(negotiation: Negotiation) -> dict[str, Any]:
         "name": negotiation.name,
         "url": _absolute(reverse("negotiation", args=[negotiation.slug])),
         "api_url": _absolute(reverse("api:negotiation-detail", args=[negotiation.pk])),
+        **_freshness(negotiation),
     }
 
 
@@ -90,6 +103,7 @@ def _track(track: Track) -> dict[str, Any]:
         "name": track.name,
         "url": _absolute(reverse("track", args=[track.negotiation.slug, track.slug])),
         "api_url": _absolute(reverse("api:track-detail", args=[track.pk])),
+        **_freshness(track),
     }
 
 
@@ -99,6 +113,7 @@ def _milestone(milestone: Milestone) -> dict[str, Any]:
         "title": milestone.title,
         "url": _absolute(reverse("milestone", args=[milestone.pk])),
         "api_url": _absolute(reverse("api:milestone-detail", args=[milestone.pk])),
+        **_freshness(milestone),
     }
 
 
@@ -110,6 +125,7 @@ def _target(target: Target) -> dict[str, Any]:
         "unit": target.unit,
         "url": _absolute(reverse("target", args=[target.pk])),
         "api_url": _absolute(reverse("api:target-detail", args=[target.pk])),
+        **_freshness(target),
     }
 
 

@@ -36,6 +36,14 @@ def recent_changes(negotiation: Negotiation | None) -> QuerySet[WebhookEvent]:
     return events.order_by("-occurred_at", "-id")[:ITEMS]
 
 
+def _subject(data: dict[str, Any]) -> dict[str, Any]:
+    """What an event is about: the narrowest thing its payload describes."""
+    for key in ("milestone", "target", "track", "negotiation"):
+        if isinstance(data.get(key), dict) and data[key].get("url"):
+            return dict(data[key])
+    return {}
+
+
 class ChangesFeed(Feed):  # type: ignore[type-arg]
     feed_type = Atom1Feed
 
@@ -75,14 +83,15 @@ class ChangesFeed(Feed):  # type: ignore[type-arg]
         negotiation = data.get("negotiation") or {}
         if negotiation.get("name"):
             lines.append(f"Negotiation: {negotiation['name']}")
+        subject = _subject(data)
+        # Events recorded before payloads carried their freshness have none to say.
+        if subject.get("freshness"):
+            lines.append(f"Sources, when this happened: {subject['freshness']}.")
         return "\n".join(lines)
 
     def item_link(self, event: WebhookEvent) -> str:
-        data = event.payload.get("data", {})
-        for key in ("milestone", "target", "track", "negotiation"):
-            if isinstance(data.get(key), dict) and data[key].get("url"):
-                return str(data[key]["url"])
-        return f"{settings.SITE_URL}/"
+        url = _subject(event.payload.get("data", {})).get("url")
+        return str(url) if url else f"{settings.SITE_URL}/"
 
     def item_guid(self, event: WebhookEvent) -> str:
         return uuid.UUID(event.public_id.removeprefix("msg_")).urn

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from tracker.loopback import bind_url
 from tracker.owner_only import write_private_file
 
 
@@ -31,12 +32,19 @@ class Command(BaseCommand):
             write_private_file(password_file, (password + "\n").encode())
             User.objects.create_superuser("admin", "admin@localhost", password)
         password = password_file.read_text().strip() if password_file.exists() else "(unchanged)"
+        site = settings.SITE_URL
+        # The Procfile's gunicorn binds WEB_BIND, as settings read it; SITE_URL defaults to it.
+        listening = bind_url(settings.WEB_BIND)
+        where = f"  The web server (honcho start) listens on {settings.WEB_BIND}"
+        if listening != site:
+            where += f"; links use SITE_URL, {site}"
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nTranche is ready.\n"
-                f"  Dashboard: {settings.SITE_URL}/\n"
-                f"  Admin:     {settings.SITE_URL}/admin/  user: admin  password: {password}\n"
-                f"  API:       {settings.SITE_URL}/api/docs/\n"
+                f"  Dashboard: {site}/\n"
+                f"  Admin:     {site}/admin/  user: admin  password: {password}\n"
+                f"  API:       {site}/api/docs/\n"
                 f"  (the password is kept in {password_file})\n"
+                f"{where}.\n"
             )
         )
