@@ -3,13 +3,19 @@ password-reset email, each queued in the outbox like every other email.
 
 The emails carry links whose tokens are the only credential:
 - sign-up: Django's token generator with a salt of its own, so a reset token cannot verify
-  an account (or the reverse); it dies once the account has logged in;
+  an account (or the reverse); it dies once the account is verified;
 - a new address: `django.core.signing`, naming the user, the new address and the old one,
   so a link sent before another change no longer works;
 - password reset: Django's `default_token_generator`, read by its PasswordResetConfirmView.
 
 Nothing here says whether an address has an account: signing up with a known address
 queues a password-reset email to it instead, and the pages answer the same either way.
+Sign-up takes no password, so it hashes none for a new address either (issue 22: the
+difference in time told which addresses had accounts).
+
+Who proves the address chooses the password: an unverified account has no usable password,
+and the password is set by the step that follows the emailed link. Someone who signs up
+another person's address first (or again, later) leaves nothing behind that could log in.
 The messages are written when sent (tracker.reminders.outbox), so a link is fresh.
 """
 
@@ -70,8 +76,8 @@ def account_email_queue(*, user: Any, kind: str, recipient: str) -> OutboxEmail 
 
 
 @transaction.atomic
-def account_sign_up(*, email: str, password: str) -> None:
-    """Create an inactive account and queue its verification email.
+def account_sign_up(*, email: str) -> None:
+    """Create an inactive account without a usable password and queue its verification email.
 
     A known address gets no second account: an unverified one gets the verification
     again, an active one a password-reset email (its owner may have forgotten signing up).
@@ -83,7 +89,7 @@ def account_sign_up(*, email: str, password: str) -> None:
         return  # an administrator's account named after the address: tell nobody
     if known is None:
         known = user_model(username=email, email=email, is_active=False)
-        known.set_password(password)
+        known.set_unusable_password()
         known.full_clean()
         known.save()
     if known.is_active:
@@ -92,12 +98,20 @@ def account_sign_up(*, email: str, password: str) -> None:
         account_email_queue(user=known, kind=OutboxEmail.Kind.SIGN_UP, recipient=email)
 
 
-def account_verify(*, user: Any, token: str) -> bool:
-    """Activate an account from its emailed link; False when the link is bad or used."""
-    if user.is_active or not sign_up_tokens.check_token(user, token):
-        return False
+@transaction.atomic
+def account_verify(*, user: Any, token: str, password: str) -> bool:
+    """Activate an account from its emailed link with the password chosen there; False when
+    the link is bad or used. The password is validated by the caller's form
+    (`password_validation`), as Django's own set-password form does."""
     user_model = get_user_model()
-    return bool(user_model.objects.filter(pk=user.pk, is_active=False).update(is_active=True))
+    locked = user_model.objects.select_for_update().filter(pk=user.pk, is_active=False).first()
+    if locked is None or not sign_up_tokens.check_token(locked, token):
+        return False
+    locked.set_password(password)
+    locked.is_active = True
+    locked.save(update_fields=["password", "is_active"])
+    user.refresh_from_db()
+    return True
 
 
 @dataclass(frozen=True)
