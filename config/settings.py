@@ -102,6 +102,8 @@ TRACKER_FISCAL_YEAR_START = int(_fiscal_year_start)
 TRACKER_WEBHOOKS_ALLOW_PRIVATE = envbool("TRACKER_WEBHOOKS_ALLOW_PRIVATE", False)
 # Seconds to connect, and to wait for each read, per delivery.
 TRACKER_WEBHOOKS_TIMEOUT = float(os.environ.get("TRACKER_WEBHOOKS_TIMEOUT") or 10)
+# Seconds a whole delivery may take, connect to last byte; held below the outbox lease.
+TRACKER_WEBHOOKS_DEADLINE = float(os.environ.get("TRACKER_WEBHOOKS_DEADLINE") or 30)
 # Failed attempts in a row (no success between) after which an endpoint is disabled.
 TRACKER_WEBHOOKS_DISABLE_AFTER = int(os.environ.get("TRACKER_WEBHOOKS_DISABLE_AFTER") or 20)
 
