@@ -72,8 +72,9 @@ ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 TRACKER_PUBLIC = envbool("TRACKER_PUBLIC", True)
-# Self sign-up (verified by email) on /signup/; off for private deployments (issue 15).
-TRACKER_SIGNUP = envbool("TRACKER_SIGNUP", True)
+# Self sign-up (verified by email) on /signup/. A private tracker has none unless this is
+# set to true explicitly (issue 22); `check --deploy` warns about that (tracker.W002).
+TRACKER_SIGNUP = envbool("TRACKER_SIGNUP", TRACKER_PUBLIC)
 # Sites that may frame the embed widget (/embed/…; CSP frame-ancestors): any, by default.
 # Every other page refuses framing (X-Frame-Options DENY, frame-ancestors 'none').
 TRACKER_EMBED_ANCESTORS = envlist("TRACKER_EMBED_ANCESTORS", "*")

@@ -117,6 +117,21 @@ def lockout_response(
 
 def register_checks() -> None:
     register(check_secret_key, Tags.security, deploy=True)
+    register(check_private_without_sign_up, Tags.security, deploy=True)
+
+
+def check_private_without_sign_up(**kwargs: Any) -> list[CheckMessage]:
+    if not settings.TRACKER_PUBLIC and settings.TRACKER_SIGNUP:
+        return [
+            CheckWarning(
+                "TRACKER_PUBLIC is false but TRACKER_SIGNUP is true: anyone can sign up, "
+                "verify an address and then read every page, export and feed, and get an "
+                "API token. Unset TRACKER_SIGNUP (or set it to false) to keep the tracker "
+                "private.",
+                id="tracker.W002",
+            )
+        ]
+    return []
 
 
 def check_secret_key(**kwargs: Any) -> list[CheckMessage]:
