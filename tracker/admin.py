@@ -41,7 +41,7 @@ from tracker.models import (
     Track,
 )
 from tracker.refresh import refresh_statuses
-from tracker.reminders import outbox
+from tracker.reminders import outbox, subscriptions
 
 
 def badge(value: str, reason: str = "") -> SafeString:
@@ -661,8 +661,40 @@ class StatusChangeAdmin(LogAdmin):
         return format_html("{} → {}", badge(obj.previous), badge(obj.new))
 
 
+class SubscriptionForm(forms.ModelForm):  # type: ignore[type-arg]
+    """What an administrator may set; confirmation stays with the address's owner."""
+
+    class Meta:
+        model = Subscription
+        fields = [
+            "user", "email", "negotiation", "track", "timezone", "offsets", "digest_rule",
+            "reminders_on",
+        ]  # fmt: skip
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.instance.pk and self.instance.unsubscribed_at is not None:
+            self.add_error(None, "This subscription was cancelled; subscribe again instead.")
+        checks: list[tuple[str, Callable[[Any], Any]]] = [
+            ("timezone", subscriptions.validate_timezone),
+            ("offsets", subscriptions.validate_offsets),
+            ("digest_rule", subscriptions.validate_digest_rule),
+        ]
+        for name, check in checks:
+            if name in cleaned and not self.has_error(name):
+                try:
+                    cleaned[name] = check(cleaned[name])
+                except ValidationError as error:
+                    self.add_error(None, error)
+        return cleaned
+
+
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Writes through tracker.reminders.subscriptions: an address added here gets the
+    confirmation email and hears nothing until its owner follows the link."""
+
+    form = SubscriptionForm
     list_display = [
         "recipient",
         "negotiation",
@@ -675,6 +707,37 @@ class SubscriptionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_select_related = ["user", "negotiation", "track"]
     search_fields = ["email", "user__email", "user__username"]
     autocomplete_fields = ["user"]
+    readonly_fields = ["confirmed_at", "unsubscribed_at", "last_digest_at", "created_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # Whom it is for is chosen once: another person subscribes afresh (and confirms).
+        return [*self.readonly_fields, *(["user", "email"] if obj is not None else [])]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        settings_given = {
+            "negotiation": data.get("negotiation"),
+            "track": data.get("track"),
+            "timezone_name": data["timezone"],
+            "offsets": data["offsets"],
+            "digest_rule": data["digest_rule"],
+            "reminders_on": data["reminders_on"],
+        }
+        if change:
+            saved = subscriptions.subscription_update(subscription=obj, **settings_given)
+        else:
+            saved = subscriptions.subscription_create(
+                user=data.get("user"), email=data.get("email") or "", **settings_given
+            )
+        obj.pk = saved.pk
+        obj.refresh_from_db()
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        subscriptions.subscription_delete(subscription=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for subscription in queryset:
+            subscriptions.subscription_delete(subscription=subscription)
 
 
 @admin.register(Reminder)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import zoneinfo
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -817,6 +818,14 @@ def digest_rule_validator(value: str) -> None:
         raise ValidationError(str(error)) from None
 
 
+def timezone_validator(value: str) -> None:
+    """A zone the reminder planner can read: one typo must not stop everyone's reminders."""
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"“{value}” is not a known time zone, e.g. Asia/Kolkata.") from None
+
+
 def default_offsets() -> list[int]:
     return [30, 7, 1, 0]
 
@@ -838,7 +847,7 @@ class Subscription(models.Model):
     track = models.ForeignKey(
         Track, null=True, blank=True, on_delete=models.CASCADE, related_name="subscriptions"
     )
-    timezone = models.CharField(max_length=64, default="UTC")
+    timezone = models.CharField(max_length=64, default="UTC", validators=[timezone_validator])
     offsets = models.JSONField(default=default_offsets, help_text="Days before the deadline.")
     digest_rule = models.CharField(
         max_length=200,
