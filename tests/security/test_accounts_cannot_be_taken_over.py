@@ -103,7 +103,10 @@ def test_an_address_signed_up_first_by_someone_else_ends_up_with_the_password_it
     assert not web_login(VICTIM, ATTACKERS)
     assert api_token(VICTIM, ATTACKERS) == 400
     # Every link dies once the address is verified, the first one included.
-    assert Client().post(first_link, {"password1": ATTACKERS, "password2": ATTACKERS}).status_code == 404
+    assert (
+        Client().post(first_link, {"password1": ATTACKERS, "password2": ATTACKERS}).status_code
+        == 404
+    )
 
 
 def test_an_attacker_signing_up_again_after_the_victim_gains_nothing(time_machine: Any) -> None:
@@ -118,7 +121,9 @@ def test_an_attacker_signing_up_again_after_the_victim_gains_nothing(time_machin
     assert web_login(VICTIM, HERS)
     assert not web_login(VICTIM, ATTACKERS)
     assert api_token(VICTIM, ATTACKERS) == 400
-    assert Client().post(her_link, {"password1": ATTACKERS, "password2": ATTACKERS}).status_code == 404
+    assert (
+        Client().post(her_link, {"password1": ATTACKERS, "password2": ATTACKERS}).status_code == 404
+    )
     assert web_login(VICTIM, HERS)
 
 

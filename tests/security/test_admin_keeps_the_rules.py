@@ -145,8 +145,11 @@ def endpoint_of(owner: User, url: str) -> WebhookEndpoint:
 def two_endpoints(settings: Any) -> tuple[User, User, WebhookEndpoint, WebhookEndpoint]:
     settings.TRACKER_WEBHOOKS_ALLOW_PRIVATE = True  # no DNS here: loopback stands in
     ana, bo = editor("ana"), editor("bo")
-    return ana, bo, endpoint_of(ana, "http://127.0.0.1:9/ana-hook"), endpoint_of(
-        bo, "http://127.0.0.2:9/bo-hook"
+    return (
+        ana,
+        bo,
+        endpoint_of(ana, "http://127.0.0.1:9/ana-hook"),
+        endpoint_of(bo, "http://127.0.0.2:9/bo-hook"),
     )
 
 

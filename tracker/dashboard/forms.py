@@ -6,7 +6,7 @@ import zoneinfo
 from typing import Any
 
 from django import forms
-from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import PasswordResetForm
 
 from tracker.models import Negotiation, Subscription, Track
@@ -167,8 +167,7 @@ class SignUpForm(forms.Form):
     email = forms.EmailField(
         label="Email address",
         max_length=150,
-        help_text="Reminders go here. We send a link to verify it; you choose your password "
-        "there.",
+        help_text="Reminders go here. We send a link to verify it; you choose your password there.",
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
