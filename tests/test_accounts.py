@@ -144,13 +144,15 @@ def test_the_account_page_says_where_reminders_go(client: Client) -> None:
 def test_a_new_address_takes_effect_only_once_its_link_is_followed(client: Client) -> None:
     user = get_user_model().objects.create_user("ana@example.org", "ana@example.org", PASSWORD)
     client.force_login(user)
-    response = client.post(reverse("account"), {"email": "ana@newsroom.example"}, follow=True)
+    form = {"email": "ana@newsroom.example", "password": PASSWORD}
+    response = client.post(reverse("account"), form, follow=True)
     assert "Reminders keep going to ana@example.org" in response.content.decode()
     user.refresh_from_db()
     assert user.email == "ana@example.org"
 
-    (message,) = deliver()
+    message, notice = deliver()
     assert message.to == ["ana@newsroom.example"]
+    assert notice.to == ["ana@example.org"]  # the old address hears of it
     link = link_in(message)
     client.get(link)
     user.refresh_from_db()
@@ -166,7 +168,8 @@ def test_a_new_address_another_account_uses_is_not_sent_to(client: Client) -> No
     get_user_model().objects.create_user("bo", "bo@example.org", PASSWORD)
     user = get_user_model().objects.create_user("ana", "ana@example.org", PASSWORD)
     client.force_login(user)
-    response = client.post(reverse("account"), {"email": "bo@example.org"}, follow=True)
+    form = {"email": "bo@example.org", "password": PASSWORD}
+    response = client.post(reverse("account"), form, follow=True)
     assert "We sent a link to bo@example.org, unless another account uses it" in (
         response.content.decode()
     )

@@ -1034,11 +1034,12 @@ class OutboxEmail(OutboxRow):
         # Account emails (tracker.services.accounts); each names its `user`.
         SIGN_UP = "sign_up"
         NEW_ADDRESS = "new_address"
+        ADDRESS_NOTICE = "address_note"  # to the old address: a change was asked for
         PASSWORD_RESET = "reset"
 
         WEBHOOK_DISABLED = "webhook_off"
 
-    ACCOUNT_KINDS = (Kind.SIGN_UP, Kind.NEW_ADDRESS, Kind.PASSWORD_RESET)
+    ACCOUNT_KINDS = (Kind.SIGN_UP, Kind.NEW_ADDRESS, Kind.ADDRESS_NOTICE, Kind.PASSWORD_RESET)
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
     user = models.ForeignKey(
@@ -1093,13 +1094,16 @@ class OutboxEmail(OutboxRow):
             ),
             models.UniqueConstraint(
                 fields=["user", "kind", "sequence"],
-                condition=Q(kind__in=["sign_up", "new_address", "reset"]),
+                condition=Q(kind__in=["sign_up", "new_address", "address_note", "reset"]),
                 name="outboxemail_account_once_per_sequence",
             ),
             models.CheckConstraint(
                 condition=Q(kind="confirmation", subscription__isnull=False)
                 | Q(kind="health_alert", status_change__isnull=False)
-                | Q(kind__in=["sign_up", "new_address", "reset"], user__isnull=False)
+                | Q(
+                    kind__in=["sign_up", "new_address", "address_note", "reset"],
+                    user__isnull=False,
+                )
                 | Q(kind="webhook_off", webhook_endpoint__isnull=False),
                 name="outboxemail_names_its_cause",
             ),

@@ -148,7 +148,7 @@ def account(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         new = form.cleaned_data["email"]
         try:
-            address_change_request(user=user, email=new)
+            address_change_request(user=user, email=new, password=form.cleaned_data["password"])
         except ValidationError as error:
             form.add_error(None, error)
         else:

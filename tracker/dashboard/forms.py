@@ -211,6 +211,12 @@ class NewAddressForm(forms.Form):
         help_text="We send a link there; reminders move once you follow it.",
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+    password = forms.CharField(
+        label="Current password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="We also tell your current address that a change was asked for.",
+    )
 
 
 class QueuedPasswordResetForm(PasswordResetForm):

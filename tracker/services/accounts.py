@@ -22,12 +22,14 @@ The messages are written when sent (tracker.reminders.outbox), so a link is fres
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -137,16 +139,41 @@ def new_address_from_token(token: str) -> NewAddress | None:
     return NewAddress(user=user, email=data["email"])
 
 
-def address_change_request(*, user: Any, email: str) -> None:
-    """Queue a link to the new address; reminders keep going to the old one until it is
-    followed. A new address another account uses is silently not sent to, so the form
-    cannot be used to find out which addresses have accounts."""
+# Links to one new address, whichever accounts ask: so many accounts cannot flood an
+# address that is not theirs. Counted in the cache (Redis, shared by every process, when
+# REDIS_URL is set).
+NEW_ADDRESS_MAILS_PER_RECIPIENT = 3
+
+
+def _one_more_mail_to(email: str) -> bool:
+    """Count a new-address email to `email` today; False once over the daily limit."""
+    key = "tranche:new-address-mails:" + hashlib.sha256(email.encode()).hexdigest()
+    cache.add(key, 0, timeout=24 * 3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between the two calls
+        cache.set(key, count := 1, timeout=24 * 3600)
+    return count <= NEW_ADDRESS_MAILS_PER_RECIPIENT
+
+
+def address_change_request(*, user: Any, email: str, password: str) -> None:
+    """Queue a link to the new address, and a notice to the old one; reminders keep going
+    to the old one until the link is followed. It takes the current password, so a session
+    left open cannot move the account. A new address another account uses is silently not
+    sent to, so the form cannot be used to find out which addresses have accounts."""
+    if not user.check_password(password):
+        raise ValidationError({"password": "That is not your current password."})
     email = get_user_model().objects.normalize_email(email.strip()).lower()
     if email == user.email.lower():
         raise ValidationError({"email": "That is already the address reminders go to."})
     if get_user_model().objects.filter(**same_address(email)).exclude(pk=user.pk).exists():
         return
-    account_email_queue(user=user, kind=OutboxEmail.Kind.NEW_ADDRESS, recipient=email)
+    if not _one_more_mail_to(email):
+        return
+    link = account_email_queue(user=user, kind=OutboxEmail.Kind.NEW_ADDRESS, recipient=email)
+    if link is not None and user.email:
+        kind = OutboxEmail.Kind.ADDRESS_NOTICE
+        account_email_queue(user=user, kind=kind, recipient=user.email)
 
 
 @transaction.atomic
