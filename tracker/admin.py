@@ -15,11 +15,12 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from import_export.admin import ImportMixin
+from import_export.formats import base_formats
+from import_export.forms import ImportForm
 
-from tracker import exports, services
+from tracker import exports, imports, services
 from tracker.admin_record import RecordUpload
 from tracker.deadlines import Deadline, DeadlineError
-from tracker.imports import ObservationResource
 from tracker.models import (
     CalendarFeedToken,
     Change,
@@ -534,11 +535,24 @@ class SeriesAdmin(RecordAdmin):
     search_fields = ["name"]
 
 
+class LimitedImportForm(ImportForm):  # type: ignore[misc]
+    """The import form, refusing a file over the size limit before anything reads it."""
+
+    def clean_import_file(self) -> Any:
+        upload = self.cleaned_data["import_file"]
+        if upload.size > imports.MAX_IMPORT_BYTES:
+            raise forms.ValidationError(
+                f"The file is larger than {imports.MAX_IMPORT_BYTES // 1024} KiB; split it "
+                "into several files."
+            )
+        return upload
+
+
 @admin.register(Observation)
 class ObservationAdmin(ImportMixin, RecordAdmin):
     """Figures one at a time, or many from a CSV or XLSX file (tracker.imports)."""
 
-    resource_classes = [ObservationResource]
+    resource_classes = [imports.ObservationResource]
     list_display = ["target", "series", "period", "value", "approximate", "source"]
     list_filter = ["target__negotiation", "target", "series"]
     list_select_related = ["target", "series", "source"]
@@ -553,6 +567,35 @@ class ObservationAdmin(ImportMixin, RecordAdmin):
     def get_import_data_kwargs(self, **kwargs: Any) -> dict[str, Any]:
         # A row the write service refuses at confirmation undoes the whole file.
         return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
+
+    # Limits and previews: tracker.imports (docs/design.md "Imports").
+    formats = [base_formats.CSV, base_formats.XLSX]
+    import_form_class = LimitedImportForm
+    tmp_storage_class = imports.PreviewStorage
+
+    def import_action(self, request: HttpRequest, **kwargs: Any) -> Any:
+        imports.previews_clean()  # previews never confirmed, left by earlier visits
+        return super().import_action(request, **kwargs)
+
+    def get_confirm_form_initial(self, request: HttpRequest, import_form: Any) -> dict[str, Any]:
+        initial: dict[str, Any] = super().get_confirm_form_initial(request, import_form)
+        if "import_file_name" in initial:
+            name = initial["import_file_name"]
+            initial["import_file_name"] = imports.preview_token(name=name, user=request.user)
+        return initial
+
+    def create_confirm_form(self, request: HttpRequest, import_form: Any = None) -> Any:
+        form = super().create_confirm_form(request, import_form)
+        if import_form is None and form.is_valid():
+            token = form.cleaned_data["import_file_name"]
+            name = imports.preview_from_token(token, user=request.user)
+            if name is None:
+                form.add_error(
+                    None, "That preview has expired or is not yours; upload the file again."
+                )
+            else:
+                form.cleaned_data["import_file_name"] = name
+        return form
 
 
 class GoesWithItsSubject:
