@@ -535,7 +535,7 @@ class SeriesAdmin(RecordAdmin):
     search_fields = ["name"]
 
 
-class LimitedImportForm(ImportForm):  # type: ignore[misc]
+class LimitedImportForm(ImportForm):
     """The import form, refusing a file over the size limit before anything reads it."""
 
     def clean_import_file(self) -> Any:

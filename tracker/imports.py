@@ -49,8 +49,10 @@ def previews_folder() -> Path:
     return folder
 
 
-class PreviewStorage(TempFolderStorage):  # type: ignore[misc]
+class PreviewStorage(TempFolderStorage):
     """Preview files in their own folder, named by us only (never a path from a form)."""
+
+    name: str | None
 
     def get_full_path(self) -> str:
         return str(previews_folder() / os.path.basename(str(self.name)))

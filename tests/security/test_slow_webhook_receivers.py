@@ -135,7 +135,8 @@ def test_a_send_cut_off_by_the_worker_s_time_limit_counts_as_a_failed_attempt(
     row = WebhookDelivery.objects.get(endpoint=endpoint)
     assert row.state == OutboxRow.State.PENDING
     assert row.attempts == 1, "the interrupted attempt was handed back uncounted"
-    assert row.retry_at is not None and row.retry_at > row.claimed_at + dt.timedelta(seconds=1)
+    assert row.retry_at is not None and row.claimed_at is not None
+    assert row.retry_at > row.claimed_at + dt.timedelta(seconds=1)
     assert "interrupted" in row.last_error
     endpoint.refresh_from_db()
     assert endpoint.consecutive_failures == 1
