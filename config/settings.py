@@ -74,8 +74,9 @@ ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 SITE_URL = (os.environ.get("SITE_URL") or bind_url(WEB_BIND)).rstrip("/")
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 TRACKER_PUBLIC = envbool("TRACKER_PUBLIC", True)
-# Self sign-up (verified by email) on /signup/; off for private deployments (issue 15).
-TRACKER_SIGNUP = envbool("TRACKER_SIGNUP", True)
+# Self sign-up (verified by email) on /signup/. A private tracker has none unless this is
+# set to true explicitly (issue 22); `check --deploy` warns about that (tracker.W002).
+TRACKER_SIGNUP = envbool("TRACKER_SIGNUP", TRACKER_PUBLIC)
 # Sites that may frame the embed widget (/embed/…; CSP frame-ancestors): any, by default.
 # Every other page refuses framing (X-Frame-Options DENY, frame-ancestors 'none').
 TRACKER_EMBED_ANCESTORS = envlist("TRACKER_EMBED_ANCESTORS", "*")
@@ -104,6 +105,8 @@ TRACKER_FISCAL_YEAR_START = int(_fiscal_year_start)
 TRACKER_WEBHOOKS_ALLOW_PRIVATE = envbool("TRACKER_WEBHOOKS_ALLOW_PRIVATE", False)
 # Seconds to connect, and to wait for each read, per delivery.
 TRACKER_WEBHOOKS_TIMEOUT = float(os.environ.get("TRACKER_WEBHOOKS_TIMEOUT") or 10)
+# Seconds a whole delivery may take, connect to last byte; held below the outbox lease.
+TRACKER_WEBHOOKS_DEADLINE = float(os.environ.get("TRACKER_WEBHOOKS_DEADLINE") or 30)
 # Failed attempts in a row (no success between) after which an endpoint is disabled.
 TRACKER_WEBHOOKS_DISABLE_AFTER = int(os.environ.get("TRACKER_WEBHOOKS_DISABLE_AFTER") or 20)
 
@@ -150,6 +153,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "tracker.security.LoopbackOnlyWhileDebugging",
+    "tracker.security.NulRefused",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

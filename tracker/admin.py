@@ -15,11 +15,12 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from import_export.admin import ImportMixin
+from import_export.formats import base_formats
+from import_export.forms import ImportForm
 
-from tracker import exports, services
+from tracker import exports, imports, services
 from tracker.admin_record import RecordUpload
 from tracker.deadlines import Deadline, DeadlineError
-from tracker.imports import ObservationResource
 from tracker.lifecycle import TEMPLATES
 from tracker.models import (
     CalendarFeedToken,
@@ -42,7 +43,7 @@ from tracker.models import (
     Track,
 )
 from tracker.refresh import refresh_statuses
-from tracker.reminders import outbox
+from tracker.reminders import outbox, subscriptions
 
 
 def badge(value: str, reason: str = "") -> SafeString:
@@ -596,11 +597,24 @@ class SeriesAdmin(RecordAdmin):
     search_fields = ["name"]
 
 
+class LimitedImportForm(ImportForm):
+    """The import form, refusing a file over the size limit before anything reads it."""
+
+    def clean_import_file(self) -> Any:
+        upload = self.cleaned_data["import_file"]
+        if upload.size > imports.MAX_IMPORT_BYTES:
+            raise forms.ValidationError(
+                f"The file is larger than {imports.MAX_IMPORT_BYTES // 1024} KiB; split it "
+                "into several files."
+            )
+        return upload
+
+
 @admin.register(Observation)
 class ObservationAdmin(ImportMixin, RecordAdmin):
     """Figures one at a time, or many from a CSV or XLSX file (tracker.imports)."""
 
-    resource_classes = [ObservationResource]
+    resource_classes = [imports.ObservationResource]
     list_display = ["target", "series", "period", "value", "approximate", "source"]
     list_filter = ["target__negotiation", "target", "series"]
     list_select_related = ["target", "series", "source"]
@@ -615,6 +629,35 @@ class ObservationAdmin(ImportMixin, RecordAdmin):
     def get_import_data_kwargs(self, **kwargs: Any) -> dict[str, Any]:
         # A row the write service refuses at confirmation undoes the whole file.
         return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
+
+    # Limits and previews: tracker.imports (docs/design.md "Imports").
+    formats = [base_formats.CSV, base_formats.XLSX]
+    import_form_class = LimitedImportForm
+    tmp_storage_class = imports.PreviewStorage
+
+    def import_action(self, request: HttpRequest, **kwargs: Any) -> Any:
+        imports.previews_clean()  # previews never confirmed, left by earlier visits
+        return super().import_action(request, **kwargs)
+
+    def get_confirm_form_initial(self, request: HttpRequest, import_form: Any) -> dict[str, Any]:
+        initial: dict[str, Any] = super().get_confirm_form_initial(request, import_form)
+        if "import_file_name" in initial:
+            name = initial["import_file_name"]
+            initial["import_file_name"] = imports.preview_token(name=name, user=request.user)
+        return initial
+
+    def create_confirm_form(self, request: HttpRequest, import_form: Any = None) -> Any:
+        form = super().create_confirm_form(request, import_form)
+        if import_form is None and form.is_valid():
+            token = form.cleaned_data["import_file_name"]
+            name = imports.preview_from_token(token, user=request.user)
+            if name is None:
+                form.add_error(
+                    None, "That preview has expired or is not yours; upload the file again."
+                )
+            else:
+                form.cleaned_data["import_file_name"] = name
+        return form
 
 
 class GoesWithItsSubject:
@@ -723,8 +766,40 @@ class StatusChangeAdmin(LogAdmin):
         return format_html("{} → {}", badge(obj.previous), badge(obj.new))
 
 
+class SubscriptionForm(forms.ModelForm):  # type: ignore[type-arg]
+    """What an administrator may set; confirmation stays with the address's owner."""
+
+    class Meta:
+        model = Subscription
+        fields = [
+            "user", "email", "negotiation", "track", "timezone", "offsets", "digest_rule",
+            "reminders_on",
+        ]  # fmt: skip
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.instance.pk and self.instance.unsubscribed_at is not None:
+            self.add_error(None, "This subscription was cancelled; subscribe again instead.")
+        checks: list[tuple[str, Callable[[Any], Any]]] = [
+            ("timezone", subscriptions.validate_timezone),
+            ("offsets", subscriptions.validate_offsets),
+            ("digest_rule", subscriptions.validate_digest_rule),
+        ]
+        for name, check in checks:
+            if name in cleaned and not self.has_error(name):
+                try:
+                    cleaned[name] = check(cleaned[name])
+                except ValidationError as error:
+                    self.add_error(None, error)
+        return cleaned
+
+
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Writes through tracker.reminders.subscriptions: an address added here gets the
+    confirmation email and hears nothing until its owner follows the link."""
+
+    form = SubscriptionForm
     list_display = [
         "recipient",
         "negotiation",
@@ -737,6 +812,37 @@ class SubscriptionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_select_related = ["user", "negotiation", "track"]
     search_fields = ["email", "user__email", "user__username"]
     autocomplete_fields = ["user"]
+    readonly_fields = ["confirmed_at", "unsubscribed_at", "last_digest_at", "created_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # Whom it is for is chosen once: another person subscribes afresh (and confirms).
+        return [*self.readonly_fields, *(["user", "email"] if obj is not None else [])]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        settings_given = {
+            "negotiation": data.get("negotiation"),
+            "track": data.get("track"),
+            "timezone_name": data["timezone"],
+            "offsets": data["offsets"],
+            "digest_rule": data["digest_rule"],
+            "reminders_on": data["reminders_on"],
+        }
+        if change:
+            saved = subscriptions.subscription_update(subscription=obj, **settings_given)
+        else:
+            saved = subscriptions.subscription_create(
+                user=data.get("user"), email=data.get("email") or "", **settings_given
+            )
+        obj.pk = saved.pk
+        obj.refresh_from_db()
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        subscriptions.subscription_delete(subscription=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for subscription in queryset:
+            subscriptions.subscription_delete(subscription=subscription)
 
 
 @admin.register(Reminder)

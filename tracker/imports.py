@@ -11,18 +11,88 @@ Every row is written through services.observation_save, as the editor, so the ru
 the audit log and the status refresh after commit are those of any other write. The
 admin previews the file in a transaction it rolls back, and imports only a file without
 errors, in one transaction that is rolled back whole if any row fails.
+
+Limits (docs/design.md "Imports"): CSV and XLSX only, files up to MAX_IMPORT_BYTES and
+MAX_IMPORT_ROWS rows, so a preview stays well inside a web worker's timeout. The file of a
+preview waits in a folder of its own under var/, named in a signed token that only its
+uploader may confirm within PREVIEW_KEPT_SECONDS; older previews are deleted.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import tempfile
+import time
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
+from django.core import signing
 from django.db import models
 from import_export import fields, resources, widgets
+from import_export.results import Error, Result
+from import_export.tmp_storages import TempFolderStorage
 
 from tracker import services
 from tracker.models import Observation, Series, Source, Target
+
+MAX_IMPORT_BYTES = 1024 * 1024
+MAX_IMPORT_ROWS = 5000
+PREVIEW_KEPT_SECONDS = 60 * 60
+_PREVIEW_SALT = "tracker.imports.preview"
+
+
+def previews_folder() -> Path:
+    folder = Path(settings.VAR_DIR) / "import-previews"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder
+
+
+class PreviewStorage(TempFolderStorage):
+    """Preview files in their own folder, named by us only (never a path from a form)."""
+
+    name: str | None
+
+    def get_full_path(self) -> str:
+        return str(previews_folder() / os.path.basename(str(self.name)))
+
+    def _open(self, mode: str = "r") -> Any:
+        if not self.name:
+            made = tempfile.NamedTemporaryFile(  # noqa: SIM115 (returned open, as the base does)
+                delete=False, dir=previews_folder(), prefix="preview-"
+            )
+            self.name = os.path.basename(made.name)
+            return made
+        return open(self.get_full_path(), mode, encoding=self.encoding)
+
+
+def preview_token(*, name: str, user: Any) -> str:
+    """What the confirmation form carries instead of the file's name."""
+    return signing.dumps({"file": name, "user": user.pk}, salt=_PREVIEW_SALT)
+
+
+def preview_from_token(token: str, *, user: Any) -> str | None:
+    """The preview file `user` may confirm, or None when the token is bad, old or another's."""
+    try:
+        data = signing.loads(token, salt=_PREVIEW_SALT, max_age=PREVIEW_KEPT_SECONDS)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("user") != user.pk:
+        return None
+    name = os.path.basename(str(data.get("file", "")))
+    return name if (previews_folder() / name).is_file() else None
+
+
+def previews_clean(*, now: float | None = None) -> int:
+    """Delete previews never confirmed within PREVIEW_KEPT_SECONDS; how many went."""
+    cutoff = (time.time() if now is None else now) - PREVIEW_KEPT_SECONDS
+    gone = 0
+    for path in previews_folder().iterdir():
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            gone += 1
+    return gone
 
 
 class _Named(widgets.ForeignKeyWidget):
@@ -100,6 +170,21 @@ class ObservationResource(resources.ModelResource):
         skip_unchanged = True
         report_skipped = True
         use_transactions = True
+
+    def import_data(self, dataset: Any, *args: Any, **kwargs: Any) -> Result:
+        """Refuse a file over MAX_IMPORT_ROWS before reading any row (preview and confirm)."""
+        if dataset.height > MAX_IMPORT_ROWS:
+            refused = Result()
+            refused.append_base_error(
+                Error(
+                    ValueError(
+                        f"The file has {dataset.height:,} rows; an import takes at most "
+                        f"{MAX_IMPORT_ROWS:,} rows. Split it into several files."
+                    )
+                )
+            )
+            return refused
+        return super().import_data(dataset, *args, **kwargs)
 
     def import_field(self, field: fields.Field, instance: Any, row: Any, **kwargs: Any) -> None:
         if field.attribute == "approximate" and row.get("approximate") in (None, ""):

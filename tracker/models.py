@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import zoneinfo
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -866,6 +867,14 @@ def digest_rule_validator(value: str) -> None:
         raise ValidationError(str(error)) from None
 
 
+def timezone_validator(value: str) -> None:
+    """A zone the reminder planner can read: one typo must not stop everyone's reminders."""
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"“{value}” is not a known time zone, e.g. Asia/Kolkata.") from None
+
+
 def default_offsets() -> list[int]:
     return [30, 7, 1, 0]
 
@@ -887,7 +896,7 @@ class Subscription(models.Model):
     track = models.ForeignKey(
         Track, null=True, blank=True, on_delete=models.CASCADE, related_name="subscriptions"
     )
-    timezone = models.CharField(max_length=64, default="UTC")
+    timezone = models.CharField(max_length=64, default="UTC", validators=[timezone_validator])
     offsets = models.JSONField(default=default_offsets, help_text="Days before the deadline.")
     digest_rule = models.CharField(
         max_length=200,
@@ -1074,11 +1083,12 @@ class OutboxEmail(OutboxRow):
         # Account emails (tracker.services.accounts); each names its `user`.
         SIGN_UP = "sign_up"
         NEW_ADDRESS = "new_address"
+        ADDRESS_NOTICE = "address_note"  # to the old address: a change was asked for
         PASSWORD_RESET = "reset"
 
         WEBHOOK_DISABLED = "webhook_off"
 
-    ACCOUNT_KINDS = (Kind.SIGN_UP, Kind.NEW_ADDRESS, Kind.PASSWORD_RESET)
+    ACCOUNT_KINDS = (Kind.SIGN_UP, Kind.NEW_ADDRESS, Kind.ADDRESS_NOTICE, Kind.PASSWORD_RESET)
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
     user = models.ForeignKey(
@@ -1133,13 +1143,16 @@ class OutboxEmail(OutboxRow):
             ),
             models.UniqueConstraint(
                 fields=["user", "kind", "sequence"],
-                condition=Q(kind__in=["sign_up", "new_address", "reset"]),
+                condition=Q(kind__in=["sign_up", "new_address", "address_note", "reset"]),
                 name="outboxemail_account_once_per_sequence",
             ),
             models.CheckConstraint(
                 condition=Q(kind="confirmation", subscription__isnull=False)
                 | Q(kind="health_alert", status_change__isnull=False)
-                | Q(kind__in=["sign_up", "new_address", "reset"], user__isnull=False)
+                | Q(
+                    kind__in=["sign_up", "new_address", "address_note", "reset"],
+                    user__isnull=False,
+                )
                 | Q(kind="webhook_off", webhook_endpoint__isnull=False),
                 name="outboxemail_names_its_cause",
             ),

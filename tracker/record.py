@@ -156,11 +156,43 @@ def _decimal(value: Any) -> Decimal:
     return Decimal(str(value))
 
 
+# A record is a few levels deep (negotiations, tracks, milestones, their sources); a file
+# far deeper is not a record, and would exhaust the parser's recursion (issue 22).
+MAX_DEPTH = 32
+
+
+def _depth(data: Any) -> int:
+    """How deeply lists and objects nest in `data`, counted without recursion."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, level = stack.pop()
+        children = value.values() if isinstance(value, dict) else value
+        if isinstance(value, dict | list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def parse_record(text: str) -> Any:
+    """The data of a record file's text, or RecordRefused saying why it is none."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise RecordRefused([Problem("$", f"Not a JSON file: {error}")]) from None
+    except RecursionError:
+        data = None
+    if data is None or _depth(data) > MAX_DEPTH:
+        message = f"Nested more than {MAX_DEPTH} levels deep: not a record file."
+        raise RecordRefused([Problem("$", message)])
+    return data
+
+
 def read_record(path: Path) -> Any:
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
         raise RecordRefused([Problem("$", f"Not a JSON file: {error}")]) from None
+    return parse_record(text)
 
 
 def check_record(data: Any) -> list[Problem]:

@@ -79,6 +79,26 @@ class LoopbackOnlyWhileDebugging:
         return all(is_loopback(address) for address in addresses)
 
 
+class NulRefused:
+    """A NUL (0x00) in the query string is a 400: PostgreSQL refuses NUL in any text, even
+    inside a search or the admin's autocomplete filter, which would make it a 500. The API
+    answers the same in JSON (tracker.api.errors)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            return self.get_response(request)
+        if any("\x00" in "".join([key, *values]) for key, values in request.GET.lists()):
+            return HttpResponse(
+                "Text cannot contain NUL (0x00) characters.\n",
+                status=400,
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)
+
+
 def client_address(request: HttpRequest) -> str:
     """The address failed logins are counted by (django-axes' AXES_CLIENT_IP_CALLABLE).
 
@@ -117,6 +137,21 @@ def lockout_response(
 
 def register_checks() -> None:
     register(check_secret_key, Tags.security, deploy=True)
+    register(check_private_without_sign_up, Tags.security, deploy=True)
+
+
+def check_private_without_sign_up(**kwargs: Any) -> list[CheckMessage]:
+    if not settings.TRACKER_PUBLIC and settings.TRACKER_SIGNUP:
+        return [
+            CheckWarning(
+                "TRACKER_PUBLIC is false but TRACKER_SIGNUP is true: anyone can sign up, "
+                "verify an address and then read every page, export and feed, and get an "
+                "API token. Unset TRACKER_SIGNUP (or set it to false) to keep the tracker "
+                "private.",
+                id="tracker.W002",
+            )
+        ]
+    return []
 
 
 def check_secret_key(**kwargs: Any) -> list[CheckMessage]:

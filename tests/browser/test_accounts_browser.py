@@ -45,12 +45,12 @@ class Mailbox:
             self.messages.append((list(envelope.rcpt_tos), str(message["Subject"]), body))
         return "250 OK"
 
-    def link_from(self, count: int, subject: str) -> str:
+    def link_from(self, count: int, subject: str, address: str = ADDRESS) -> str:
         """Run the sender job, as beat does, until the `count`th message arrives; its link."""
         send_due_reminders()
         wait_until(lambda: len(self.messages) >= count, timeout=10)
         to, got, body = self.messages[count - 1]
-        assert to == [ADDRESS] and subject in got, (to, got)
+        assert to == [address] and subject in got, (to, got)
         match = re.search(r"https?://\S+", body)
         assert match, body
         return match.group(0)
@@ -95,12 +95,13 @@ def test_a_journalist_signs_up_verifies_subscribes_edits_and_resets_the_password
     page.goto("/login/")
     page.get_by_role("link", name="Sign up").first.click()
     page.get_by_label("Email address").fill(ADDRESS)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Password again").fill(PASSWORD)
     page.get_by_role("button", name="Sign up").click()
     page.get_by_role("heading", name="Check your email").wait_for()
 
+    # The password is chosen behind the emailed link, by whoever proved the address.
     page.goto(mailbox.link_from(1, "Verify your address"))
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password again").fill(PASSWORD)
     page.get_by_role("button", name="Verify and sign in").click()
     page.get_by_text(f"Your address {ADDRESS} is verified").wait_for()
     assert page.url.endswith("/subscriptions/")
@@ -144,3 +145,63 @@ def test_a_journalist_signs_up_verifies_subscribes_edits_and_resets_the_password
     page.get_by_label("Password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("button", name="Log out").wait_for()
+
+
+VICTIM = "victim@newsroom.example"
+ATTACKERS = "the attacker's passphrase 13"
+HERS = "the victim's own passphrase 21"
+
+
+def signs_up(page: Any, address: str) -> None:
+    page.goto("/signup/")
+    page.get_by_label("Email address").fill(address)
+    page.get_by_role("button", name="Sign up").click()
+    page.get_by_role("heading", name="Check your email").wait_for()
+
+
+def logs_in(page: Any, username: str, password: str) -> bool:
+    page.goto("/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+    return page.get_by_role("button", name="Log out").count() == 1
+
+
+def test_an_address_signed_up_first_by_an_attacker_is_owned_by_the_person_who_verifies_it(
+    chromium: Any, live_server: Any, collected_static: None, mailbox: Mailbox
+) -> None:
+    cache.delete(sign_ups_counted("127.0.0.1"))
+    attacker = chromium.new_context(base_url=live_server.url).new_page()
+    victim = chromium.new_context(base_url=live_server.url).new_page()
+    for page in (attacker, victim):
+        page.set_default_timeout(10_000)
+
+    # The attacker signs the victim's address up first; the form asks for no password, so
+    # there is nothing of his the account could keep. He signs it up again after her too.
+    signs_up(attacker, VICTIM)
+    signs_up(victim, VICTIM)
+    link = mailbox.link_from(1, "Verify your address", VICTIM)
+    signs_up(attacker, VICTIM)
+
+    victim.goto(link)
+    victim.get_by_role("heading", name="Choose your password").wait_for()
+    victim.get_by_label("Password", exact=True).fill(HERS)
+    victim.get_by_label("Password again").fill(HERS)
+    victim.get_by_role("button", name="Verify and sign in").click()
+    victim.get_by_text(f"Your address {VICTIM} is verified").wait_for()
+    victim.get_by_role("button", name="Log out").click()
+
+    assert logs_in(victim, VICTIM, HERS)
+    assert not logs_in(attacker, VICTIM, ATTACKERS)
+    attacker.get_by_text("Please enter a correct username and password").wait_for()
+    token = attacker.request.post(
+        "/api/v1/auth/token/", data={"username": VICTIM, "password": ATTACKERS}
+    )
+    assert token.status == 400
+    assert victim.request.post(
+        "/api/v1/auth/token/", data={"username": VICTIM, "password": HERS}
+    ).ok
+    # The link is spent: nobody can follow it again to choose another password.
+    attacker.goto(link)
+    attacker.get_by_role("heading", name="This link does not work").wait_for()

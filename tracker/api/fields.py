@@ -23,6 +23,7 @@ from tracker.deadlines import (
     in_words,
 )
 from tracker.models import Milestone, Negotiation, Party, Target, Track
+from tracker.people import name_for
 
 
 def enum_choices(enum: Any) -> list[str]:
@@ -257,3 +258,12 @@ class DeadlineFieldSchema(OpenApiSerializerFieldExtension):  # type: ignore[no-u
             words = auto_schema.resolve_serializer(DeadlineWordsSerializer, direction).ref
             return {"oneOf": [text, words, bounds]}
         return dict(auto_schema.resolve_serializer(DeadlineSerializer, direction).ref)
+
+
+class PersonField(serializers.SlugRelatedField):  # type: ignore[type-arg]
+    """A user, written by username; read by name as tracker.people says (signed-up users'
+    usernames are their email addresses, which only staff may read)."""
+
+    def to_representation(self, obj: Any) -> str:
+        request = self.context.get("request")
+        return name_for(obj, reader=getattr(request, "user", None))

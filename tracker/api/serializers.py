@@ -18,6 +18,7 @@ from tracker.api.fields import (
     DeadlineField,
     DeadlineFieldSchema,
     DeadlineSerializer,
+    PersonField,
     ReadsTypedDeadline,
     enum_choices,
 )
@@ -210,12 +211,13 @@ class TrackSerializer(ReadsTypedDeadline, HealthFieldsMixin, RecordSerializer):
     negotiation = serializers.SlugRelatedField(
         slug_field="slug", queryset=Negotiation.objects.all(), help_text="The negotiation's slug."
     )
-    owner = serializers.SlugRelatedField(
+    owner = PersonField(
         slug_field="username",
         queryset=get_user_model().objects.all(),
         allow_null=True,
         required=False,
-        help_text="Username of the person answerable for the track.",
+        help_text="The person answerable for the track: written as a username; read as "
+        "the username by staff and as the display name by everyone else.",
     )
     party = serializers.SlugRelatedField(
         slug_field="code",
@@ -525,8 +527,11 @@ class ChangeSerializer(serializers.ModelSerializer[Change]):
 
     action = serializers.SerializerMethodField()
     object_type = serializers.CharField(source="content_type.model", read_only=True)
-    actor: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True, allow_null=True
+    actor = PersonField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Who wrote it: the username for staff, the display name for everyone else.",
     )
     changes = serializers.JSONField(
         read_only=True,

@@ -23,7 +23,7 @@ from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from django.views.decorators.http import require_http_methods
 
-from tracker.dashboard.forms import NewAddressForm, SignUpForm
+from tracker.dashboard.forms import ChoosePasswordForm, NewAddressForm, SignUpForm
 from tracker.security import client_address
 from tracker.services.accounts import (
     account_sign_up,
@@ -98,7 +98,7 @@ def sign_up(request: HttpRequest) -> HttpResponse:
         if not _one_more_sign_up(request):
             form.add_error(None, "Too many sign-ups from your network. Try again in an hour.")
             return render(request, "registration/sign_up.html", {"form": form}, status=429)
-        account_sign_up(email=form.cleaned_data["email"], password=form.cleaned_data["password1"])
+        account_sign_up(email=form.cleaned_data["email"])
         # The same answer whether or not the address had an account already.
         request.session["sign_up_address"] = form.cleaned_data["email"]
         return redirect("sign_up_sent")
@@ -114,7 +114,7 @@ def sign_up_sent(request: HttpRequest) -> HttpResponse:
         {
             "title": "Check your email",
             "message": f"We sent a link to {address}. "
-            "Follow it to verify the address and finish signing up.",
+            "Follow it to verify the address and choose your password.",
         },
     )
 
@@ -122,28 +122,22 @@ def sign_up_sent(request: HttpRequest) -> HttpResponse:
 @sign_up_allowed
 @require_http_methods(["GET", "POST"])
 def sign_up_verify(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
-    """GET asks, the button's POST verifies: mail scanners open links too."""
+    """GET asks for the password, its POST verifies: mail scanners open links too. Whoever
+    follows the link proved the address, so the password chosen here is the account's."""
     try:
         user = get_user_model().objects.get(pk=int(force_str(urlsafe_base64_decode(uidb64))))
     except (ValueError, TypeError, OverflowError, get_user_model().DoesNotExist):
         return _bad_link(request)
-    if request.method == "POST":
-        if not account_verify(user=user, token=token):
+    if user.is_active:
+        return _bad_link(request)
+    form = ChoosePasswordForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        if not account_verify(user=user, token=token, password=form.cleaned_data["password1"]):
             return _bad_link(request)
         login(request, user, backend=_BACKEND)
         messages.success(request, f"Your address {user.email} is verified. Choose what to follow.")
         return redirect("subscriptions")
-    if user.is_active:
-        return _bad_link(request)
-    return render(
-        request,
-        _LINK_PAGE,
-        {
-            "title": "Verify your address",
-            "message": f"Finish signing up as {user.email}?",
-            "button": "Verify and sign in",
-        },
-    )
+    return render(request, "registration/sign_up_verify.html", {"form": form, "user": user})
 
 
 @login_required
@@ -154,7 +148,7 @@ def account(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         new = form.cleaned_data["email"]
         try:
-            address_change_request(user=user, email=new)
+            address_change_request(user=user, email=new, password=form.cleaned_data["password"])
         except ValidationError as error:
             form.add_error(None, error)
         else:

@@ -6,7 +6,7 @@ import zoneinfo
 from typing import Any
 
 from django import forms
-from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import PasswordResetForm
 
 from tracker.models import Negotiation, Subscription, Track
@@ -162,12 +162,19 @@ class SubscriptionForm(forms.Form):
 
 
 class SignUpForm(forms.Form):
+    """Only the address: the password is chosen by whoever follows the emailed link."""
+
     email = forms.EmailField(
         label="Email address",
         max_length=150,
-        help_text="Reminders go here. We send a link to verify it.",
+        help_text="Reminders go here. We send a link to verify it; you choose your password there.",
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+
+
+class ChoosePasswordForm(forms.Form):
+    """The password of an account being verified, checked as Django's validators say."""
+
     password1 = forms.CharField(
         label="Password",
         strip=False,
@@ -180,15 +187,18 @@ class SignUpForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         first, second = data.get("password1"), data.get("password2")
         if first and second and first != second:
             self.add_error("password2", "The two passwords differ.")
-        elif first and data.get("email"):
-            candidate = get_user_model()(username=data["email"], email=data["email"])
+        elif first:
             try:
-                password_validation.validate_password(first, candidate)
+                password_validation.validate_password(first, self.user)
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return data
@@ -200,6 +210,12 @@ class NewAddressForm(forms.Form):
         max_length=150,
         help_text="We send a link there; reminders move once you follow it.",
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password = forms.CharField(
+        label="Current password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="We also tell your current address that a change was asked for.",
     )
 
 

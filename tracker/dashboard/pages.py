@@ -43,6 +43,7 @@ from tracker.models import (
     Target,
     Track,
 )
+from tracker.people import public_name
 from tracker.status import ProgressCount, SourceDate, count_steps, day_text, newest_source_date
 
 OPEN_STATES = ("planned", "in_progress")
@@ -450,6 +451,11 @@ class TrackPage:
     @property
     def items(self) -> SafeString:
         return drawing.milestone_items(self.milestones)
+
+    @property
+    def owner_name(self) -> str:
+        """The owner as anyone may read them (tracker.people), never an email address."""
+        return "" if self.track.owner is None else public_name(self.track.owner)
 
 
 def track_page(slug: str, track_slug: str, today: dt.date) -> TrackPage:

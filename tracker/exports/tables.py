@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 
 from tracker.exports.cells import Cell
 from tracker.models import DeadlineRevision, Milestone, Observation, Target, slip_days
+from tracker.people import public_name
 
 CHUNK = 1000
 
@@ -73,6 +74,16 @@ def _field(name: str) -> Callable[[Any, dt.date], Cell]:
         for part in name.split("."):
             value = getattr(value, part, None) if value is not None else None
         return value  # type: ignore[no-any-return]
+
+    return read
+
+
+def _person(name: str) -> Callable[[Any, dt.date], Cell]:
+    """A person by the name anyone may read (tracker.people): exports leave the site."""
+
+    def read(obj: Any, today: dt.date) -> Cell:
+        person = getattr(obj, name, None)
+        return None if person is None else public_name(person)
 
     return read
 
@@ -231,7 +242,7 @@ CHANGES = Table(
         ("object_type", _field("content_type.model")),
         ("object_id", _field("object_id")),
         ("object", _field("object_repr")),
-        ("actor", _field("actor.username")),
+        ("actor", _person("actor")),
         ("interface", _field("interface")),
         (
             "changes",
@@ -286,7 +297,7 @@ TRACKS = Table(
             ("negotiation", _field("negotiation.name")),
             ("slug", _field("slug")),
             ("name", _field("name")),
-            ("owner", _field("owner.username")),
+            ("owner", _person("owner")),
             ("ongoing", _field("ongoing")),
             ("deadline_text", _field("deadline_text")),
             ("deadline_latest", _field("deadline_latest")),

@@ -273,6 +273,21 @@ def account_email(row: OutboxEmail) -> EmailMultiAlternatives | None:
         subject = "Verify your new address for Tranche reminders"
         token = new_address_token(user=user, email=row.recipient)
         link = absolute(reverse("account_address_verify", args=[token]))
+    elif row.kind == OutboxEmail.Kind.ADDRESS_NOTICE:
+        asked = (
+            OutboxEmail.objects.filter(
+                user=user, kind=OutboxEmail.Kind.NEW_ADDRESS, created_at__lte=row.created_at
+            )
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        if asked is None:
+            return None
+        subject = "Someone asked to move your Tranche reminders to another address"
+        link = absolute(reverse("password_reset"))
+        context = {"user": user, "recipient": row.recipient, "link": link, "new": asked.recipient}
+        text, html = _render("account_address_note", context)
+        return _message(subject=subject, to=row.recipient, text=text, html=html, headers={})
     else:
         wanted = user.is_active and user.has_usable_password()
         if not wanted or user.email.strip().lower() != row.recipient.lower():

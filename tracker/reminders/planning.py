@@ -9,6 +9,8 @@ conditional updates. Sending never happens here.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,6 +23,8 @@ from django.utils import timezone
 from tracker.models import Milestone, Reminder, Subscription, Track
 from tracker.reminders.schedule import reminder_slots, worth_planning
 from tracker.status import MilestoneState
+
+log = logging.getLogger(__name__)
 
 DEFAULT_OFFSETS = (30, 7, 1, 0)
 OPEN_STATES = (MilestoneState.PLANNED.value, MilestoneState.IN_PROGRESS.value)
@@ -44,6 +48,7 @@ class PlanResult:
     voided: int = 0
     revived: int = 0
     rescheduled: int = 0
+    skipped: int = 0  # recipients whose stored zone or offsets cannot be read (logged)
 
 
 def recipients_by_track(tracks: Iterable[Track]) -> dict[int, list[Recipient]]:
@@ -129,7 +134,17 @@ def plan_reminders(
     for m in open_milestones:
         assert m.deadline_latest is not None
         for r in recipients[m.track_id]:
-            for slot in worth_planning(reminder_slots(m.deadline_latest, r.offsets, r.zone), now):
+            try:
+                slots = reminder_slots(m.deadline_latest, r.offsets, r.zone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError) as error:
+                # One bad row (a typo from before the validators) must not stop everyone.
+                log.error(
+                    "Skipped subscription %s (%s) for milestone %s: zone %r, offsets %r: %s",
+                    r.subscription_id, r.email, m.pk, r.zone, r.offsets, error,
+                )  # fmt: skip
+                result.skipped += 1
+                continue
+            for slot in worth_planning(slots, now):
                 row = Reminder(
                     milestone_id=m.id,
                     subscription_id=r.subscription_id,

@@ -227,6 +227,18 @@ def subscription_confirm(*, subscription: Subscription) -> Subscription:
     return subscription
 
 
+@transaction.atomic
+def subscription_delete(*, subscription: Subscription) -> None:
+    """Forget a subscription (the admin's delete): its unsent reminders are voided first,
+    and what its subject's other recipients hear is planned again after the commit."""
+    subject = subscription.subject
+    Reminder.objects.filter(subscription=subscription, state=Reminder.State.PENDING).update(
+        state=Reminder.State.VOID, last_error="Subscription deleted"
+    )
+    Subscription.objects.filter(pk=subscription.pk).delete()
+    _plan_subject_after_commit(subject)
+
+
 def subscription_unsubscribe(*, subscription: Subscription) -> Subscription:
     """Stop everything for this subscription; its unsent reminders are voided."""
     with transaction.atomic():

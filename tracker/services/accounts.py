@@ -3,25 +3,33 @@ password-reset email, each queued in the outbox like every other email.
 
 The emails carry links whose tokens are the only credential:
 - sign-up: Django's token generator with a salt of its own, so a reset token cannot verify
-  an account (or the reverse); it dies once the account has logged in;
+  an account (or the reverse); it dies once the account is verified;
 - a new address: `django.core.signing`, naming the user, the new address and the old one,
   so a link sent before another change no longer works;
 - password reset: Django's `default_token_generator`, read by its PasswordResetConfirmView.
 
 Nothing here says whether an address has an account: signing up with a known address
 queues a password-reset email to it instead, and the pages answer the same either way.
+Sign-up takes no password, so it hashes none for a new address either (issue 22: the
+difference in time told which addresses had accounts).
+
+Who proves the address chooses the password: an unverified account has no usable password,
+and the password is set by the step that follows the emailed link. Someone who signs up
+another person's address first (or again, later) leaves nothing behind that could log in.
 The messages are written when sent (tracker.reminders.outbox), so a link is fresh.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -70,8 +78,8 @@ def account_email_queue(*, user: Any, kind: str, recipient: str) -> OutboxEmail 
 
 
 @transaction.atomic
-def account_sign_up(*, email: str, password: str) -> None:
-    """Create an inactive account and queue its verification email.
+def account_sign_up(*, email: str) -> None:
+    """Create an inactive account without a usable password and queue its verification email.
 
     A known address gets no second account: an unverified one gets the verification
     again, an active one a password-reset email (its owner may have forgotten signing up).
@@ -83,7 +91,7 @@ def account_sign_up(*, email: str, password: str) -> None:
         return  # an administrator's account named after the address: tell nobody
     if known is None:
         known = user_model(username=email, email=email, is_active=False)
-        known.set_password(password)
+        known.set_unusable_password()
         known.full_clean()
         known.save()
     if known.is_active:
@@ -92,12 +100,20 @@ def account_sign_up(*, email: str, password: str) -> None:
         account_email_queue(user=known, kind=OutboxEmail.Kind.SIGN_UP, recipient=email)
 
 
-def account_verify(*, user: Any, token: str) -> bool:
-    """Activate an account from its emailed link; False when the link is bad or used."""
-    if user.is_active or not sign_up_tokens.check_token(user, token):
-        return False
+@transaction.atomic
+def account_verify(*, user: Any, token: str, password: str) -> bool:
+    """Activate an account from its emailed link with the password chosen there; False when
+    the link is bad or used. The password is validated by the caller's form
+    (`password_validation`), as Django's own set-password form does."""
     user_model = get_user_model()
-    return bool(user_model.objects.filter(pk=user.pk, is_active=False).update(is_active=True))
+    locked = user_model.objects.select_for_update().filter(pk=user.pk, is_active=False).first()
+    if locked is None or not sign_up_tokens.check_token(locked, token):
+        return False
+    locked.set_password(password)
+    locked.is_active = True
+    locked.save(update_fields=["password", "is_active"])
+    user.refresh_from_db()
+    return True
 
 
 @dataclass(frozen=True)
@@ -123,16 +139,41 @@ def new_address_from_token(token: str) -> NewAddress | None:
     return NewAddress(user=user, email=data["email"])
 
 
-def address_change_request(*, user: Any, email: str) -> None:
-    """Queue a link to the new address; reminders keep going to the old one until it is
-    followed. A new address another account uses is silently not sent to, so the form
-    cannot be used to find out which addresses have accounts."""
+# Links to one new address, whichever accounts ask: so many accounts cannot flood an
+# address that is not theirs. Counted in the cache (Redis, shared by every process, when
+# REDIS_URL is set).
+NEW_ADDRESS_MAILS_PER_RECIPIENT = 3
+
+
+def _one_more_mail_to(email: str) -> bool:
+    """Count a new-address email to `email` today; False once over the daily limit."""
+    key = "tranche:new-address-mails:" + hashlib.sha256(email.encode()).hexdigest()
+    cache.add(key, 0, timeout=24 * 3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between the two calls
+        cache.set(key, count := 1, timeout=24 * 3600)
+    return count <= NEW_ADDRESS_MAILS_PER_RECIPIENT
+
+
+def address_change_request(*, user: Any, email: str, password: str) -> None:
+    """Queue a link to the new address, and a notice to the old one; reminders keep going
+    to the old one until the link is followed. It takes the current password, so a session
+    left open cannot move the account. A new address another account uses is silently not
+    sent to, so the form cannot be used to find out which addresses have accounts."""
+    if not user.check_password(password):
+        raise ValidationError({"password": "That is not your current password."})
     email = get_user_model().objects.normalize_email(email.strip()).lower()
     if email == user.email.lower():
         raise ValidationError({"email": "That is already the address reminders go to."})
     if get_user_model().objects.filter(**same_address(email)).exclude(pk=user.pk).exists():
         return
-    account_email_queue(user=user, kind=OutboxEmail.Kind.NEW_ADDRESS, recipient=email)
+    if not _one_more_mail_to(email):
+        return
+    link = account_email_queue(user=user, kind=OutboxEmail.Kind.NEW_ADDRESS, recipient=email)
+    if link is not None and user.email:
+        kind = OutboxEmail.Kind.ADDRESS_NOTICE
+        account_email_queue(user=user, kind=kind, recipient=user.email)
 
 
 @transaction.atomic

@@ -44,10 +44,21 @@ class Target:
     path: str
 
 
+SITE_LOCAL = ipaddress.IPv6Network("fec0::/10")  # deprecated (RFC 3879), still routed inside
+
+
 def kind_of(address: IPAddress) -> str | None:
-    """Why `address` is off limits ("loopback", "private", …), or None for a public one."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """Why `address` is off limits ("loopback", "private", …), or None for a public one.
+
+    An IPv6 address that carries an IPv4 one (mapped, or 6to4 2002::/16) is judged by the
+    IPv4 address it leads to: 2002:7f00::1 reaches 127.0.0.0 through a 6to4 relay.
+    """
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in SITE_LOCAL:
+            return "site-local"
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is not None:
+            address = embedded
     for kind, flag in (
         ("loopback", address.is_loopback),
         ("link-local", address.is_link_local),

@@ -62,7 +62,9 @@ class WebhookEndpointAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     actions = ["enable"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[WebhookEndpoint]:
-        return super().get_queryset(request).select_related("owner", "negotiation")
+        """Editors see, change and delete their own endpoints; superusers every one."""
+        endpoints = super().get_queryset(request).select_related("owner", "negotiation")
+        return endpoints if request.user.is_superuser else endpoints.filter(owner=request.user.pk)
 
     @admin.display(description="secret")
     def secret_shown(self, obj: WebhookEndpoint) -> str:
@@ -73,7 +75,8 @@ class WebhookEndpointAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return HIDDEN
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        """The secret is shown to the endpoint's owner and to superusers only."""
+        """The secret is shown to the endpoint's owner and to superusers only (and others
+        reach no endpoint but their own: get_queryset)."""
         user: Any = request.user
         mine = obj is None or user.is_superuser or user.pk == obj.owner_id
         return [*READ_ONLY, "secret_shown" if mine else "secret_hidden"]
@@ -129,7 +132,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "due_at", "event_type", "endpoint", "state_badge", "attempts", "response_status",
         "retry_at", "lease", "sent_at", "last_error",
     ]  # fmt: skip
-    list_filter = ["state", "event__type", "endpoint"]
+    list_filter = ["state", "event__type", ("endpoint", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["event", "endpoint"]
     search_fields = ["endpoint__url", "event__title", "last_error"]
     readonly_fields = [f.name for f in WebhookDelivery._meta.fields] + ["payload"]
@@ -151,6 +154,12 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.display(description="body sent")
     def payload(self, obj: WebhookDelivery) -> Any:
         return format_html("<pre>{}</pre>", json.dumps(obj.event.payload, indent=2))
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WebhookDelivery]:
+        """A receiver's answers are its owner's to read: editors see their own endpoints'
+        deliveries, superusers every one."""
+        rows = super().get_queryset(request)
+        return rows if request.user.is_superuser else rows.filter(endpoint__owner=request.user.pk)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -6,7 +6,11 @@ The same reliability rules as the email outbox (tracker.reminders.outbox), whose
 - A sender claims a batch of due rows in one conditional update (pending → sending)
   under a fresh claim token and a lease; every later write names the token, so a
   sender whose lease lapsed cannot mark a row another sender took.
-- Right before each POST it renews that row's lease (fenced by the token); rows still
+- Right before each POST it renews that row's lease (fenced by the token), and the POST
+  has an overall deadline (`send_deadline()`, TRACKER_WEBHOOKS_DEADLINE, always shorter
+  than the lease), so the lease cannot lapse mid-POST and a receiver that trickles its
+  answer cannot hold a worker: at the deadline the socket is shut down. An attempt cut
+  off, by the deadline or by the worker's time limit, counts as a failed attempt. Rows still
   claimed when a run ends, for whatever reason, go back at once; a dead sender's rows
   come back when its lease lapses. The only window for a second delivery is between
   the receiver's answer and the write that records it; receivers deduplicate on
@@ -23,12 +27,14 @@ followed (a 3xx is a failure).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import http.client
 import json
 import logging
 import socket
 import ssl
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -68,7 +74,19 @@ def interrupt_on(*errors: type[BaseException]) -> None:
 
 
 def timeout() -> float:
+    """Seconds each connect or read may wait."""
     return float(getattr(settings, "TRACKER_WEBHOOKS_TIMEOUT", 10))
+
+
+# The part of the lease a send may use at most: the rest covers recording the outcome.
+LEASE_SHARE = 2 / 3
+
+
+def send_deadline() -> float:
+    """Seconds a whole POST may take, connect to last byte: TRACKER_WEBHOOKS_DEADLINE, held
+    below the lease renewed right before it, so no second sender can take the row meanwhile."""
+    asked = float(getattr(settings, "TRACKER_WEBHOOKS_DEADLINE", 30))
+    return min(asked, lease().total_seconds() * LEASE_SHARE)
 
 
 @dataclass
@@ -228,9 +246,18 @@ def _attempt(row: WebhookDelivery, token: str, result: WebhookRun) -> None:
         "webhook-timestamp": str(int(now.timestamp())),
         "webhook-signature": Webhook(endpoint.secret).sign(row.event.public_id, now, body),
     }
+    started = time.monotonic()
     try:
         answer = post(endpoint.url, body.encode("utf-8"), headers)
-    except INTERRUPTIONS:
+    except INTERRUPTIONS as stop:
+        # The request may have reached the receiver: the attempt is spent, and counted as a
+        # failure, so an endpoint that always stalls its worker is disabled in the end.
+        spent = int((time.monotonic() - started) * 1000)
+        error = f"The send was interrupted ({type(stop).__name__}) before an answer came."
+        try:
+            _record(row, token, Answer(error=error, milliseconds=spent), result)
+        except DatabaseError:
+            log.exception("Could not record the interrupted attempt at delivery %s.", row.pk)
         raise
     _record(row, token, answer, result)
 
@@ -305,6 +332,33 @@ def _disable_if_failing(endpoint_id: int, result: WebhookRun) -> None:
 # --- the request ------------------------------------------------------------------------
 
 
+class _Deadline:
+    """Shuts a connection's socket down when the whole send has taken `seconds`: a read
+    timeout alone lets a receiver that sends a byte now and then hold the worker."""
+
+    def __init__(self, connection: http.client.HTTPConnection, seconds: float) -> None:
+        self.connection = connection
+        self.seconds = seconds
+        self.passed = False
+        self._timer = threading.Timer(seconds, self._cut)
+        self._timer.daemon = True
+
+    def _cut(self) -> None:
+        self.passed = True
+        sock = self.connection.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                # The plain socket's shutdown, under TLS too: it wakes the blocked read.
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._timer.cancel()
+
+
 class _PinnedHTTP(http.client.HTTPConnection):
     """Connects to the address the SSRF check approved, whatever DNS says now."""
 
@@ -342,14 +396,23 @@ def post(
     except RefusedAddress as error:
         return Answer(error=f"Refused: {error}", milliseconds=elapsed())
     make = _PinnedHTTPS if target.scheme == "https" else _PinnedHTTP
-    connection = make(target, timeout())
+    seconds = send_deadline()
+    connection = make(target, min(timeout(), seconds))
+    deadline = _Deadline(connection, seconds)
     try:
-        connection.request("POST", target.path, body=body, headers=headers)
-        response = connection.getresponse()
-        text = response.read(BODY_KEPT).decode("utf-8", "replace")
-        status = response.status
-    except (OSError, http.client.HTTPException) as error:
-        return Answer(error=f"{type(error).__name__}: {error}"[:2000], milliseconds=elapsed())
+        with deadline:
+            connection.request("POST", target.path, body=body, headers=headers)
+            response = connection.getresponse()
+            text = response.read(BODY_KEPT).decode("utf-8", "replace")
+            status = response.status
+        if deadline.passed:
+            raise TimeoutError("cut off")
+    except (OSError, http.client.HTTPException, ValueError) as error:
+        if deadline.passed:
+            error_text = f"No whole answer within the {seconds:g} s deadline; cut off."
+        else:
+            error_text = f"{type(error).__name__}: {error}"
+        return Answer(error=error_text[:2000], milliseconds=elapsed())
     finally:
         connection.close()
     return Answer(status=status, body=text, milliseconds=elapsed())
