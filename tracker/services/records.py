@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from tracker import audit
 from tracker.models import (
     Discrepancy,
     Milestone,
@@ -76,9 +77,10 @@ def _link_parties(negotiation: Negotiation, parties: Sequence[Party]) -> None:
     links = Negotiation.parties.through.objects.filter(negotiation_id=negotiation.pk)
     if list(links.order_by("pk").values_list("party_id", flat=True)) == wanted:
         return
-    negotiation.parties.clear()
-    for party_id in wanted:
-        negotiation.parties.add(party_id)
+    with audit.relinked(negotiation, "parties"):
+        negotiation.parties.clear()
+        for party_id in wanted:
+            negotiation.parties.add(party_id)
 
 
 def track_save(*, track: Track, by: Any = None, sources: Sequence[Source] | None = None) -> Track:
