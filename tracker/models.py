@@ -352,7 +352,31 @@ class HealthFields(Confirmed, KeepsDerivedFields):
         abstract = True
 
 
-class Negotiation(NamesUniqueClashes, HealthFields):
+class Archivable(models.Model):
+    """A row that deleting archives: hidden from pages, lists, feeds, search, exports and
+    reminders, restorable, its history kept (tracker.services.archive)."""
+
+    archived_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="When it was archived; empty if live."
+    )
+    archived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who archived it.",
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class Negotiation(NamesUniqueClashes, Archivable, HealthFields):
     class Stage(models.TextChoices):
         ANNOUNCED = "announced"
         NEGOTIATING = "negotiating"
@@ -378,7 +402,7 @@ class Negotiation(NamesUniqueClashes, HealthFields):
         return self.name
 
 
-class Track(NamesUniqueClashes, Scheduled, HealthFields):
+class Track(NamesUniqueClashes, Archivable, Scheduled, HealthFields):
     """A workstream inside a negotiation."""
 
     negotiation = models.ForeignKey(Negotiation, on_delete=models.CASCADE, related_name="tracks")
@@ -1022,6 +1046,9 @@ class OutboxEmail(OutboxRow):
     class Kind(models.TextChoices):
         CONFIRMATION = "confirmation"
         HEALTH_ALERT = "health_alert"
+        # The weekly "still unconfirmed" list for an editor following a negotiation or
+        # track (tracker.reminders.escalation); one per subscription and `week`.
+        UNCONFIRMED = "unconfirmed"
         # Account emails (tracker.services.accounts); each names its `user`.
         SIGN_UP = "sign_up"
         NEW_ADDRESS = "new_address"
@@ -1067,6 +1094,11 @@ class OutboxEmail(OutboxRow):
     sequence = models.PositiveSmallIntegerField(
         default=0, help_text="For confirmations: 0 for the first, 1 for the first resend, …"
     )
+    week = models.DateField(
+        null=True,
+        blank=True,
+        help_text="For a “still unconfirmed” list: the Monday of the week it is for.",
+    )
 
     class Meta:
         ordering = ["due_at", "id"]
@@ -1087,9 +1119,15 @@ class OutboxEmail(OutboxRow):
                 condition=Q(kind__in=["sign_up", "new_address", "reset"]),
                 name="outboxemail_account_once_per_sequence",
             ),
+            models.UniqueConstraint(
+                fields=["subscription", "week"],
+                condition=Q(kind="unconfirmed"),
+                name="outboxemail_unconfirmed_once_a_week",
+            ),
             models.CheckConstraint(
                 condition=Q(kind="confirmation", subscription__isnull=False)
                 | Q(kind="health_alert", status_change__isnull=False)
+                | Q(kind="unconfirmed", subscription__isnull=False, week__isnull=False)
                 | Q(kind__in=["sign_up", "new_address", "reset"], user__isnull=False)
                 | Q(kind="webhook_off", webhook_endpoint__isnull=False),
                 name="outboxemail_names_its_cause",

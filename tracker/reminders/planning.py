@@ -23,6 +23,7 @@ from tracker.reminders.schedule import reminder_slots, worth_planning
 from tracker.status import MilestoneState
 
 DEFAULT_OFFSETS = (30, 7, 1, 0)
+STALE_HORIZON = dt.timedelta(days=31)
 OPEN_STATES = (MilestoneState.PLANNED.value, MilestoneState.IN_PROGRESS.value)
 
 VOID_DEADLINE_CHANGED = "The deadline changed."
@@ -120,7 +121,13 @@ def plan_reminders(
         milestones_qs = milestones_qs.filter(id__in=list(milestone_ids))
     open_milestones = [
         m
-        for m in milestones_qs.filter(state__in=OPEN_STATES, deadline_latest__isnull=False)
+        for m in milestones_qs.filter(
+            state__in=OPEN_STATES,
+            deadline_latest__isnull=False,
+            # Archived tracks and negotiations remind nobody; restored, they do again.
+            track__archived_at__isnull=True,
+            track__negotiation__archived_at__isnull=True,
+        )
         if m.deadline_latest is not None
     ]
     recipients = recipients_by_track({m.track for m in open_milestones})
@@ -128,8 +135,11 @@ def plan_reminders(
     wanted: dict[tuple[int, str, str, int, dt.date], Reminder] = {}
     for m in open_milestones:
         assert m.deadline_latest is not None
+        # Open and stale: overdue reminders go on monthly; planned up to a month ahead.
+        stale_until = (now + STALE_HORIZON).date() if m.stale else None
         for r in recipients[m.track_id]:
-            for slot in worth_planning(reminder_slots(m.deadline_latest, r.offsets, r.zone), now):
+            slots = reminder_slots(m.deadline_latest, r.offsets, r.zone, stale_until=stale_until)
+            for slot in worth_planning(slots, now):
                 row = Reminder(
                     milestone_id=m.id,
                     subscription_id=r.subscription_id,
