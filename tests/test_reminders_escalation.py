@@ -79,7 +79,10 @@ def world() -> dict[str, Any]:
         silent = make_milestone(track, "Interim agreement", "July 8, 2025")
         confirmed = make_milestone(track, "Market access offer", "December 1, 2026")
         article = Source.objects.create(
-            slug="fresh", title="Talks resume", publisher="Reuters", published_on=dt.date(2026, 2, 19)
+            slug="fresh",
+            title="Talks resume",
+            publisher="Reuters",
+            published_on=dt.date(2026, 2, 19),
         )
         with committed():
             services.milestone_save(milestone=confirmed, sources=[article])
@@ -228,7 +231,10 @@ def test_a_stale_overdue_item_is_reminded_at_30_and_60_days_and_a_confirmed_one_
     # Confirmed by an article (still open, no longer stale): the monthly ones stop.
     with time_machine.travel(dt.datetime(2025, 9, 10, 8, tzinfo=UTC), tick=False):
         article = Source.objects.create(
-            slug="still-talking", title="Talks go on", publisher="ET", published_on=dt.date(2025, 9, 9)
+            slug="still-talking",
+            title="Talks go on",
+            publisher="ET",
+            published_on=dt.date(2025, 9, 9),
         )
         with committed():
             services.milestone_save(

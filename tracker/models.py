@@ -352,6 +352,41 @@ class HealthFields(Confirmed, KeepsDerivedFields):
         abstract = True
 
 
+class LiveNegotiations(models.Manager["Negotiation"]):
+    """`objects`: what readers see, archived rows left out; `all_objects` has every row."""
+
+    def get_queryset(self) -> models.QuerySet[Negotiation]:
+        return super().get_queryset().filter(archived_at__isnull=True)
+
+
+class LiveTracks(models.Manager["Track"]):
+    def get_queryset(self) -> models.QuerySet[Track]:
+        return (
+            super()
+            .get_queryset()
+            .filter(archived_at__isnull=True, negotiation__archived_at__isnull=True)
+        )
+
+
+class LiveMilestones(models.Manager["Milestone"]):
+    def get_queryset(self) -> models.QuerySet[Milestone]:
+        return (
+            super()
+            .get_queryset()
+            .filter(track__archived_at__isnull=True, track__negotiation__archived_at__isnull=True)
+        )
+
+
+class LiveTargets(models.Manager["Target"]):
+    def get_queryset(self) -> models.QuerySet[Target]:
+        return (
+            super()
+            .get_queryset()
+            .filter(negotiation__archived_at__isnull=True)
+            .exclude(track__archived_at__isnull=False)
+        )
+
+
 class Archivable(models.Model):
     """A row that deleting archives: hidden from pages, lists, feeds, search, exports and
     reminders, restorable, its history kept (tracker.services.archive)."""
@@ -395,8 +430,13 @@ class Negotiation(NamesUniqueClashes, Archivable, HealthFields):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    all_objects = models.Manager()
+    objects = LiveNegotiations()
+
     class Meta:
         ordering = ["name"]
+        default_manager_name = "all_objects"
+        base_manager_name = "all_objects"
 
     def __str__(self) -> str:
         return self.name
@@ -426,8 +466,13 @@ class Track(NamesUniqueClashes, Archivable, Scheduled, HealthFields):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    all_objects = models.Manager()
+    objects = LiveTracks()
+
     class Meta(Scheduled.Meta):
         ordering = ["negotiation", "position", "name"]
+        default_manager_name = "all_objects"
+        base_manager_name = "all_objects"
         constraints = [
             *Scheduled.Meta.constraints,
             models.UniqueConstraint(
@@ -485,7 +530,12 @@ class Milestone(NamesUniqueClashes, Scheduled, Confirmed, KeepsDerivedFields):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    all_objects = models.Manager()
+    objects = LiveMilestones()
+
     class Meta(Scheduled.Meta):
+        default_manager_name = "all_objects"
+        base_manager_name = "all_objects"
         ordering = ["deadline_latest", "title"]
         constraints = [
             *Scheduled.Meta.constraints,
@@ -729,7 +779,12 @@ class Target(NamesUniqueClashes, Scheduled, Confirmed, KeepsDerivedFields):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    all_objects = models.Manager()
+    objects = LiveTargets()
+
     class Meta(Scheduled.Meta):
+        default_manager_name = "all_objects"
+        base_manager_name = "all_objects"
         ordering = ["negotiation", "name"]
         constraints = [
             *Scheduled.Meta.constraints,

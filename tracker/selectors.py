@@ -11,7 +11,6 @@ from typing import Any, NamedTuple
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, Window
 from django.db.models.functions import Coalesce, RowNumber
 
-from tracker.status import MilestoneState
 from tracker.models import (
     NO_DEADLINE,
     CalendarFeedToken,
@@ -28,6 +27,7 @@ from tracker.models import (
     Target,
     Track,
 )
+from tracker.status import MilestoneState
 
 
 def parties_list() -> QuerySet[Party]:

@@ -5,6 +5,12 @@ input into these calls and the ValidationError they raise into their own errors.
 Statuses are refreshed once per transaction, after it commits (followups.after_commit).
 """
 
+from tracker.services.archive import (
+    negotiation_archive,
+    negotiation_restore,
+    track_archive,
+    track_restore,
+)
 from tracker.services.deadlines import first_party, fiscal_year_start_of, read_deadline
 from tracker.services.followups import after_commit
 from tracker.services.milestones import (
@@ -32,6 +38,7 @@ from tracker.services.records import (
     record_delete,
     record_save,
     records_delete,
+    records_purge,
     series_save,
     source_save,
     target_save,
@@ -57,6 +64,8 @@ __all__ = [
     "milestone_set_dependencies",
     "milestones_cancel",
     "milestones_complete",
+    "negotiation_archive",
+    "negotiation_restore",
     "negotiation_save",
     "observation_save",
     "party_save",
@@ -64,11 +73,14 @@ __all__ = [
     "record_delete",
     "record_save",
     "records_delete",
+    "records_purge",
     "series_save",
     "settled_completion",
     "source_save",
     "stored",
     "target_save",
+    "track_archive",
+    "track_restore",
     "track_save",
     "validate_dependencies",
     "validate_differing",
