@@ -335,7 +335,7 @@ def negotiation_page(slug: str, today: dt.date) -> NegotiationPage:
     """Seven queries whatever the number of milestones: the milestones as plain columns
     and their deadline moves as another, not model instances with prefetches."""
     negotiation = get_object_or_404(Negotiation.objects.prefetch_related("parties"), slug=slug)
-    tracks = list(negotiation.tracks.all())
+    tracks = list(Track.objects.filter(negotiation=negotiation))  # archived ones left out
     milestones = rows.milestone_rows(
         list(selectors.milestone_columns(negotiation_milestones(negotiation))),
         selectors.deadline_moves(negotiation=negotiation),
@@ -827,7 +827,9 @@ def user_subscriptions(user: Any) -> list[Subscription]:
 
 
 def subscribable() -> list[tuple[Negotiation, list[Track]]]:
-    negotiations = list(Negotiation.objects.prefetch_related("tracks"))
+    negotiations = list(
+        Negotiation.objects.prefetch_related(Prefetch("tracks", queryset=Track.objects.all()))
+    )
     return [(n, list(n.tracks.all())) for n in negotiations]
 
 
