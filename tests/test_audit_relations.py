@@ -50,7 +50,7 @@ def three_parties() -> dict[str, Party]:
 def m2m_changes(api: APIClient, negotiation_id: int) -> list[tuple[str, list[str]]]:
     """The negotiation's "parties" entries as the API shows them, oldest first."""
     results = api.get(
-        "/api/v1/changes/", {"object_type": "negotiation", "object_id": negotiation_id}
+        "/api/v1/changes/", {"object_type": "negotiation", "object_id": str(negotiation_id)}
     ).json()["results"]
     return [
         (entry["changes"]["parties"]["operation"], entry["changes"]["parties"]["objects"])
