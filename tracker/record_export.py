@@ -179,12 +179,15 @@ class _Exporter:
             for m in milestones
         }
         targets = list(
-            n.targets.select_related("primary_series")
+            # Archived tracks (and their targets) are left out of the record.
+            n.targets.exclude(track__archived_at__isnull=False)
+            .select_related("primary_series")
             .prefetch_related("sources", "observations__source", "observations__series")
             .order_by("slug")
         )
         tracks = []
-        for track in n.tracks.prefetch_related("sources").order_by("position", "name", "slug"):
+        live_tracks = n.tracks.filter(archived_at__isnull=True).prefetch_related("sources")
+        for track in live_tracks.order_by("position", "name", "slug"):
             tracks.append(
                 {
                     "slug": track.slug,
