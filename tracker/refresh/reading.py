@@ -52,7 +52,7 @@ def read(negotiations: Sequence[Negotiation], *, settled: Q | None = None) -> Re
     if foreign:
         known.update((m.pk, m) for m in milestone_rows(Q(id__in=foreign)))
     # A dependency in an archived track or negotiation is no longer tracked: as if deleted.
-    for source_id, targets_of in depends_on.items():
+    for targets_of in depends_on.values():
         targets_of[:] = [d for d in targets_of if d in known]
     sources = Sources()
     targets, observations = read_targets(Q(negotiation_id__in=ids), sources)
