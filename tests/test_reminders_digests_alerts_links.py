@@ -193,7 +193,8 @@ def test_an_email_subscription_is_confirmed_through_its_link_before_anything_is_
         subscription = subscription_create(track=world["track"], email="New@Example.org")
     assert mail.outbox == []  # the confirmation waits in the outbox for the sender
     send_due_reminders()
-    [confirmation] = mail.outbox
+    # Unfrozen, the world's stale overdue milestone also reminds its subscriber monthly.
+    [confirmation] = [m for m in mail.outbox if m.to == ["new@example.org"]]
     with time_machine.travel(dt.datetime(2026, 3, 13, 14, tzinfo=UTC), tick=False):
         plan_reminders()
         send_due_reminders()
