@@ -400,6 +400,8 @@ CELERY_BEAT_SCHEDULE = {
     "plan-reminders": {"task": "tracker.tasks.plan_reminders", "schedule": 60.0},
     "send-due-reminders": {"task": "tracker.tasks.send_due_reminders", "schedule": 30.0},
     "send-digests": {"task": "tracker.tasks.send_digests", "schedule": 900.0},
+    # Weekly lists keyed by (subscription, week): hourly runs queue each once a week.
+    "send-unconfirmed-lists": {"task": "tracker.tasks.send_unconfirmed_lists", "schedule": 3600.0},
     "deliver-webhooks": {"task": "tracker.tasks.deliver_webhooks", "schedule": 15.0},
 }
 

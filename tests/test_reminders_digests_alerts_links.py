@@ -156,6 +156,34 @@ def test_health_getting_worse_alerts_owner_and_subscribers_once(world: Any) -> N
     assert "Sources: No dated source confirms it — may be out of date" in mail.outbox[0].body
 
 
+def test_a_track_starting_on_track_alerts_nobody_and_the_digest_lists_it(world: Any) -> None:
+    owner = get_user_model().objects.create_user("owner", "owner@example.org")
+    track = world["track"]
+    track.owner = owner
+    track.save()
+    Subscription.objects.update(last_digest_at=MONDAY_8_NY - dt.timedelta(days=7))
+    with time_machine.travel(dt.datetime(2026, 2, 27, 9, tzinfo=UTC), tick=False):
+        StatusChange.objects.update(notified_at=dt.datetime(2026, 2, 1, tzinfo=UTC))
+        started = StatusChange.objects.create(
+            subject="track",
+            negotiation=track.negotiation,
+            track=track,
+            previous="not_started",
+            new="on_track",
+            reason="First round due by 20 March 2026",
+            as_of=dt.date(2026, 2, 27),
+        )
+        result = send_health_alerts()
+    assert result.alerts == 0 and mail.outbox == []
+    started.refresh_from_db()
+    assert started.notified_at is not None  # judged: nothing to alert
+    with time_machine.travel(MONDAY_8_NY, tick=False):
+        assert send_digests().sent == 1
+    [digest] = mail.outbox
+    assert digest.to == ["d@example.org"]
+    assert "Health changes\n- Interim: not started → on track" in digest.body
+
+
 def test_an_email_subscription_is_confirmed_through_its_link_before_anything_is_sent(
     world: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -165,7 +193,8 @@ def test_an_email_subscription_is_confirmed_through_its_link_before_anything_is_
         subscription = subscription_create(track=world["track"], email="New@Example.org")
     assert mail.outbox == []  # the confirmation waits in the outbox for the sender
     send_due_reminders()
-    [confirmation] = mail.outbox
+    # Unfrozen, the world's stale overdue milestone also reminds its subscriber monthly.
+    [confirmation] = [m for m in mail.outbox if m.to == ["new@example.org"]]
     with time_machine.travel(dt.datetime(2026, 3, 13, 14, tzinfo=UTC), tick=False):
         plan_reminders()
         send_due_reminders()

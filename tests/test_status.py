@@ -33,6 +33,7 @@ from tracker.status import (
     expected_value,
     is_stale,
     is_worse,
+    is_worsening,
     newest_source_date,
     stale_before,
 )
@@ -818,6 +819,45 @@ def test_a_negotiation_without_tracks_has_nothing_to_report() -> None:
 )
 def test_is_worse_follows_the_severity_order(new: Health, old: Health, worse: bool) -> None:
     assert is_worse(new, old) is worse
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "worsening"),
+    [
+        # Progress or calm: news for the digest, never an alert.
+        (H.NOT_STARTED, H.ON_TRACK, False),
+        (H.NOT_STARTED, H.ACTIVE, False),
+        (H.ON_TRACK, H.ACHIEVED, False),
+        (H.ACHIEVED, H.ACTIVE, False),
+        (H.ACHIEVED, H.ON_TRACK, False),
+        (H.ACTIVE, H.ON_TRACK, False),
+        (H.ON_TRACK, H.NOT_STARTED, False),
+        (H.OFF_TRACK, H.AT_RISK, False),
+        (H.AT_RISK, H.NO_DATA, False),
+        (H.NO_DATA, H.ON_TRACK, False),
+        (H.OFF_TRACK, H.ACHIEVED, False),
+        (H.AT_RISK, H.AT_RISK, False),
+        # Something now asks for action, or for more of it.
+        (H.ON_TRACK, H.NO_DATA, True),
+        (H.NOT_STARTED, H.NO_DATA, True),
+        (H.NO_DATA, H.AT_RISK, True),
+        (H.ON_TRACK, H.AT_RISK, True),
+        (H.AT_RISK, H.OFF_TRACK, True),
+        (H.NOT_STARTED, H.OFF_TRACK, True),
+        (H.ACHIEVED, H.OFF_TRACK, True),
+        (H.ACTIVE, H.AT_RISK, True),
+    ],
+)
+def test_only_a_move_to_a_health_that_asks_for_more_action_is_worsening(
+    old: Health, new: Health, worsening: bool
+) -> None:
+    assert is_worsening(old=old, new=new) is worsening
+
+
+def test_worsening_never_holds_both_ways() -> None:
+    for old in Health:
+        for new in Health:
+            assert not (is_worsening(old=old, new=new) and is_worsening(old=new, new=old))
 
 
 def test_every_health_has_a_severity() -> None:

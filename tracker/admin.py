@@ -8,9 +8,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -255,6 +257,44 @@ class HealthAdminMixin:
         return "—" if obj.progress is None else f"{obj.progress:.0%}"
 
 
+@admin.action(description="Restore the selected archived items")
+def restore(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+    rows = list(queryset.filter(archived_at__isnull=False))
+    for row in rows:
+        if isinstance(row, Negotiation):
+            services.negotiation_restore(negotiation=row, by=request.user)
+        else:
+            services.track_restore(track=row, by=request.user)
+    modeladmin.message_user(request, f"Restored {len(rows)}.")
+
+
+@admin.action(description="Delete permanently (history too)…")
+def delete_permanently(
+    modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any]
+) -> HttpResponse | None:
+    """Deleting archives; this is the hard delete, for superusers, after a confirmation page."""
+    if not request.user.is_superuser:
+        modeladmin.message_user(
+            request, "Only a superuser may delete permanently.", level=messages.ERROR
+        )
+        return None
+    if request.POST.get("confirmed") == "yes":
+        count = services.records_purge(records=list(queryset), by=request.user)
+        modeladmin.message_user(request, f"Deleted {count} permanently.")
+        return None
+    return TemplateResponse(
+        request,
+        "admin/tracker/confirm_purge.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": "Delete permanently?",
+            "rows": list(queryset),
+            "opts": modeladmin.model._meta,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        },
+    )
+
+
 @admin.action(description="Refresh status now")
 def refresh_now(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any]) -> None:
     model = queryset.model
@@ -310,7 +350,7 @@ class NegotiationAdmin(RecordUpload, HealthAdminMixin, RecordAdmin):
         "health", "health_reason", "progress", "next_deadline", "last_confirmed_on", "stale",
     ]  # fmt: skip
     inlines = [TrackInline]
-    actions = [refresh_now]
+    actions = [refresh_now, restore, delete_permanently]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         # A template starts a negotiation: offered on "add" only.
@@ -391,7 +431,7 @@ class TrackAdmin(HealthAdminMixin, RecordAdmin):
     ]  # fmt: skip
     autocomplete_fields = ["owner", "sources"]
     inlines = [MilestoneInline]
-    actions = [refresh_now]
+    actions = [refresh_now, restore, delete_permanently]
 
 
 class RevisionInline(admin.TabularInline):  # type: ignore[type-arg]

@@ -4,6 +4,10 @@ django-auditlog writes one Change per create, update and delete of a registered 
 with the before and after values. This module supplies what a model signal cannot know:
 the person behind the write (services pass their ``by``) and the interface it came
 through (the web middleware, the loader and the jobs say which; a shell is the default).
+
+A relink that clears a many-to-many field and adds its items again (to keep their order)
+goes through `relinked`: django-auditlog's own handling would log a ``clear()`` as the
+removal of every row of the related table, and the items added again as news.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any
 
+from django.apps import apps
+from django.conf import settings
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 
@@ -87,3 +93,30 @@ class AuditMiddleware:
             remote_addr=request.META.get("REMOTE_ADDR") or None,
         ):
             return self.get_response(request)
+
+
+@contextlib.contextmanager
+def relinked(instance: models.Model, field: str) -> Iterator[None]:
+    """Log what a relink of ``instance.<field>`` inside really changed.
+
+    One Change for the items removed and one for the items added (django-auditlog's m2m
+    shape: ``{field: {type: m2m, operation: delete|add, objects: [...]}}``), each item
+    named by its ``str`` as everywhere else; nothing when the set stayed the same.
+    """
+    from auditlog.context import disable_auditlog
+    from auditlog.registry import auditlog
+
+    manager = getattr(instance, field)
+    before = {linked.pk: linked for linked in manager.all()}
+    with disable_auditlog():
+        yield
+    if not auditlog.contains(type(instance)):
+        return
+    after = {linked.pk: linked for linked in manager.all()}
+    log = apps.get_model(settings.AUDITLOG_LOGENTRY_MODEL).objects
+    removed = [linked for pk, linked in before.items() if pk not in after]
+    added = [linked for pk, linked in after.items() if pk not in before]
+    if removed:
+        log.log_m2m_changes(removed, instance, "delete", field)
+    if added:
+        log.log_m2m_changes(added, instance, "add", field)

@@ -356,7 +356,66 @@ class HealthFields(Confirmed, KeepsDerivedFields):
         abstract = True
 
 
-class Negotiation(NamesUniqueClashes, HealthFields):
+class LiveNegotiations(models.Manager["Negotiation"]):
+    """`objects`: what readers see, archived rows left out; `all_objects` has every row."""
+
+    def get_queryset(self) -> models.QuerySet[Negotiation]:
+        return super().get_queryset().filter(archived_at__isnull=True)
+
+
+class LiveTracks(models.Manager["Track"]):
+    def get_queryset(self) -> models.QuerySet[Track]:
+        return (
+            super()
+            .get_queryset()
+            .filter(archived_at__isnull=True, negotiation__archived_at__isnull=True)
+        )
+
+
+class LiveMilestones(models.Manager["Milestone"]):
+    def get_queryset(self) -> models.QuerySet[Milestone]:
+        return (
+            super()
+            .get_queryset()
+            .filter(track__archived_at__isnull=True, track__negotiation__archived_at__isnull=True)
+        )
+
+
+class LiveTargets(models.Manager["Target"]):
+    def get_queryset(self) -> models.QuerySet[Target]:
+        return (
+            super()
+            .get_queryset()
+            .filter(negotiation__archived_at__isnull=True)
+            .exclude(track__archived_at__isnull=False)
+        )
+
+
+class Archivable(models.Model):
+    """A row that deleting archives: hidden from pages, lists, feeds, search, exports and
+    reminders, restorable, its history kept (tracker.services.archive)."""
+
+    archived_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="When it was archived; empty if live."
+    )
+    archived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who archived it.",
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class Negotiation(NamesUniqueClashes, Archivable, HealthFields):
     class Stage(models.TextChoices):
         ANNOUNCED = "announced"
         NEGOTIATING = "negotiating"
@@ -375,14 +434,19 @@ class Negotiation(NamesUniqueClashes, HealthFields):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    all_objects = models.Manager()
+    objects = LiveNegotiations()
+
     class Meta:
         ordering = ["name"]
+        default_manager_name = "all_objects"
+        base_manager_name = "all_objects"
 
     def __str__(self) -> str:
         return self.name
 
 
-class Track(NamesUniqueClashes, Scheduled, HealthFields):
+class Track(NamesUniqueClashes, Archivable, Scheduled, HealthFields):
     """A workstream inside a negotiation."""
 
     negotiation = models.ForeignKey(Negotiation, on_delete=models.CASCADE, related_name="tracks")
@@ -415,8 +479,13 @@ class Track(NamesUniqueClashes, Scheduled, HealthFields):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    all_objects = models.Manager()
+    objects = LiveTracks()
+
     class Meta(Scheduled.Meta):
         ordering = ["negotiation", "position", "name"]
+        default_manager_name = "all_objects"
+        base_manager_name = "all_objects"
         constraints = [
             *Scheduled.Meta.constraints,
             models.UniqueConstraint(
@@ -489,7 +558,12 @@ class Milestone(NamesUniqueClashes, Scheduled, Confirmed, KeepsDerivedFields):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    all_objects = models.Manager()
+    objects = LiveMilestones()
+
     class Meta(Scheduled.Meta):
+        default_manager_name = "all_objects"
+        base_manager_name = "all_objects"
         ordering = ["deadline_latest", "title"]
         constraints = [
             *Scheduled.Meta.constraints,
@@ -740,7 +814,12 @@ class Target(NamesUniqueClashes, Scheduled, Confirmed, KeepsDerivedFields):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    all_objects = models.Manager()
+    objects = LiveTargets()
+
     class Meta(Scheduled.Meta):
+        default_manager_name = "all_objects"
+        base_manager_name = "all_objects"
         ordering = ["negotiation", "name"]
         constraints = [
             *Scheduled.Meta.constraints,
@@ -1080,6 +1159,9 @@ class OutboxEmail(OutboxRow):
     class Kind(models.TextChoices):
         CONFIRMATION = "confirmation"
         HEALTH_ALERT = "health_alert"
+        # The weekly "still unconfirmed" list for an editor following a negotiation or
+        # track (tracker.reminders.escalation); one per subscription and `week`.
+        UNCONFIRMED = "unconfirmed"
         # Account emails (tracker.services.accounts); each names its `user`.
         SIGN_UP = "sign_up"
         NEW_ADDRESS = "new_address"
@@ -1126,6 +1208,11 @@ class OutboxEmail(OutboxRow):
     sequence = models.PositiveSmallIntegerField(
         default=0, help_text="For confirmations: 0 for the first, 1 for the first resend, …"
     )
+    week = models.DateField(
+        null=True,
+        blank=True,
+        help_text="For a “still unconfirmed” list: the Monday of the week it is for.",
+    )
 
     class Meta:
         ordering = ["due_at", "id"]
@@ -1146,9 +1233,15 @@ class OutboxEmail(OutboxRow):
                 condition=Q(kind__in=["sign_up", "new_address", "address_note", "reset"]),
                 name="outboxemail_account_once_per_sequence",
             ),
+            models.UniqueConstraint(
+                fields=["subscription", "week"],
+                condition=Q(kind="unconfirmed"),
+                name="outboxemail_unconfirmed_once_a_week",
+            ),
             models.CheckConstraint(
                 condition=Q(kind="confirmation", subscription__isnull=False)
                 | Q(kind="health_alert", status_change__isnull=False)
+                | Q(kind="unconfirmed", subscription__isnull=False, week__isnull=False)
                 | Q(
                     kind__in=["sign_up", "new_address", "address_note", "reset"],
                     user__isnull=False,

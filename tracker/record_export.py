@@ -182,12 +182,15 @@ class _Exporter:
             for m in milestones
         }
         targets = list(
-            n.targets.select_related("primary_series")
+            # Archived tracks (and their targets) are left out of the record.
+            n.targets.exclude(track__archived_at__isnull=False)
+            .select_related("primary_series")
             .prefetch_related("sources", "observations__source", "observations__series")
             .order_by("slug")
         )
         tracks = []
-        tracks_in_order = n.tracks.select_related("party").prefetch_related("sources")
+        live_tracks = n.tracks.filter(archived_at__isnull=True)
+        tracks_in_order = live_tracks.select_related("party").prefetch_related("sources")
         for track in tracks_in_order.order_by("position", "name", "slug"):
             tracks.append(
                 {

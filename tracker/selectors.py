@@ -315,3 +315,24 @@ def deadline_moves(
     ).values_list("milestone_id", "previous_latest", "new_latest", "source__slug"):
         moves.setdefault(milestone_id, []).append(DeadlineMove(previous, new, source))
     return moves
+
+
+def unconfirmed_milestones(subscription: Subscription) -> QuerySet[Milestone]:
+    """The stale open milestones a subscription follows (its track, or every track of its
+    negotiation), none archived, oldest confirmation first (none at all first)."""
+    scope = (
+        Q(track_id=subscription.track_id)
+        if subscription.track_id is not None
+        else Q(track__negotiation_id=subscription.negotiation_id)
+    )
+    return (
+        Milestone.objects.filter(
+            scope,
+            state__in=[MilestoneState.PLANNED.value, MilestoneState.IN_PROGRESS.value],
+            stale=True,
+            track__archived_at__isnull=True,
+            track__negotiation__archived_at__isnull=True,
+        )
+        .select_related("track", "track__negotiation")
+        .order_by(F("last_confirmed_on").asc(nulls_first=True), "deadline_latest", "id")
+    )

@@ -100,6 +100,29 @@ def is_worse(new: Health, old: Health) -> bool:
     return HEALTH_SEVERITY[new] > HEALTH_SEVERITY[old]
 
 
+# How much a health asks someone to act, for alerts. The severity order above ranks
+# tracks for a negotiation's worst; it puts "on track" above "not started", which is
+# progress, not news to alarm anyone with. Only these three ask for action.
+HEALTH_CONCERN: dict[Health, int] = {
+    Health.OFF_TRACK: 3,
+    Health.AT_RISK: 2,
+    Health.NO_DATA: 1,
+    Health.ON_TRACK: 0,
+    Health.ACTIVE: 0,
+    Health.NOT_STARTED: 0,
+    Health.ACHIEVED: 0,
+}
+
+
+def is_worsening(*, old: Health, new: Health) -> bool:
+    """A transition worth an alert: the new health asks for more action than the old.
+
+    "Not started → on track" or "achieved → active" is not worsening (it goes to the
+    digest); "on track → no data", "no data → at risk", "at risk → off track" are.
+    """
+    return HEALTH_CONCERN[new] > HEALTH_CONCERN[old]
+
+
 @functools.lru_cache(maxsize=8192)  # a refresh words the same few thousand days again and again
 def day_text(day: date) -> str:
     """A date as a reader writes it: "8 July 2025"."""

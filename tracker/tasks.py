@@ -30,7 +30,7 @@ from django.db import connection
 
 from tracker import heartbeats
 from tracker.refresh import refresh_statuses as refresh
-from tracker.reminders import alerts, digests, outbox, planning
+from tracker.reminders import alerts, digests, escalation, outbox, planning
 from tracker.reminders.outbox import DeliveryUnavailable
 from tracker.webhooks import delivery
 
@@ -126,6 +126,15 @@ def send_digests() -> int:
     result = digests.send_digests()
     log_run("send_digests", started, sent=result.sent, nothing_to_say=result.nothing_to_say)
     return result.sent
+
+
+@shared_task(name="tracker.tasks.send_unconfirmed_lists", **DELIVERY)
+def send_unconfirmed_lists() -> int:
+    """This week's "still unconfirmed" lists; a rerun in the same week queues nothing."""
+    started = time.monotonic()
+    result = escalation.send_unconfirmed_lists()
+    log_run("send_unconfirmed_lists", started, queued=result.queued, emails=result.emails)
+    return result.queued
 
 
 @shared_task(name="tracker.tasks.deliver_webhooks", time_limit=300, soft_time_limit=240)

@@ -17,6 +17,7 @@ from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
@@ -353,7 +354,7 @@ def negotiation_page(slug: str, today: dt.date) -> NegotiationPage:
     """Seven queries whatever the number of milestones: the milestones as plain columns
     and their deadline moves as another, not model instances with prefetches."""
     negotiation = get_object_or_404(Negotiation.objects.prefetch_related("parties"), slug=slug)
-    tracks = list(negotiation.tracks.all())
+    tracks = list(Track.objects.filter(negotiation=negotiation))  # archived ones left out
     milestones = rows.milestone_rows(
         list(selectors.milestone_columns(negotiation_milestones(negotiation))),
         selectors.deadline_moves(negotiation=negotiation),
@@ -883,5 +884,87 @@ def user_subscriptions(user: Any) -> list[Subscription]:
 
 
 def subscribable() -> list[tuple[Negotiation, list[Track]]]:
-    negotiations = list(Negotiation.objects.prefetch_related("tracks"))
+    negotiations = list(
+        Negotiation.objects.prefetch_related(Prefetch("tracks", queryset=Track.objects.all()))
+    )
     return [(n, list(n.tracks.all())) for n in negotiations]
+
+
+@dataclass
+class ArchivedPage:
+    """What an archived item's own address still shows: what it was, when it was archived,
+    and its deadline history (feeds and old links lead here, never to a 404)."""
+
+    kind: str  # negotiation, track, milestone or target
+    name: str
+    within: str
+    archived_kind: str  # what was archived: the item, or the track or negotiation holding it
+    archived_on: str
+    revisions: list[DeadlineRevision]
+
+
+def archived_page(
+    *,
+    slug: str | None = None,
+    track_slug: str | None = None,
+    milestone_pk: int | None = None,
+    target_pk: int | None = None,
+) -> ArchivedPage | None:
+    """The archived item an address names, or None when there is none (a real 404)."""
+    negotiation: Negotiation | None = None
+    track: Track | None = None
+    if milestone_pk is not None:
+        milestone = (
+            Milestone.all_objects.select_related("track__negotiation")
+            .filter(pk=milestone_pk)
+            .first()
+        )
+        if milestone is None:
+            return None
+        track, negotiation = milestone.track, milestone.track.negotiation
+        kind, name, within = "milestone", milestone.title, track.name
+        milestones = [milestone.pk]
+    elif target_pk is not None:
+        target = (
+            Target.all_objects.select_related("negotiation", "track").filter(pk=target_pk).first()
+        )
+        if target is None:
+            return None
+        track, negotiation = target.track, target.negotiation
+        kind, name, within, milestones = "target", target.name, negotiation.name, []
+    else:
+        negotiation = Negotiation.all_objects.filter(slug=slug).first()
+        if negotiation is None:
+            return None
+        kind, name, within = "negotiation", negotiation.name, ""
+        if track_slug is not None:
+            track = Track.all_objects.filter(negotiation=negotiation, slug=track_slug).first()
+            if track is None:
+                return None
+            kind, name, within = "track", track.name, negotiation.name
+        scope = Q(track=track) if track is not None else Q(track__negotiation=negotiation)
+        milestones = list(Milestone.all_objects.filter(scope).values_list("pk", flat=True))
+    archived = next(
+        (
+            (row, label)
+            for row, label in ((track, "track"), (negotiation, "negotiation"))
+            if row is not None and row.archived_at is not None
+        ),
+        None,
+    )
+    if archived is None:
+        return None
+    row, label = archived
+    assert row.archived_at is not None
+    return ArchivedPage(
+        kind=kind,
+        name=name,
+        within=within,
+        archived_kind=label,
+        archived_on=day_text(timezone.localdate(row.archived_at)),
+        revisions=list(
+            DeadlineRevision.objects.filter(milestone_id__in=milestones)
+            .select_related("milestone")
+            .order_by("changed_at", "id")
+        ),
+    )

@@ -38,6 +38,29 @@ def readable(view: View) -> View:
     return wrapped
 
 
+def archived_or_404(view: View) -> View:
+    """An archived item's page (or one inside an archived track or negotiation) answers
+    410 Gone with what it was and its history, so feeds and old links never meet a 404."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return view(request, *args, **kwargs)
+        except Http404:
+            name = view.__name__
+            page = pages.archived_page(
+                slug=kwargs.get("slug"),
+                track_slug=kwargs.get("track_slug"),
+                milestone_pk=kwargs.get("pk") if name == "milestone" else None,
+                target_pk=kwargs.get("pk") if name == "target" else None,
+            )
+            if page is None:
+                raise
+            return render(request, "tracker/archived.html", {"page": page}, status=410)
+
+    return wrapped
+
+
 @readable
 def overview(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
@@ -72,6 +95,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 
 @readable
+@archived_or_404
 def negotiation(request: HttpRequest, slug: str) -> HttpResponse:
     today = timezone.localdate()
 
@@ -85,6 +109,7 @@ def negotiation(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @readable
+@archived_or_404
 def track(request: HttpRequest, slug: str, track_slug: str) -> HttpResponse:
     today = timezone.localdate()
     page = pages.track_page(slug, track_slug, today)
@@ -92,6 +117,7 @@ def track(request: HttpRequest, slug: str, track_slug: str) -> HttpResponse:
 
 
 @readable
+@archived_or_404
 def milestone(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     page = pages.milestone_page(pk, today)
@@ -99,6 +125,7 @@ def milestone(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @readable
+@archived_or_404
 def target(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     page = pages.target_page(pk, today)

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracker', '0018_progress_counts_steps'),
+        ('tracker', '0019_archive_and_escalation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

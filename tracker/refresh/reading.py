@@ -51,6 +51,9 @@ def read(negotiations: Sequence[Negotiation], *, settled: Q | None = None) -> Re
     foreign = {d for ds in depends_on.values() for d in ds} - known.keys()
     if foreign:
         known.update((m.pk, m) for m in milestone_rows(Q(id__in=foreign)))
+    # A dependency in an archived track or negotiation is no longer tracked: as if deleted.
+    for targets_of in depends_on.values():
+        targets_of[:] = [d for d in targets_of if d in known]
     sources = Sources()
     targets, observations = read_targets(Q(negotiation_id__in=ids), sources)
     for milestone_id, published_on, published_by in (
@@ -74,7 +77,12 @@ def read(negotiations: Sequence[Negotiation], *, settled: Q | None = None) -> Re
         sources.cited[kind][owner_id].append(_source_date(published_on, published_by))
     return Record(
         negotiations=list(negotiations),
-        tracks=list(Track.objects.filter(negotiation_id__in=ids).order_by("position", "id")),
+        # The negotiations are live; archived tracks are left out here, in one plain query.
+        tracks=[
+            track
+            for track in Track.all_objects.filter(negotiation_id__in=ids).order_by("position", "id")
+            if track.archived_at is None
+        ],
         milestones=milestones,
         depends_on=depends_on,
         known=known,

@@ -1,5 +1,7 @@
 """Health alerts: when a track gets worse, its owner and subscribers hear once.
 
+Only worsening (`status.is_worsening`) alerts; an improvement is news for the digest.
+
 Each alert is an outbox row per recipient (`OutboxEmail`, unique per transition and
 recipient), sent by the outbox like a reminder: an alert that cannot be built or sent
 ends failed with its error and never blocks the others. A transition's `notified_at`
@@ -17,7 +19,7 @@ from django.utils import timezone
 from tracker.models import OutboxEmail, StatusChange
 from tracker.reminders import outbox
 from tracker.reminders.planning import recipients_by_track
-from tracker.status import Health, is_worse
+from tracker.status import Health, is_worsening
 
 # A transition older than this when first seen (e.g. recorded while alerts were
 # not running) is history for the digest, not news for an alert.
@@ -42,7 +44,7 @@ def plan_health_alerts(*, now: dt.datetime | None = None) -> int:
         .order_by("changed_at", "id")
     )
     for change in unseen:
-        worse = is_worse(Health(change.new), Health(change.previous))
+        worse = is_worsening(old=Health(change.previous), new=Health(change.new))
         recipients = []
         if worse and change.track is not None and change.changed_at >= now - FRESH_FOR:
             recipients = recipients_by_track([change.track])[change.track.pk]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import zoneinfo
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,7 +25,7 @@ from django.utils.http import urlsafe_base64_encode
 from tracker import figures
 from tracker.calendar.feeds import milestone_ics, milestone_url
 from tracker.deadlines import describe, in_words
-from tracker.freshness import confirmation
+from tracker.freshness import confirmation, overdue_countdown
 from tracker.models import (
     Milestone,
     Negotiation,
@@ -251,6 +252,46 @@ def health_alert_email(
         headers={
             "Message-ID": f"<health-{change.pk}-{to_hash}@{_domain()}>",
             "List-Unsubscribe": f"<{unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+
+
+def unconfirmed_email(
+    subscription: Subscription, milestones: Sequence[Milestone], *, week: dt.date, today: dt.date
+) -> EmailMultiAlternatives:
+    """The weekly "still unconfirmed" list of the stale open items a subscriber follows."""
+    subject_of = subscription.subject
+    negotiation = subject_of if isinstance(subject_of, Negotiation) else subject_of.negotiation
+    unsubscribe = subscription_unsubscribe_url(subscription)
+    items = [
+        {
+            "title": m.title,
+            "track": m.track,
+            "when": when(m),
+            "overdue": overdue_countdown(m, today),
+            "freshness": confirmation(m, today),
+            "url": milestone_url(m),
+        }
+        for m in milestones
+    ]
+    context = {
+        "subject_of": subject_of,
+        "items": items,
+        "stale_after": settings.TRACKER_STALE_AFTER_DAYS,
+        "dashboard_url": negotiation_url(negotiation),
+        "unsubscribe_url": unsubscribe,
+    }
+    text, html = _render("unconfirmed", context)
+    count = f"{len(items)} item{'s' if len(items) != 1 else ''}"
+    return _message(
+        subject=f"Still unconfirmed: {count} in {subject_of}, week of {long_date(week)}",
+        to=subscription.recipient,
+        text=text,
+        html=html,
+        headers={
+            "Message-ID": f"<unconfirmed-{subscription.pk}-{week:%Y%m%d}@{_domain()}>",
+            "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     )

@@ -47,6 +47,7 @@ import logging
 import smtplib
 import time
 import uuid
+import zoneinfo
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field
@@ -72,6 +73,7 @@ from tracker.reminders.emails import (
     confirmation_email,
     health_alert_email,
     reminder_email,
+    unconfirmed_email,
 )
 from tracker.reminders.planning import (
     MISSED_WINDOW,
@@ -80,6 +82,7 @@ from tracker.reminders.planning import (
     VOID_NOT_WANTED,
 )
 from tracker.reminders.unsubscribe import owner_unsubscribe_url, subscription_unsubscribe_url
+from tracker.selectors import unconfirmed_milestones
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +168,8 @@ def _reminder_wanted(row: Reminder) -> str | None:
         return VOID_DEADLINE_CHANGED
     if milestone.state not in OPEN_STATES:
         return VOID_NOT_WANTED
+    if milestone.track.archived_at is not None or milestone.track.negotiation.archived_at:
+        return VOID_NOT_WANTED
     if row.subscription_id is not None:
         if row.subscription is None or not row.subscription.is_active:
             return "Unsubscribed"
@@ -194,6 +199,8 @@ def _outbox_email_message(row: OutboxEmail, now: dt.datetime) -> EmailMessage | 
         return confirmation_email(subscription)
     if row.kind == OutboxEmail.Kind.WEBHOOK_DISABLED:
         return _webhook_disabled_message(row)
+    if row.kind == OutboxEmail.Kind.UNCONFIRMED:
+        return _unconfirmed_message(row, now)
     change = row.status_change
     assert change is not None  # a database constraint
     track = change.track
@@ -209,6 +216,21 @@ def _outbox_email_message(row: OutboxEmail, now: dt.datetime) -> EmailMessage | 
             return Void(VOID_NOT_WANTED)
         link = owner_unsubscribe_url(track_id=track.pk, user_id=owner.pk)
     return health_alert_email(change, track, to=row.recipient, unsubscribe_url=link)
+
+
+def _unconfirmed_message(row: OutboxEmail, now: dt.datetime) -> EmailMessage | Void:
+    subscription = row.subscription
+    assert subscription is not None and row.week is not None  # a database constraint
+    if not subscription.is_active:
+        return Void("Unsubscribed")
+    if not subscription.reminders_on:
+        return Void(VOID_NOT_WANTED)
+    # Read now: what an article confirmed or moved since the list was queued is left out.
+    milestones = list(unconfirmed_milestones(subscription))
+    if not milestones:
+        return Void("Confirmed or moved before the list went out.")
+    today = now.astimezone(zoneinfo.ZoneInfo(subscription.timezone)).date()
+    return unconfirmed_email(subscription, milestones, week=row.week, today=today)
 
 
 def _webhook_disabled_message(row: OutboxEmail) -> EmailMessage | Void:

@@ -27,6 +27,7 @@ from tracker.status import MilestoneState
 log = logging.getLogger(__name__)
 
 DEFAULT_OFFSETS = (30, 7, 1, 0)
+STALE_HORIZON = dt.timedelta(days=31)
 OPEN_STATES = (MilestoneState.PLANNED.value, MilestoneState.IN_PROGRESS.value)
 
 VOID_DEADLINE_CHANGED = "The deadline changed."
@@ -125,7 +126,13 @@ def plan_reminders(
         milestones_qs = milestones_qs.filter(id__in=list(milestone_ids))
     open_milestones = [
         m
-        for m in milestones_qs.filter(state__in=OPEN_STATES, deadline_latest__isnull=False)
+        for m in milestones_qs.filter(
+            state__in=OPEN_STATES,
+            deadline_latest__isnull=False,
+            # Archived tracks and negotiations remind nobody; restored, they do again.
+            track__archived_at__isnull=True,
+            track__negotiation__archived_at__isnull=True,
+        )
         if m.deadline_latest is not None
     ]
     recipients = recipients_by_track({m.track for m in open_milestones})
@@ -133,9 +140,13 @@ def plan_reminders(
     wanted: dict[tuple[int, str, str, int, dt.date], Reminder] = {}
     for m in open_milestones:
         assert m.deadline_latest is not None
+        # Open and stale: overdue reminders go on monthly; planned up to a month ahead.
+        stale_until = (now + STALE_HORIZON).date() if m.stale else None
         for r in recipients[m.track_id]:
             try:
-                slots = reminder_slots(m.deadline_latest, r.offsets, r.zone)
+                slots = reminder_slots(
+                    m.deadline_latest, r.offsets, r.zone, stale_until=stale_until
+                )
             except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError) as error:
                 # One bad row (a typo from before the validators) must not stop everyone.
                 log.error(

@@ -16,6 +16,9 @@ SEND_AT = dt.time(8, 0)
 OVERDUE_AFTER_DAYS = 1
 OVERDUE_EVERY_DAYS = 7
 OVERDUE_AT_MOST = 4
+# While an overdue item is open and stale (no source says what became of it), reminders
+# go on monthly after the weekly ones: +30, +60, … days.
+STALE_OVERDUE_EVERY_DAYS = 30
 # After the last overdue reminder there is no later one to replace a missed one;
 # past this it is stale news rather than a reminder.
 LAST_REMINDER_KEEPS_DAYS = 7
@@ -41,13 +44,27 @@ def local_instant(day: dt.date, zone: str) -> dt.datetime:
     return wall.astimezone(dt.UTC)
 
 
-def reminder_slots(latest: dt.date, offsets: Iterable[int], zone: str) -> list[Slot]:
-    """Every reminder for a deadline whose last day is `latest`, in the order they go out."""
+def reminder_slots(
+    latest: dt.date, offsets: Iterable[int], zone: str, *, stale_until: dt.date | None = None
+) -> list[Slot]:
+    """Every reminder for a deadline whose last day is `latest`, in the order they go out.
+
+    With `stale_until` (the item is open and stale), the monthly overdue reminders after
+    the weekly ones are included up to the first one after that day: the schedule is
+    endless, so a planner asks for it up to a horizon and plans again later."""
     days: list[tuple[dt.date, str, int]] = [
         (latest - dt.timedelta(days=offset), BEFORE, offset) for offset in sorted(set(offsets))
     ]
-    for n in range(OVERDUE_AT_MOST):
-        after = OVERDUE_AFTER_DAYS + n * OVERDUE_EVERY_DAYS
+    afters = [OVERDUE_AFTER_DAYS + n * OVERDUE_EVERY_DAYS for n in range(OVERDUE_AT_MOST)]
+    if stale_until is not None:
+        after = STALE_OVERDUE_EVERY_DAYS
+        while True:
+            if after > afters[-1]:
+                afters.append(after)
+            if latest + dt.timedelta(days=after) > stale_until:
+                break
+            after += STALE_OVERDUE_EVERY_DAYS
+    for after in afters:
         days.append((latest + dt.timedelta(days=after), OVERDUE, -after))
     days.sort()
     instants = [local_instant(day, zone) for day, _, _ in days]

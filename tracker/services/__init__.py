@@ -5,6 +5,12 @@ input into these calls and the ValidationError they raise into their own errors.
 Statuses are refreshed once per transaction, after it commits (followups.after_commit).
 """
 
+from tracker.services.archive import (
+    negotiation_archive,
+    negotiation_restore,
+    track_archive,
+    track_restore,
+)
 from tracker.services.deadlines import (
     agreed_fiscal_year_start,
     first_party,
@@ -39,6 +45,7 @@ from tracker.services.records import (
     record_delete,
     record_save,
     records_delete,
+    records_purge,
     series_save,
     source_save,
     target_save,
@@ -66,6 +73,8 @@ __all__ = [
     "milestone_set_dependencies",
     "milestones_cancel",
     "milestones_complete",
+    "negotiation_archive",
+    "negotiation_restore",
     "negotiation_save",
     "negotiation_start_lifecycle",
     "observation_save",
@@ -74,11 +83,14 @@ __all__ = [
     "record_delete",
     "record_save",
     "records_delete",
+    "records_purge",
     "series_save",
     "settled_completion",
     "source_save",
     "stored",
     "target_save",
+    "track_archive",
+    "track_restore",
     "track_save",
     "validate_dependencies",
     "validate_differing",

@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Max
 from django.utils import timezone
 
+from tracker import audit
 from tracker.lifecycle import TEMPLATES, Template
 from tracker.models import (
     Discrepancy,
@@ -31,6 +32,7 @@ from tracker.models import (
     Target,
     Track,
 )
+from tracker.services.archive import negotiation_archive, track_archive
 from tracker.services.followups import after_commit
 from tracker.services.milestones import milestone_save
 from tracker.services.slugs import derive_slug
@@ -125,9 +127,10 @@ def _link_parties(negotiation: Negotiation, parties: Sequence[Party]) -> None:
     links = Negotiation.parties.through.objects.filter(negotiation_id=negotiation.pk)
     if list(links.order_by("pk").values_list("party_id", flat=True)) == wanted:
         return
-    negotiation.parties.clear()
-    for party_id in wanted:
-        negotiation.parties.add(party_id)
+    with audit.relinked(negotiation, "parties"):
+        negotiation.parties.clear()
+        for party_id in wanted:
+            negotiation.parties.add(party_id)
 
 
 def track_save(*, track: Track, by: Any = None, sources: Sequence[Source] | None = None) -> Track:
@@ -328,7 +331,26 @@ def _negotiations_of(records: Sequence[models.Model]) -> set[int]:
 
 
 def records_delete(*, records: Iterable[models.Model], by: Any = None) -> int:
-    """Delete rows (and what cascades from them); one refresh for what remains."""
+    """Delete rows (and what cascades from them); one refresh for what remains. Tracks and
+    negotiations are archived instead (services.archive); `records_purge` deletes them."""
+    records = list(records)
+    with writing(by):
+        touched = _negotiations_of(records)
+        for record in records:
+            if isinstance(record, Track):
+                track_archive(track=record, by=by)
+            elif isinstance(record, Negotiation):
+                negotiation_archive(negotiation=record, by=by)
+            else:
+                record.delete()
+        # A deleted negotiation is simply not found by the refresh.
+        after_commit(negotiation_ids=touched)
+    return len(records)
+
+
+def records_purge(*, records: Iterable[Negotiation | Track], by: Any = None) -> int:
+    """Delete tracks or negotiations for good, with everything that cascades from them
+    (milestones, deadline history); the audit log keeps its entries."""
     records = list(records)
     with writing(by):
         touched = _negotiations_of(records)
