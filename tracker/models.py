@@ -31,6 +31,7 @@ from tracker.deadlines import (
 from tracker.figures import by_deadline, period_text
 from tracker.freshness import source_date_text
 from tracker.reminders.recurrence import DigestRuleError, parse_digest_rule
+from tracker.single_line import has_control_characters
 from tracker.status import (
     Growth,
     Health,
@@ -56,6 +57,18 @@ def sensible_date(value: dt.date) -> None:
 def plain_number(value: Decimal) -> str:
     """190.0000 -> "190", 212.5000 -> "212.5": how people write figures."""
     return f"{Decimal(value).normalize():f}"
+
+
+def aliases_validator(value: Any) -> None:
+    """Aliases are a list of names, each on one line: what articles call the item."""
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise ValidationError('Give a list of names, e.g. ["first tranche", "interim deal"].')
+    for name in value:
+        if not name.strip() or len(name) > 200 or has_control_characters(name):
+            raise ValidationError(
+                "Each alias is a name of up to 200 characters on one line: %(name)s",
+                params={"name": repr(name[:40])},
+            )
 
 
 def _choices(enum: Any) -> list[tuple[str, str]]:
@@ -529,6 +542,7 @@ class Milestone(NamesUniqueClashes, Scheduled, Confirmed, KeepsDerivedFields):
     aliases = models.JSONField(
         default=list,
         blank=True,
+        validators=[aliases_validator],
         help_text="Other names articles use for it (e.g. “first tranche”), a list of texts.",
     )
     sources = models.ManyToManyField(Source, blank=True, related_name="milestones")
@@ -739,6 +753,7 @@ class Target(NamesUniqueClashes, Scheduled, Confirmed, KeepsDerivedFields):
     aliases = models.JSONField(
         default=list,
         blank=True,
+        validators=[aliases_validator],
         help_text="Other names articles use for it (e.g. “first tranche”), a list of texts.",
     )
     baseline_value = models.DecimalField(

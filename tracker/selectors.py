@@ -6,13 +6,14 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, Window
 from django.db.models.functions import Coalesce, RowNumber
 
 from tracker.models import (
     NO_DEADLINE,
+    Article,
     CalendarFeedToken,
     Change,
     DeadlineRevision,
@@ -21,12 +22,16 @@ from tracker.models import (
     Negotiation,
     Observation,
     Party,
+    Proposal,
     Reminder,
     Source,
     Subscription,
     Target,
     Track,
 )
+
+if TYPE_CHECKING:
+    from tracker.reading import Candidate
 
 
 def parties_list() -> QuerySet[Party]:
@@ -306,3 +311,69 @@ def deadline_moves(
     ).values_list("milestone_id", "previous_latest", "new_latest", "source__slug"):
         moves.setdefault(milestone_id, []).append(DeadlineMove(previous, new, source))
     return moves
+
+
+# --- the article reader's view of the record (issue 19) ------------------------------------
+
+# A milestone planned or in progress is open to the reader; its other states are its own.
+_READER_STATE = {"planned": "open", "in_progress": "open"}
+
+
+def reading_candidates(negotiation: Negotiation | None = None) -> list[Candidate]:
+    """The milestones and targets an article may speak of (of one negotiation, or all), as
+    the pure reader (tracker.reading) takes them: two queries whatever their number."""
+    from tracker.reading import Candidate
+    from tracker.services.deadlines import fiscal_year_start_of
+
+    milestones = Milestone.objects.select_related("track__negotiation")
+    targets = Target.objects.select_related("negotiation")
+    if negotiation is not None:
+        milestones = milestones.filter(track__negotiation=negotiation)
+        targets = targets.filter(negotiation=negotiation)
+    fiscal: dict[int, int] = {}
+
+    def fiscal_year_start(of: Negotiation) -> int:
+        if of.pk not in fiscal:
+            fiscal[of.pk] = fiscal_year_start_of(of)
+        return fiscal[of.pk]
+
+    candidates = [
+        Candidate(
+            kind="milestone",
+            id=m.pk,
+            negotiation=m.track.negotiation.slug,
+            title=m.title,
+            aliases=tuple(m.aliases or ()),
+            state=_READER_STATE.get(m.state, m.state),
+            deadline=m.deadline,
+            completed_on=m.completed_on,
+            last_confirmed_on=m.last_confirmed_on,
+            fiscal_year_start=fiscal_year_start(m.track.negotiation),
+        )
+        for m in milestones.order_by("id")
+    ]
+    candidates += [
+        Candidate(
+            kind="target",
+            id=t.pk,
+            negotiation=t.negotiation.slug,
+            title=t.name,
+            aliases=tuple(t.aliases or ()),
+            deadline=t.deadline,
+            last_confirmed_on=t.last_confirmed_on,
+            unit=t.unit,
+            fiscal_year_start=fiscal_year_start(t.negotiation),
+        )
+        for t in targets.order_by("id")
+    ]
+    return candidates
+
+
+def proposals_list() -> QuerySet[Proposal]:
+    return Proposal.objects.select_related(
+        "article", "milestone", "target", "negotiation", "decided_by"
+    ).order_by("article_id", "start", "id")
+
+
+def articles_list() -> QuerySet[Article]:
+    return Article.objects.select_related("created_by").order_by("-created_at", "-id")

@@ -5,6 +5,7 @@ input into these calls and the ValidationError they raise into their own errors.
 Statuses are refreshed once per transaction, after it commits (followups.after_commit).
 """
 
+from tracker.services.articles import article_create, quote_create
 from tracker.services.deadlines import first_party, fiscal_year_start_of, read_deadline
 from tracker.services.followups import after_commit
 from tracker.services.milestones import (
@@ -24,6 +25,12 @@ from tracker.services.milestones import (
     stored,
     validate_dependencies,
 )
+from tracker.services.proposals import (
+    ProposalDecided,
+    proposal_accept,
+    proposal_reject,
+    proposals_supersede_changed,
+)
 from tracker.services.records import (
     discrepancy_save,
     negotiation_save,
@@ -42,7 +49,9 @@ from tracker.services.records import (
 
 __all__ = [
     "Outcome",
+    "ProposalDecided",
     "after_commit",
+    "article_create",
     "dependency_cycle",
     "discrepancy_save",
     "first_party",
@@ -60,6 +69,10 @@ __all__ = [
     "negotiation_save",
     "observation_save",
     "party_save",
+    "proposal_accept",
+    "proposal_reject",
+    "proposals_supersede_changed",
+    "quote_create",
     "read_deadline",
     "record_delete",
     "record_save",
