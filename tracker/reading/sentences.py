@@ -85,8 +85,9 @@ def clauses(text: str, sentence: Span, marks: Sequence[Span]) -> list[Span]:
 def _break_between(text: str, start: int, end: int) -> int:
     gap = text[start:end]
     for pattern in _CLAUSE_BREAKS:
-        found = list(pattern.finditer(gap))
-        if found:
-            return start + found[-1].end()
+        # The first break after the first mark: what follows it belongs to the second.
+        found = pattern.search(gap)
+        if found is not None:
+            return start + found.end()
     # Nothing to cut at ("between May 7 and May 10"): cut just before the second mark.
     return end
