@@ -15,6 +15,7 @@ _BLOCK_TAGS = (
     "p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "figcaption",
     "td", "th", "dt", "dd", "div", "section", "article", "br",
 )  # fmt: skip
+_BLOCK_BREAK = "\u2029"  # Unicode's paragraph separator: never inside a block's own text
 _TEXT_SUFFIXES = {".txt": "text", ".text": "text", ".html": "html", ".htm": "html", ".pdf": "pdf"}
 _TEXT_TYPES = {"text/plain": "text", "text/html": "html", "application/pdf": "pdf"}
 # A text file of prose has almost no control bytes; a few stray ones are a broken file.
@@ -65,14 +66,15 @@ def _html_text(markup: str) -> str:
     for tag in soup(_NOISE_TAGS):
         tag.decompose()
     root = soup.body or soup
-    # Each block on its own line, so sentences of two paragraphs never run together.
+    # Each block on its own line, so sentences of two paragraphs never run together; line
+    # breaks inside a block are only the markup's wrapping.
     for tag in root.find_all(_BLOCK_TAGS):
         if tag.name == "br":
-            tag.replace_with("\n")
+            tag.replace_with(_BLOCK_BREAK)
         else:
-            tag.insert_before("\n")
-            tag.insert_after("\n")
-    lines = (" ".join(line.split()) for line in root.get_text().split("\n"))
+            tag.insert_before(_BLOCK_BREAK)
+            tag.insert_after(_BLOCK_BREAK)
+    lines = (" ".join(line.split()) for line in root.get_text().split(_BLOCK_BREAK))
     return "\n".join(line for line in lines if line)
 
 
