@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, Window
 from django.db.models.functions import Coalesce, RowNumber
@@ -29,9 +29,8 @@ from tracker.models import (
     Target,
     Track,
 )
-
-if TYPE_CHECKING:
-    from tracker.reading import Candidate
+from tracker.reading import Candidate
+from tracker.services.deadlines import fiscal_year_start_of
 
 
 def parties_list() -> QuerySet[Party]:
@@ -322,9 +321,6 @@ _READER_STATE = {"planned": "open", "in_progress": "open"}
 def reading_candidates(negotiation: Negotiation | None = None) -> list[Candidate]:
     """The milestones and targets an article may speak of (of one negotiation, or all), as
     the pure reader (tracker.reading) takes them: two queries whatever their number."""
-    from tracker.reading import Candidate
-    from tracker.services.deadlines import fiscal_year_start_of
-
     milestones = Milestone.objects.select_related("track__negotiation")
     targets = Target.objects.select_related("negotiation")
     if negotiation is not None:
