@@ -53,7 +53,9 @@ BILATERAL_TRADE = Candidate(
 )
 
 
-def read(text: str, *candidates: Candidate, said_on: dt.date = NOV_22) -> list[tuple[str, ProposedChange]]:
+def read(
+    text: str, *candidates: Candidate, said_on: dt.date = NOV_22
+) -> list[tuple[str, ProposedChange]]:
     return [(text[p.start : p.end], p) for p in propose(ArticleFacts(text, said_on), candidates)]
 
 
@@ -64,17 +66,23 @@ def test_restating_the_milestones_deadline_confirms_it() -> None:
     assert proposal.candidate == interim()
     assert quote == text
     assert proposal.reason == (
-        'Says "by the end of 2026" for "Interim trade deal concluded", which is due "by the end of 2026"'
+        'Says "by the end of 2026" for "Interim trade deal concluded", '
+        'which is due "by the end of 2026"'
     )
 
 
 def test_a_later_article_giving_another_date_moves_the_milestone() -> None:
-    text = "The commerce ministry said on Friday that the first tranche is now expected by mid-January 2027."
+    text = (
+        "The commerce ministry said on Friday that the first tranche "
+        "is now expected by mid-January 2027."
+    )
     [(quote, proposal)] = read(text, interim())
     assert proposal.kind == "moves"
     assert proposal.candidate is not None and proposal.candidate.id == 7
     assert proposal.deadline is not None
-    assert proposal.deadline.earliest.year == 2027 and proposal.deadline.latest <= dt.date(2027, 1, 31)
+    assert proposal.deadline.earliest.year == 2027 and proposal.deadline.latest <= dt.date(
+        2027, 1, 31
+    )
     assert "mid-January 2027" in quote
     assert "which is due" in proposal.reason and '"by the end of 2026"' in proposal.reason
 
@@ -98,7 +106,7 @@ def test_a_milestone_that_was_signed_on_a_day_is_completed_on_that_day() -> None
 
 def test_a_dated_commitment_matching_no_milestone_proposes_a_new_one_with_a_title() -> None:
     text = "Both sides will hold the first round of talks on digital trade in early 2027."
-    [(quote, proposal)] = read(text, interim())
+    [(_quote, proposal)] = read(text, interim())
     assert proposal.kind == "new_milestone"
     assert proposal.candidate is None
     assert proposal.deadline is not None and proposal.deadline.text == "early 2027"
@@ -112,7 +120,10 @@ def test_a_value_for_a_year_is_a_figure_for_the_target() -> None:
     assert proposal.kind == "figure"
     assert proposal.candidate == BILATERAL_TRADE
     assert (proposal.value, proposal.unit) == (Decimal(191), "USD billion")
-    assert (proposal.period_start, proposal.period_end) == (dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+    assert (proposal.period_start, proposal.period_end) == (
+        dt.date(2024, 1, 1),
+        dt.date(2024, 12, 31),
+    )
     assert "$191 billion" in quote
 
 
@@ -214,7 +225,10 @@ def test_an_html_page_keeps_its_paragraphs_and_drops_scripts_styles_and_navigati
     <h1>Trade deal</h1><p>Negotiators aim to conclude the deal
     by <b>July 8</b>.</p><p>Talks resume next week.</p><footer>Subscribe</footer></body></html>"""
     text = extract_text(page, filename="story.html")
-    assert text == "Trade deal\nNegotiators aim to conclude the deal by July 8.\nTalks resume next week."
+    assert (
+        text
+        == "Trade deal\nNegotiators aim to conclude the deal by July 8.\nTalks resume next week."
+    )
 
 
 def _pdf(text: str | None) -> bytes:
@@ -269,6 +283,6 @@ def test_bad_files_are_refused_with_a_reason(data: bytes, filename: str, message
 
 
 def test_an_upload_without_extension_is_read_by_its_content_type() -> None:
-    assert extract_text(b"<p>Due by July 8.</p>", filename="blob", content_type="text/html; charset=utf-8") == (
-        "Due by July 8."
-    )
+    assert extract_text(
+        b"<p>Due by July 8.</p>", filename="blob", content_type="text/html; charset=utf-8"
+    ) == ("Due by July 8.")

@@ -85,7 +85,13 @@ def dated_facts() -> list[Fact]:
         )
         window = parse_deadline(target["deadline"])
         facts.append(
-            Fact("target", target["slug"], window.earliest, window.latest, Decimal(str(target["target_value"])))
+            Fact(
+                "target",
+                target["slug"],
+                window.earliest,
+                window.latest,
+                Decimal(str(target["target_value"])),
+            )
         )
     return facts
 
@@ -97,7 +103,8 @@ def record_candidates() -> list[Candidate]:
     for number, (track, milestone) in enumerate(_milestones(), start=1):
         name = track["name"]
         aliases = tuple(
-            alias.strip() for alias in (re.sub(r"\s*\(.*\)", "", name), *re.findall(r"\((.*?)\)", name))
+            alias.strip()
+            for alias in (re.sub(r"\s*\(.*\)", "", name), *re.findall(r"\((.*?)\)", name))
         )
         candidates.append(
             Candidate(
@@ -109,7 +116,9 @@ def record_candidates() -> list[Candidate]:
                 state="completed" if milestone["state"] == "completed" else "open",
                 deadline=parse_deadline(milestone["deadline"]) if milestone["deadline"] else None,
                 completed_on=(
-                    dt.date.fromisoformat(milestone["completed_on"]) if milestone["completed_on"] else None
+                    dt.date.fromisoformat(milestone["completed_on"])
+                    if milestone["completed_on"]
+                    else None
                 ),
                 last_confirmed_on=dt.date(2025, 5, 26),
             )
@@ -143,7 +152,10 @@ def read_sources(candidates: list[Candidate]) -> list[tuple[str, ProposedChange]
 def proposes(fact: Fact, proposal: ProposedChange) -> bool:
     window = proposal.deadline
     if fact.what == "deadline":
-        return window is not None and (window.earliest, window.latest) == (fact.earliest, fact.latest)
+        return window is not None and (window.earliest, window.latest) == (
+            fact.earliest,
+            fact.latest,
+        )
     if fact.what == "completed":
         return proposal.completed_on == fact.latest
     if proposal.kind != "figure" or proposal.value != fact.value:
@@ -156,7 +168,7 @@ def proposes(fact: Fact, proposal: ProposedChange) -> bool:
 def _windows_said_in(quote: str, said_on: dt.date) -> set[tuple[dt.date, dt.date]]:
     """Every window Tranche's parser reads in some run of the quote's words, counted from
     the article's day forwards or (for what happened) from a year before it."""
-    tokens = [token.strip(",.;:“”\"()") for token in re.split(r"[\s—]+", quote)]
+    tokens = [token.strip(',.;:“”"()') for token in re.split(r"[\s—]+", quote)]
     found = set()
     for reference in (said_on, said_on - relativedelta(years=1, days=-1)):
         for first in range(len(tokens)):
@@ -172,12 +184,21 @@ def _windows_said_in(quote: str, said_on: dt.date) -> set[tuple[dt.date, dt.date
 def supported(quote: str, proposal: ProposedChange, said_on: dt.date) -> bool:
     """The quote itself says what the proposal claims: its window, its day, its figure."""
     windows = _windows_said_in(quote, said_on)
-    if proposal.deadline is not None and (proposal.deadline.earliest, proposal.deadline.latest) not in windows:
+    if (
+        proposal.deadline is not None
+        and (proposal.deadline.earliest, proposal.deadline.latest) not in windows
+    ):
         return False
-    if proposal.completed_on is not None and not any(latest == proposal.completed_on for _, latest in windows):
+    if proposal.completed_on is not None and not any(
+        latest == proposal.completed_on for _, latest in windows
+    ):
         return False
     if proposal.value is not None:
-        number = f"{proposal.value:,}".replace(".0", "") if proposal.value % 1 else f"{int(proposal.value):,}"
+        number = (
+            f"{proposal.value:,}".replace(".0", "")
+            if proposal.value % 1
+            else f"{int(proposal.value):,}"
+        )
         scale = proposal.unit.split()[-1] if " " in proposal.unit else ""
         if not re.search(rf"(?<![0-9]){re.escape(number)}\s?{scale}", quote):
             return False
@@ -201,7 +222,8 @@ def test_the_three_articles_read_into_an_empty_record_propose_the_records_dated_
     with capsys.disabled():
         print(
             f"\nreading the sources into an empty record: {len(proposed)}/{len(facts)} dated facts "
-            f"proposed, {len(unsupported)} of {len(proposals)} proposals with a quote that does not say it"
+            f"proposed, {len(unsupported)} of {len(proposals)} proposals "
+            "with a quote that does not say it"
         )
         for fact in facts:
             if fact not in proposed:
@@ -218,16 +240,21 @@ def test_every_quote_is_a_sentence_or_clause_holding_the_date_it_claims() -> Non
         assert proposal.reason
         assert 0 < proposal.confidence <= 1
         if proposal.kind == "new_milestone":
-            assert proposal.title and proposal.title in quote or proposal.title[1:] in quote
+            assert (proposal.title and proposal.title in quote) or proposal.title[1:] in quote
 
 
-def test_the_interim_deal_and_the_comprehensive_agreement_get_their_own_clause_of_one_sentence() -> None:
+def test_the_interim_deal_and_the_comprehensive_agreement_each_get_a_clause_of_one_sentence() -> (
+    None
+):
     quotes = {
         (p.deadline.latest if p.deadline else None): q
         for q, p in read_sources([])
         if "Our goal" in q or "comprehensive agreement by autumn" in q
     }
-    assert quotes[dt.date(2025, 7, 8)] == "“Our goal is to conclude the interim arrangement before July 8"
+    assert (
+        quotes[dt.date(2025, 7, 8)]
+        == "“Our goal is to conclude the interim arrangement before July 8"
+    )
     assert quotes[dt.date(2025, 11, 30)] == "followed by a comprehensive agreement by autumn.”"
 
 
@@ -249,10 +276,16 @@ def test_read_against_the_india_us_record_the_dated_facts_come_back_as_confirmat
     }
 
 
-def test_the_interim_deal_is_confirmed_by_both_of_its_quotes_and_nothing_else_claims_july_8() -> None:
+def test_the_interim_deal_is_confirmed_by_both_of_its_quotes_and_nothing_else_claims_july_8() -> (
+    None
+):
     candidates = record_candidates()
     interim = next(c for c in candidates if c.title == "Interim trade deal concluded")
-    july_8 = [(q, p) for q, p in read_sources(candidates) if p.deadline and p.deadline.latest == dt.date(2025, 7, 8)]
+    july_8 = [
+        (q, p)
+        for q, p in read_sources(candidates)
+        if p.deadline and p.deadline.latest == dt.date(2025, 7, 8)
+    ]
     assert [p.candidate for _, p in july_8] == [interim, interim]
     assert [p.kind for _, p in july_8] == ["confirms", "confirms"]
     assert "July 8" in july_8[0][1].reason and "Interim trade deal concluded" in july_8[0][1].reason

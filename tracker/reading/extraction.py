@@ -10,7 +10,17 @@ from pathlib import PurePath
 from tracker.reading.article import ArticleError, check_text
 
 # A page's chrome, not its article: scripts and styles are code, the rest is navigation.
-_NOISE_TAGS = ("script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form")
+_NOISE_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+)
 _BLOCK_TAGS = (
     "p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "figcaption",
     "td", "th", "dt", "dd", "div", "section", "article", "br",
@@ -91,7 +101,7 @@ def _pdf_text(data: bytes) -> str:
         pages = [page.extract_text() or "" for page in reader.pages]
     except PdfReadError as error:
         raise ArticleError(f"The PDF cannot be read: {error}.") from None
-    except Exception as error:  # noqa: BLE001 - a damaged file makes pypdf raise anything
+    except Exception as error:
         raise ArticleError(f"The PDF cannot be read ({type(error).__name__}).") from None
     text = "\n".join(page.strip() for page in pages if page.strip())
     if not text:

@@ -88,7 +88,9 @@ def period_of(
     if following:
         phrase, deadline = following[0]
         if phrase.lead in DEADLINE_LEADS:
-            return Period(deadline.earliest, deadline.latest, deadline, f"{phrase.lead} {phrase.text}")
+            return Period(
+                deadline.earliest, deadline.latest, deadline, f"{phrase.lead} {phrase.text}"
+            )
         if phrase.lead in _PERIOD_LEADS:
             return Period(deadline.earliest, deadline.latest, None, f"{phrase.lead} {phrase.text}")
     if _CURRENT.search(text[max(floor, figure.start - 40) : figure.start]):

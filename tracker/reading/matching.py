@@ -24,11 +24,71 @@ from tracker.reading.proposals import Candidate
 _WORD = re.compile(r"[A-Za-z0-9]+(?:[’'][A-Za-z]+)?")
 # Words every name of a trade record may hold: they say what happens, not to what.
 _COMMON = frozenset(
-    "a an the of to and or for on in with by at from its their this that is are be was were "
-    "india indian us u s united states america american both two nations sides new "
-    "concluded conclude held hold launched launch implemented implement signed sign reaches "
-    "reach reached upcoming returns return completed complete agreed agree start started "
-    "begin begins first-ever key".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "to",
+        "and",
+        "or",
+        "for",
+        "on",
+        "in",
+        "with",
+        "by",
+        "at",
+        "from",
+        "its",
+        "their",
+        "this",
+        "that",
+        "is",
+        "are",
+        "be",
+        "was",
+        "were",
+        "india",
+        "indian",
+        "us",
+        "u",
+        "s",
+        "united",
+        "states",
+        "america",
+        "american",
+        "both",
+        "two",
+        "nations",
+        "sides",
+        "new",
+        "concluded",
+        "conclude",
+        "held",
+        "hold",
+        "launched",
+        "launch",
+        "implemented",
+        "implement",
+        "signed",
+        "sign",
+        "reaches",
+        "reach",
+        "reached",
+        "upcoming",
+        "returns",
+        "return",
+        "completed",
+        "complete",
+        "agreed",
+        "agree",
+        "start",
+        "started",
+        "begin",
+        "begins",
+        "first-ever",
+        "key",
+    ]
 )
 _SYNONYMS = {
     "deal": "agreement",
@@ -119,10 +179,9 @@ class Matcher:
         total = sum(self.weight[token] for token in tokens)
         found = 0.0
         for token in tokens:
-            if token in held:
-                found += self.weight[token]
-            elif len(token) > 4 and process.extractOne(
-                token, held, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF
+            if token in held or (
+                len(token) > 4
+                and process.extractOne(token, held, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF)
             ):
                 found += self.weight[token]
         return found / total
@@ -133,6 +192,9 @@ def _date_evidence(candidate: Candidate, stated: Deadline | None) -> float:
         return 0.0
     if (stated.earliest, stated.latest) == (candidate.deadline.earliest, candidate.deadline.latest):
         return 0.3
-    if stated.earliest <= candidate.deadline.latest and candidate.deadline.earliest <= stated.latest:
+    if (
+        stated.earliest <= candidate.deadline.latest
+        and candidate.deadline.earliest <= stated.latest
+    ):
         return 0.1
     return 0.0

@@ -47,11 +47,13 @@ _FORMS = {
     ),
     "day": rf"{_MONTH} {_DAY}(?:,? {_YEAR})?|{_DAY} (?:of )?{_MONTH}(?:,? {_YEAR})?",
     "month": (
-        rf"(?:(?:[Ee]arly|[Mm]id|[Ll]ate|[Ee]nd)[- ]|(?:the )?(?:[Ee]nd|[Bb]eginning|[Ss]tart) of )?"
+        r"(?:(?:[Ee]arly|[Mm]id|[Ll]ate|[Ee]nd)[- ]"
+        r"|(?:the )?(?:[Ee]nd|[Bb]eginning|[Ss]tart) of )?"
         rf"{_MONTH}(?:,? {_YEAR})?"
     ),
     "quarter": (
-        rf"(?i:(?:(?:the )?end of (?:the )?|end-)?(?:q[1-4]|[1-4]q|h[12]|{_ORDINAL} (?:quarter|half))"
+        r"(?i:(?:(?:the )?end of (?:the )?|end-)?"
+        rf"(?:q[1-4]|[1-4]q|h[12]|{_ORDINAL} (?:quarter|half))"
         rf"(?:(?: of)?,? {_YEAR}|[ -]{_YEAR})?)"
     ),
     "fiscal": (
@@ -186,8 +188,30 @@ def _event_counts(text: str, start: int, end: int, found: list[Phrase]) -> Itera
 
 
 _NUMBER_WORDS = frozenset(
-    "a an one two three four five six seven eight nine ten eleven twelve fifteen twenty "
-    "thirty forty forty-five sixty ninety hundred".split()
+    [
+        "a",
+        "an",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "fifteen",
+        "twenty",
+        "thirty",
+        "forty",
+        "forty-five",
+        "sixty",
+        "ninety",
+        "hundred",
+    ]
 )
 
 
@@ -227,7 +251,7 @@ def _search_dates(piece: str) -> tuple[tuple[str, datetime], ...]:
     from dateparser.search import search_dates
 
     settings = {"STRICT_PARSING": True, "REQUIRE_PARTS": ["day", "month", "year"]}
-    found = search_dates(piece, languages=["en"], settings=settings)  # type: ignore[arg-type]
+    found = search_dates(piece, languages=["en"], settings=settings)
     return tuple(found or ())
 
 

@@ -93,12 +93,15 @@ def _read_phrase(
         return None, None
     match = _match(context, clause_text, sentence_text, deadline)
     if match is not None and phrase.form == "fiscal" and match.candidate.fiscal_year_start != 4:
-        deadline = read_phrase(
-            phrase,
-            said_on=context.said_on,
-            past=past,
-            fiscal_year_start=match.candidate.fiscal_year_start,
-        ) or deadline
+        deadline = (
+            read_phrase(
+                phrase,
+                said_on=context.said_on,
+                past=past,
+                fiscal_year_start=match.candidate.fiscal_year_start,
+            )
+            or deadline
+        )
     told_as_history = deadline.latest < context.said_on or (
         past and deadline.earliest <= context.said_on
     )
@@ -277,7 +280,9 @@ def _read_figure(
         kind=FIGURE,
         start=quote.start,
         end=quote.end,
-        confidence=round((0.75 if candidate else 0.6) - (0.1 if period.words == "current" else 0), 2),
+        confidence=round(
+            (0.75 if candidate else 0.6) - (0.1 if period.words == "current" else 0), 2
+        ),
         reason=reason,
         candidate=candidate,
         deadline=period.target,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -9,8 +10,44 @@ from dataclasses import dataclass
 # A full stop ends a sentence unless it ends an abbreviation: initials ("U.S.", "D.C."),
 # titles ("Mr.") and short month names ("Sept.") are followed by more of the same sentence.
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof st no vs etc inc ltd co corp gov sen rep gen col lt jr sr "
-    "jan feb mar apr jun jul aug sep sept oct nov dec approx est fig".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "st",
+        "no",
+        "vs",
+        "etc",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "gov",
+        "sen",
+        "rep",
+        "gen",
+        "col",
+        "lt",
+        "jr",
+        "sr",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "approx",
+        "est",
+        "fig",
+    ]
 )
 _END = re.compile(r"[.!?]+[\"”’')\]]*(?=\s+[\"“‘'(\[]?[A-Z0-9])")
 _INITIALS = re.compile(r"(?:\b[A-Za-z]\.)+$")
@@ -70,11 +107,11 @@ def clauses(text: str, sentence: Span, marks: Sequence[Span]) -> list[Span]:
     """The sentence cut so that each mark (a date or figure phrase, in order) lies in a
     clause of its own; a sentence with one mark is one clause."""
     bounds = [sentence.start]
-    for before, after in zip(marks, marks[1:], strict=False):
+    for before, after in itertools.pairwise(marks):
         bounds.append(_break_between(text, before.end, after.start))
     bounds.append(sentence.end)
     pieces = []
-    for start, end in zip(bounds, bounds[1:], strict=False):
+    for start, end in itertools.pairwise(bounds):
         piece = text[start:end]
         stripped = piece.strip(" ,;")
         first = start + len(piece) - len(piece.lstrip(" ,;"))

@@ -13,9 +13,38 @@ _FUTURE = re.compile(
 )
 # "-ed" words that describe rather than narrate ("a renewed commitment", "the proposed deal").
 _NOT_NARRATION = frozenset(
-    "expected scheduled planned proposed intended based united advanced related limited "
-    "detailed renewed sustained targeted focused concerned interested skilled required "
-    "needed calibrated measured multipronged sized red seed need speed feed indeed".split()
+    [
+        "expected",
+        "scheduled",
+        "planned",
+        "proposed",
+        "intended",
+        "based",
+        "united",
+        "advanced",
+        "related",
+        "limited",
+        "detailed",
+        "renewed",
+        "sustained",
+        "targeted",
+        "focused",
+        "concerned",
+        "interested",
+        "skilled",
+        "required",
+        "needed",
+        "calibrated",
+        "measured",
+        "multipronged",
+        "sized",
+        "red",
+        "seed",
+        "need",
+        "speed",
+        "feed",
+        "indeed",
+    ]
 )
 _PAST_WORD = re.compile(r"\b(?:was|were|had|did|took|met|held|began|begun|ended)\b|\b[a-z]{3,}ed\b")
 # The thing happened: a completion (or, in the record's words, a dated step).
@@ -43,9 +72,7 @@ def says_future(text: str) -> bool:
 
 
 def says_past(text: str) -> bool:
-    return any(
-        word.group().lower() not in _NOT_NARRATION for word in _PAST_WORD.finditer(text)
-    )
+    return any(word.group().lower() not in _NOT_NARRATION for word in _PAST_WORD.finditer(text))
 
 
 def says_completion(text: str) -> bool:
