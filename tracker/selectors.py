@@ -85,7 +85,7 @@ def milestones_list() -> QuerySet[Milestone]:
 NEVER_CONFIRMED = dt.date(1, 1, 1)
 
 API_COLUMNS = (
-    "id", "track_id", "slug", "title", "kind", "deadline_text", "deadline_earliest",
+    "id", "track_id", "slug", "title", "aliases", "kind", "deadline_text", "deadline_earliest",
     "deadline_latest", "deadline_precision", "deadline_said_on", "state", "completed_on",
     "completed_precision", "weight", "consequence", "status", "completed_late",
     "status_reason", "last_confirmed_on", "last_confirmed_inferred", "stale",

@@ -139,6 +139,8 @@ class ProposalViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
     queryset = selectors.proposals_list()
     serializer_class = ProposalSerializer
     pagination_class = Pages
+    # Decisions are small JSON bodies; the schema then documents JSON alone.
+    parser_classes = [BoundedJSONParser]
     filterset_class = ProposalFilter
     search_fields: list[str] = []
     ordering_fields = ["id", "confidence", "start"]
