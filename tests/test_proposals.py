@@ -389,9 +389,7 @@ def test_accepting_a_figure_records_an_observation_citing_the_quote(
     assert observation.source.article == article
 
 
-def test_accepting_a_difference_records_that_the_sources_differ(
-    record: Any, editor: Any
-) -> None:
+def test_accepting_a_difference_records_that_the_sources_differ(record: Any, editor: Any) -> None:
     older = an_article(
         "The comprehensive agreement is expected by the end of 2025.",
         published_on=dt.date(2025, 5, 1),

@@ -20,8 +20,7 @@ class QuoteInline(admin.TabularInline):  # type: ignore[type-arg]
     """The quotes of an article: spans of its text, made by the services, never typed."""
 
     model = Source
-    fields = ["slug", "start", "end", "excerpt"]
-    readonly_fields = fields
+    fields = readonly_fields = ("slug", "start", "end", "excerpt")
     extra = 0
     can_delete = False
     show_change_link = True
@@ -33,8 +32,9 @@ class QuoteInline(admin.TabularInline):  # type: ignore[type-arg]
 
 class ProposalInline(admin.TabularInline):  # type: ignore[type-arg]
     model = Proposal
-    fields = ["kind", "milestone", "target", "quote_text", "confidence", "reason", "state"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "kind", "milestone", "target", "quote_text", "confidence", "reason", "state",
+    )  # fmt: skip
     extra = 0
     can_delete = False
     show_change_link = True
@@ -113,7 +113,9 @@ class ProposalAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 services.proposal_accept(proposal=proposal, by=request.user)
                 done += 1
             except (ValidationError, services.ProposalDecided) as error:
-                self.message_user(request, f"{self.item_name(proposal)}: {_said(error)}", messages.ERROR)
+                self.message_user(
+                    request, f"{self.item_name(proposal)}: {_said(error)}", messages.ERROR
+                )
         if done:
             self.message_user(request, f"{done} proposal(s) accepted.")
 

@@ -18,7 +18,7 @@ class TrackerConfig(AppConfig):
         security.register_checks()
         # The webhook admin pages live beside the webhooks; admin autodiscovery finds only
         # tracker/admin.py, whose helpers they use.
-        import tracker.admin_articles  # noqa: F401
+        import tracker.admin_articles
         import tracker.webhooks.admin  # noqa: F401
 
         def edited(model: Any, **options: Any) -> None:
@@ -43,9 +43,23 @@ class TrackerConfig(AppConfig):
         # An article's text can be 200,000 characters: the log keeps what describes it.
         auditlog.register(
             models.Article,
-            include_fields=["title", "publisher", "published_on", "published_by", "url", "language"],
+            include_fields=[
+                "title",
+                "publisher",
+                "published_on",
+                "published_by",
+                "url",
+                "language",
+            ],
         )
         auditlog.register(
             models.Proposal,
-            include_fields=["kind", "milestone", "target", "state", "decided_by", "rejection_reason"],
+            include_fields=[
+                "kind",
+                "milestone",
+                "target",
+                "state",
+                "decided_by",
+                "rejection_reason",
+            ],
         )

@@ -986,7 +986,8 @@ class Proposal(Scheduled):
                 name="proposal_confidence_between_0_and_1",
             ),
             models.CheckConstraint(
-                condition=Q(kind="new_milestone") | Q(milestone__isnull=False)
+                condition=Q(kind="new_milestone")
+                | Q(milestone__isnull=False)
                 | Q(target__isnull=False),
                 name="proposal_names_its_item",
             ),

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import Prefetch, QuerySet
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -236,7 +236,7 @@ class ArticleWriteSerializer(serializers.Serializer[Any]):
     )
     url = serializers.URLField(max_length=500, required=False, allow_blank=True)
     language = serializers.CharField(max_length=16, required=False, allow_blank=True)
-    negotiation = serializers.SlugRelatedField(  # type: ignore[var-annotated]
+    negotiation = serializers.SlugRelatedField(
         slug_field="slug",
         queryset=Negotiation.objects.all(),
         required=False,

@@ -10,151 +10,380 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tracker', '0015_milestone_keyset_order'),
+        ("tracker", "0015_milestone_keyset_order"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Proposal',
+            name="Proposal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('deadline_text', models.CharField(blank=True, max_length=200)),
-                ('deadline_earliest', models.DateField(blank=True, null=True, validators=[tracker.models.sensible_date])),
-                ('deadline_latest', models.DateField(blank=True, null=True, validators=[tracker.models.sensible_date])),
-                ('deadline_precision', models.CharField(blank=True, choices=[('day', 'day'), ('month', 'month'), ('quarter', 'quarter'), ('half', 'half'), ('season', 'season'), ('period', 'period'), ('year', 'year'), ('fiscal_year', 'fiscal year')], max_length=12)),
-                ('deadline_said_on', models.DateField(blank=True, null=True)),
-                ('kind', models.CharField(choices=[('confirms', 'Confirms'), ('moves', 'Moves'), ('completes', 'Completes'), ('new_milestone', 'new milestone'), ('figure', 'Figure'), ('differs', 'Differs')], max_length=14)),
-                ('start', models.PositiveIntegerField(help_text="Where the quote starts in the article's text.")),
-                ('end', models.PositiveIntegerField(help_text="Where the quote ends in the article's text.")),
-                ('completed_on', models.DateField(blank=True, null=True)),
-                ('value', models.DecimalField(blank=True, decimal_places=4, max_digits=20, null=True, validators=[django.core.validators.MaxValueValidator(Decimal('1000000000000'))])),
-                ('unit', models.CharField(blank=True, max_length=50)),
-                ('period_start', models.DateField(blank=True, null=True)),
-                ('period_end', models.DateField(blank=True, null=True)),
-                ('title', models.CharField(blank=True, help_text='For a new milestone: a title from the sentence.', max_length=300)),
-                ('confidence', models.FloatField()),
-                ('reason', models.CharField(max_length=500)),
-                ('state', models.CharField(choices=[('open', 'Open'), ('accepted', 'Accepted'), ('rejected', 'Rejected'), ('superseded', 'Superseded')], default='open', max_length=12)),
-                ('item_facts', models.JSONField(blank=True, default=dict)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('rejection_reason', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("deadline_text", models.CharField(blank=True, max_length=200)),
+                (
+                    "deadline_earliest",
+                    models.DateField(
+                        blank=True, null=True, validators=[tracker.models.sensible_date]
+                    ),
+                ),
+                (
+                    "deadline_latest",
+                    models.DateField(
+                        blank=True, null=True, validators=[tracker.models.sensible_date]
+                    ),
+                ),
+                (
+                    "deadline_precision",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("day", "day"),
+                            ("month", "month"),
+                            ("quarter", "quarter"),
+                            ("half", "half"),
+                            ("season", "season"),
+                            ("period", "period"),
+                            ("year", "year"),
+                            ("fiscal_year", "fiscal year"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("deadline_said_on", models.DateField(blank=True, null=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("confirms", "Confirms"),
+                            ("moves", "Moves"),
+                            ("completes", "Completes"),
+                            ("new_milestone", "new milestone"),
+                            ("figure", "Figure"),
+                            ("differs", "Differs"),
+                        ],
+                        max_length=14,
+                    ),
+                ),
+                (
+                    "start",
+                    models.PositiveIntegerField(
+                        help_text="Where the quote starts in the article's text."
+                    ),
+                ),
+                (
+                    "end",
+                    models.PositiveIntegerField(
+                        help_text="Where the quote ends in the article's text."
+                    ),
+                ),
+                ("completed_on", models.DateField(blank=True, null=True)),
+                (
+                    "value",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        max_digits=20,
+                        null=True,
+                        validators=[
+                            django.core.validators.MaxValueValidator(Decimal("1000000000000"))
+                        ],
+                    ),
+                ),
+                ("unit", models.CharField(blank=True, max_length=50)),
+                ("period_start", models.DateField(blank=True, null=True)),
+                ("period_end", models.DateField(blank=True, null=True)),
+                (
+                    "title",
+                    models.CharField(
+                        blank=True,
+                        help_text="For a new milestone: a title from the sentence.",
+                        max_length=300,
+                    ),
+                ),
+                ("confidence", models.FloatField()),
+                ("reason", models.CharField(max_length=500)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("accepted", "Accepted"),
+                            ("rejected", "Rejected"),
+                            ("superseded", "Superseded"),
+                        ],
+                        default="open",
+                        max_length=12,
+                    ),
+                ),
+                ("item_facts", models.JSONField(blank=True, default=dict)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("rejection_reason", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['article', 'start', 'id'],
-                'abstract': False,
+                "ordering": ["article", "start", "id"],
+                "abstract": False,
             },
         ),
         migrations.AddField(
-            model_name='milestone',
-            name='aliases',
-            field=models.JSONField(blank=True, default=list, help_text='Other names articles use for it (e.g. “first tranche”), a list of texts.', validators=[tracker.models.aliases_validator]),
+            model_name="milestone",
+            name="aliases",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="Other names articles use for it (e.g. “first tranche”), a list of texts.",
+                validators=[tracker.models.aliases_validator],
+            ),
         ),
         migrations.AddField(
-            model_name='source',
-            name='end',
-            field=models.PositiveIntegerField(blank=True, help_text="Where the quote ends in the article's text.", null=True),
+            model_name="source",
+            name="end",
+            field=models.PositiveIntegerField(
+                blank=True, help_text="Where the quote ends in the article's text.", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='source',
-            name='start',
-            field=models.PositiveIntegerField(blank=True, help_text="Where the quote starts in the article's text.", null=True),
+            model_name="source",
+            name="start",
+            field=models.PositiveIntegerField(
+                blank=True, help_text="Where the quote starts in the article's text.", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='target',
-            name='aliases',
-            field=models.JSONField(blank=True, default=list, help_text='Other names articles use for it (e.g. “first tranche”), a list of texts.', validators=[tracker.models.aliases_validator]),
+            model_name="target",
+            name="aliases",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="Other names articles use for it (e.g. “first tranche”), a list of texts.",
+                validators=[tracker.models.aliases_validator],
+            ),
         ),
         migrations.AlterField(
-            model_name='change',
-            name='interface',
-            field=models.CharField(choices=[('admin', 'admin site'), ('api', 'API'), ('web', 'dashboard'), ('loader', 'record loader'), ('job', 'background job'), ('proposal', 'accepted proposal'), ('shell', 'shell or command')], db_index=True, default='shell', max_length=10),
+            model_name="change",
+            name="interface",
+            field=models.CharField(
+                choices=[
+                    ("admin", "admin site"),
+                    ("api", "API"),
+                    ("web", "dashboard"),
+                    ("loader", "record loader"),
+                    ("job", "background job"),
+                    ("proposal", "accepted proposal"),
+                    ("shell", "shell or command"),
+                ],
+                db_index=True,
+                default="shell",
+                max_length=10,
+            ),
         ),
         migrations.CreateModel(
-            name='Article',
+            name="Article",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=300)),
-                ('publisher', models.CharField(blank=True, max_length=200)),
-                ('published_on', models.DateField(blank=True, null=True, validators=[tracker.models.sensible_date])),
-                ('published_by', models.DateField(blank=True, help_text='For an undated text: the date it was published on or before, as its own words imply (shown as inferred).', null=True, validators=[tracker.models.sensible_date])),
-                ('url', models.URLField(blank=True, max_length=500)),
-                ('language', models.CharField(default='en', max_length=16)),
-                ('text', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='articles', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=300)),
+                ("publisher", models.CharField(blank=True, max_length=200)),
+                (
+                    "published_on",
+                    models.DateField(
+                        blank=True, null=True, validators=[tracker.models.sensible_date]
+                    ),
+                ),
+                (
+                    "published_by",
+                    models.DateField(
+                        blank=True,
+                        help_text="For an undated text: the date it was published on or before, as its own words imply (shown as inferred).",
+                        null=True,
+                        validators=[tracker.models.sensible_date],
+                    ),
+                ),
+                ("url", models.URLField(blank=True, max_length=500)),
+                ("language", models.CharField(default="en", max_length=16)),
+                ("text", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="articles",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='source',
-            name='article',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='quotes', to='tracker.article'),
+            model_name="source",
+            name="article",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="quotes",
+                to="tracker.article",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='source',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('end__isnull', True), ('start__isnull', True)), models.Q(('end__isnull', False), ('start__isnull', False), ('start__lte', models.F('end'))), _connector='OR'), name='source_span_complete_and_in_order'),
+            model_name="source",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("end__isnull", True), ("start__isnull", True)),
+                    models.Q(
+                        ("end__isnull", False),
+                        ("start__isnull", False),
+                        ("start__lte", models.F("end")),
+                    ),
+                    _connector="OR",
+                ),
+                name="source_span_complete_and_in_order",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='source',
-            constraint=models.CheckConstraint(condition=models.Q(('start__isnull', True), ('article__isnull', False), _connector='OR'), name='source_span_needs_article'),
+            model_name="source",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("start__isnull", True), ("article__isnull", False), _connector="OR"
+                ),
+                name="source_span_needs_article",
+            ),
         ),
         migrations.AddField(
-            model_name='proposal',
-            name='article',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='proposals', to='tracker.article'),
+            model_name="proposal",
+            name="article",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="proposals",
+                to="tracker.article",
+            ),
         ),
         migrations.AddField(
-            model_name='proposal',
-            name='decided_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='decided_proposals', to=settings.AUTH_USER_MODEL),
+            model_name="proposal",
+            name="decided_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="decided_proposals",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='proposal',
-            name='milestone',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='proposals', to='tracker.milestone'),
+            model_name="proposal",
+            name="milestone",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="proposals",
+                to="tracker.milestone",
+            ),
         ),
         migrations.AddField(
-            model_name='proposal',
-            name='negotiation',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='proposals', to='tracker.negotiation'),
+            model_name="proposal",
+            name="negotiation",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="proposals",
+                to="tracker.negotiation",
+            ),
         ),
         migrations.AddField(
-            model_name='proposal',
-            name='target',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='proposals', to='tracker.target'),
+            model_name="proposal",
+            name="target",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="proposals",
+                to="tracker.target",
+            ),
         ),
         migrations.AddIndex(
-            model_name='proposal',
-            index=models.Index(fields=['state', 'article'], name='proposal_state_article'),
+            model_name="proposal",
+            index=models.Index(fields=["state", "article"], name="proposal_state_article"),
         ),
         migrations.AddConstraint(
-            model_name='proposal',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('deadline_earliest__isnull', True), ('deadline_latest__isnull', True), ('deadline_precision', '')), models.Q(('deadline_earliest__isnull', False), ('deadline_latest__isnull', False), models.Q(('deadline_precision', ''), _negated=True)), _connector='OR'), name='proposal_deadline_complete_or_empty'),
+            model_name="proposal",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("deadline_earliest__isnull", True),
+                        ("deadline_latest__isnull", True),
+                        ("deadline_precision", ""),
+                    ),
+                    models.Q(
+                        ("deadline_earliest__isnull", False),
+                        ("deadline_latest__isnull", False),
+                        models.Q(("deadline_precision", ""), _negated=True),
+                    ),
+                    _connector="OR",
+                ),
+                name="proposal_deadline_complete_or_empty",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='proposal',
-            constraint=models.CheckConstraint(condition=models.Q(('deadline_earliest__isnull', True), ('deadline_earliest__lte', models.F('deadline_latest')), _connector='OR'), name='proposal_deadline_earliest_before_latest'),
+            model_name="proposal",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("deadline_earliest__isnull", True),
+                    ("deadline_earliest__lte", models.F("deadline_latest")),
+                    _connector="OR",
+                ),
+                name="proposal_deadline_earliest_before_latest",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='proposal',
-            constraint=models.CheckConstraint(condition=models.Q(('deadline_said_on__isnull', True), ('deadline_latest__isnull', False), _connector='OR'), name='proposal_deadline_said_on_needs_deadline'),
+            model_name="proposal",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("deadline_said_on__isnull", True),
+                    ("deadline_latest__isnull", False),
+                    _connector="OR",
+                ),
+                name="proposal_deadline_said_on_needs_deadline",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='proposal',
-            constraint=models.CheckConstraint(condition=models.Q(('start__lte', models.F('end'))), name='proposal_span_in_order'),
+            model_name="proposal",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("start__lte", models.F("end"))), name="proposal_span_in_order"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='proposal',
-            constraint=models.CheckConstraint(condition=models.Q(('confidence__gte', 0), ('confidence__lte', 1)), name='proposal_confidence_between_0_and_1'),
+            model_name="proposal",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("confidence__gte", 0), ("confidence__lte", 1)),
+                name="proposal_confidence_between_0_and_1",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='proposal',
-            constraint=models.CheckConstraint(condition=models.Q(('kind', 'new_milestone'), ('milestone__isnull', False), ('target__isnull', False), _connector='OR'), name='proposal_names_its_item'),
+            model_name="proposal",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("kind", "new_milestone"),
+                    ("milestone__isnull", False),
+                    ("target__isnull", False),
+                    _connector="OR",
+                ),
+                name="proposal_names_its_item",
+            ),
         ),
     ]

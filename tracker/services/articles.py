@@ -76,7 +76,9 @@ def _store_proposals(
     article: Article, changes: list[reading.ProposedChange], negotiation: Negotiation | None
 ) -> None:
     negotiations = dict(Negotiation.objects.values_list("slug", "pk"))
-    milestone_ids = [c.candidate.id for c in changes if c.candidate and c.candidate.kind == "milestone"]
+    milestone_ids = [
+        c.candidate.id for c in changes if c.candidate and c.candidate.kind == "milestone"
+    ]
     target_ids = [c.candidate.id for c in changes if c.candidate and c.candidate.kind == "target"]
     facts = item_facts_now(milestone_ids=milestone_ids, target_ids=target_ids)
     rows = []

@@ -197,7 +197,9 @@ def proposal_accept(
             kind = Proposal.Kind.MOVES  # the editor found the milestone it speaks of
         elif kind == Proposal.Kind.CONFIRMS and "deadline" in edits and milestone is not None:
             kind = Proposal.Kind.MOVES
-        quote = source_save(source=Source(article=article, start=locked.start, end=locked.end), by=by)
+        quote = source_save(
+            source=Source(article=article, start=locked.start, end=locked.end), by=by
+        )
         if kind == Proposal.Kind.NEW_MILESTONE:
             milestone = _create_milestone(locked, edits, deadline, quote, by)
         elif locked.target is not None and milestone is None:
@@ -244,7 +246,10 @@ def _apply_to_milestone(
     by: Any,
 ) -> None:
     cited = [*milestone.sources.all(), quote]
-    if kind in (Proposal.Kind.MOVES, Proposal.Kind.COMPLETES) and milestone.state not in OPEN_STATES:
+    if (
+        kind in (Proposal.Kind.MOVES, Proposal.Kind.COMPLETES)
+        and milestone.state not in OPEN_STATES
+    ):
         raise ValidationError(
             {"milestone": NOT_OPEN.format(title=milestone.title, state=milestone.state)}
         )
