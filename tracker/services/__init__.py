@@ -32,6 +32,7 @@ from tracker.services.proposals import (
     proposals_supersede_changed,
 )
 from tracker.services.records import (
+    article_save,
     discrepancy_save,
     negotiation_save,
     observation_save,
@@ -52,6 +53,7 @@ __all__ = [
     "ProposalDecided",
     "after_commit",
     "article_create",
+    "article_save",
     "dependency_cycle",
     "discrepancy_save",
     "first_party",

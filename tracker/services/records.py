@@ -19,6 +19,7 @@ from django.db import models
 from django.utils import timezone
 
 from tracker.models import (
+    Article,
     Discrepancy,
     Milestone,
     Negotiation,
@@ -192,6 +193,18 @@ def source_save(*, source: Source, by: Any = None) -> Source:
     return source
 
 
+def article_save(*, article: Article, by: Any = None) -> Article:
+    """Store an article's description or text as given (the record loader's path; posting one
+    for proposals is services.articles.article_create); its quotes follow its title, publisher,
+    URL and dates."""
+    with writing(by):
+        check(article, exclude=["created_by"])
+        article.save()
+        for quote in article.quotes.all():
+            source_save(source=quote, by=by)
+    return article
+
+
 def _as_quoted(source: Source) -> None:
     article = source.article
     if article is None:
@@ -257,6 +270,8 @@ def record_save(*, record: models.Model, by: Any = None, **relations: Any) -> mo
             return series_save(series=record, by=by)
         case Source():
             return source_save(source=record, by=by)
+        case Article():
+            return article_save(article=record, by=by)
         case Party():
             return party_save(party=record, by=by)
         case Discrepancy():
