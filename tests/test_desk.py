@@ -106,6 +106,19 @@ def words(element: Any) -> str:
     return " ".join(element.get_text(" ").split())
 
 
+def field_errors(html: BeautifulSoup, field_id: str) -> list[str]:
+    """The messages shown by a form field (in its `.field` box)."""
+    shown = html.select_one(f"#{field_id}")
+    assert shown is not None, f"the form lost its field {field_id}"
+    box = shown.find_parent(class_="field")
+    assert box is not None
+    return [words(e) for e in box.select(".error")]
+
+
+def proposals_marked(mark: Any) -> list[str]:
+    return str(mark["data-proposals"]).split()
+
+
 def an_article(text: str = MOVED) -> Article:
     with committed():
         return Article.objects.create(
@@ -273,12 +286,10 @@ def test_posting_an_article_makes_proposals_and_shows_each_quote_highlighted(
     html = page(followed)
     assert "is read: " in words(html.select_one(".messages"))
     marks = html.select(".article-text mark.quote")
-    marked = {int(i) for m in marks for i in m["data-proposals"].split()}
+    marked = {int(i) for m in marks for i in proposals_marked(m)}
     assert marked == {p.pk for p in proposals}
     # Each mark holds the words of its quote: the article's own, at its span.
-    quote_of_move = "".join(
-        m.get_text() for m in marks if str(move.pk) in m["data-proposals"].split()
-    )
+    quote_of_move = "".join(m.get_text() for m in marks if str(move.pk) in proposals_marked(m))
     assert quote_of_move == MOVED[move.start : move.end]
     assert "end of 2026" in quote_of_move
     # The whole text is there, once, in order.
@@ -373,9 +384,7 @@ def test_a_bad_article_is_shown_on_the_form_with_its_reason_and_nothing_is_writt
     assert response.status_code == 400
     assert counts() == before
     html = page(response)
-    shown = html.select_one(f"#id_{field}")
-    assert shown is not None, f"the form lost its {field} field"
-    errors = [words(e) for e in shown.find_parent(class_="field").select(".error")]
+    errors = field_errors(html, f"id_{field}")
     assert errors, f"no error shown by the {field} field"
     assert message.lower() in " ".join(errors).lower()
     # What the editor typed is kept, so nothing has to be typed again.
@@ -465,10 +474,9 @@ def test_a_new_milestone_needs_its_track_on_the_edit_form_then_is_created_from_t
     html = page(response)
     edit = html.select_one(f"#proposal-{new.pk} details.proposal-edit")
     assert edit is not None and edit.has_attr("open")
-    track_field = edit.select_one(f"#id_p{new.pk}-track").find_parent(class_="field")
-    assert words(track_field.select_one(".error")) == (
+    assert field_errors(html, f"id_p{new.pk}-track") == [
         "Choose the track the new milestone belongs to."
-    )
+    ]
     # The track select offers the negotiation's tracks.
     options = [words(o) for o in edit.select(f"#id_p{new.pk}-track option")]
     assert options == ["Choose a track", "Comprehensive BTA"]
@@ -501,8 +509,7 @@ def test_an_edited_deadline_that_cannot_be_read_is_shown_on_the_edit_form(
     )
     assert response.status_code == 400
     html = page(response)
-    field = html.select_one(f"#id_p{move.pk}-deadline").find_parent(class_="field")
-    assert words(field.select_one(".error"))
+    assert field_errors(html, f"id_p{move.pk}-deadline")
     move.refresh_from_db()
     assert move.state == "open"
     assert Milestone.objects.get(pk=record["bta"].pk).deadline_text == "autumn 2025"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -90,7 +91,7 @@ def quote_segments(text: str, spans: Sequence[Span]) -> list[Segment]:
 
 # --- what a proposal says, in words ------------------------------------------------------
 
-KIND_WORDS = {
+KIND_WORDS: dict[str, str] = {
     Proposal.Kind.CONFIRMS: "Confirms",
     Proposal.Kind.MOVES: "Moves the deadline",
     Proposal.Kind.COMPLETES: "Completed",
@@ -217,8 +218,9 @@ def _choices(negotiation_ids: set[int | None]) -> dict[int | None, dict[str, lis
     )
     tracks = Track.objects.select_related("negotiation").order_by("negotiation__name", "name")
     if None not in negotiation_ids:
-        milestones = milestones.filter(track__negotiation_id__in=negotiation_ids)
-        tracks = tracks.filter(negotiation_id__in=negotiation_ids)
+        known = [n for n in negotiation_ids if n is not None]
+        milestones = milestones.filter(track__negotiation_id__in=known)
+        tracks = tracks.filter(negotiation_id__in=known)
     milestone_rows = [
         (m.track.negotiation_id, f"{m.track.negotiation.name} — {m.track.name}", m.pk, m.title)
         for m in milestones
@@ -251,9 +253,10 @@ def article_page(
     for p in proposals:
         editing = failed is not None and failed.pk == p.pk and failed_form is not None
         form = failed_form if editing and failed_form is not None else AcceptForm(prefix=f"p{p.pk}")
-        if p.negotiation_id in choices:
-            form.fields["milestone"].choices = choices[p.negotiation_id]["milestone"]
-            form.fields["track"].choices = choices[p.negotiation_id]["track"]
+        for name, offered in choices.get(p.negotiation_id, {}).items():
+            field = form.fields[name]
+            if isinstance(field, forms.ChoiceField):
+                field.choices = offered
         cards.append(
             ProposalCard(
                 proposal=p,
@@ -381,7 +384,7 @@ def reject(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = get_object_or_404(Proposal.objects.select_related("article"), pk=pk)
     form = RejectForm(request.POST, prefix=f"p{proposal.pk}")
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("reason", [])))
+        messages.error(request, " ".join(str(e) for e in form.errors.get("reason", [])))
         return _back(proposal, here=True)
     try:
         services.proposal_reject(

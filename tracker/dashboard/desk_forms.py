@@ -59,7 +59,8 @@ class ArticleForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         upload = data.get("file")
         pasted = data.get("text") or ""
         if upload and pasted.strip():
