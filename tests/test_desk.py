@@ -339,8 +339,8 @@ def pdf_without_text() -> bytes:
 @pytest.mark.parametrize(
     ("fields", "upload", "field", "message"),
     [
-        ({"text": ""}, None, "text", ""),
-        ({"text": "   \n  "}, None, "text", ""),
+        ({"text": ""}, None, "text", "paste the article"),
+        ({"text": "   \n  "}, None, "text", "paste the article"),
         ({"text": "a" * (reading.MAX_ARTICLE_CHARS + 1)}, None, "text", "200,000"),
         ({"text": "By the end of 2026\x07 they aim to sign."}, None, "text", "control"),
         ({"text": NUL_TEXT}, None, "text", ""),

@@ -79,8 +79,10 @@ class ArticleForm(forms.Form):
                 )
             except reading.ArticleError as error:
                 self.add_error("file", str(error))
+        elif not pasted.strip():
+            self.add_error("text", NO_TEXT)
         else:
-            # Even an empty paste goes on: tracker.reading.check_text words the refusal.
+            # tracker.reading.check_text (in the service) words any other refusal.
             data["article_text"] = pasted
         return data
 
