@@ -25,7 +25,6 @@ from django.db import models, transaction
 
 from tracker import audit, services
 from tracker.deadlines import DeadlineError
-from tracker.quotes import find_span
 from tracker.models import (
     Article,
     Discrepancy,
@@ -38,6 +37,7 @@ from tracker.models import (
     Target,
     Track,
 )
+from tracker.quotes import find_span
 
 FORMAT = "tranche-record"
 # Version 2 carries each article's text and each quote's span in it, and aliases; a version 1

@@ -55,7 +55,7 @@ CARRIED: dict[type[models.Model], frozenset[str]] = {
             "published_by",
             "excerpt",
         }
-    ),  # fmt: skip
+    ),
     Negotiation: frozenset({"slug", "name", "parties", "stage", "summary", "sources"}),
     Track: frozenset({"negotiation", "slug", "name", "summary", "position", "ongoing", "sources"})
     | DEADLINE,
@@ -329,7 +329,7 @@ class _Exporter:
             )
             by_article.setdefault(about, []).append(source)
         articles, sources, keys = [], [], set()
-        for about in sorted(by_article, key=lambda a: tuple(v or "" for v in a[:5]) + (a[5],)):
+        for about in sorted(by_article, key=lambda a: (*(v or "" for v in a[:5]), a[5])):
             title, publisher, url, published_on, published_by, article_id = about
             key = base = slugify(title)[:80] or "article"
             number = 1
