@@ -479,7 +479,8 @@ class _Loader:
         found = Article.objects.filter(**lookup).order_by("id").first()
         if found is not None:
             lookup = {"pk": found.pk}
-        return self.upsert(at, Article, lookup, values)
+        article: Article | None = self.upsert(at, Article, lookup, values)
+        return article
 
     def load_negotiation(
         self, n: dict[str, Any], parties: dict[str, Party], at: tuple[str | int, ...]
