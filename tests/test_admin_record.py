@@ -59,7 +59,7 @@ def test_an_editor_previews_a_record_then_confirms_and_it_is_loaded() -> None:
     page = preview.content.decode()
 
     assert preview.status_code == 200
-    assert "Preview: 48 created, 0 updated, 0 unchanged" in page
+    assert "Preview: 51 created, 0 updated, 0 unchanged" in page
     assert "created negotiation: India–US Bilateral Trade Agreement" in page
     assert "created milestone: Interim trade deal concluded" in page
     assert not Negotiation.objects.exists() and not Source.objects.exists()
@@ -71,7 +71,7 @@ def test_an_editor_previews_a_record_then_confirms_and_it_is_loaded() -> None:
     assert confirmed.status_code == 302
     assert confirmed["Location"] == "/admin/tracker/negotiation/"
     listing = client.get(confirmed["Location"]).content.decode()
-    assert "Loaded the record: 48 created, 0 updated, 0 unchanged." in listing
+    assert "Loaded the record: 51 created, 0 updated, 0 unchanged." in listing
     interim = Milestone.objects.get(slug="interim-deal-concluded")
     assert interim.status == "overdue"  # statuses refreshed after the commit
     change = Change.objects.get(object_repr="India–US Bilateral Trade Agreement", action=0)
@@ -88,7 +88,7 @@ def test_previewing_a_record_already_loaded_says_nothing_would_change() -> None:
         },
     )
     page = client.post(UPLOAD, {"file": record_file()}).content.decode()
-    assert "Preview: 0 created, 0 updated, 48 unchanged" in page
+    assert "Preview: 0 created, 0 updated, 51 unchanged" in page
     assert "loading it would change nothing" in page
     assert 'name="confirm"' not in page
 

@@ -20,6 +20,7 @@ from tracker import services
 from tracker.deadlines import parse_deadline
 from tracker.management.commands.load_record import INDIA_US_RECORD as RECORD
 from tracker.models import (
+    Article,
     Change,
     DeadlineRevision,
     Discrepancy,
@@ -40,6 +41,7 @@ pytestmark = pytest.mark.django_db
 
 RECORD_MODELS: list[type[models.Model]] = [
     Party,
+    Article,
     Source,
     Negotiation,
     Track,
@@ -64,6 +66,8 @@ def natural(row: models.Model) -> tuple[Any, ...]:
     match row:
         case Party():
             return ("party", row.code)
+        case Article():
+            return ("article", row.title, row.published_on, row.published_by)
         case Source():
             return ("source", row.slug)
         case Negotiation():
@@ -223,6 +227,7 @@ def empty_the_database() -> None:
                 *Negotiation.objects.all(),
                 *Series.objects.all(),
                 *Source.objects.all(),
+                *Article.objects.all(),  # after its quotes, which keep it
                 *Party.objects.all(),
             ]
         )
@@ -327,7 +332,7 @@ def nothing_written() -> bool:
 
 def test_a_file_that_breaks_the_schema_is_refused_with_the_path_of_every_problem() -> None:
     data = broken_fixture()
-    data["version"] = 2
+    data["version"] = 3
     negotiation = data["negotiations"][0]
     negotiation["stage"] = "drafting"
     del negotiation["tracks"][1]["name"]
@@ -425,7 +430,7 @@ def test_a_dry_run_says_what_it_would_create_and_writes_nothing(
     call_command("load_record", "--dry-run")
     out = capsys.readouterr().out
     assert "would have created milestone Interim trade deal concluded" in out
-    assert "48 created, 0 updated" in out.splitlines()[-1]
+    assert "51 created, 0 updated" in out.splitlines()[-1]
     assert nothing_written()
 
 
@@ -437,7 +442,7 @@ def test_export_record_writes_a_file_that_load_record_reads(
     path = tmp_path / "india-us.json"
     call_command("export_record", "india-us-bta", "-o", str(path))
     written = json.loads(path.read_text(encoding="utf-8"))
-    assert (written["format"], written["version"]) == ("tranche-record", 1)
+    assert (written["format"], written["version"]) == ("tranche-record", 2)
     interim = written["negotiations"][0]["tracks"][0]["milestones"][0]
     assert interim["deadline"] == {
         "text": "July 8, 2025",
@@ -480,3 +485,34 @@ def test_a_fiscal_year_deadline_is_read_in_the_fiscal_year_of_the_tracks_party()
         "US"
     )
     assert export_record(Negotiation.objects.get())["negotiations"][0]["parties"] == ["US", "IN"]
+
+
+def test_a_version_1_file_still_loads_its_articles_without_text_and_its_quotes_without_spans() -> (
+    None
+):
+    data = json.loads(RECORD.read_text(encoding="utf-8"))
+    data["version"] = 1
+    for article in data["articles"]:
+        del article["text"], article["language"]
+    for source in data["sources"]:
+        del source["start"], source["end"]
+    with committed():
+        load_record_data(data)
+    assert Article.objects.count() == 3
+    assert set(Article.objects.values_list("text", flat=True)) == {""}
+    quote = Source.objects.get(slug="interim-deal-by-july-8")
+    assert quote.article is not None
+    assert (quote.start, quote.end) == (None, None)
+    assert quote.published_on == quote.article.published_on
+
+
+def test_a_span_that_does_not_read_as_its_excerpt_is_refused_at_its_path() -> None:
+    data = json.loads(RECORD.read_text(encoding="utf-8"))
+    data["sources"][0]["start"] += 1
+    with pytest.raises(RecordRefused) as refused:
+        load_record_data(data)
+    assert [str(p) for p in refused.value.problems] == [
+        f"$.sources[0].excerpt: The article's text from {data['sources'][0]['start']} to "
+        f"{data['sources'][0]['end']} does not read as the excerpt."
+    ]
+    assert not Article.objects.exists()

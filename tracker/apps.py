@@ -18,6 +18,7 @@ class TrackerConfig(AppConfig):
         security.register_checks()
         # The webhook admin pages live beside the webhooks; admin autodiscovery finds only
         # tracker/admin.py, whose helpers they use.
+        import tracker.admin_articles
         import tracker.webhooks.admin  # noqa: F401
 
         def edited(model: Any, **options: Any) -> None:
@@ -39,3 +40,26 @@ class TrackerConfig(AppConfig):
         edited(models.Target, m2m_fields={"sources"})
         edited(models.Observation)
         edited(models.Series)
+        # An article's text can be 200,000 characters: the log keeps what describes it.
+        auditlog.register(
+            models.Article,
+            include_fields=[
+                "title",
+                "publisher",
+                "published_on",
+                "published_by",
+                "url",
+                "language",
+            ],
+        )
+        auditlog.register(
+            models.Proposal,
+            include_fields=[
+                "kind",
+                "milestone",
+                "target",
+                "state",
+                "decided_by",
+                "rejection_reason",
+            ],
+        )

@@ -30,6 +30,7 @@ class Interface(models.TextChoices):
     WEB = "web", "dashboard"
     LOADER = "loader", "record loader"
     JOB = "job", "background job"
+    PROPOSAL = "proposal", "accepted proposal"
     SHELL = "shell", "shell or command"
 
 

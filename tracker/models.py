@@ -32,6 +32,7 @@ from tracker.deadlines import (
 from tracker.figures import amount, by_deadline, period_text, target_figures
 from tracker.freshness import source_date_text
 from tracker.reminders.recurrence import DigestRuleError, parse_digest_rule
+from tracker.single_line import has_control_characters
 from tracker.status import (
     Growth,
     Health,
@@ -57,6 +58,18 @@ def sensible_date(value: dt.date) -> None:
 def plain_number(value: Decimal) -> str:
     """190.0000 -> "190", 212.5000 -> "212.5": how people write figures."""
     return f"{Decimal(value).normalize():f}"
+
+
+def aliases_validator(value: Any) -> None:
+    """Aliases are a list of names, each on one line: what articles call the item."""
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise ValidationError('Give a list of names, e.g. ["first tranche", "interim deal"].')
+    for name in value:
+        if not name.strip() or len(name) > 200 or has_control_characters(name):
+            raise ValidationError(
+                "Each alias is a name of up to 200 characters on one line: %(name)s",
+                params={"name": repr(name[:40])},
+            )
 
 
 def _choices(enum: Any) -> list[tuple[str, str]]:
@@ -125,10 +138,74 @@ class Party(NamesUniqueClashes, models.Model):
         return f"{self.name} ({self.code})"
 
 
+class Article(models.Model):
+    """A published text kept whole: quotes (Source rows) are spans of its `text`.
+
+    Articles posted to the editors' desk are read for proposals (tracker.reading); the
+    texts behind the record's older quotes were migrated from docs/sources/.
+    """
+
+    title = models.CharField(max_length=300)
+    publisher = models.CharField(max_length=200, blank=True)
+    published_on = models.DateField(null=True, blank=True, validators=[sensible_date])
+    published_by = models.DateField(
+        null=True,
+        blank=True,
+        validators=[sensible_date],
+        help_text="For an undated text: the date it was published on or before, as its own "
+        "words imply (shown as inferred).",
+    )
+    url = models.URLField(max_length=500, blank=True)
+    language = models.CharField(max_length=16, default="en")
+    # Empty only for articles known from a version-1 record file, which carried no texts.
+    text = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=django_timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="articles",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.publisher or self.title}, {self.date_text}"
+
+    @property
+    def date(self) -> SourceDate | None:
+        return source_date(self.published_on, self.published_by)
+
+    @property
+    def date_text(self) -> str:
+        return source_date_text(self.date)
+
+    @property
+    def anchor(self) -> dt.date | None:
+        """The day its relative wording ("within 90 days") counts from."""
+        return self.published_on or self.published_by
+
+
 class Source(NamesUniqueClashes, models.Model):
-    """A quoted passage of a published text: the evidence behind a date or figure."""
+    """A quote: a span of an article, the evidence behind a date or figure.
+
+    The article's title, publisher, URL and dates are kept on each quote too (the write
+    service copies them), so v1 clients of /api/v1/sources/ and the freshness refresh read
+    them as before; `excerpt` is `article.text[start:end]` when the span is known.
+    """
 
     slug = models.SlugField(max_length=120, unique=True)
+    article = models.ForeignKey(
+        Article, null=True, blank=True, on_delete=models.PROTECT, related_name="quotes"
+    )
+    start = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Where the quote starts in the article's text."
+    )
+    end = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Where the quote ends in the article's text."
+    )
     title = models.CharField(max_length=300)
     publisher = models.CharField(max_length=200, blank=True)
     url = models.URLField(max_length=500, blank=True)
@@ -143,6 +220,17 @@ class Source(NamesUniqueClashes, models.Model):
 
     class Meta:
         ordering = ["title", "slug"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__isnull=True, end__isnull=True)
+                | Q(start__isnull=False, end__isnull=False, start__lte=models.F("end")),
+                name="source_span_complete_and_in_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(start__isnull=True) | Q(article__isnull=False),
+                name="source_span_needs_article",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.label
@@ -548,6 +636,12 @@ class Milestone(NamesUniqueClashes, Scheduled, Confirmed, KeepsDerivedFields):
         "self", symmetrical=False, blank=True, related_name="dependents"
     )
     consequence = models.TextField(blank=True, help_text="What happens if it is missed.")
+    aliases = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[aliases_validator],
+        help_text="Other names articles use for it (e.g. “first tranche”), a list of texts.",
+    )
     sources = models.ManyToManyField(Source, blank=True, related_name="milestones")
     # Derived by tracker.refresh, stored for fast lists and filters.
     status = models.CharField(
@@ -765,6 +859,12 @@ class Target(NamesUniqueClashes, Scheduled, Confirmed, KeepsDerivedFields):
     slug = models.SlugField(max_length=120)
     name = models.CharField(max_length=200)
     unit = models.CharField(max_length=50, help_text="e.g. USD billion")
+    aliases = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[aliases_validator],
+        help_text="Other names articles use for it (e.g. “first tranche”), a list of texts.",
+    )
     baseline_value = models.DecimalField(
         max_digits=20, decimal_places=4, validators=[MaxValueValidator(MAX_FIGURE)]
     )
@@ -936,6 +1036,105 @@ class Observation(NamesUniqueClashes, models.Model):
             code="unique",
             params={"series": self.series, "period": self.period},
         )
+
+
+# --- articles in, proposals out (issue 19) ------------------------------------------------
+
+
+class Proposal(Scheduled):
+    """A change an article supports, waiting for an editor: accepted through the write
+    services (tracker.services.proposals), rejected, or superseded by a later edit."""
+
+    class Kind(models.TextChoices):
+        CONFIRMS = "confirms"
+        MOVES = "moves"
+        COMPLETES = "completes"
+        NEW_MILESTONE = "new_milestone", "new milestone"
+        FIGURE = "figure"
+        DIFFERS = "differs"
+
+    class State(models.TextChoices):
+        OPEN = "open"
+        ACCEPTED = "accepted"
+        REJECTED = "rejected"
+        SUPERSEDED = "superseded"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="proposals")
+    kind = models.CharField(max_length=14, choices=Kind.choices)
+    milestone = models.ForeignKey(
+        Milestone, null=True, blank=True, on_delete=models.CASCADE, related_name="proposals"
+    )
+    target = models.ForeignKey(
+        Target, null=True, blank=True, on_delete=models.CASCADE, related_name="proposals"
+    )
+    negotiation = models.ForeignKey(
+        Negotiation, null=True, blank=True, on_delete=models.CASCADE, related_name="proposals"
+    )
+    start = models.PositiveIntegerField(help_text="Where the quote starts in the article's text.")
+    end = models.PositiveIntegerField(help_text="Where the quote ends in the article's text.")
+    completed_on = models.DateField(null=True, blank=True)
+    value = models.DecimalField(
+        max_digits=20,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(MAX_FIGURE)],
+    )
+    unit = models.CharField(max_length=50, blank=True)
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+    title = models.CharField(
+        max_length=300, blank=True, help_text="For a new milestone: a title from the sentence."
+    )
+    confidence = models.FloatField()
+    reason = models.CharField(max_length=500)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.OPEN)
+    # What the milestone or target said when the proposal was made: a proposal about facts
+    # that have changed since is superseded rather than applied over the newer edit.
+    item_facts = models.JSONField(default=dict, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="decided_proposals",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta(Scheduled.Meta):
+        ordering = ["article", "start", "id"]
+        constraints = [
+            *Scheduled.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(start__lte=models.F("end")), name="proposal_span_in_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(confidence__gte=0, confidence__lte=1),
+                name="proposal_confidence_between_0_and_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="new_milestone")
+                | Q(milestone__isnull=False)
+                | Q(target__isnull=False),
+                name="proposal_names_its_item",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "article"], name="proposal_state_article"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.reason[:60]}"
+
+    @property
+    def quote(self) -> str:
+        return self.article.text[self.start : self.end]
+
+    @property
+    def item(self) -> Milestone | Target | None:
+        return self.milestone or self.target
 
 
 def digest_rule_validator(value: str) -> None:

@@ -26,6 +26,7 @@ from django.db import models, transaction
 from tracker import audit, services
 from tracker.deadlines import DeadlineError, Precision
 from tracker.models import (
+    Article,
     Discrepancy,
     Milestone,
     Negotiation,
@@ -36,9 +37,13 @@ from tracker.models import (
     Target,
     Track,
 )
+from tracker.quotes import find_span
 
 FORMAT = "tranche-record"
-VERSION = 1
+# Version 2 carries each article's text and each quote's span in it, and aliases; a version 1
+# file (no texts, no spans) still loads: its articles are kept without text.
+VERSION = 2
+READS_VERSIONS = (1, 2)
 SCHEMA_PATH = Path(__file__).resolve().parent / "record.schema.json"
 # Deadline texts without a year ("July 8") are read from this day unless the file says.
 DEFAULT_REFERENCE = dt.date(2025, 5, 26)
@@ -212,9 +217,12 @@ class _Checker:
         self.reference = _date(data.get("reference_date")) or DEFAULT_REFERENCE
         articles = self.keys(data.get("articles", []), "key", ("articles",))
         self.sources = self.keys(data.get("sources", []), "key", ("sources",))
+        texts = {a["key"]: a.get("text", "") for a in data.get("articles", [])}
         for i, s in enumerate(data.get("sources", [])):
             if s["article"] not in articles:
                 self.fail(("sources", i, "article"), f"No article {s['article']!r} in this file.")
+            else:
+                self.span(s, texts[s["article"]], ("sources", i))
         self.keys(data.get("parties", []), "code", ("parties",))
         # Fiscal years follow the track's party, else the parties' where they agree
         # (tracker.services.deadlines); a milestone may name its month.
@@ -235,6 +243,23 @@ class _Checker:
                 self.fail((*at, i, name), f"{item[name]!r} is defined twice.")
             seen.add(item[name])
         return seen
+
+    def span(self, s: dict[str, Any], text: str, at: tuple[str | int, ...]) -> None:
+        """A quote's span says its excerpt in the article's text; without a span, the excerpt
+        must be found there (when the file carries the text)."""
+        start, end = s.get("start"), s.get("end")
+        if (start is None) != (end is None):
+            self.fail((*at, "end" if end is None else "start"), "Give both start and end.")
+        elif start is not None and end is not None:
+            if not text:
+                self.fail((*at, "start"), "A span needs the article's text in the file.")
+            elif start >= end or end > len(text) or text[start:end] != s["excerpt"]:
+                self.fail(
+                    (*at, "excerpt"),
+                    f"The article's text from {start} to {end} does not read as the excerpt.",
+                )
+        elif text and find_span(text, s["excerpt"]) is None:
+            self.fail((*at, "excerpt"), "The excerpt is not in the article's text.")
 
     def sources_of(self, item: dict[str, Any], at: tuple[str | int, ...]) -> None:
         for i, key in enumerate(item.get("sources", [])):
@@ -471,19 +496,30 @@ class _Loader:
             if party is not None:
                 parties[p["code"]] = party
         articles = {a["key"]: a for a in data.get("articles", [])}
+        rows = {
+            a["key"]: self.load_article(a, ("articles", i))
+            for i, a in enumerate(data.get("articles", []))
+        }
         for i, s in enumerate(data.get("sources", [])):
             article = articles[s["article"]]
+            text = article.get("text", "")
+            span = (s["start"], s["end"]) if "start" in s else find_span(text, s["excerpt"])
+            start, end = span or (None, None)
             source = self.upsert(
                 ("sources", i),
                 Source,
                 {"slug": s["key"]},
                 {
+                    "article": rows[s["article"]],
+                    "start": start,
+                    "end": end,
                     "title": article["title"],
                     "publisher": article.get("publisher", ""),
                     "url": article.get("url", ""),
                     "published_on": _date(article.get("published_on")),
                     "published_by": _date(article.get("published_by")),
-                    "excerpt": s["excerpt"],
+                    # The article's own characters, as the quote keeps them.
+                    "excerpt": text[start:end] if span else s["excerpt"],
                 },
             )
             if source is not None:
@@ -491,6 +527,25 @@ class _Loader:
         for i, n in enumerate(data.get("negotiations", [])):
             self.load_negotiation(n, parties, ("negotiations", i))
         return self.result
+
+    def load_article(self, a: dict[str, Any], at: tuple[str | int, ...]) -> Article | None:
+        """An article is known by what describes it; a version 1 file, which carries no
+        text, leaves the text of one already stored alone."""
+        lookup = {
+            "title": a["title"],
+            "publisher": a.get("publisher", ""),
+            "url": a.get("url", ""),
+            "published_on": _date(a.get("published_on")),
+            "published_by": _date(a.get("published_by")),
+        }
+        values: dict[str, Any] = {"language": a.get("language", "en")}
+        if "text" in a:
+            values["text"] = a["text"]
+        found = Article.objects.filter(**lookup).order_by("id").first()
+        if found is not None:
+            lookup = {"pk": found.pk}
+        article: Article | None = self.upsert(at, Article, lookup, values)
+        return article
 
     def load_negotiation(
         self, n: dict[str, Any], parties: dict[str, Party], at: tuple[str | int, ...]
@@ -572,6 +627,7 @@ class _Loader:
             "completed_precision": m.get("completed_precision", ""),
             "weight": _decimal(m.get("weight", 1)),
             "consequence": m.get("consequence", ""),
+            "aliases": m.get("aliases", []),
             "fiscal_year_start": m.get("fiscal_year_start"),
             **self.deadline_fields(
                 m.get("deadline"),
@@ -648,6 +704,7 @@ class _Loader:
             {
                 "track": track,
                 "name": g["name"],
+                "aliases": g.get("aliases", []),
                 "unit": g["unit"],
                 "baseline_value": _decimal(g["baseline_value"]),
                 "baseline_date": _date(g["baseline_date"]),

@@ -17,6 +17,7 @@ from django.db import models
 from django.utils.text import slugify
 
 from tracker.models import (
+    Article,
     DeadlineRevision,
     Discrepancy,
     Milestone,
@@ -38,8 +39,22 @@ REVISION_SIDES = frozenset(f"{side}_{part}" for side in ("previous", "new") for 
 # The stored fields a record file carries, per model.
 CARRIED: dict[type[models.Model], frozenset[str]] = {
     Party: frozenset({"code", "name", "fiscal_year_start"}),
+    Article: frozenset(
+        {"title", "publisher", "url", "published_on", "published_by", "language", "text"}
+    ),
     Source: frozenset(
-        {"slug", "title", "publisher", "url", "published_on", "published_by", "excerpt"}
+        {
+            "slug",
+            "article",
+            "start",
+            "end",
+            "title",
+            "publisher",
+            "url",
+            "published_on",
+            "published_by",
+            "excerpt",
+        }
     ),
     Negotiation: frozenset({"slug", "name", "parties", "stage", "summary", "sources"}),
     Track: frozenset(
@@ -51,6 +66,7 @@ CARRIED: dict[type[models.Model], frozenset[str]] = {
             "track",
             "slug",
             "title",
+            "aliases",
             "kind",
             "state",
             "completed_on",
@@ -71,6 +87,7 @@ CARRIED: dict[type[models.Model], frozenset[str]] = {
             "track",
             "slug",
             "name",
+            "aliases",
             "unit",
             "baseline_value",
             "baseline_date",
@@ -96,6 +113,7 @@ _ACCOUNT = "a user account of this installation, which another need not have"
 # The stored fields a record file leaves out, and why (derived fields are recomputed).
 NOT_CARRIED: dict[type[models.Model], dict[str, str]] = {
     Party: {},
+    Article: {"created_at": _TIMESTAMP, "created_by": _ACCOUNT},
     Source: {},
     Negotiation: {"created_at": _TIMESTAMP, "updated_at": _TIMESTAMP},
     Track: {"owner": _ACCOUNT, "created_at": _TIMESTAMP, "updated_at": _TIMESTAMP},
@@ -237,6 +255,7 @@ class _Exporter:
         row: dict[str, Any] = {
             "slug": m.slug,
             "title": m.title,
+            "aliases": list(m.aliases or []),
             "kind": m.kind,
             "deadline": _deadline(m),
             "state": m.state,
@@ -274,6 +293,7 @@ class _Exporter:
         return {
             "slug": g.slug,
             "name": g.name,
+            "aliases": list(g.aliases or []),
             "unit": g.unit,
             "baseline_value": figure(g.baseline_value),
             "baseline_date": _day(g.baseline_date),
@@ -303,7 +323,11 @@ class _Exporter:
         }
 
     def articles_and_sources(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """Sources quoting the same published text share one article."""
+        """Quotes of one article share it (with its text and their spans); older sources
+        with no article share one made of what they repeat (title, publisher, URL, dates)."""
+        stored = Article.objects.in_bulk(
+            {s.article_id for s in self.cited.values() if s.article_id is not None}
+        )
         by_article: dict[tuple[Any, ...], list[Source]] = {}
         for source in sorted(self.cited.values(), key=lambda s: s.slug):
             about = (
@@ -312,30 +336,37 @@ class _Exporter:
                 source.url,
                 _day(source.published_on),
                 _day(source.published_by),
+                source.article_id or 0,
             )
             by_article.setdefault(about, []).append(source)
         articles, sources, keys = [], [], set()
-        for about in sorted(by_article, key=lambda a: tuple(v or "" for v in a)):
-            title, publisher, url, published_on, published_by = about
+        for about in sorted(by_article, key=lambda a: (*(v or "" for v in a[:5]), a[5])):
+            title, publisher, url, published_on, published_by, article_id = about
             key = base = slugify(title)[:80] or "article"
             number = 1
             while key in keys:
                 number += 1
                 key = f"{base}-{number}"
             keys.add(key)
-            articles.append(
-                {
-                    "key": key,
-                    "title": title,
-                    "publisher": publisher,
-                    "url": url,
-                    "published_on": published_on,
-                    "published_by": published_by,
-                }
-            )
-            sources += [
-                {"key": s.slug, "article": key, "excerpt": s.excerpt} for s in by_article[about]
-            ]
+            article: dict[str, Any] = {
+                "key": key,
+                "title": title,
+                "publisher": publisher,
+                "url": url,
+                "published_on": published_on,
+                "published_by": published_by,
+            }
+            row = stored.get(article_id)
+            if row is not None:
+                article["language"] = row.language
+                if row.text:
+                    article["text"] = row.text
+            articles.append(article)
+            for s in by_article[about]:
+                quote: dict[str, Any] = {"key": s.slug, "article": key, "excerpt": s.excerpt}
+                if row is not None and row.text and s.start is not None and s.end is not None:
+                    quote |= {"start": s.start, "end": s.end}
+                sources.append(quote)
         sources.sort(key=lambda s: s["key"])
         return articles, sources
 

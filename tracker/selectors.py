@@ -11,8 +11,10 @@ from typing import Any, NamedTuple
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, Window
 from django.db.models.functions import Coalesce, RowNumber
 
+from tracker.deadlines import DEFAULT_FISCAL_YEAR_START
 from tracker.models import (
     NO_DEADLINE,
+    Article,
     CalendarFeedToken,
     Change,
     DeadlineRevision,
@@ -21,12 +23,15 @@ from tracker.models import (
     Negotiation,
     Observation,
     Party,
+    Proposal,
     Reminder,
     Source,
     Subscription,
     Target,
     Track,
 )
+from tracker.reading import Candidate
+from tracker.services.deadlines import fiscal_year_start_of
 from tracker.status import MilestoneState
 
 
@@ -82,7 +87,7 @@ def milestones_list() -> QuerySet[Milestone]:
 NEVER_CONFIRMED = dt.date(1, 1, 1)
 
 API_COLUMNS = (
-    "id", "track_id", "slug", "title", "kind", "deadline_text", "deadline_earliest",
+    "id", "track_id", "slug", "title", "aliases", "kind", "deadline_text", "deadline_earliest",
     "deadline_latest", "deadline_precision", "deadline_said_on", "fiscal_year_start", "state",
     "completed_on",
     "completed_precision", "weight", "consequence", "status", "completed_late",
@@ -336,3 +341,73 @@ def unconfirmed_milestones(subscription: Subscription) -> QuerySet[Milestone]:
         .select_related("track", "track__negotiation")
         .order_by(F("last_confirmed_on").asc(nulls_first=True), "deadline_latest", "id")
     )
+
+
+# --- the article reader's view of the record (issue 19) ------------------------------------
+
+# A milestone planned or in progress is open to the reader; its other states are its own.
+_READER_STATE = {"planned": "open", "in_progress": "open"}
+
+
+def reading_candidates(negotiation: Negotiation | None = None) -> list[Candidate]:
+    """The milestones and targets an article may speak of (of one negotiation, or all), as
+    the pure reader (tracker.reading) takes them: two queries whatever their number."""
+    milestones = Milestone.objects.select_related("track__negotiation", "track__party")
+    targets = Target.objects.select_related("negotiation", "track__party")
+    if negotiation is not None:
+        milestones = milestones.filter(track__negotiation=negotiation)
+        targets = targets.filter(negotiation=negotiation)
+    fiscal: dict[tuple[int, int | None], int] = {}
+
+    def fiscal_year_start(of: Negotiation, party: Party | None) -> int:
+        # The track's party, else the month the parties agree on; where they disagree the
+        # reader reads fiscal years as the default does (a proposal, checked on accept).
+        key = (of.pk, None if party is None else party.pk)
+        if key not in fiscal:
+            start = fiscal_year_start_of(of, party=party)
+            fiscal[key] = DEFAULT_FISCAL_YEAR_START if start is None else start
+        return fiscal[key]
+
+    candidates = [
+        Candidate(
+            kind="milestone",
+            id=m.pk,
+            negotiation=m.track.negotiation.slug,
+            title=m.title,
+            aliases=tuple(m.aliases or ()),
+            state=_READER_STATE.get(m.state, m.state),
+            deadline=m.deadline,
+            completed_on=m.completed_on,
+            last_confirmed_on=m.last_confirmed_on,
+            fiscal_year_start=m.fiscal_year_start
+            or fiscal_year_start(m.track.negotiation, m.track.party),
+        )
+        for m in milestones.order_by("id")
+    ]
+    candidates += [
+        Candidate(
+            kind="target",
+            id=t.pk,
+            negotiation=t.negotiation.slug,
+            title=t.name,
+            aliases=tuple(t.aliases or ()),
+            deadline=t.deadline,
+            last_confirmed_on=t.last_confirmed_on,
+            unit=t.unit,
+            fiscal_year_start=fiscal_year_start(
+                t.negotiation, t.track.party if t.track is not None else None
+            ),
+        )
+        for t in targets.order_by("id")
+    ]
+    return candidates
+
+
+def proposals_list() -> QuerySet[Proposal]:
+    return Proposal.objects.select_related(
+        "article", "milestone", "target", "negotiation", "decided_by"
+    ).order_by("article_id", "start", "id")
+
+
+def articles_list() -> QuerySet[Article]:
+    return Article.objects.select_related("created_by").order_by("-created_at", "-id")

@@ -114,6 +114,7 @@ def milestone(
         "negotiation": row["negotiation_slug"],
         "slug": row["slug"],
         "title": row["title"],
+        "aliases": row["aliases"],
         "kind": row["kind"],
         "deadline": deadline(row),
         "fiscal_year_start": row["fiscal_year_start"],

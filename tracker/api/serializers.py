@@ -133,6 +133,14 @@ class SourceSerializer(RecordSerializer):
         ]  # fmt: skip
 
 
+def _aliases() -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(max_length=200),
+        required=False,
+        help_text="Other names articles use for it (“first tranche”): the reader matches them.",
+    )
+
+
 def _source_slugs(**kwargs: Any) -> serializers.SlugRelatedField[Source]:
     return serializers.SlugRelatedField(
         slug_field="slug", queryset=Source.objects.all(), help_text="Source slugs.", **kwargs
@@ -299,6 +307,7 @@ class MilestoneSerializer(ReadsTypedDeadline, FreshnessMixin, RecordSerializer):
     negotiation: serializers.SlugRelatedField[Negotiation] = serializers.SlugRelatedField(
         source="track.negotiation", slug_field="slug", read_only=True
     )
+    aliases = _aliases()
     deadline = DeadlineField(allow_null=True, required=False)
     state = serializers.ChoiceField(
         choices=enum_choices(MilestoneState),
@@ -357,7 +366,7 @@ class MilestoneSerializer(ReadsTypedDeadline, FreshnessMixin, RecordSerializer):
     class Meta:
         model = Milestone
         fields = [
-            "id", "track", "negotiation", "slug", "title", "kind", "deadline",
+            "id", "track", "negotiation", "slug", "title", "aliases", "kind", "deadline",
             "fiscal_year_start", "state",
             "completed_on", "completed_precision", "weight", "depends_on", "consequence",
             "sources", "revision_reason", "revision_source",
@@ -422,6 +431,7 @@ class TargetSerializer(ReadsTypedDeadline, FreshnessMixin, RecordSerializer):
     track = serializers.PrimaryKeyRelatedField(
         queryset=Track.objects.all(), allow_null=True, required=False
     )
+    aliases = _aliases()
     deadline = DeadlineField()
     baseline_value = _money()
     target_value = _money()
@@ -467,7 +477,7 @@ class TargetSerializer(ReadsTypedDeadline, FreshnessMixin, RecordSerializer):
     class Meta:
         model = Target
         fields = [
-            "id", "negotiation", "track", "slug", "name", "unit", "baseline_value",
+            "id", "negotiation", "track", "slug", "name", "aliases", "unit", "baseline_value",
             "baseline_date", "baseline_period_start", "baseline_period_end",
             "baseline_approximate", "target_value", "deadline", "growth", "primary_series",
             "sources", "status", "status_reason", "latest_observation", "expected_value",

@@ -4,7 +4,7 @@ from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
-from tracker.api import views
+from tracker.api import articles, views
 from tracker.api.webhooks import WebhookEndpointViewSet
 
 app_name = "api"
@@ -21,6 +21,8 @@ router.register("subscriptions", views.SubscriptionViewSet, basename="subscripti
 router.register("reminders", views.ReminderViewSet)
 router.register("changes", views.ChangeViewSet)
 router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
+router.register("articles", articles.ArticleViewSet)
+router.register("proposals", articles.ProposalViewSet)
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("v1/auth/token/", views.TokenView.as_view(), name="token"),

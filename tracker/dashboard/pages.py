@@ -806,6 +806,7 @@ class ReviewItem:
     status_label: str
     last_confirmed_on: dt.date | None
     freshness: str
+    confirm_url: str = ""  # the editors' desk, told which item to confirm
 
 
 def needs_review_page(today: dt.date) -> list[ReviewItem]:
@@ -823,6 +824,7 @@ def needs_review_page(today: dt.date) -> list[ReviewItem]:
                 wording.label(n.health),
                 n.last_confirmed_on,
                 freshness.confirmation(n, today),
+                f"{reverse('desk')}?negotiation={n.slug}",
             )
         )
     for t in Track.objects.filter(stale=True).select_related("negotiation").order_by(*oldest_first):
@@ -836,6 +838,7 @@ def needs_review_page(today: dt.date) -> list[ReviewItem]:
                 wording.label(t.health),
                 t.last_confirmed_on,
                 freshness.confirmation(t, today),
+                f"{reverse('desk')}?track={t.pk}",
             )
         )
     for m in (
@@ -853,6 +856,7 @@ def needs_review_page(today: dt.date) -> list[ReviewItem]:
                 wording.label(m.status),
                 m.last_confirmed_on,
                 freshness.overdue_known(m, today) or freshness.confirmation(m, today),
+                f"{reverse('desk')}?milestone={m.pk}",
             )
         )
     for g in (
@@ -868,6 +872,7 @@ def needs_review_page(today: dt.date) -> list[ReviewItem]:
                 wording.label(g.status),
                 g.last_confirmed_on,
                 freshness.confirmation(g, today),
+                f"{reverse('desk')}?target={g.pk}",
             )
         )
     # Stable: within one date, negotiations before tracks before milestones before targets.

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, path, re_path, reverse_lazy
 
-from tracker.dashboard import accounts, sharing, subscriptions, views
+from tracker.dashboard import accounts, desk, sharing, subscriptions, views
 from tracker.dashboard.forms import QueuedPasswordResetForm
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -14,6 +14,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("targets/<int:pk>/", views.target, name="target"),
     path("upcoming/", views.upcoming, name="upcoming"),
     path("review/", views.needs_review, name="needs_review"),
+    # The editors' desk (issue 19): articles in, proposals decided.
+    path("desk/", desk.desk, name="desk"),
+    path("desk/articles/<int:pk>/", desk.article, name="desk_article"),
+    path("desk/proposals/<int:pk>/accept/", desk.accept, name="desk_accept"),
+    path("desk/proposals/<int:pk>/reject/", desk.reject, name="desk_reject"),
     re_path(
         r"^upcoming/export\.(?P<file_format>csv|xlsx)$",
         views.upcoming_export,

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracker', '0015_milestone_keyset_order'),
+        ('tracker', '0016_sources_into_articles'),
     ]
 
     operations = [

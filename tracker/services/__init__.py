@@ -11,6 +11,7 @@ from tracker.services.archive import (
     track_archive,
     track_restore,
 )
+from tracker.services.articles import article_create, quote_create
 from tracker.services.deadlines import (
     agreed_fiscal_year_start,
     first_party,
@@ -35,7 +36,14 @@ from tracker.services.milestones import (
     stored,
     validate_dependencies,
 )
+from tracker.services.proposals import (
+    ProposalDecided,
+    proposal_accept,
+    proposal_reject,
+    proposals_supersede_changed,
+)
 from tracker.services.records import (
+    article_save,
     discrepancy_save,
     lifecycle_template,
     negotiation_save,
@@ -56,8 +64,11 @@ from tracker.services.records import (
 
 __all__ = [
     "Outcome",
+    "ProposalDecided",
     "after_commit",
     "agreed_fiscal_year_start",
+    "article_create",
+    "article_save",
     "dependency_cycle",
     "discrepancy_save",
     "first_party",
@@ -79,6 +90,10 @@ __all__ = [
     "negotiation_start_lifecycle",
     "observation_save",
     "party_save",
+    "proposal_accept",
+    "proposal_reject",
+    "proposals_supersede_changed",
+    "quote_create",
     "read_deadline",
     "record_delete",
     "record_save",

@@ -22,6 +22,7 @@ from django.utils import timezone
 from tracker import audit
 from tracker.lifecycle import TEMPLATES, Template
 from tracker.models import (
+    Article,
     Discrepancy,
     Milestone,
     Negotiation,
@@ -48,6 +49,7 @@ FIGURE_NOT_POSITIVE = "The {name} must be greater than zero."
 OBSERVATION_NEGATIVE = "An observed value cannot be negative."
 PERIOD_OUT_OF_ORDER = "The period must end on or after the day it starts."
 TOO_FEW_DIFFERING = "Name at least two sources that differ."
+SPAN_OUTSIDE_TEXT = "The quote must lie within the article's text ({length} characters)."
 
 
 def _previous(model: type[models.Model], pk: Any, field: str) -> Any:
@@ -238,13 +240,40 @@ def series_save(*, series: Series, by: Any = None) -> Series:
 
 
 def source_save(*, source: Source, by: Any = None) -> Source:
+    """Save a quote; one of an article takes the article's title, publisher, URL and
+    dates, and, when its span is known, its words from the article's text."""
     with writing(by):
+        _as_quoted(source)
         derive_slug(source)
         check(source)
         source.save()
         # Its date decides how fresh every row that cites it is.
         after_commit(negotiation_ids=_negotiations_citing(source))
     return source
+
+
+def article_save(*, article: Article, by: Any = None) -> Article:
+    """Store an article's description or text as given (the record loader's path; posting one
+    for proposals is services.articles.article_create); its quotes follow its title, publisher,
+    URL and dates."""
+    with writing(by):
+        check(article, exclude=["created_by"])
+        article.save()
+        for quote in article.quotes.all():
+            source_save(source=quote, by=by)
+    return article
+
+
+def _as_quoted(source: Source) -> None:
+    article = source.article
+    if article is None:
+        return
+    source.title, source.publisher, source.url = article.title, article.publisher, article.url
+    source.published_on, source.published_by = article.published_on, article.published_by
+    if source.start is not None and source.end is not None:
+        if source.end > len(article.text):
+            raise ValidationError({"end": SPAN_OUTSIDE_TEXT.format(length=len(article.text))})
+        source.excerpt = article.text[source.start : source.end]
 
 
 def _negotiations_citing(source: Source) -> set[int]:
@@ -300,6 +329,8 @@ def record_save(*, record: models.Model, by: Any = None, **relations: Any) -> mo
             return series_save(series=record, by=by)
         case Source():
             return source_save(source=record, by=by)
+        case Article():
+            return article_save(article=record, by=by)
         case Party():
             return party_save(party=record, by=by)
         case Discrepancy():
