@@ -251,7 +251,7 @@ def test_the_admin_lists_download_the_selected_rows_as_csv_and_xlsx(
     as_csv = editor_client.post(url, {"action": "download_csv", "_selected_action": chosen})
     as_xlsx = editor_client.post(url, {"action": "download_xlsx", "_selected_action": chosen})
     assert as_csv.status_code == as_xlsx.status_code == 200
-    rows = list(csv.reader(io.StringIO(b"".join(as_csv.streaming_content).decode())))  # type: ignore[attr-defined]
+    rows = list(csv.reader(io.StringIO(b"".join(as_csv.streaming_content).decode("utf-8-sig"))))  # type: ignore[attr-defined]
     sheet = load_workbook(io.BytesIO(b"".join(as_xlsx.streaming_content)), read_only=True).active  # type: ignore[attr-defined]
     assert len(list(sheet.iter_rows(values_only=True))) == len(rows) >= 2
     # The first column is the id of what was selected (a target's row per observation).

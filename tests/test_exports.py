@@ -51,7 +51,8 @@ def _body(response) -> bytes:
 
 
 def csv_rows(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(_body(response).decode())))
+    """The rows as Excel reads them: the byte-order mark says UTF-8 and is not a character."""
+    return list(csv.reader(io.StringIO(_body(response).decode("utf-8-sig"))))
 
 
 def xlsx_rows(response) -> list[list[str]]:
@@ -95,6 +96,25 @@ def test_a_csv_and_an_xlsx_export_of_milestones_read_back_with_the_same_rows(rec
     assert interim["slip_days"] == "0"
     assert interim["consequence"] == "Tariffs rise"
     assert interim["sources"] == "Reuters, 26 May 2025"
+
+
+def test_a_csv_export_begins_with_a_byte_order_mark_so_excel_reads_the_dash_whole(record):
+    body = _body(APIClient().get("/api/v1/milestones/?format=csv"))
+    assert body.startswith(b"\xef\xbb\xbfid,")
+    assert body.count(b"\xef\xbb\xbf") == 1
+    assert "India–US BTA" in body.decode("utf-8-sig")
+    dashboard = _body(Client().get("/upcoming/export.csv"))
+    assert dashboard.startswith(b"\xef\xbb\xbf")
+
+
+def test_an_xlsx_export_keeps_its_header_row_frozen_and_filters_every_column(record):
+    body = _body(APIClient().get("/api/v1/milestones/?format=xlsx"))
+    sheet = load_workbook(io.BytesIO(body)).active
+    assert sheet.freeze_panes == "A2"
+    header = [cell.value for cell in sheet[1]]
+    last_column = sheet.cell(row=1, column=len(header)).column_letter
+    assert sheet.auto_filter.ref == f"A1:{last_column}4"  # the header and three milestones
+    assert sheet.max_row == 4
 
 
 def test_a_formula_looking_title_is_neutralised_but_negative_days_stay_numbers(record):

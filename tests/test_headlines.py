@@ -183,7 +183,7 @@ def test_attainment_reads_the_same_on_the_page_the_api_the_csv_the_feed_and_the_
     assert api["status_reason"] == reason
 
     exported = Client().get("/api/v1/targets/?format=csv")
-    text = b"".join(exported.streaming_content).decode()  # type: ignore[attr-defined]
+    text = b"".join(exported.streaming_content).decode("utf-8-sig")  # type: ignore[attr-defined]
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["status_reason"] for r in rows] == [reason]
 
