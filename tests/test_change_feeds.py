@@ -82,6 +82,27 @@ def test_the_changes_feed_lists_completions_moves_health_and_figures(client, cha
     assert [t.term for t in moved.tags] == ["milestone.deadline_moved"]
 
 
+def test_a_title_with_markup_stays_text_in_a_feed_reader_and_the_feed_names_its_author(client):
+    track = make_track(make_negotiation("india-us-bta"))
+    with time_machine.travel(NINE, tick=False):
+        milestone = make_milestone(track, "Round <b>5</b> & close", "June 30, 2026", slug="round-5")
+        with committed():
+            services.milestones_complete(milestones=[milestone])
+    for path in ("/changes.atom", "/negotiations/india-us-bta/changes.atom"):
+        response = client.get(path)
+        feed = entries(response.content)
+        assert feed.feed.author_detail.name == "Tranche"
+        assert feed.feed.author_detail.href == "http://127.0.0.1:8000/"
+        completed = next(e for e in feed.entries if e.title.startswith("Completed"))
+        assert completed.title == "Completed: Round <b>5</b> & close"
+        assert completed.summary_detail.type == "text/plain"
+        assert completed.summary.startswith("Completed: Round <b>5</b> & close.")
+        assert b'<summary type="text">Completed: Round &lt;b&gt;5&lt;/b&gt; &amp; close.' in (
+            response.content
+        )
+        assert b'type="html"' not in response.content
+
+
 def test_a_negotiation_s_feed_has_only_its_own_changes(client, changes):
     feed = entries(client.get("/negotiations/india-us-bta/changes.atom").content)
     titles = [entry.title for entry in feed.entries]

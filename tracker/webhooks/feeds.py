@@ -27,6 +27,17 @@ from tracker.selectors import calendar_token_by_digest
 from tracker.webhooks.events import FEED_TYPES
 
 ITEMS = 50
+AUTHOR = "Tranche"
+
+
+class PlainTextAtomFeed(Atom1Feed):
+    """Atom whose summaries are `type="text"`: the descriptions are plain text, so a title
+    containing `<b>` stays those three characters in a feed reader, never markup."""
+
+    def add_item_elements(self, handler: Any, item: dict[str, Any]) -> None:
+        super().add_item_elements(handler, {**item, "description": None})
+        if item["description"] is not None:
+            handler.addQuickElement("summary", item["description"], {"type": "text"})
 
 
 def recent_changes(negotiation: Negotiation | None) -> QuerySet[WebhookEvent]:
@@ -45,7 +56,12 @@ def _subject(data: dict[str, Any]) -> dict[str, Any]:
 
 
 class ChangesFeed(Feed):  # type: ignore[type-arg]
-    feed_type = Atom1Feed
+    feed_type = PlainTextAtomFeed
+    # RFC 4287 §4.1.1: a feed has an author unless every entry has one; the entries have none.
+    author_name = AUTHOR
+
+    def author_link(self) -> str:
+        return f"{settings.SITE_URL}/"
 
     def get_object(self, request: HttpRequest, slug: str | None = None, **_: Any) -> Any:
         return get_object_or_404(Negotiation, slug=slug) if slug else None
