@@ -10,8 +10,10 @@ import time_machine
 from django.contrib.auth.models import User
 from django.test import Client
 from icalendar import Calendar
+from icalendar.parser import Contentline
 
 from tests.conftest import make_milestone, make_negotiation, make_track
+from tracker.calendar.feeds import milestone_ics
 from tracker.deadlines import parse_deadline
 from tracker.services import milestone_cancel, milestone_set_deadline
 
@@ -154,3 +156,26 @@ def test_head_on_the_calendar_feeds_answers_like_get_without_a_body(db, settings
     assert Client().post("/calendar.ics").status_code == 405
     settings.TRACKER_PUBLIC = False
     assert Client().head("/calendar.ics").status_code == 403
+
+
+def _calendar_name(body: bytes) -> str:
+    """X-WR-CALNAME read as TEXT by icalendar's content-line parser, after unfolding."""
+    raw = Calendar.from_ical(body)["X-WR-CALNAME"].to_ical().decode()
+    return str(Contentline(f"X-WR-CALNAME:{raw}").parts()[2])
+
+
+def test_a_calendar_name_with_commas_semicolons_and_backslashes_reads_back_whole(db):
+    name = "EU, India; FTA \\ talks\\,round"
+    negotiation = make_negotiation("eu-india-fta", name=name)
+    make_milestone(make_track(negotiation), deadline="December 31, 2026")
+    body = Client().get("/negotiations/eu-india-fta/calendar.ics").content
+    assert b"X-WR-CALNAME:Tranche: EU\\, India\\; FTA \\\\ talks\\\\\\,round\r\n" in body
+    assert _calendar_name(body) == f"Tranche: {name}"
+
+
+def test_a_reminder_attachment_named_after_a_title_with_a_comma_keeps_the_whole_title(db):
+    title = "Round 5, Brussels; last before the deadline"
+    milestone = make_milestone(make_track(make_negotiation()), title, slug="round-5")
+    body = milestone_ics(milestone, revisions=0)
+    assert b"X-WR-CALNAME:Round 5\\, Brussels\\; last before the deadline\r\n" in body
+    assert _calendar_name(body) == title

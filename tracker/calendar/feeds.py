@@ -278,15 +278,15 @@ def event_text(row: CalendarRow, phrases: _Phrases) -> str:
 
 
 def calendar_text(rows: Iterable[CalendarRow], *, name: str, today: dt.date) -> Iterator[str]:
-    """The feed in pieces. The name is written on one line whatever the rows hold: it is
-    written as icalendar wrote it (unescaped), and a line break there would forge a line."""
+    """The feed in pieces. The name is written on one line whatever the rows hold (a line
+    break there would forge a line) and escaped as TEXT, so "EU, India; FTA" reads whole."""
     yield (
         "BEGIN:VCALENDAR\r\n"
         "VERSION:2.0\r\n"
         f"PRODID:{PRODID}\r\n"
         "CALSCALE:GREGORIAN\r\n"
         "METHOD:PUBLISH\r\n"
-        f"{fold('X-WR-CALNAME:' + one_line(name))}\r\n"
+        f"{fold('X-WR-CALNAME:' + escape_text(one_line(name)))}\r\n"
         "X-PUBLISHED-TTL:PT6H\r\n"
     )
     phrases = _phrases(today)
