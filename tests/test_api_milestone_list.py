@@ -254,6 +254,9 @@ def _cursor(query: str) -> str:
         ("page_size=-3", "page_size"),
         ("page_size=many", "page_size"),
         ("page_size=", "page_size"),
+        ("page_size=²", "page_size"),
+        ("page_size=٣", "page_size"),
+        ("page_size=1²", "page_size"),
         ("page=2", "page"),
         ("cursor=not-a-cursor!", "cursor"),
         (f"cursor={_cursor('p=not json')}", "cursor"),
@@ -269,6 +272,19 @@ def test_a_bad_cursor_or_page_size_is_a_400_that_names_it(db, query, field):
     response = APIClient().get(f"/api/v1/milestones/?{query}")
     assert response.status_code == 400, response.content
     assert field in response.json()
+
+
+@pytest.mark.parametrize("size", ["²", "٣", "１０", "many", "0"])
+def test_a_page_size_that_is_not_ascii_digits_is_a_400_with_a_field_message_on_every_list(db, size):
+    many_milestones(3, DATES)
+    for path in ("milestones", "negotiations", "tracks", "targets"):
+        response = APIClient().get(f"/api/v1/{path}/", {"page_size": size})
+        assert response.status_code == 400, (path, response.content)
+        assert response.json() == {
+            "page_size": [
+                "Give a whole number from 1 to " + ("1000" if path == "milestones" else "200") + "."
+            ]
+        }
 
 
 def test_a_page_costs_the_same_queries_whatever_its_size(db):

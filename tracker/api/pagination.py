@@ -29,9 +29,27 @@ from rest_framework.views import APIView
 DEFAULT_PAGE_SIZE = 50
 
 
+def page_size(asked: str | None, *, default: int, maximum: int) -> int:
+    """The page size a `?page_size=` asks for, at most `maximum`; raises ValidationError
+    unless it is a whole number of ASCII digits from 1 ("²" and "٣" are digits to Python's
+    str.isdigit, not to int)."""
+    if asked is None:
+        return default
+    if not (asked.isascii() and asked.isdigit()) or int(asked) < 1:
+        raise ValidationError({"page_size": [f"Give a whole number from 1 to {maximum}."]})
+    return min(int(asked), maximum)
+
+
 class Pages(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request: Request) -> int:
+        return page_size(
+            request.query_params.get(self.page_size_query_param),
+            default=self.page_size or DEFAULT_PAGE_SIZE,
+            maximum=self.max_page_size,
+        )
 
 
 def rows_after(ordering: Sequence[str], position: Sequence[Any]) -> Q:
@@ -102,18 +120,11 @@ class KeysetPages(pagination.CursorPagination):
         return self.page
 
     def get_page_size(self, request: Request) -> int:
-        asked = request.query_params.get(self.page_size_query_param)
-        if asked is None:
-            return DEFAULT_PAGE_SIZE
-        if not asked.isdigit() or int(asked) < 1:
-            raise ValidationError(
-                {
-                    self.page_size_query_param: [
-                        f"Give a whole number from 1 to {self.max_page_size}."
-                    ]
-                }
-            )
-        return min(int(asked), self.max_page_size)
+        return page_size(
+            request.query_params.get(self.page_size_query_param),
+            default=DEFAULT_PAGE_SIZE,
+            maximum=self.max_page_size,
+        )
 
     def get_ordering(
         self, request: Request, queryset: QuerySet[Any, Any], view: APIView | None
