@@ -25,6 +25,7 @@ from tracker.models import (
     Party,
     Proposal,
     Reminder,
+    Series,
     Source,
     Subscription,
     Target,
@@ -37,6 +38,10 @@ from tracker.status import MilestoneState
 
 def parties_list() -> QuerySet[Party]:
     return Party.objects.order_by("code")
+
+
+def series_list() -> QuerySet[Series]:
+    return Series.objects.order_by("name")
 
 
 def sources_list() -> QuerySet[Source]:

@@ -517,16 +517,50 @@ class ObservationSerializer(RecordSerializer):
         read_only=True, allow_null=True, help_text="When the figure was entered or last changed."
     )
     series = _series_name(
+        required=False,
         help_text="Who published the figure and what it counts, by name, e.g. "
-        "“US Census Bureau — goods and services”."
+        "“US Census Bureau — goods and services”. Left out: the target's primary series.",
+    )
+    date = serializers.DateField(
+        write_only=True,
+        required=False,
+        help_text="The API v1 shape: a figure for one day (period_start = period_end = date). "
+        "Give either date or period_start and period_end.",
     )
 
     class Meta:
         model = Observation
         fields = [
-            "id", "target", "series", "period_start", "period_end", "value", "approximate",
-            "source", "note", "recorded_at",
+            "id", "target", "series", "date", "period_start", "period_end", "value",
+            "approximate", "source", "note", "recorded_at",
         ]  # fmt: skip
+        extra_kwargs = {"period_start": {"required": False}, "period_end": {"required": False}}
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Translate the wave-1 shape {target, date, value}: the period is that day."""
+        day = attrs.pop("date", None)
+        if day is not None:
+            if "period_start" in attrs or "period_end" in attrs:
+                raise serializers.ValidationError({"date": [DATE_OR_PERIOD]})
+            attrs["period_start"] = attrs["period_end"] = day
+        elif self.instance is None:
+            missing = [name for name in ("period_start", "period_end") if name not in attrs]
+            if missing:
+                raise serializers.ValidationError(
+                    {name: ["This field is required (or give date)."] for name in missing}
+                )
+        return attrs
+
+
+DATE_OR_PERIOD = "Give either date (one day) or period_start and period_end, not both."
+
+
+class SeriesSerializer(RecordSerializer):
+    """Who publishes a run of figures and what it counts."""
+
+    class Meta:
+        model = Series
+        fields = ["id", "name"]
 
 
 # --- the audit log --------------------------------------------------------------------------

@@ -178,6 +178,17 @@ class ObservationViewSet(ExportableList, RecordViewSet):
     ordering_fields = ["date", "value"]
 
 
+class SeriesViewSet(RecordViewSet):
+    """Series: anyone who may read lists them; editors add them (no edits or deletes here:
+    figures point at a series, and renaming one is the admin's)."""
+
+    queryset = selectors.series_list()
+    serializer_class = api.SeriesSerializer
+    http_method_names = ["get", "post", "head", "options"]
+    search_fields = ["name"]
+    ordering_fields = ["name"]
+
+
 class SubscriptionViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

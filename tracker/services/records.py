@@ -48,6 +48,10 @@ TARGET_WITHOUT_DEADLINE = "A target needs a deadline, e.g. “by 2030”."
 FIGURE_NOT_POSITIVE = "The {name} must be greater than zero."
 OBSERVATION_NEGATIVE = "An observed value cannot be negative."
 PERIOD_OUT_OF_ORDER = "The period must end on or after the day it starts."
+SERIES_NEEDED = (
+    "Name the series this figure belongs to: its target has no primary series yet "
+    "(GET /api/v1/series/ lists them; POST there adds one)."
+)
 TOO_FEW_DIFFERING = "Name at least two sources that differ."
 SPAN_OUTSIDE_TEXT = "The quote must lie within the article's text ({length} characters)."
 
@@ -199,10 +203,21 @@ def target_save(
 
 
 def observation_save(*, observation: Observation, by: Any = None) -> Observation:
-    """Save a figure; the first series a target is given becomes its primary series."""
+    """Save a figure; the first series a target is given becomes its primary series, and a
+    figure given without a series belongs to its target's primary series (a target without
+    one refuses it, asking for `series`)."""
     with writing(by):
         if observation.value is not None and observation.value < 0:
             raise ValidationError({"value": OBSERVATION_NEGATIVE})
+        if observation.series_id is None and observation.target_id is not None:
+            primary = (
+                Target.objects.filter(pk=observation.target_id)
+                .values_list("primary_series_id", flat=True)
+                .first()
+            )
+            if primary is None:
+                raise ValidationError({"series": SERIES_NEEDED})
+            observation.series_id = primary
         start, end = observation.period_start, observation.period_end
         if start is not None and end is not None and end < start:
             raise ValidationError({"period_end": PERIOD_OUT_OF_ORDER})
