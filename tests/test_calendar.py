@@ -160,7 +160,8 @@ def test_head_on_the_calendar_feeds_answers_like_get_without_a_body(db, settings
 
 def _calendar_name(body: bytes) -> str:
     """X-WR-CALNAME read as TEXT by icalendar's content-line parser, after unfolding."""
-    raw = Calendar.from_ical(body)["X-WR-CALNAME"].to_ical().decode()
+    written = Calendar.from_ical(body)["X-WR-CALNAME"].to_ical()
+    raw = written.decode() if isinstance(written, bytes) else str(written)
     return str(Contentline(f"X-WR-CALNAME:{raw}").parts()[2])
 
 
