@@ -304,7 +304,7 @@ def test_a_relative_deadline_reads_as_its_date_on_targets_badges_and_the_embed(d
     shown = "by 22 Feb 2027 (in 3 months, said on 22 Nov 2026)"
     assert target.deadline_by == shown
     page = client.get(f"/negotiations/{negotiation.slug}/").content.decode()
-    assert f"USD billion {shown}" in page and "by by" not in page
+    assert f"USD 500 billion {shown}" in page and "by by" not in page
     assert shown in client.get(f"/targets/{target.pk}/").content.decode()
     assert shown in client.get(f"/embed/negotiations/{negotiation.slug}/").content.decode()
     badge = client.get(f"/negotiations/{negotiation.slug}/badge.svg").content.decode()

@@ -199,7 +199,9 @@ def test_a_completed_milestone_gets_no_more_reminders(milestone: Milestone) -> N
     assert not Reminder.objects.filter(state="pending").exists()
 
 
-def test_overdue_reminders_stop_after_four(milestone: Milestone) -> None:
+def test_weekly_overdue_reminders_stop_after_four_then_a_stale_item_is_reminded_monthly(
+    milestone: Milestone,
+) -> None:
     subscribe(milestone.track, offsets=[])
     sent = []
     for day in range(0, 60):
@@ -207,12 +209,15 @@ def test_overdue_reminders_stop_after_four(milestone: Milestone) -> None:
             dt.datetime(2025, 7, 8, 9, tzinfo=UTC) + dt.timedelta(days=day), tick=False
         ):
             sent.append(run_jobs().sent)
-    assert sum(sent) == 5  # the day itself ("due today" is offset 0) and four overdue
+    # The day itself ("due today" is offset 0), four weekly overdue, then, since no source
+    # says what became of it (stale), the first monthly one at 30 days.
+    assert sum(sent) == 6
     assert [m.subject.rsplit(", ", 1)[1] for m in mail.outbox][1:] == [
         "1 day overdue",
         "8 days overdue",
         "15 days overdue",
         "22 days overdue",
+        "30 days overdue",
     ]
 
 

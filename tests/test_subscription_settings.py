@@ -193,7 +193,9 @@ def test_the_page_says_when_the_next_reminder_and_digest_go_out_in_the_subscribe
             subscription_create(negotiation=india_us, user=user, timezone_name=zone)
         page = text(signed_in.get(reverse("subscriptions")))
     assert "They go to ana@example.org" in page
-    assert f"Next reminder Sunday 1 December 2030, 08:00 ({zone})" in page
+    # The two overdue deals are stale, so their overdue reminders go on monthly: the next
+    # reminder is about one of them, at 08:00 in the subscriber's zone.
+    assert f"08:00 ({zone}) about “Comprehensive agreement concluded”, overdue" in page
     assert f"Next digest {digest}, if anything changed" in page
 
 

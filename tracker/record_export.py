@@ -111,12 +111,24 @@ _TIMESTAMP = "when the row was written in this installation"
 _ACCOUNT = "a user account of this installation, which another need not have"
 
 # The stored fields a record file leaves out, and why (derived fields are recomputed).
+_ARCHIVED = "archived items are left out of a record; one that is exported is live"
 NOT_CARRIED: dict[type[models.Model], dict[str, str]] = {
     Party: {},
     Article: {"created_at": _TIMESTAMP, "created_by": _ACCOUNT},
     Source: {},
-    Negotiation: {"created_at": _TIMESTAMP, "updated_at": _TIMESTAMP},
-    Track: {"owner": _ACCOUNT, "created_at": _TIMESTAMP, "updated_at": _TIMESTAMP},
+    Negotiation: {
+        "created_at": _TIMESTAMP,
+        "updated_at": _TIMESTAMP,
+        "archived_at": _ARCHIVED,
+        "archived_by": _ARCHIVED,
+    },
+    Track: {
+        "owner": _ACCOUNT,
+        "created_at": _TIMESTAMP,
+        "updated_at": _TIMESTAMP,
+        "archived_at": _ARCHIVED,
+        "archived_by": _ARCHIVED,
+    },
     Milestone: {"created_at": _TIMESTAMP, "updated_at": _TIMESTAMP},
     Discrepancy: {},
     DeadlineRevision: {"changed_by": _ACCOUNT},

