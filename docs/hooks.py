@@ -35,7 +35,11 @@ def openapi_schema() -> str:
     with tempfile.TemporaryDirectory() as var_dir:
         # Settings keep run-time files (a generated key, the SQLite file) in TRANCHE_VAR_DIR:
         # a build leaves none behind in the checkout.
-        env = {**os.environ, "TRANCHE_VAR_DIR": var_dir, "DJANGO_SETTINGS_MODULE": "config.settings"}
+        env = {
+            **os.environ,
+            "TRANCHE_VAR_DIR": var_dir,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+        }
         done = subprocess.run(
             [sys.executable, "manage.py", "spectacular", "--format", "openapi-json"],
             cwd=ROOT,
@@ -117,7 +121,7 @@ def _operation(path: str, method: str, operation: dict[str, Any]) -> Iterator[st
 
 
 def _component(name: str, schema: dict[str, Any]) -> Iterator[str]:
-    yield f'### {name} {{ #{_anchor(name)} }}'
+    yield f"### {name} {{ #{_anchor(name)} }}"
     yield ""
     if schema.get("description"):
         yield schema["description"].strip()
