@@ -17,7 +17,7 @@ import pytest
 from django.apps import apps
 from django.core.management import get_commands
 
-from tracker.deadlines import parse_deadline
+from tracker.deadlines import ACCEPTED_FORMS, parse_deadline
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -104,6 +104,11 @@ def test_every_example_in_the_deadline_table_reads_as_the_window_it_states() -> 
             assert read == stated, f"{text!r} reads as {read}, the table says {stated}"
             checked += 1
     assert checked >= 50
+
+
+def test_the_deadline_table_shows_every_form_the_parser_lists_as_accepted() -> None:
+    examples = {text for row in _deadline_table() for text in row[0]}
+    assert [form for form in ACCEPTED_FORMS if form not in examples] == []
 
 
 # --- paths, modules and commands named in the docs ----------------------------------------
