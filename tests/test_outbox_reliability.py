@@ -111,10 +111,10 @@ def backend(settings: Any) -> Iterator[type[Backend]]:
 def test_a_claim_records_its_own_time_its_token_and_a_lease() -> None:
     due_reminders(2)
     with time_machine.travel(NINE + dt.timedelta(minutes=20), tick=False):
-        rows, token = outbox._claim(outbox.REMINDERS, timezone.now(), 10)
-    assert len(rows) == 2 and len(token) == 32
+        rows, claim = outbox._claim(outbox.REMINDERS, timezone.now(), 10)
+    assert len(rows) == 2 and len(claim.token) == 32
     for row in Reminder.objects.all():
-        assert row.state == "sending" and row.claim_token == token and row.attempts == 1
+        assert row.state == "sending" and row.claim_token == claim.token and row.attempts == 1
         assert row.claimed_at == NINE + dt.timedelta(minutes=20)
         assert row.leased_until == NINE + dt.timedelta(minutes=20) + LEASE
 
