@@ -11,22 +11,23 @@ time, so the database cost per email stays flat however large the backlog:
 - The run sends over one SMTP connection, opened once and reused by every batch,
   replaced only after the server or the network dropped it. While it sends, it renews
   the whole claim's lease by token at most every third of a lease.
-- When the batch ends, one statement fenced by the token marks what the server accepted
-  as sent. A claim that was lost meanwhile (its lease lapsed and another sender took
-  the row) is counted and logged, never counted as sent. Failures are rare and are
-  recorded row by row, with backoff.
-- However a batch ends (the budget, an outage, an error, a soft time limit), what the
-  server accepted is marked first and the untried rows go back to pending at once
-  (try/finally), without the attempt the claim counted. The rows of a sender that died
-  come back when its lease lapses, within one lease.
+- The moment the server accepts a message, one transaction fenced by the token records
+  it as sent and adds it to the running count. When the database cannot be reached, that
+  write is retried for as long as the claim's lease holds: no other sender can take the
+  row meanwhile, so a dropped connection sends nothing twice. A claim that was lost
+  anyway (its lease lapsed and another sender took the row) is counted and logged, never
+  counted as sent. Failures are rare and are recorded row by row, with backoff.
+- However a batch ends (the budget, an outage, an error, a soft time limit), the untried
+  rows go back to pending at once (try/finally), without the attempt the claim counted.
+  The rows of a sender that died come back when its lease lapses, within one lease.
 
-The window for a duplicate is between the server accepting a message and the batch's
-"sent" write: a sender killed there (or whose database is gone for good) leaves those
-rows in sending; their lease lapses and they go out again. A batch is small (50 rows,
-a fraction of a second over a live connection), so the window is at most one batch per
-crash; the message's stable Message-ID and X-Reminder-Key let mail clients and the
-sink in the chaos tests recognise the second copy. Nothing is ever lost: a row leaves
-sending only as sent, failed, void, or back to pending.
+The window for a duplicate is between the server accepting a message and that write: a
+sender killed there (or whose database is gone for a whole lease) leaves that one row in
+sending; its lease lapses and it goes out again. That is at most the one message in
+flight per crash; its stable Message-ID and X-Reminder-Key let mail clients and the sink
+in the chaos tests recognise the second copy. Nothing is ever lost: a row leaves sending
+only as sent, failed, void, or back to pending. Counters for /metrics are written at each
+write, so a run killed midway has counted what it did.
 
 Work is bounded: a run stops claiming after its time budget and says whether due rows
 remain, and whether other runs still hold claims, so the jobs layer queues one
