@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import itertools
 import logging
 import re
 import smtplib
@@ -22,7 +23,7 @@ import time_machine
 from aiosmtpd.controller import Controller
 from django.contrib.auth import get_user_model
 from django.core import mail
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from tests.conftest import make_milestone, make_negotiation, make_track
@@ -539,3 +540,35 @@ def test_a_connection_dropped_between_the_smtp_accept_and_the_sent_write_sends_n
     assert (result.sent, result.lost) == (10, 0)
     assert keys(backend.delivered) == sorted(r.key for r in rows)  # each exactly once
     assert set(Reminder.objects.values_list("state", flat=True)) == {"sent"}
+
+
+# --- a "sent" write that cannot reach the database ----------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sent_write_is_retried_while_the_lease_holds_and_the_accepted_row_is_never_handed_back(
+    backend: type[Backend], monkeypatch: pytest.MonkeyPatch, settings: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    settings.OUTBOX_LEASE_SECONDS = 1.0
+    rows = due_reminders(3)
+    tries: list[float] = []
+
+    def unreachable(name: str, amount: int) -> None:
+        if name == "sent":
+            tries.append(time.monotonic())
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(outbox, "_add_to_count", unreachable)
+    with time_machine.travel(NINE, tick=True), pytest.raises(OperationalError):
+        send_due_reminders()
+    # Retried with growing pauses (0.05 s, 0.1 s, 0.2 s …) until the next pause would
+    # outlast the one-second lease, then given up.
+    pauses = [b - a for a, b in itertools.pairwise(tries)]
+    assert len(tries) >= 3 and pauses == sorted(pauses) and pauses[0] >= 0.05
+    assert tries[-1] - tries[0] < 0.9
+    assert "unreachable for the claim's whole lease" in caplog.text
+    states = dict(Reminder.objects.values_list("pk", "state"))
+    # The accepted one stays with the claim until its lease lapses; the others went back.
+    assert [states[r.pk] for r in rows] == ["sending", "pending", "pending"]
+    assert len(backend.delivered) == 1
