@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import Callable
 from typing import Any
 
 
@@ -26,12 +27,9 @@ def _kill() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-def main(point: str, times: set[int]) -> None:
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    django.setup()
-
+def inject(point: str, times: set[int]) -> Callable[[], int]:
+    """Patch the sender so the fault fires at POINT's Nth passes; returns a function that
+    says how many times POINT was reached. Django must be set up."""
     import psycopg
     from django.db import connection, transaction
 
@@ -91,9 +89,20 @@ def main(point: str, times: set[int]) -> None:
 
         outbox._add_to_count = count_then_cut_off  # type: ignore[assignment]
     else:
-        sys.exit(f"unknown fault point {point!r}")
+        raise ValueError(f"unknown fault point {point!r}")
+    return lambda: reached
+
+
+def main(point: str, times: set[int]) -> None:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
+    from tracker.reminders import outbox
+
+    reached = inject(point, times)
     result = outbox.send_due_reminders(budget=None)
-    print(f"fault {point}: reached {reached} time(s); {result.as_fields()}", flush=True)
+    print(f"fault {point}: reached {reached()} time(s); {result.as_fields()}", flush=True)
 
 
 if __name__ == "__main__":

@@ -706,6 +706,7 @@ def _record_accepted(
 
     def write() -> bool:
         with transaction.atomic():
+            _commit_without_waiting_for_the_disk()
             if _mine(lane, [row.pk], claim.token).update(
                 state=State.SENT, sent_at=now, leased_until=None, last_error=""
             ):
@@ -731,6 +732,20 @@ def _record_accepted(
     result.sent += 1
     if lane.after_sent is not None:
         lane.after_sent(row, now)
+
+
+def _commit_without_waiting_for_the_disk() -> None:
+    """On PostgreSQL, let this transaction's commit return before its WAL reaches the disk
+    (synchronous_commit off, for this transaction only).
+
+    A "sent" write per message would otherwise wait for one disk flush each, several
+    times the cost of the SMTP exchange. The commit is still atomic and at once visible
+    to every other sender, and it survives the sender being killed or cut off; only a
+    crash of the database server itself within the WAL writer's delay (about 0.2 s,
+    `wal_writer_delay`) can forget it, and then those few messages go out again."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _fail(
