@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import itertools
 import logging
 import re
 import smtplib
@@ -22,7 +23,7 @@ import time_machine
 from aiosmtpd.controller import Controller
 from django.contrib.auth import get_user_model
 from django.core import mail
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from tests.conftest import make_milestone, make_negotiation, make_track
@@ -111,10 +112,10 @@ def backend(settings: Any) -> Iterator[type[Backend]]:
 def test_a_claim_records_its_own_time_its_token_and_a_lease() -> None:
     due_reminders(2)
     with time_machine.travel(NINE + dt.timedelta(minutes=20), tick=False):
-        rows, token = outbox._claim(outbox.REMINDERS, timezone.now(), 10)
-    assert len(rows) == 2 and len(token) == 32
+        rows, claim = outbox._claim(outbox.REMINDERS, timezone.now(), 10)
+    assert len(rows) == 2 and len(claim.token) == 32
     for row in Reminder.objects.all():
-        assert row.state == "sending" and row.claim_token == token and row.attempts == 1
+        assert row.state == "sending" and row.claim_token == claim.token and row.attempts == 1
         assert row.claimed_at == NINE + dt.timedelta(minutes=20)
         assert row.leased_until == NINE + dt.timedelta(minutes=20) + LEASE
 
@@ -539,3 +540,35 @@ def test_a_connection_dropped_between_the_smtp_accept_and_the_sent_write_sends_n
     assert (result.sent, result.lost) == (10, 0)
     assert keys(backend.delivered) == sorted(r.key for r in rows)  # each exactly once
     assert set(Reminder.objects.values_list("state", flat=True)) == {"sent"}
+
+
+# --- a "sent" write that cannot reach the database ----------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sent_write_is_retried_while_the_lease_holds_and_the_accepted_row_is_never_handed_back(
+    backend: type[Backend], monkeypatch: pytest.MonkeyPatch, settings: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    settings.OUTBOX_LEASE_SECONDS = 1.0
+    rows = due_reminders(3)
+    tries: list[float] = []
+
+    def unreachable(name: str, amount: int) -> None:
+        if name == "sent":
+            tries.append(time.monotonic())
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(outbox, "_add_to_count", unreachable)
+    with time_machine.travel(NINE, tick=True), pytest.raises(OperationalError):
+        send_due_reminders()
+    # Retried with growing pauses (0.05 s, 0.1 s, 0.2 s …) until the next pause would
+    # outlast the one-second lease, then given up.
+    pauses = [b - a for a, b in itertools.pairwise(tries)]
+    assert len(tries) >= 3 and pauses == sorted(pauses) and pauses[0] >= 0.05
+    assert tries[-1] - tries[0] < 0.9
+    assert "unreachable for the claim's whole lease" in caplog.text
+    states = dict(Reminder.objects.values_list("pk", "state"))
+    # The accepted one stays with the claim until its lease lapses; the others went back.
+    assert [states[r.pk] for r in rows] == ["sending", "pending", "pending"]
+    assert len(backend.delivered) == 1

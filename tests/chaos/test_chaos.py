@@ -3,9 +3,10 @@
 Each test fills the outbox with due reminders, starts Celery processes on the test
 database, injects one kind of fault while they send, and then waits for the outbox to
 drain. Every reminder must arrive, and each test prints how long the drain took after the
-fault. A batch is marked sent in one write after its messages went out, so a worker killed
-between the SMTP server's accepts and that write sends at most that one batch twice; every
-other fault (Redis, SMTP, a database connection dropped and reconnected) sends nothing twice.
+fault. Each message is recorded as sent the moment the server accepts it, so a worker
+killed sends at most the one message in flight twice; every other fault (Redis, SMTP, a
+database connection dropped and reconnected) sends nothing twice. test_fault_points.py
+injects each fault at the exact point that matters.
 
 Leases and probes are shortened (OUTBOX_LEASE_SECONDS, SMTP_PROBE_SECONDS) so the suite
 takes minutes; benchmarks/drain.py measures the production values. PostgreSQL only: the
@@ -39,7 +40,6 @@ from tests.processes import (
     wait_until,
 )
 from tracker.models import Heartbeat, MailCircuit, OutboxEmail, Reminder
-from tracker.reminders import outbox
 
 pytestmark = [
     pytest.mark.chaos,
@@ -172,8 +172,8 @@ def test_a_worker_killed_with_sigkill_mid_send_loses_nothing(
     stack.worker("second")
     seconds = drain(stack, keys, killed_at)
     report(capsys, "kill -9 of the worker", keys, seconds, stack)
-    # The batch it was sending when killed, at most, goes out again after its lease.
-    assert_every_reminder_once_give_or_take(stack, keys, duplicates=outbox.BATCH_SIZE)
+    # The message in flight when it was killed, at most, goes out again after its lease.
+    assert_every_reminder_once_give_or_take(stack, keys, duplicates=1)
 
 
 def test_redis_stopped_and_restarted_loses_nothing_and_a_subscription_meanwhile_is_confirmed(
@@ -235,7 +235,7 @@ def test_the_worker_database_connection_terminated_repeatedly_leaves_at_most_one
     first_at = time.monotonic()
 
     def terminate_the_others() -> bool:
-        # A sender talks to the database once a batch: wait for it to reconnect each time.
+        # Wait for the sender to have reconnected since the last cut, each time.
         nonlocal terminated
         with connection.cursor() as cursor:
             cursor.execute(
@@ -252,7 +252,7 @@ def test_the_worker_database_connection_terminated_repeatedly_leaves_at_most_one
     assert terminated >= 4
     seconds = drain(stack, keys, first_at)
     report(capsys, f"{terminated} database connections terminated", keys, seconds, stack)
-    # Each write reconnects once and is retried, so nothing is sent twice.
+    # A "sent" write is retried while the claim's lease holds, so at most one per cut.
     assert_every_reminder_once_give_or_take(stack, keys, duplicates=terminated)
 
 
