@@ -257,8 +257,8 @@ def _attempt(row: WebhookDelivery, token: str, result: WebhookRun) -> None:
         log.warning("Lost the claim on webhook delivery %s before sending it.", row.pk)
         return
     endpoint = row.endpoint
-    if not endpoint.is_active:
-        return  # given back by the run: it waits for the endpoint to be enabled
+    if not WebhookEndpoint.objects.filter(pk=endpoint.pk, is_active=True).exists():
+        return  # disabled since the claim: given back by the run, it waits to be enabled
     body = json.dumps(row.event.payload, separators=(",", ":"), ensure_ascii=False)
     headers = {
         "content-type": "application/json",
