@@ -112,7 +112,8 @@ def receiver(settings: Any) -> Iterator[Receiver]:
 @pytest.fixture
 def editor(db: None) -> User:
     user = User.objects.create_user("ana", "ana@example.org", "pw", is_staff=True)
-    user.groups.add(Group.objects.get(name="editors"))
+    # get_or_create: a transactional test before this one flushed the migrations' groups.
+    user.groups.add(Group.objects.get_or_create(name="editors")[0])
     return user
 
 
@@ -383,3 +384,38 @@ def test_a_run_cut_off_by_the_worker_s_time_limit_keeps_the_counts_of_what_it_ma
     text = client.get("/metrics").content.decode()
     assert 'tranche_webhook_deliveries_total{outcome="delivered"} 2.0' in text
     assert 'tranche_webhook_deliveries_total{outcome="retrying"} 1.0' in text
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("due_ago", "retry_ago", "healthy"),
+    [
+        (dt.timedelta(days=3), dt.timedelta(seconds=5), True),  # a retry that just fell due
+        (dt.timedelta(minutes=30), None, False),  # never tried for half an hour
+    ],
+    ids=["retry just due", "old backlog"],
+)
+def test_health_measures_a_delivery_s_wait_from_when_it_fell_due_not_when_its_event_happened(
+    editor: User,
+    settings: Any,
+    due_ago: dt.timedelta,
+    retry_ago: dt.timedelta | None,
+    healthy: bool,
+) -> None:
+    settings.TRACKER_WEBHOOKS_ALLOW_PRIVATE = True
+    now = timezone.now()
+    for role in ("worker", "beat"):
+        Heartbeat.objects.create(role=role, process=f"{role}-1", seen_at=now)
+    register("http://127.0.0.1:9/hook", editor)
+    happen()
+    WebhookDelivery.objects.update(
+        due_at=now - due_ago, retry_at=None if retry_ago is None else now - retry_ago
+    )
+    response = Client().get("/health/", HTTP_ACCEPT="application/json")
+    said = {check: text for check, text in response.json().items() if text != "OK"}
+    if healthy:
+        assert (response.status_code, said) == (200, {})
+    else:
+        assert response.status_code == 503
+        [(check, message)] = said.items()
+        assert check.startswith("Webhooks") and "1 due, the oldest for 18" in message

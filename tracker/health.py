@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connections
 from django.db.models import Min
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from health_check.base import HealthCheck
@@ -169,7 +170,8 @@ def webhook_figures(now: dt.datetime | None = None) -> WebhookFigures:
     pending = deliveries.filter(state=OutboxRow.State.PENDING)
     enabled = pending.filter(endpoint__is_active=True)
     due = ready(WebhookDelivery, now).filter(endpoint__is_active=True)
-    first = due.aggregate(first=Min("due_at"))["first"]
+    # Since it became due: a retry falls due when its backoff ends, not when its event happened.
+    first = due.aggregate(first=Min(Coalesce("retry_at", "due_at")))["first"]
     return WebhookFigures(
         waiting=pending.count() + deliveries.filter(state=OutboxRow.State.SENDING).count(),
         due=due.count(),
