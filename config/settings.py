@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from tracker.loopback import bind_is_loopback, bind_url
 from tracker.owner_only import create_private_file, make_private_folder
+from tracker.webhooks.schedule import DEFAULT_SCHEDULE, ScheduleError, parse_schedule
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Run-time files live in the checkout when Tranche runs from one; installed as a package
@@ -107,8 +108,18 @@ TRACKER_WEBHOOKS_ALLOW_PRIVATE = envbool("TRACKER_WEBHOOKS_ALLOW_PRIVATE", False
 TRACKER_WEBHOOKS_TIMEOUT = float(os.environ.get("TRACKER_WEBHOOKS_TIMEOUT") or 10)
 # Seconds a whole delivery may take, connect to last byte; held below the outbox lease.
 TRACKER_WEBHOOKS_DEADLINE = float(os.environ.get("TRACKER_WEBHOOKS_DEADLINE") or 30)
-# Failed attempts in a row (no success between) after which an endpoint is disabled.
-TRACKER_WEBHOOKS_DISABLE_AFTER = int(os.environ.get("TRACKER_WEBHOOKS_DISABLE_AFTER") or 20)
+# Seconds to wait after each failed webhook attempt (tracker.webhooks.schedule): by default
+# 5 s, 5 min, 30 min, 2 h, 5 h, then 10 h six times, about three days in all. An endpoint
+# failing for the sum of the waits, with no success, is disabled; its owner is warned a third
+# of the way. Comma-separated, e.g. "1,2,4" to scale it down in a test.
+try:
+    TRACKER_WEBHOOK_RETRY_SCHEDULE = (
+        parse_schedule(os.environ["TRACKER_WEBHOOK_RETRY_SCHEDULE"])
+        if os.environ.get("TRACKER_WEBHOOK_RETRY_SCHEDULE", "").strip()
+        else DEFAULT_SCHEDULE
+    )
+except ScheduleError as error:
+    raise ImproperlyConfigured(f"TRACKER_WEBHOOK_RETRY_SCHEDULE: {error}") from None
 
 # Production behind HTTPS (README "Configuration"); all off for the embedded start, which
 # serves plain HTTP on loopback.

@@ -17,7 +17,7 @@ from pathlib import Path
 
 TRACKER = Path(__file__).resolve().parent.parent / "tracker"
 JOBS = "tracker.tasks"
-PURE = ("tracker.deadlines", "tracker.status", "tracker.figures")
+PURE = ("tracker.deadlines", "tracker.status", "tracker.figures", "tracker.webhooks.schedule")
 
 
 @dataclass(frozen=True)

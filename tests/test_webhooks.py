@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 import time_machine
-from aiosmtpd.controller import Controller
 from django.contrib.auth.models import Group, User
 from django.test import Client
 from knox.models import AuthToken
@@ -28,24 +27,21 @@ from tests.conftest import (
     make_target,
     make_track,
 )
-from tests.test_reminders_celery_integration import free_port
 from tracker import services
 from tracker.deadlines import parse_deadline
 from tracker.models import (
     Milestone,
-    OutboxEmail,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
 )
 from tracker.refresh import refresh_statuses
-from tracker.reminders.outbox import send_due_reminders
 from tracker.services.writing import writing
 from tracker.webhooks import delivery
 from tracker.webhooks.addresses import RefusedAddress, resolve
 from tracker.webhooks.delivery import deliver_due_webhooks
-from tracker.webhooks.endpoints import endpoint_save
+from tracker.webhooks.endpoints import endpoint_save, retry_schedule
 
 pytestmark = pytest.mark.django_db
 NINE = dt.datetime(2026, 7, 1, 9, tzinfo=dt.UTC)
@@ -180,7 +176,8 @@ def test_a_receiver_answering_500_is_retried_after_its_backoff_and_delivered_onc
         move_deadline(interim, "September 30, 2026")
         assert deliver_due_webhooks().retrying == 1
         assert deliver_due_webhooks().delivered == 0  # waiting out the backoff
-    with time_machine.travel(NINE + dt.timedelta(seconds=delivery.BACKOFF[0] + 1), tick=False):
+    first_wait = retry_schedule()[0]
+    with time_machine.travel(NINE + dt.timedelta(seconds=first_wait + 1), tick=False):
         assert deliver_due_webhooks().delivered == 1
         assert deliver_due_webhooks().delivered == 0
 
@@ -198,24 +195,30 @@ def test_a_receiver_answering_500_is_retried_after_its_backoff_and_delivered_onc
     assert endpoint.consecutive_failures == 0
 
 
-def test_a_delivery_is_marked_failed_after_its_last_attempt(receiver, editor, interim, settings):
-    settings.TRACKER_WEBHOOKS_DISABLE_AFTER = 100
-    receiver.statuses = [503]
-    register(receiver.url, editor, event_types=["milestone.deadline_moved"])
+def test_a_delivery_is_marked_failed_after_its_last_attempt_when_its_endpoint_answers_others(
+    receiver, editor, interim, settings
+):
+    # A receiver that takes other events but refuses this one: not an endpoint that is down,
+    # so the endpoint stays enabled and this delivery alone ends failed.
+    settings.TRACKER_WEBHOOK_RETRY_SCHEDULE = (10, 20, 40)
+    receiver.statuses = [503, 503, 200, 503]
+    types = ["milestone.deadline_moved", "milestone.created"]
+    endpoint = register(receiver.url, editor, event_types=types)
     moment = NINE
     with time_machine.travel(moment, tick=False):
-        move_deadline(interim, "September 30, 2026")
-    for wait in (0, *delivery.BACKOFF):
-        moment += dt.timedelta(seconds=wait + 1)
+        move_deadline(interim, "September 30, 2026")  # one event: the one refused
+    for wait, another_event in ((0, False), (11, False), (1, True), (20, False), (41, False)):
+        moment += dt.timedelta(seconds=wait)
         with time_machine.travel(moment, tick=False):
-            deliver_due_webhooks()
-    row = WebhookDelivery.objects.get()
-    assert (row.state, row.attempts, row.last_error) == (
-        "failed",
-        delivery.MAX_ATTEMPTS,
-        "HTTP 503",
-    )
-    assert len(receiver.received) == delivery.MAX_ATTEMPTS
+            if another_event:
+                make_milestone(interim.track, "Something else", "July 8, 2027")
+            deliver_due_webhooks()  # the success brings the refused one's retry forward
+    refused = WebhookDelivery.objects.get(event__type="milestone.deadline_moved")
+    assert (refused.state, refused.attempts, refused.last_error) == ("failed", 4, "HTTP 503")
+    assert WebhookDelivery.objects.get(event__type="milestone.created").state == "sent"
+    endpoint.refresh_from_db()
+    assert endpoint.is_active
+    assert len(receiver.received) == 5
 
 
 def test_a_sender_that_died_holding_its_claim_is_replaced_after_the_lease_and_sends_once(
@@ -236,46 +239,6 @@ def test_a_sender_that_died_holding_its_claim_is_replaced_after_the_lease_and_se
     assert WebhookDelivery.objects.get().attempt_log.filter(succeeded=True).count() == 2
     assert len(receiver.received) == 1
     assert WebhookDelivery.objects.get().state == "sent"
-
-
-def test_an_endpoint_that_keeps_failing_is_disabled_and_its_owner_emailed(
-    receiver, editor, interim, settings
-):
-    settings.TRACKER_WEBHOOKS_DISABLE_AFTER = 3
-    receiver.statuses = [500]
-    port = free_port()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 5
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    inbox = Inbox()
-    sink = Controller(inbox, hostname="127.0.0.1", port=port)
-    sink.start()
-    try:
-        endpoint = register(receiver.url, editor, event_types=["milestone.deadline_moved"])
-        moment = NINE
-        with time_machine.travel(moment, tick=False):
-            move_deadline(interim, "September 30, 2026")
-        for wait in (0, *delivery.BACKOFF[:3]):
-            moment += dt.timedelta(seconds=wait + 1)
-            with time_machine.travel(moment, tick=False):
-                deliver_due_webhooks()
-                send_due_reminders()
-    finally:
-        sink.stop()
-
-    assert len(receiver.received) == 3  # nothing after the third failure
-    endpoint.refresh_from_db()
-    assert not endpoint.is_active
-    assert endpoint.disabled_reason.startswith("3 failed delivery attempts in a row")
-    assert WebhookDelivery.objects.get().state == "pending"  # kept for when it is enabled
-    [message] = inbox.messages
-    assert message["To"] == "ana@example.org"
-    assert message["Subject"] == f"Webhook disabled: {receiver.url}"
-    body = message.get_payload(decode=True)
-    assert isinstance(body, bytes)
-    assert "3 failed delivery attempts in a row" in body.decode()
-    assert OutboxEmail.objects.get(kind="webhook_off").state == "sent"
 
 
 class Inbox:

@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connections
 from django.db.models import Min
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from health_check.base import HealthCheck
@@ -23,7 +24,7 @@ from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView
 
 from tracker import heartbeats
-from tracker.models import OutboxEmail, OutboxRow, Reminder
+from tracker.models import OutboxEmail, OutboxRow, Reminder, WebhookDelivery, WebhookEndpoint
 from tracker.reminders.outbox import circuit_state, lapsed, lease, ready
 
 # A heartbeat older than this means the process is gone (workers beat every 15 s, but
@@ -151,10 +152,64 @@ class Outbox(TableCheck):
             raise ServiceUnavailable("Outbox: " + "; ".join(problems) + ".")
 
 
+@dataclasses.dataclass(frozen=True)
+class WebhookFigures:
+    waiting: int  # every delivery not yet sent: due, waiting out a retry, or on a disabled endpoint
+    due: int  # due now to enabled endpoints
+    retrying: int  # waiting out a retry backoff, to enabled endpoints
+    on_disabled: int  # waiting for a disabled endpoint to be enabled
+    disabled_endpoints: int
+    oldest_due_age: float  # seconds since the oldest due delivery fell due (0 without any)
+    lapsed_leases: int
+
+
+def webhook_figures(now: dt.datetime | None = None) -> WebhookFigures:
+    """The webhook outbox as it stands (one source for /health/ and /metrics)."""
+    now = now or timezone.now()
+    deliveries = WebhookDelivery.objects.order_by()
+    pending = deliveries.filter(state=OutboxRow.State.PENDING)
+    enabled = pending.filter(endpoint__is_active=True)
+    due = ready(WebhookDelivery, now).filter(endpoint__is_active=True)
+    # Since it became due: a retry falls due when its backoff ends, not when its event happened.
+    first = due.aggregate(first=Min(Coalesce("retry_at", "due_at")))["first"]
+    return WebhookFigures(
+        waiting=pending.count() + deliveries.filter(state=OutboxRow.State.SENDING).count(),
+        due=due.count(),
+        retrying=enabled.filter(retry_at__gt=now).count(),
+        on_disabled=pending.filter(endpoint__is_active=False).count(),
+        disabled_endpoints=WebhookEndpoint.objects.filter(is_active=False).count(),
+        oldest_due_age=(now - first).total_seconds() if first else 0.0,
+        lapsed_leases=lapsed(WebhookDelivery, now - LEASE_OVERDUE_AFTER).count(),
+    )
+
+
+@dataclasses.dataclass
+class Webhooks(TableCheck):
+    """Webhooks drain: nothing waits on a disabled endpoint, no old due deliveries, none stuck
+    past their lease. Deliveries waiting out a retry to a failing receiver are normal."""
+
+    def check(self) -> None:
+        figures = webhook_figures()
+        problems = []
+        if figures.on_disabled:
+            problems.append(
+                f"{figures.on_disabled} deliveries waiting on "
+                f"{figures.disabled_endpoints} disabled endpoint(s)"
+            )
+        if figures.oldest_due_age > BACKLOG_TOO_OLD.total_seconds():
+            problems.append(f"{figures.due} due, the oldest for {figures.oldest_due_age:.0f} s")
+        if figures.lapsed_leases:
+            problems.append(
+                f"{figures.lapsed_leases} in sending past their lease ({lease().seconds} s)"
+            )
+        if problems:
+            raise ServiceUnavailable("Webhooks: " + "; ".join(problems) + ".")
+
+
 class HealthView(HealthCheckView):
     """django-health-check's view, answering 503 (not 500) when a check fails."""
 
-    checks: tuple[type[HealthCheck], ...] = (Database, Broker, Worker, Beat, Outbox)
+    checks: tuple[type[HealthCheck], ...] = (Database, Broker, Worker, Beat, Outbox, Webhooks)
 
     async def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response: HttpResponse = await super().get(request, *args, **kwargs)

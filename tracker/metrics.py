@@ -18,10 +18,9 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
 from tracker import heartbeats
-from tracker.health import outbox_figures
+from tracker.health import outbox_figures, webhook_figures
 from tracker.models import DeliveryCount, OutboxEmail, OutboxRow, Reminder, WebhookDelivery
 from tracker.webhooks.delivery import TALLIED as WEBHOOK_OUTCOMES
-from tracker.webhooks.delivery import due as webhook_due
 
 # The running totals kept in DeliveryCount, by metric name and help.
 COUNTERS = {
@@ -51,11 +50,31 @@ class OutboxCollector(Collector):
         for outcome in WEBHOOK_OUTCOMES:
             webhooks.add_metric([outcome], float(totals.get(f"webhook_{outcome}", 0)))
         yield webhooks
-        waiting = GaugeMetricFamily(
-            "tranche_webhook_backlog", "Webhook deliveries due to enabled endpoints, unsent."
-        )
-        waiting.add_metric([], float(webhook_due(timezone.now()).count()))
-        yield waiting
+        hooks = webhook_figures()
+        for name, help_text, value in (
+            (
+                "backlog",
+                "Webhook deliveries not yet sent: due, waiting out a retry, or waiting on a "
+                "disabled endpoint.",
+                hooks.waiting,
+            ),
+            ("due", "Webhook deliveries due now to enabled endpoints.", hooks.due),
+            ("retrying", "Webhook deliveries waiting out a retry backoff.", hooks.retrying),
+            (
+                "waiting_on_disabled",
+                "Webhook deliveries waiting for a disabled endpoint to be enabled.",
+                hooks.on_disabled,
+            ),
+            ("endpoints_disabled", "Webhook endpoints disabled.", hooks.disabled_endpoints),
+            (
+                "oldest_due_age_seconds",
+                "Seconds since the oldest due webhook delivery fell due (0 when none).",
+                hooks.oldest_due_age,
+            ),
+        ):
+            gauge = GaugeMetricFamily(f"tranche_webhook_{name}", help_text)
+            gauge.add_metric([], float(value))
+            yield gauge
 
         figures = outbox_figures()
         for name, help_text, value in (

@@ -1368,6 +1368,8 @@ class OutboxEmail(OutboxRow):
         PASSWORD_RESET = "reset"
 
         WEBHOOK_DISABLED = "webhook_off"
+        # Before disabling: "failing since …, will be disabled on …" (tracker.webhooks.schedule).
+        WEBHOOK_FAILING = "webhook_warn"
 
     ACCOUNT_KINDS = (Kind.SIGN_UP, Kind.NEW_ADDRESS, Kind.ADDRESS_NOTICE, Kind.PASSWORD_RESET)
 
@@ -1445,7 +1447,7 @@ class OutboxEmail(OutboxRow):
                     kind__in=["sign_up", "new_address", "address_note", "reset"],
                     user__isnull=False,
                 )
-                | Q(kind="webhook_off", webhook_endpoint__isnull=False),
+                | Q(kind__in=["webhook_off", "webhook_warn"], webhook_endpoint__isnull=False),
                 name="outboxemail_names_its_cause",
             ),
         ]
@@ -1467,7 +1469,7 @@ class OutboxEmail(OutboxRow):
     def key(self) -> str:
         confirmation = self.kind == self.Kind.CONFIRMATION
         cause = self.subscription_id if confirmation else self.status_change_id
-        if self.kind == self.Kind.WEBHOOK_DISABLED:
+        if self.kind in (self.Kind.WEBHOOK_DISABLED, self.Kind.WEBHOOK_FAILING):
             cause = self.webhook_endpoint_id
         return f"{self.kind}:{cause}:{self.recipient}:{self.sequence}"
 
@@ -1647,6 +1649,16 @@ class WebhookEndpoint(models.Model):
     disabled_at = models.DateTimeField(null=True, blank=True)
     consecutive_failures = models.PositiveIntegerField(
         default=0, help_text="Failed attempts since the last success."
+    )
+    failing_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The first failed attempt since the last success; empty while it succeeds.",
+    )
+    warned_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When its owner was told it will be disabled if it keeps failing.",
     )
     created_at = models.DateTimeField(default=django_timezone.now)
 

@@ -68,10 +68,12 @@ class WebhookEndpointSerializer(serializers.ModelSerializer[WebhookEndpoint]):
         model = WebhookEndpoint
         fields = [
             "id", "url", "description", "event_types", "negotiation", "owner", "secret",
-            "is_active", "disabled_reason", "disabled_at", "consecutive_failures", "created_at",
+            "is_active", "disabled_reason", "disabled_at", "consecutive_failures",
+            "failing_since", "created_at",
         ]  # fmt: skip
         read_only_fields = [
-            "disabled_reason", "disabled_at", "consecutive_failures", "created_at",
+            "disabled_reason", "disabled_at", "consecutive_failures", "failing_since",
+            "created_at",
         ]  # fmt: skip
 
     def create(self, validated_data: dict[str, Any]) -> WebhookEndpoint:

@@ -201,6 +201,8 @@ def _outbox_email_message(row: OutboxEmail, now: dt.datetime) -> EmailMessage | 
         return confirmation_email(subscription)
     if row.kind == OutboxEmail.Kind.WEBHOOK_DISABLED:
         return _webhook_disabled_message(row)
+    if row.kind == OutboxEmail.Kind.WEBHOOK_FAILING:
+        return _webhook_failing_message(row)
     if row.kind == OutboxEmail.Kind.UNCONFIRMED:
         return _unconfirmed_message(row, now)
     change = row.status_change
@@ -243,6 +245,18 @@ def _webhook_disabled_message(row: OutboxEmail) -> EmailMessage | Void:
     if endpoint.is_active:
         return Void("The endpoint was enabled again before this email went out.")
     return disabled_email(endpoint, to=row.recipient)
+
+
+def _webhook_failing_message(row: OutboxEmail) -> EmailMessage | Void:
+    from tracker.webhooks.endpoints import failing_email
+
+    endpoint = row.webhook_endpoint
+    assert endpoint is not None  # a database constraint
+    if not endpoint.is_active:
+        return Void("The endpoint was disabled before this warning went out; that email says so.")
+    if endpoint.failing_since is None:
+        return Void("The endpoint answered again before this warning went out.")
+    return failing_email(endpoint, to=row.recipient)
 
 
 def _alert_sent(row: OutboxEmail, now: dt.datetime) -> None:

@@ -26,7 +26,15 @@ from tracker.webhooks.endpoints import (
 from tracker.webhooks.events import EVENT_TYPES
 
 HIDDEN = "(only its owner can read the secret)"
-READ_ONLY = ["owner", "disabled_reason", "disabled_at", "consecutive_failures", "created_at"]
+READ_ONLY = [
+    "owner",
+    "disabled_reason",
+    "disabled_at",
+    "consecutive_failures",
+    "failing_since",
+    "warned_at",
+    "created_at",
+]
 
 
 class WebhookEndpointForm(forms.ModelForm):  # type: ignore[type-arg]

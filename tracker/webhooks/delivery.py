@@ -6,19 +6,26 @@ The same reliability rules as the email outbox (tracker.reminders.outbox), whose
 - A sender claims a batch of due rows in one conditional update (pending → sending)
   under a fresh claim token and a lease; every later write names the token, so a
   sender whose lease lapsed cannot mark a row another sender took.
-- Right before each POST it renews that row's lease (fenced by the token), and the POST
-  has an overall deadline (`send_deadline()`, TRACKER_WEBHOOKS_DEADLINE, always shorter
-  than the lease), so the lease cannot lapse mid-POST and a receiver that trickles its
-  answer cannot hold a worker: at the deadline the socket is shut down. An attempt cut
+- Right before each POST it renews the lease of every row it still holds (fenced by the
+  token), and the POST has an overall deadline (`send_deadline()`,
+  TRACKER_WEBHOOKS_DEADLINE, at most two thirds of the lease), so no lease lapses mid-POST,
+  however long the batch, and a receiver that trickles its answer cannot hold a worker: at
+  the deadline the socket is shut down. An attempt cut
   off, by the deadline or by the worker's time limit, counts as a failed attempt. Rows still
   claimed when a run ends, for whatever reason, go back at once; a dead sender's rows
   come back when its lease lapses. The only window for a second delivery is between
   the receiver's answer and the write that records it; receivers deduplicate on
   `webhook-id`, which stays the same for every attempt, as the specification asks.
-- A delivery that fails is retried after BACKOFF and marked failed after its last
-  attempt. Every attempt is kept (status, the start of the body, error, duration).
-- An endpoint with TRACKER_WEBHOOKS_DISABLE_AFTER failed attempts in a row, and no
-  success between, is disabled and its owner emailed through the email outbox.
+- A delivery that fails is retried on the schedule of tracker.webhooks.schedule
+  (TRACKER_WEBHOOK_RETRY_SCHEDULE, about three days) and marked failed after its last
+  attempt, unless that failure disables its endpoint: then it waits for the endpoint to be
+  enabled. Every attempt is kept (status, the start of the body, error, duration).
+- An endpoint failing for the whole schedule, with no success, is disabled; its owner is
+  warned a third of the way and told at disabling, through the email outbox. When a
+  delivery succeeds after failures, the endpoint's other deliveries waiting out a backoff
+  are due at once, so a recovered receiver drains by itself.
+- The running totals for /metrics are added as each row is marked, so a killed run keeps
+  what it counted.
 
 Requests are POSTed with the standard library to the address that the SSRF check
 (tracker.webhooks.addresses) approved, with a bounded timeout; redirects are not
@@ -49,17 +56,15 @@ from standardwebhooks import Webhook
 
 from tracker.models import OutboxRow, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tracker.reminders.outbox import add_to_count, lapsed, lease, ready
+from tracker.webhooks import schedule
 from tracker.webhooks.addresses import RefusedAddress, Target, resolve
-from tracker.webhooks.endpoints import disable_after, endpoint_disable
+from tracker.webhooks.endpoints import endpoint_failed, endpoint_succeeded, retry_schedule
 
 log = logging.getLogger(__name__)
 
 State = OutboxRow.State
 
 BATCH_SIZE = 20
-# Seconds before attempt n+1 after n failed attempts; after the last, the row is failed.
-BACKOFF = (30, 120, 600, 3600, 14400, 43200)
-MAX_ATTEMPTS = len(BACKOFF) + 1
 RUN_BUDGET = 60.0
 BODY_KEPT = 2000
 USER_AGENT = "Tranche-Webhooks/1"
@@ -100,6 +105,8 @@ class WebhookRun:
     released: int = 0
     lost: int = 0
     disabled: int = 0
+    warned: int = 0
+    brought_forward: int = 0
     more: bool = False
 
     def as_fields(self) -> dict[str, Any]:
@@ -119,9 +126,10 @@ def release_lapsed(now: dt.datetime) -> int:
     stuck = list(lapsed(WebhookDelivery, now).values_list("pk", flat=True))
     if not stuck:
         return 0
+    allowed = schedule.attempts_allowed(retry_schedule())
     count = WebhookDelivery.objects.filter(pk__in=stuck, state=State.SENDING).update(
         state=Case(
-            When(attempts__gte=MAX_ATTEMPTS, then=Value(State.FAILED)),
+            When(attempts__gte=allowed, then=Value(State.FAILED)),
             default=Value(State.PENDING),
         ),
         leased_until=None,
@@ -129,6 +137,7 @@ def release_lapsed(now: dt.datetime) -> int:
         last_error="The sending worker stopped before recording the outcome; sent again.",
     )
     log.warning("Released %d webhook deliveries whose sender stopped holding its lease.", count)
+    add_to_count("webhook_released", count)
     return int(count)
 
 
@@ -156,7 +165,7 @@ def deliver_due_webhooks(
     *, batch_size: int = BATCH_SIZE, budget: float | None = RUN_BUDGET
 ) -> WebhookRun:
     """POST what is due for at most `budget` seconds; `more` says whether rows remain."""
-    result = WebhookRun(released=release_lapsed(timezone.now()))
+    result = WebhookRun(released=release_lapsed(timezone.now()))  # counted as released
     ends = None if budget is None else time.monotonic() + budget
 
     def spent() -> bool:
@@ -174,7 +183,6 @@ def deliver_due_webhooks(
         finally:
             result.returned += _give_back(token)
     result.more = due(timezone.now()).exists()
-    _tally(result)
     return result
 
 
@@ -229,15 +237,28 @@ class Answer:
         return self.status is not None and 200 <= self.status < 300
 
 
+def _renew(row: WebhookDelivery, token: str, now: dt.datetime) -> bool:
+    """Renew the lease of this row and of every other row of the claim still held, right
+    before a POST that may take up to the deadline; False when this row's claim was lost."""
+    until = now + lease()
+    if not _mine(row, token).update(leased_until=until):
+        return False
+    WebhookDelivery.objects.filter(claim_token=token, state=State.SENDING).exclude(
+        pk=row.pk
+    ).update(leased_until=until)
+    return True
+
+
 def _attempt(row: WebhookDelivery, token: str, result: WebhookRun) -> None:
     now = timezone.now()
-    if not _mine(row, token).update(leased_until=now + lease()):
+    if not _renew(row, token, now):
         result.lost += 1
+        add_to_count("webhook_lost", 1)
         log.warning("Lost the claim on webhook delivery %s before sending it.", row.pk)
         return
     endpoint = row.endpoint
-    if not endpoint.is_active:
-        return  # given back by the run: it waits for the endpoint to be enabled
+    if not WebhookEndpoint.objects.filter(pk=endpoint.pk, is_active=True).exists():
+        return  # disabled since the claim: given back by the run, it waits to be enabled
     body = json.dumps(row.event.payload, separators=(",", ":"), ensure_ascii=False)
     headers = {
         "content-type": "application/json",
@@ -263,10 +284,15 @@ def _attempt(row: WebhookDelivery, token: str, result: WebhookRun) -> None:
 
 
 def _record(row: WebhookDelivery, token: str, answer: Answer, result: WebhookRun) -> None:
-    """Keep the attempt, and move the row to sent, a retry or failed (fenced by the token)."""
+    """Keep the attempt, and move the row to sent, a retry, waiting or failed (fenced by the
+    token); the endpoint hears of it in the same transaction."""
     now = timezone.now()
     attempts = row.attempts  # counted by the claim
-    final = attempts >= MAX_ATTEMPTS
+    waits = retry_schedule()
+    verdict = schedule.Verdict.KEEP
+    brought_forward = 0
+    error = answer.error or f"HTTP {answer.status}"
+    outcome = "delivered"
     with transaction.atomic():
         WebhookAttempt.objects.create(
             delivery=row,
@@ -285,48 +311,54 @@ def _record(row: WebhookDelivery, token: str, answer: Answer, result: WebhookRun
                 last_error="",
                 response_status=answer.status,
             )
-            WebhookEndpoint.objects.filter(pk=row.endpoint_id).update(consecutive_failures=0)
+            if changed:
+                brought_forward = endpoint_succeeded(endpoint_id=row.endpoint_id, now=now)
         else:
-            error = answer.error or f"HTTP {answer.status}"
-            wait = BACKOFF[min(attempts, len(BACKOFF)) - 1]
+            verdict = endpoint_failed(endpoint_id=row.endpoint_id, now=now)
+            wait = schedule.next_try_after(attempts, waits)
+            if wait is not None:
+                outcome, state, retry_at = "retrying", State.PENDING, now + wait
+            elif WebhookEndpoint.objects.filter(pk=row.endpoint_id, is_active=True).exists():
+                outcome, state, retry_at = "failed", State.FAILED, None
+            else:
+                # Its endpoint is disabled: it waits, with the others, for it to be enabled.
+                outcome, state, retry_at = "retrying", State.PENDING, None
             changed = _mine(row, token).update(
-                state=State.FAILED if final else State.PENDING,
-                retry_at=None if final else now + dt.timedelta(seconds=wait),
+                state=state,
+                retry_at=retry_at,
                 leased_until=None,
                 last_error=error[:2000],
                 response_status=answer.status,
             )
-            WebhookEndpoint.objects.filter(pk=row.endpoint_id).update(
-                consecutive_failures=F("consecutive_failures") + 1
-            )
     if not changed:
-        result.lost += 1
-        log.error("Delivered webhook %s, but its claim was lost meanwhile.", row.pk)
-    elif answer.ok:
-        result.delivered += 1
-    elif final:
-        result.failed += 1
+        outcome = "lost"
+        log.error("Recorded webhook %s's attempt, but its claim was lost meanwhile.", row.pk)
+    elif outcome == "failed":
         log.error("Webhook delivery %s failed after %d attempts: %s", row.pk, attempts, error)
-    else:
-        result.retrying += 1
+    elif outcome == "retrying":
         log.info("Webhook delivery %s not delivered (attempt %d): %s", row.pk, attempts, error)
-    if not answer.ok:
-        _disable_if_failing(row.endpoint_id, result)
+    _count(result, outcome)
+    if brought_forward:
+        result.brought_forward += brought_forward
+        log.info(
+            "Endpoint %s answers again: %d waiting deliveries are due now.",
+            row.endpoint_id,
+            brought_forward,
+        )
+    if verdict == schedule.Verdict.DISABLE:
+        _count(result, "disabled")
+        log.warning(
+            "Disabled webhook endpoint %s: it failed for the whole schedule.", row.endpoint_id
+        )
+    elif verdict == schedule.Verdict.WARN:
+        _count(result, "warned")
+        log.warning("Webhook endpoint %s keeps failing; its owner is warned.", row.endpoint_id)
 
 
-def _disable_if_failing(endpoint_id: int, result: WebhookRun) -> None:
-    limit = disable_after()
-    failures = (
-        WebhookEndpoint.objects.filter(pk=endpoint_id, is_active=True)
-        .values_list("consecutive_failures", flat=True)
-        .first()
-    )
-    if failures is None or failures < limit:
-        return
-    reason = f"{failures} failed delivery attempts in a row, with no success between them."
-    if endpoint_disable(endpoint_id=endpoint_id, reason=reason):
-        result.disabled += 1
-        log.warning("Disabled webhook endpoint %s: %s", endpoint_id, reason)
+def _count(result: WebhookRun, outcome: str) -> None:
+    """Count an outcome in the run's log line and, at once, in the totals for /metrics."""
+    setattr(result, outcome, getattr(result, outcome) + 1)
+    add_to_count(f"webhook_{outcome}", 1)
 
 
 # --- the request ------------------------------------------------------------------------
@@ -420,10 +452,5 @@ def post(
 
 # --- counts for /metrics ----------------------------------------------------------------
 
-TALLIED = ("delivered", "retrying", "failed", "released", "lost", "disabled")
-
-
-def _tally(result: WebhookRun) -> None:
-    """Running totals, named webhook_<outcome>, for /metrics."""
-    for name in TALLIED:
-        add_to_count(f"webhook_{name}", getattr(result, name))
+# Running totals, named webhook_<outcome>, added as each row is marked.
+TALLIED = ("delivered", "retrying", "failed", "released", "lost", "disabled", "warned")

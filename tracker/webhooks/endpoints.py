@@ -7,6 +7,7 @@ field) into their own kind of error.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import secrets
 from typing import Any
 
@@ -14,12 +15,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from tracker.models import OutboxEmail, WebhookEndpoint
+from tracker.models import OutboxEmail, OutboxRow, WebhookDelivery, WebhookEndpoint
 from tracker.services.writing import check, writing
+from tracker.webhooks import schedule
 from tracker.webhooks.addresses import RefusedAddress, resolve
 from tracker.webhooks.events import EVENT_TYPES
+
+State = OutboxRow.State
 
 UNKNOWN_TYPES = "Unknown event types: {types}. Known: {known}."
 
@@ -53,13 +58,17 @@ def endpoint_save(*, endpoint: WebhookEndpoint, by: Any = None) -> WebhookEndpoi
             endpoint.secret = new_secret()
         check(endpoint)
         validate_url(endpoint.url)
-        if endpoint.is_active and endpoint.disabled_at is not None:
+        enabled_again = endpoint.is_active and endpoint.disabled_at is not None
+        if enabled_again:
             endpoint.disabled_reason, endpoint.disabled_at = "", None
             endpoint.consecutive_failures = 0
+            endpoint.failing_since = endpoint.warned_at = None
         elif not endpoint.is_active and endpoint.disabled_at is None:
             endpoint.disabled_at = timezone.now()
             endpoint.disabled_reason = endpoint.disabled_reason or f"Paused by {by or 'an editor'}."
         endpoint.save()
+        if enabled_again:
+            _waiting_fresh(endpoint.pk)
     return endpoint
 
 
@@ -78,43 +87,148 @@ def endpoint_rotate_secret(*, endpoint: WebhookEndpoint, by: Any = None) -> Webh
 
 
 def endpoint_enable(*, endpoint: WebhookEndpoint, by: Any = None) -> WebhookEndpoint:
-    """Take a disabled endpoint back: its waiting deliveries go out, failures count anew."""
+    """Take a disabled endpoint back: its waiting deliveries go out now, each with a fresh
+    schedule, and its failures count anew."""
     with writing(by):
         validate_url(endpoint.url)
         WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
-            is_active=True, disabled_reason="", disabled_at=None, consecutive_failures=0
+            is_active=True,
+            disabled_reason="",
+            disabled_at=None,
+            consecutive_failures=0,
+            failing_since=None,
+            warned_at=None,
         )
+        _waiting_fresh(endpoint.pk)
     endpoint.refresh_from_db()
     return endpoint
 
 
-def disable_after() -> int:
-    return int(getattr(settings, "TRACKER_WEBHOOKS_DISABLE_AFTER", 20))
+def _waiting_fresh(endpoint_id: int) -> int:
+    return int(
+        WebhookDelivery.objects.filter(endpoint_id=endpoint_id, state=State.PENDING).update(
+            retry_at=None, attempts=0
+        )
+    )
+
+
+def retry_schedule() -> tuple[int, ...]:
+    """TRACKER_WEBHOOK_RETRY_SCHEDULE: seconds to wait after each failed attempt."""
+    return tuple(getattr(settings, "TRACKER_WEBHOOK_RETRY_SCHEDULE", schedule.DEFAULT_SCHEDULE))
+
+
+# --- what a failed or successful attempt does to its endpoint ---------------------------
+
+
+def endpoint_failed(*, endpoint_id: int, now: dt.datetime) -> schedule.Verdict:
+    """Count a failed attempt: start the failing clock, then warn or disable as the schedule
+    says. Each email goes out once per failing spell (compare-and-set)."""
+    WebhookEndpoint.objects.filter(pk=endpoint_id).update(
+        consecutive_failures=F("consecutive_failures") + 1
+    )
+    WebhookEndpoint.objects.filter(pk=endpoint_id, failing_since__isnull=True).update(
+        failing_since=now
+    )
+    found = (
+        WebhookEndpoint.objects.filter(pk=endpoint_id, is_active=True)
+        .values_list("failing_since", "warned_at")
+        .first()
+    )
+    failing_since = found[0] if found else None
+    if failing_since is None:
+        return schedule.Verdict.KEEP
+    warned = found is not None and found[1] is not None
+    verdict = schedule.after_failure(
+        failing_since=failing_since, now=now, warned=warned, schedule=retry_schedule()
+    )
+    if verdict == schedule.Verdict.DISABLE:
+        since = f"{failing_since:%Y-%m-%d %H:%M} UTC"
+        reason = f"Every delivery attempt failed from {since} on, with no success between them."
+        if not endpoint_disable(endpoint_id=endpoint_id, reason=reason, now=now):
+            return schedule.Verdict.KEEP
+    elif verdict == schedule.Verdict.WARN and not _warn(endpoint_id, failing_since, now):
+        return schedule.Verdict.KEEP
+    return verdict
+
+
+def endpoint_succeeded(*, endpoint_id: int, now: dt.datetime) -> int:
+    """A success ends a failing spell. The endpoint's other deliveries waiting out a backoff
+    are due at once, so a recovered receiver drains its backlog without a person; returns
+    how many were brought forward."""
+    recovered = WebhookEndpoint.objects.filter(pk=endpoint_id, failing_since__isnull=False).update(
+        consecutive_failures=0, failing_since=None, warned_at=None
+    )
+    WebhookEndpoint.objects.filter(pk=endpoint_id, consecutive_failures__gt=0).update(
+        consecutive_failures=0
+    )
+    if not recovered:
+        return 0
+    return int(
+        WebhookDelivery.objects.filter(
+            endpoint_id=endpoint_id, state=State.PENDING, retry_at__gt=now
+        ).update(retry_at=now)
+    )
 
 
 @transaction.atomic
-def endpoint_disable(*, endpoint_id: int, reason: str) -> bool:
+def _warn(endpoint_id: int, failing_since: dt.datetime, now: dt.datetime) -> bool:
+    if not WebhookEndpoint.objects.filter(
+        pk=endpoint_id, is_active=True, failing_since=failing_since, warned_at__isnull=True
+    ).update(warned_at=now):
+        return False
+    _email_owner(endpoint_id, OutboxEmail.Kind.WEBHOOK_FAILING, now)
+    return True
+
+
+@transaction.atomic
+def endpoint_disable(*, endpoint_id: int, reason: str, now: dt.datetime | None = None) -> bool:
     """Disable an active endpoint and queue an email to its owner (once: compare-and-set)."""
-    now = timezone.now()
+    now = now or timezone.now()
     if not WebhookEndpoint.objects.filter(pk=endpoint_id, is_active=True).update(
         is_active=False, disabled_reason=reason[:300], disabled_at=now
     ):
         return False
+    _email_owner(endpoint_id, OutboxEmail.Kind.WEBHOOK_DISABLED, now)
+    return True
+
+
+def _email_owner(endpoint_id: int, kind: str, now: dt.datetime) -> None:
     endpoint = WebhookEndpoint.objects.select_related("owner").get(pk=endpoint_id)
     email = (endpoint.owner.email or "").strip().lower()
     if email:
         OutboxEmail.objects.create(
-            kind=OutboxEmail.Kind.WEBHOOK_DISABLED,
-            webhook_endpoint=endpoint,
-            recipient=email,
-            due_at=now,
+            kind=kind, webhook_endpoint=endpoint, recipient=email, due_at=now
         )
-    return True
+
+
+def _admin_link(endpoint: WebhookEndpoint) -> str:
+    return f"{settings.SITE_URL}/admin/tracker/webhookendpoint/{endpoint.pk}/change/"
+
+
+def failing_email(endpoint: WebhookEndpoint, *, to: str) -> EmailMessage:
+    """What the owner of an endpoint failing for a while reads, before it is disabled."""
+    assert endpoint.failing_since is not None
+    ends = schedule.disabled_on(endpoint.failing_since, retry_schedule())
+    body = (
+        f"Every webhook delivery to {endpoint.url} has failed since "
+        f"{endpoint.failing_since:%Y-%m-%d %H:%M} UTC.\n\n"
+        f"Tranche keeps trying on its retry schedule. If no delivery succeeds by "
+        f"{ends:%Y-%m-%d %H:%M} UTC, the endpoint will be disabled on {ends:%Y-%m-%d} and "
+        "its events will wait until it is enabled again.\n\n"
+        "Once the receiver answers with a 2xx status again, everything that waited goes out "
+        f"by itself. The latest attempts are in the admin:\n{_admin_link(endpoint)}\n"
+    )
+    return EmailMessage(
+        subject=f"Webhook failing, will be disabled on {ends:%Y-%m-%d}: {endpoint.url}"[:200],
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+    )
 
 
 def disabled_email(endpoint: WebhookEndpoint, *, to: str) -> EmailMessage:
     """What the owner of an endpoint that kept failing reads (sent through the outbox)."""
-    admin = f"{settings.SITE_URL}/admin/tracker/webhookendpoint/{endpoint.pk}/change/"
+    admin = _admin_link(endpoint)
     body = (
         f"Tranche stopped sending webhooks to {endpoint.url}.\n\n"
         f"Why: {endpoint.disabled_reason}\n"
