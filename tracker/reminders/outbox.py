@@ -1,8 +1,9 @@
 """Send what the outbox says is due: claim under a lease, send over one connection, record.
 
 Two tables make the outbox: `Reminder` (one row per reminder) and `OutboxEmail`
-(confirmations, health alerts, account emails and digests). Work is set-based, a batch (BATCH_SIZE rows) at a
-time, so the database cost per email stays flat however large the backlog:
+(confirmations, health alerts, account emails and digests). Work is set-based, a batch
+(BATCH_SIZE rows) at a time, so the database cost per email stays flat however large
+the backlog:
 
 - One statement claims a batch: it moves the first due rows (by due_at, id) from pending
   to sending under a fresh claim token and a lease (`leased_until`); on PostgreSQL it
