@@ -21,6 +21,7 @@ import time_machine
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.management import call_command
+from django.db import OperationalError, connection
 
 from tests.conftest import make_milestone, make_negotiation, make_track
 from tests.processes import Sink, SmtpSink
@@ -111,6 +112,23 @@ def test_a_window_planned_twice_by_racing_planners_is_one_row_in_the_database(
     with time_machine.travel(MONDAY_8, tick=False):
         assert plan_digests().queued == 1  # it thinks it planned one…
     assert OutboxEmail.objects.filter(kind="digest").count() == 1  # …the unique key says no
+
+
+def test_a_planner_whose_database_fails_before_the_row_is_written_leaves_the_window_open(
+    subscriber: Subscription,
+) -> None:
+    def insert_fails(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if sql.startswith("INSERT") and '"tracker_outboxemail"' in sql:
+            raise OperationalError("server closed the connection unexpectedly")
+        return execute(sql, params, many, context)
+
+    with time_machine.travel(MONDAY_8, tick=False):
+        with connection.execute_wrapper(insert_fails), pytest.raises(OperationalError):
+            plan_digests()
+        subscriber.refresh_from_db()
+        assert subscriber.last_digest_at is None  # rolled back with the row: not lost
+        assert plan_digests().queued == 1  # the next run plans it
+    assert OutboxEmail.objects.filter(kind="digest").count() == 1
 
 
 def test_a_window_with_nothing_to_say_is_closed_without_a_row(subscriber: Subscription) -> None:
