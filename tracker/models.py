@@ -1370,6 +1370,9 @@ class OutboxEmail(OutboxRow):
         WEBHOOK_DISABLED = "webhook_off"
         # Before disabling: "failing since …, will be disabled on …" (tracker.webhooks.schedule).
         WEBHOOK_FAILING = "webhook_warn"
+        # A subscriber's periodic digest (tracker.reminders.digests) for the window from
+        # `period_start` to `period_end`; one per subscription and window end.
+        DIGEST = "digest"
 
     ACCOUNT_KINDS = (Kind.SIGN_UP, Kind.NEW_ADDRESS, Kind.ADDRESS_NOTICE, Kind.PASSWORD_RESET)
 
@@ -1414,6 +1417,14 @@ class OutboxEmail(OutboxRow):
         blank=True,
         help_text="For a “still unconfirmed” list: the Monday of the week it is for.",
     )
+    period_start = models.DateTimeField(
+        null=True, blank=True, help_text="For a digest: the start of the window it reports."
+    )
+    period_end = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="For a digest: the end of its window, the occurrence of the rule it is for.",
+    )
 
     class Meta:
         ordering = ["due_at", "id"]
@@ -1439,6 +1450,11 @@ class OutboxEmail(OutboxRow):
                 condition=Q(kind="unconfirmed"),
                 name="outboxemail_unconfirmed_once_a_week",
             ),
+            models.UniqueConstraint(
+                fields=["subscription", "period_end"],
+                condition=Q(kind="digest"),
+                name="outboxemail_digest_once_per_window",
+            ),
             models.CheckConstraint(
                 condition=Q(kind="confirmation", subscription__isnull=False)
                 | Q(kind="health_alert", status_change__isnull=False)
@@ -1447,7 +1463,13 @@ class OutboxEmail(OutboxRow):
                     kind__in=["sign_up", "new_address", "address_note", "reset"],
                     user__isnull=False,
                 )
-                | Q(kind__in=["webhook_off", "webhook_warn"], webhook_endpoint__isnull=False),
+                | Q(kind__in=["webhook_off", "webhook_warn"], webhook_endpoint__isnull=False)
+                | Q(
+                    kind="digest",
+                    subscription__isnull=False,
+                    period_start__isnull=False,
+                    period_end__isnull=False,
+                ),
                 name="outboxemail_names_its_cause",
             ),
         ]
@@ -1471,6 +1493,9 @@ class OutboxEmail(OutboxRow):
         cause = self.subscription_id if confirmation else self.status_change_id
         if self.kind in (self.Kind.WEBHOOK_DISABLED, self.Kind.WEBHOOK_FAILING):
             cause = self.webhook_endpoint_id
+        if self.kind == self.Kind.DIGEST and self.period_end is not None:
+            window_end = self.period_end.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+            return f"{self.kind}:{self.subscription_id}:{self.recipient}:{window_end}"
         return f"{self.kind}:{cause}:{self.recipient}:{self.sequence}"
 
 

@@ -1,116 +1,42 @@
-"""Periodic digests: per subscription, on its own RFC 5545 rule in its own time zone."""
+"""Periodic digests: per subscription, on its own RFC 5545 rule in its own time zone.
+
+A digest goes through the email outbox like any other email. Planning it is one
+transaction per subscription: `last_digest_at` moves forward to the rule's latest
+occurrence with a compare-and-set, and an `OutboxEmail` of kind "digest" for the window
+(`period_start`, `period_end`) is written beside it, unique per subscription and window
+end. A planner killed midway leaves both or neither; two planners at once plan it once.
+
+The outbox sender then builds the message when it sends it (tracker.reminders.digest_news
+reads the window) under the same claim, lease and circuit as reminders, with one
+Message-ID per row: a digest the mail server refuses waits in the outbox, and a digest
+sent again after a crash is the same message. A window with nothing to say is planned as
+no row at all (and one whose news was undone before sending is voided).
+"""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import zoneinfo
-from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any
+from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.mail import get_connection
-from django.db.models import F, Q, QuerySet
-from django.urls import reverse
+from django.db import transaction
 from django.utils import timezone
 
-from tracker import figures, freshness
-from tracker.models import (
-    DeadlineRevision,
-    Milestone,
-    Observation,
-    StatusChange,
-    Subscription,
-    Target,
-)
-from tracker.reminders.emails import digest_email
-from tracker.reminders.outbox import DELIVERY_ERRORS, DeliveryUnavailable
-from tracker.reminders.planning import OPEN_STATES
+from tracker.models import OutboxEmail, Subscription
+from tracker.reminders import outbox
+from tracker.reminders.digest_news import digest_news
 from tracker.reminders.recurrence import DigestRuleError, parse_digest_rule
-from tracker.reminders.unsubscribe import absolute
 
-UPCOMING_DAYS = 30
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Completion:
-    title: str
-    completed_text: str
-    url: str
-
-
-@dataclass(frozen=True)
-class Move:
-    """A deadline's net move over the window: from before its first change to after its last."""
-
-    title: str
-    previous_text: str
-    new_text: str
-    slip_days: int | None
-    reason: str
-    url: str
-
-
-@dataclass(frozen=True)
-class Figure:
-    name: str
-    date: dt.date  # the end of the period the figure covers
-    value: Decimal
-    unit: str
-    url: str
-    series: str = ""
-    period: str = ""  # "2025", "Apr 2025 – Mar 2026"
-    approximate: bool = False
-
-    @property
-    def amount(self) -> str:
-        """ "USD 212.3 billion", as the target page says it."""
-        return figures.amount(float(self.value), self.unit)
-
-
-@dataclass(frozen=True)
-class StaleItem:
-    title: str
-    freshness: str
-    url: str
-
-
-@dataclass
-class DigestNews:
-    """What was recorded in the window, by when it was entered, net of what was undone."""
-
-    completions: list[Completion] = field(default_factory=list)
-    slips: list[Move] = field(default_factory=list)
-    transitions: list[dict[str, str]] = field(default_factory=list)
-    observations: list[Figure] = field(default_factory=list)
-    upcoming: list[Milestone] = field(default_factory=list)
-    # Open items the subscriber follows that no recent source confirms, oldest first.
-    stale: list[StaleItem] = field(default_factory=list)
-    # Whether one of them went stale inside the window: news in itself.
-    newly_stale: bool = False
-    # How fresh the followed negotiation or track is, in words.
-    freshness: str = ""
-
-    def __bool__(self) -> bool:
-        return any(
-            (
-                self.completions,
-                self.slips,
-                self.transitions,
-                self.observations,
-                self.upcoming,
-                self.newly_stale,
-            )
-        )
 
 
 @dataclass
 class DigestResult:
-    sent: int = 0
-    nothing_to_say: int = 0
+    queued: int = 0  # digests planned into the outbox by this run
+    nothing_to_say: int = 0  # due windows with no news: no digest, the window still closes
+    sent: int = 0  # emails the email outbox sent in this run (digests and any other kind)
+    waiting: bool = False  # due emails remain in the outbox for the next run
 
 
 def latest_occurrence(subscription: Subscription, now: dt.datetime) -> dt.datetime | None:
@@ -148,240 +74,73 @@ def next_occurrence(subscription: Subscription, now: dt.datetime) -> dt.datetime
     return occurrence.replace(tzinfo=zone).astimezone(dt.UTC)
 
 
-def _scope(subscription: Subscription, prefix: str) -> Q:
-    if subscription.track_id is not None:
-        return Q(**{f"{prefix}track_id": subscription.track_id})
-    return Q(**{f"{prefix}track__negotiation_id": subscription.negotiation_id})
-
-
-def _negotiation_id(subscription: Subscription) -> int:
-    assert subscription.negotiation_id is not None  # a subscription names one or the other
-    return subscription.negotiation_id
-
-
-def digest_news(
-    subscription: Subscription, *, since: dt.datetime, until: dt.datetime
-) -> DigestNews:
-    zone = zoneinfo.ZoneInfo(subscription.timezone)
-    today = until.astimezone(zone).date()
-    news = DigestNews()
-    changes: QuerySet[StatusChange] = StatusChange.objects.filter(
-        changed_at__gte=since, changed_at__lt=until
-    ).select_related("milestone", "track__negotiation", "negotiation")
-    if subscription.track_id is not None:
-        changes = changes.filter(track_id=subscription.track_id)
-    else:
-        changes = changes.filter(negotiation_id=_negotiation_id(subscription))
-    # Net effects: per subject, from its status before the first change in the window to
-    # its status after the last. A completion reverted inside the window is no completion,
-    # and a health that went and came back did not change.
-    first: dict[tuple[str, int], StatusChange] = {}
-    last: dict[tuple[str, int], StatusChange] = {}
-    for change in changes.order_by("changed_at", "id"):
-        key = (change.subject, change.milestone_id or change.track_id or change.negotiation_id)
-        first.setdefault(key, change)
-        last[key] = change
-    for key, change in last.items():
-        before = first[key].previous
-        if change.subject == StatusChange.Subject.MILESTONE and change.milestone is not None:
-            if change.new == "completed" and before != "completed":
-                milestone = change.milestone
-                news.completions.append(
-                    Completion(milestone.title, milestone.completed_text, _milestone_url(milestone))
-                )
-        elif change.subject in (StatusChange.Subject.TRACK, StatusChange.Subject.NEGOTIATION):
-            if change.new == before:
-                continue
-            news.transitions.append(
-                {
-                    "name": change.track.name if change.track else change.negotiation.name,
-                    "previous": before.replace("_", " "),
-                    "new": change.new.replace("_", " "),
-                    "reason": change.reason,
-                    "url": _subject_url(change),
-                }
-            )
-    news.slips = _net_moves(subscription, since=since, until=until)
-    # Figures by when they were entered, whatever period they describe: statistics
-    # published late appear when they arrive.
-    observations = Observation.objects.filter(
-        recorded_at__gte=since, recorded_at__lt=until
-    ).select_related("target", "series")
-    if subscription.track_id is not None:
-        observations = observations.filter(target__track_id=subscription.track_id)
-    else:
-        observations = observations.filter(target__negotiation_id=_negotiation_id(subscription))
-    news.observations = [
-        Figure(
-            o.target.name,
-            o.period_end,
-            o.value,
-            o.target.unit,
-            absolute(reverse("target", args=[o.target_id])),
-            series=o.series.name,
-            period=o.period,
-            approximate=o.approximate,
-        )
-        for o in observations.order_by("recorded_at", "id")
-    ]
-    news.upcoming = list(
-        Milestone.objects.filter(
-            _scope(subscription, ""),
-            state__in=OPEN_STATES,
-            deadline_latest__gte=today,
-            deadline_latest__lte=today + dt.timedelta(days=UPCOMING_DAYS),
-        ).order_by("deadline_latest", "title")
-    )
-    for milestone in news.upcoming:
-        milestone.url = _milestone_url(milestone)  # type: ignore[attr-defined]
-    _add_stale(news, subscription, since=since.astimezone(zone).date(), today=today)
-    return news
-
-
-def _milestone_url(milestone: Milestone) -> str:
-    return absolute(reverse("milestone", args=[milestone.pk]))
-
-
-def _subject_url(change: StatusChange) -> str:
-    if change.track is not None:
-        return absolute(reverse("track", args=[change.track.negotiation.slug, change.track.slug]))
-    return absolute(reverse("negotiation", args=[change.negotiation.slug]))
-
-
-def _net_moves(subscription: Subscription, *, since: dt.datetime, until: dt.datetime) -> list[Move]:
-    """Each milestone's deadline from before its first move in the window to after its last;
-    a deadline moved and moved back did not move."""
-    first: dict[int, DeadlineRevision] = {}
-    last: dict[int, DeadlineRevision] = {}
-    for revision in (
-        DeadlineRevision.objects.filter(
-            _scope(subscription, "milestone__"), changed_at__gte=since, changed_at__lt=until
-        )
-        .select_related("milestone")
-        .order_by("changed_at", "id")
-    ):
-        first.setdefault(revision.milestone_id, revision)
-        last[revision.milestone_id] = revision
-    moves = []
-    for milestone_id, revision in last.items():
-        start = first[milestone_id]
-        if start.previous_latest is None or revision.new_latest == start.previous_latest:
-            continue  # first announced, or back where it was
-        slip = (
-            (revision.new_latest - start.previous_latest).days
-            if revision.new_latest is not None
-            else None
-        )
-        moves.append(
-            Move(
-                revision.milestone.title,
-                start.previous_in_words or str(start.previous_latest),
-                revision.new_in_words
-                or (str(revision.new_latest) if revision.new_latest else "no date"),
-                slip,
-                revision.reason,
-                _milestone_url(revision.milestone),
-            )
-        )
-    return moves
-
-
-def _add_stale(
-    news: DigestNews, subscription: Subscription, *, since: dt.date, today: dt.date
-) -> None:
-    """The stale open items the subscriber follows, and whether any went stale just now."""
-    limit = dt.timedelta(days=settings.TRACKER_STALE_AFTER_DAYS)
-    subject = subscription.subject
-    news.freshness = freshness.confirmation(subject, today)
-    milestones = Milestone.objects.filter(_scope(subscription, ""), stale=True)
-    targets = Target.objects.filter(stale=True)
-    if subscription.track_id is not None:
-        targets = targets.filter(track_id=subscription.track_id)
-    else:
-        targets = targets.filter(negotiation_id=_negotiation_id(subscription))
-    oldest_first = (F("last_confirmed_on").asc(nulls_first=True), "id")
-    items: list[tuple[dt.date | None, StaleItem]] = []
-    for milestone in milestones.order_by(*oldest_first):
-        sentence = freshness.overdue_known(milestone, today) or freshness.confirmation(
-            milestone, today
-        )
-        items.append(
-            (
-                milestone.last_confirmed_on,
-                StaleItem(milestone.title, sentence, _milestone_url(milestone)),
-            )
-        )
-    for target in targets.order_by(*oldest_first):
-        items.append(
-            (
-                target.last_confirmed_on,
-                StaleItem(
-                    target.name,
-                    freshness.confirmation(target, today),
-                    absolute(reverse("target", args=[target.pk])),
-                ),
-            )
-        )
-    items.sort(key=lambda item: (item[0] is not None, item[0] or today))
-    news.stale = [item for _, item in items]
-    # Stale from the day after the limit: did that day fall inside this window?
-    news.newly_stale = any(
-        confirmed is not None and since < confirmed + limit + dt.timedelta(days=1) <= today
-        for confirmed, _ in items
-    )
-
-
-def send_digests(*, now: dt.datetime | None = None) -> DigestResult:
-    """Send each active subscription's digest once per occurrence of its rule.
-
-    A digest is claimed by moving `last_digest_at` forward with a compare-and-set,
-    so concurrent runs send it once; when delivery fails the claim is given back
-    and the next run tries again. Missed occurrences collapse into one digest.
-    """
-    now = now or timezone.now()
-    result = DigestResult()
-    subscriptions = (
+def due_subscriptions() -> list[Subscription]:
+    """Active subscriptions that want a digest, with what planning one reads."""
+    return list(
         Subscription.objects.filter(confirmed_at__isnull=False, unsubscribed_at__isnull=True)
         .exclude(digest_rule="")
         .select_related("user", "track", "track__negotiation", "negotiation")
+        .order_by("id")
     )
-    connection: Any = None
-    try:
-        for subscription in subscriptions:
-            occurrence = latest_occurrence(subscription, now)
-            since = subscription.last_digest_at or subscription.confirmed_at
-            if occurrence is None or since is None or occurrence <= since:
-                continue
-            claimed = (
-                Subscription.objects.filter(
-                    pk=subscription.pk, last_digest_at=subscription.last_digest_at
-                )
-                if subscription.last_digest_at
-                else Subscription.objects.filter(pk=subscription.pk, last_digest_at__isnull=True)
-            )
-            if not claimed.update(last_digest_at=occurrence):
-                continue  # another run took it
-            news = digest_news(subscription, since=since, until=occurrence)
+
+
+def plan_digests(*, now: dt.datetime | None = None) -> DigestResult:
+    """Queue each active subscription's digest once per occurrence of its rule.
+
+    Missed occurrences collapse into one digest for the whole window since the last.
+    Safe to run at any time and from several processes at once.
+    """
+    now = now or timezone.now()
+    result = DigestResult()
+    for subscription in due_subscriptions():
+        occurrence = latest_occurrence(subscription, now)
+        since = subscription.last_digest_at or subscription.confirmed_at
+        if occurrence is None or since is None or occurrence <= since:
+            continue
+        # Read before the transaction: it only decides whether a row is worth planning;
+        # the sender reads the window again when it builds the message.
+        news = digest_news(subscription, since=since, until=occurrence)
+        with transaction.atomic():
+            if not _close_window(subscription, occurrence):
+                continue  # another planner took it
             if not news:
                 result.nothing_to_say += 1
                 continue
-            message = digest_email(
-                subscription, period_start=since, period_end=occurrence, news=news
+            # The unique key (subscription, period_end) holds should the window's row
+            # exist already (last_digest_at moved back by hand).
+            OutboxEmail.objects.bulk_create(
+                [
+                    OutboxEmail(
+                        kind=OutboxEmail.Kind.DIGEST,
+                        subscription=subscription,
+                        recipient=subscription.recipient,
+                        period_start=since,
+                        period_end=occurrence,
+                        due_at=occurrence,
+                    )
+                ],
+                ignore_conflicts=True,
             )
-            try:
-                if connection is None:
-                    connection = get_connection(fail_silently=False)
-                    connection.open()
-                message.connection = connection
-                message.send()
-            except DELIVERY_ERRORS as error:
-                Subscription.objects.filter(pk=subscription.pk, last_digest_at=occurrence).update(
-                    last_digest_at=subscription.last_digest_at
-                )
-                raise DeliveryUnavailable(str(error)) from error
-            result.sent += 1
-    finally:
-        if connection is not None:
-            with contextlib.suppress(*DELIVERY_ERRORS):
-                connection.close()
+            result.queued += 1
+    return result
+
+
+def _close_window(subscription: Subscription, occurrence: dt.datetime) -> bool:
+    """Move `last_digest_at` to `occurrence`, if nobody moved it since it was read."""
+    previous = subscription.last_digest_at
+    unchanged = (
+        Subscription.objects.filter(pk=subscription.pk, last_digest_at=previous)
+        if previous is not None
+        else Subscription.objects.filter(pk=subscription.pk, last_digest_at__isnull=True)
+    )
+    return bool(unchanged.update(last_digest_at=occurrence))
+
+
+def send_digests(*, now: dt.datetime | None = None) -> DigestResult:
+    """Queue the digests that are due, then send what the email outbox holds (for cron
+    and tests; the worker queues and leaves the sending to the outbox's own job)."""
+    result = plan_digests(now=now)
+    sent = outbox.send_due_reminders(now=now, lanes=[outbox.EMAILS])
+    result.sent = sent.sent
+    result.waiting = sent.more
     return result

@@ -1,7 +1,7 @@
 """The emails Tranche sends, built from templates under templates/tracker/email/.
 
-Builders return unsent messages; the outbox, digest and alert services decide
-when to send them and over which connection.
+Builders return unsent messages; the outbox decides when to send them and over which
+connection, and gives each the Message-ID of its row (`message_id`, `outbox_message_id`).
 """
 
 from __future__ import annotations
@@ -85,6 +85,12 @@ def days_phrase(days_left: int, precision: str = "day") -> str:
 def message_id(reminder: Reminder) -> str:
     digest = hashlib.sha256(reminder.key.encode()).hexdigest()[:32]
     return f"<reminder-{digest}@{_domain()}>"
+
+
+def outbox_message_id(row: OutboxEmail) -> str:
+    """One Message-ID per outbox row, whenever and however often its message is built, so
+    mail clients merge a copy sent again after a crash or a late answer from the server."""
+    return f"<outbox-{row.kind}-{row.pk}@{_domain()}>"
 
 
 def _unsubscribe_url(reminder: Reminder) -> str:
@@ -242,7 +248,6 @@ def health_alert_email(
         "unsubscribe_url": unsubscribe_url,
     }
     text, html = _render("health_alert", context)
-    to_hash = hashlib.sha256(to.encode()).hexdigest()[:16]
     return _message(
         subject=f"{track.name} ({track.negotiation.name}): {context['previous']} → "
         f"{context['new']}",
@@ -250,7 +255,6 @@ def health_alert_email(
         text=text,
         html=html,
         headers={
-            "Message-ID": f"<health-{change.pk}-{to_hash}@{_domain()}>",
             "List-Unsubscribe": f"<{unsubscribe_url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
@@ -290,7 +294,6 @@ def unconfirmed_email(
         text=text,
         html=html,
         headers={
-            "Message-ID": f"<unconfirmed-{subscription.pk}-{week:%Y%m%d}@{_domain()}>",
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },

@@ -1,8 +1,9 @@
 """Send what the outbox says is due: claim under a lease, send over one connection, record.
 
 Two tables make the outbox: `Reminder` (one row per reminder) and `OutboxEmail`
-(confirmations and health alerts). Work is set-based, a batch (BATCH_SIZE rows) at a
-time, so the database cost per email stays flat however large the backlog:
+(confirmations, health alerts, account emails and digests). Work is set-based, a batch
+(BATCH_SIZE rows) at a time, so the database cost per email stays flat however large
+the backlog:
 
 - One statement claims a batch: it moves the first due rows (by due_at, id) from pending
   to sending under a fresh claim token and a lease (`leased_until`); on PostgreSQL it
@@ -70,10 +71,13 @@ from tracker.models import (
     StatusChange,
     Subscription,
 )
+from tracker.reminders.digest_news import digest_news
 from tracker.reminders.emails import (
     account_email,
     confirmation_email,
+    digest_email,
     health_alert_email,
+    outbox_message_id,
     reminder_email,
     unconfirmed_email,
 )
@@ -188,6 +192,14 @@ def _reminder_message(row: Reminder, now: dt.datetime) -> EmailMessage | Void:
 
 
 def _outbox_email_message(row: OutboxEmail, now: dt.datetime) -> EmailMessage | Void:
+    """The row's message, with the Message-ID of the row: every copy is the same message."""
+    built = _outbox_email_content(row, now)
+    if isinstance(built, EmailMessage):
+        built.extra_headers["Message-ID"] = outbox_message_id(row)
+    return built
+
+
+def _outbox_email_content(row: OutboxEmail, now: dt.datetime) -> EmailMessage | Void:
     subscription: Subscription | None = row.subscription
     if row.kind in OutboxEmail.ACCOUNT_KINDS:
         message = account_email(row)
@@ -205,6 +217,8 @@ def _outbox_email_message(row: OutboxEmail, now: dt.datetime) -> EmailMessage | 
         return _webhook_failing_message(row)
     if row.kind == OutboxEmail.Kind.UNCONFIRMED:
         return _unconfirmed_message(row, now)
+    if row.kind == OutboxEmail.Kind.DIGEST:
+        return _digest_message(row)
     change = row.status_change
     assert change is not None  # a database constraint
     track = change.track
@@ -235,6 +249,22 @@ def _unconfirmed_message(row: OutboxEmail, now: dt.datetime) -> EmailMessage | V
         return Void("Confirmed or moved before the list went out.")
     today = now.astimezone(zoneinfo.ZoneInfo(subscription.timezone)).date()
     return unconfirmed_email(subscription, milestones, week=row.week, today=today)
+
+
+def _digest_message(row: OutboxEmail) -> EmailMessage | Void:
+    """The digest for the row's window, read now: the same window reads the same news, so
+    a digest sent again is the same message; news undone since it was planned is left out."""
+    subscription = row.subscription
+    start, end = row.period_start, row.period_end
+    assert subscription is not None and start is not None and end is not None  # a constraint
+    if not subscription.is_active:
+        return Void("Unsubscribed")
+    if not subscription.digest_rule:
+        return Void(VOID_NOT_WANTED)
+    news = digest_news(subscription, since=start, until=end)
+    if not news:
+        return Void("Nothing left to say: what was new was undone before the digest went out.")
+    return digest_email(subscription, period_start=start, period_end=end, news=news)
 
 
 def _webhook_disabled_message(row: OutboxEmail) -> EmailMessage | Void:
@@ -288,6 +318,7 @@ EMAILS = Lane(
         "subscription",
         "subscription__user",
         "subscription__track",
+        "subscription__track__negotiation",
         "subscription__negotiation",
         "status_change",
         "status_change__track",
