@@ -31,7 +31,6 @@ from django.db import InterfaceError, OperationalError, connection
 from tracker import heartbeats
 from tracker.refresh import refresh_statuses as refresh
 from tracker.reminders import alerts, digests, escalation, outbox, planning
-from tracker.reminders.outbox import DeliveryUnavailable
 from tracker.webhooks import delivery
 
 log = logging.getLogger(__name__)
@@ -40,16 +39,8 @@ log = logging.getLogger(__name__)
 outbox.interrupt_on(SoftTimeLimitExceeded)
 delivery.interrupt_on(SoftTimeLimitExceeded)
 
-# Jobs that send email retry with backoff, and only when delivery itself failed.
-DELIVERY: dict[str, Any] = {
-    "time_limit": 300,
-    "soft_time_limit": 240,
-    "autoretry_for": (DeliveryUnavailable,),
-    "retry_backoff": 30,
-    "retry_backoff_max": 600,
-    "retry_jitter": True,
-    "max_retries": 5,
-}
+# Jobs that queue email: the outbox sends it, and retries delivery row by row.
+DELIVERY: dict[str, Any] = {"time_limit": 300, "soft_time_limit": 240}
 
 
 # A refresh whose database connection died has rolled back whole and wrote nothing: run

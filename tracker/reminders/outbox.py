@@ -118,10 +118,6 @@ def interrupt_on(*errors: type[BaseException]) -> None:
     INTERRUPTIONS = tuple(dict.fromkeys((*INTERRUPTIONS, *errors)))
 
 
-class DeliveryUnavailable(Exception):
-    """The mail server could not be reached at all (digests use it to retry their task)."""
-
-
 def lease() -> dt.timedelta:
     """How long a claim holds without renewal; a dead sender's rows come back after it."""
     return dt.timedelta(seconds=float(getattr(settings, "OUTBOX_LEASE_SECONDS", 90)))

@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from tracker.reminders.escalation import send_unconfirmed_lists
-from tracker.reminders.outbox import DeliveryUnavailable
 
 
 class Command(BaseCommand):
@@ -15,8 +14,5 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            result = send_unconfirmed_lists()
-        except DeliveryUnavailable as error:
-            raise CommandError(f"The mail server could not be reached: {error}") from error
+        result = send_unconfirmed_lists()
         self.stdout.write(f"Queued {result.queued} lists; sent {result.emails} emails.")
