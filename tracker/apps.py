@@ -13,8 +13,10 @@ class TrackerConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from tracker import models, security
+        from tracker import models, run_folder, security
 
+        # First: nothing below may find VAR_DIR or the generated secret key missing.
+        run_folder.prepare()
         security.register_checks()
         # The webhook admin pages live beside the webhooks; admin autodiscovery finds only
         # tracker/admin.py, whose helpers they use.

@@ -183,11 +183,6 @@ def confirmation_email(subscription: Subscription) -> EmailMultiAlternatives:
     )
 
 
-def send_confirmation(subscription: Subscription) -> None:
-    """Ask an email-address subscriber to confirm; nothing else is sent until they do."""
-    confirmation_email(subscription).send()
-
-
 def window_words(start: dt.datetime, end: dt.datetime, zone: zoneinfo.ZoneInfo) -> str:
     """The digest's window as the subscriber's calendar has it: "March 2, 2026" for one day,
     "February 23 to March 2, 2026", "December 29, 2025 to January 5, 2026"."""
