@@ -405,6 +405,9 @@ if REDIS_URL:
     # redelivered while a worker is still on it. Messages only say "look at the
     # outbox", so a redelivery after a crash is harmless anyway.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Shared by every web and worker process: cached pages, and the rate limits on account
+    # emails and sign-ups (tracker.mail_limits, django-ratelimit). Without REDIS_URL, each
+    # process counts in its own memory (Django's default local-memory cache).
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",

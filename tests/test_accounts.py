@@ -10,22 +10,13 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from tracker.dashboard.accounts import sign_ups_counted
 from tracker.models import OutboxEmail
 from tracker.reminders.outbox import send_due_reminders
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def no_sign_ups_counted_yet() -> None:
-    # Only this key: clearing the whole cache would flush a Redis database shared with the
-    # broker and with the other pytest-xdist worker.
-    cache.delete(sign_ups_counted("127.0.0.1"))
 
 
 PASSWORD = "a long passphrase 4 tranche"
