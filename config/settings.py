@@ -445,6 +445,8 @@ CELERY_BEAT_SCHEDULE = {
     # Weekly lists keyed by (subscription, week): hourly runs queue each once a week.
     "send-unconfirmed-lists": {"task": "tracker.tasks.send_unconfirmed_lists", "schedule": 3600.0},
     "deliver-webhooks": {"task": "tracker.tasks.deliver_webhooks", "schedule": 15.0},
+    # The confirmation wakes a worker at once; this catches a lost message or a dead worker.
+    "run-import-jobs": {"task": "tracker.tasks.run_import_jobs", "schedule": 60.0},
 }
 
 REST_FRAMEWORK = {
