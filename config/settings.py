@@ -21,7 +21,7 @@ from django.core.exceptions import ImproperlyConfigured
 from config.loopback import bind_is_loopback, bind_url
 
 
-class StrictEnv(environ.Env):  # type: ignore[misc]
+class StrictEnv(environ.Env):
     """django-environ's reader, refusing what it would otherwise guess.
 
     django-environ reads any unknown word as false for a boolean (DEBUG=ture would turn
@@ -405,16 +405,21 @@ if REDIS_URL:
     # redelivered while a worker is still on it. Messages only say "look at the
     # outbox", so a redelivery after a crash is harmless anyway.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-    # Shared by every web and worker process: cached pages, and the rate limits on account
-    # emails and sign-ups (tracker.mail_limits, django-ratelimit). Without REDIS_URL, each
-    # process counts in its own memory (Django's default local-memory cache).
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-        }
-    }
+    # Shared by every web and worker process: cached pages, and (as "limits") the counts
+    # behind the rate limits on account emails and sign-ups (tracker.mail_limits).
+    _redis_cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    CACHES = {"default": _redis_cache, "limits": _redis_cache}
 else:
+    CACHES = {
+        # Cached pages: each process keeps its own (they are keyed on the data version).
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # Rate-limit counts must be shared by the web processes (gunicorn runs two):
+        # files under var/limits/, a folder Django makes owner-only on first use.
+        "limits": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "limits"),
+        },
+    }
     # Its folders are made by tracker.run_folder when Django starts.
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_URL = "filesystem://"
@@ -448,6 +453,9 @@ CELERY_BEAT_SCHEDULE = {
     # The confirmation wakes a worker at once; this catches a lost message or a dead worker.
     "run-import-jobs": {"task": "tracker.tasks.run_import_jobs", "schedule": 60.0},
 }
+
+# django-ratelimit counts in the "limits" cache above (tracker.mail_limits).
+RATELIMIT_USE_CACHE = "limits"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -4,8 +4,9 @@ start (django-ratelimit).
 Counted per recipient address, whichever accounts or clients ask, so nobody can flood an
 address that is not theirs; and counted for every address, known or not, so that the
 limit's bookkeeping does not tell which addresses have accounts. The counts live in the
-configured cache: Redis, shared by every web and worker process, when REDIS_URL is set;
-otherwise each process's memory (the embedded start runs one web process).
+"limits" cache (settings.RATELIMIT_USE_CACHE): Redis, shared by every web and worker
+process, when REDIS_URL is set; otherwise files under var/limits/, shared by the
+processes of one machine.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ def prepare() -> None:
     if settings.CELERY_BROKER_URL == "filesystem://":
         options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
         for name in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
-            Path(options[name]).mkdir(parents=True, exist_ok=True)
+            Path(str(options[name])).mkdir(parents=True, exist_ok=True)
 
 
 def _generated_secret_key(path: Path) -> str:
