@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -136,3 +137,12 @@ def test_django_setup_makes_the_owner_only_var_folder_and_its_key(tmp_path: Path
     assert var.stat().st_mode & 0o777 == 0o700
     assert (var / "secret-key").read_text().strip()
     assert {p.name for p in (var / "broker").iterdir()} == {"queue", "processed", "control"}
+
+
+def test_docs_settings_lists_exactly_the_variables_the_settings_read() -> None:
+    source = (ROOT / "config" / "settings.py").read_text()
+    read = set(re.findall(r'env\.(?:bool|int|float|text|words)\(\s*"([A-Z_]+)"', source))
+    table = (ROOT / "docs" / "settings.md").read_text()
+    documented = set(re.findall(r"^\| `([A-Z_]+)` \|", table, flags=re.MULTILINE))
+    assert "DEBUG" in read and "REDIS_URL" in read
+    assert documented == read
