@@ -11,11 +11,21 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
 from tests.conftest import committed
-from tests.test_import import GOOD, INDIA_COMMERCE, editor, figures, frozen, preview  # noqa: F401
+from tests.test_import import (
+    CONFIRM,
+    GOOD,
+    IMPORT,
+    INDIA_COMMERCE,
+    editor,  # noqa: F401  (a fixture)
+    figures,
+    frozen,  # noqa: F401  (a fixture, under editor)
+    preview,
+)
 from tracker import imports, tasks
 from tracker.models import Change, ImportJob, Observation, Series
 from tracker.services import import_jobs
@@ -133,3 +143,27 @@ def test_a_job_whose_file_is_gone_fails_saying_so(
     tasks.run_import_jobs()
     job.refresh_from_db()
     assert (job.state, job.error) == ("failed", "The uploaded file is gone; upload it again.")
+
+
+def test_a_large_csv_file_runs_as_a_job_too(editor: Client, large_from_two_rows: None) -> None:
+    rows = "\n".join(
+        [
+            "negotiation,target,series,period_start,period_end,value,source",
+            "india-us-bta,bilateral-trade,US Census Bureau — goods and services,"
+            "2025-01-01,2025-12-31,212.3,",
+            f"india-us-bta,bilateral-trade,{INDIA_COMMERCE},2025-04-01,2026-03-31,131.8,",
+        ]
+    )
+    upload = SimpleUploadedFile("figures.csv", ("\ufeff" + rows).encode(), "text/csv")
+    form = editor.get(IMPORT).context["form"]
+    csv = next(value for value, label in form.fields["format"].choices if label == "csv")
+    previewed = editor.post(IMPORT, {"format": csv, "import_file": upload, "resource": "0"})
+    with committed():
+        editor.post(CONFIRM, previewed.context["confirm_form"].initial)
+    job = ImportJob.objects.get()
+    assert (job.file_format, job.rows_total) == ("csv", 2)
+    with committed():
+        tasks.run_import_jobs()
+    job.refresh_from_db()
+    assert (job.state, job.new) == ("done", 2)
+    assert [value for *_, value in figures()] == [Decimal("212.3"), Decimal("131.8")]
