@@ -173,7 +173,14 @@ def test_a_reset_for_an_unknown_address_reveals_nothing(client: Client) -> None:
     unknown = Client().post(reverse("password_reset"), {"email": "nobody@example.org"}, follow=True)
     assert known.redirect_chain == unknown.redirect_chain
     assert known.content == unknown.content
-    assert [m.to for m in deliver()] == [["ana@example.org"]]
+    sent = {m.to[0]: m for m in deliver()}
+    assert set(sent) == {"ana@example.org", "nobody@example.org"}
+    assert sent["ana@example.org"].subject == "Reset your Tranche password"
+    # The unknown address is told no account uses it; it gets no reset link.
+    told = sent["nobody@example.org"]
+    assert told.subject == "Tranche password reset: no account uses this address"
+    assert "no account uses this address" in told.body
+    assert "/signup/" in told.body and "/reset/" not in told.body
 
 
 def test_the_reset_link_sets_a_new_password_once(client: Client) -> None:

@@ -1361,7 +1361,8 @@ class OutboxEmail(OutboxRow):
         # The weekly "still unconfirmed" list for an editor following a negotiation or
         # track (tracker.reminders.escalation); one per subscription and `week`.
         UNCONFIRMED = "unconfirmed"
-        # Account emails (tracker.services.accounts); each names its `user`.
+        # Account emails (tracker.services.accounts); each names its `user`, but a reset
+        # to an address that no account uses.
         SIGN_UP = "sign_up"
         NEW_ADDRESS = "new_address"
         ADDRESS_NOTICE = "address_note"  # to the old address: a change was asked for
@@ -1441,10 +1442,10 @@ class OutboxEmail(OutboxRow):
                 condition=Q(kind="confirmation", subscription__isnull=False)
                 | Q(kind="health_alert", status_change__isnull=False)
                 | Q(kind="unconfirmed", subscription__isnull=False, week__isnull=False)
-                | Q(
-                    kind__in=["sign_up", "new_address", "address_note", "reset"],
-                    user__isnull=False,
-                )
+                | Q(kind__in=["sign_up", "new_address", "address_note"], user__isnull=False)
+                # A reset asked for an address no account uses names no user: it tells the
+                # address so, and the request did the same work as for a known one.
+                | Q(kind="reset")
                 | Q(kind="webhook_off", webhook_endpoint__isnull=False),
                 name="outboxemail_names_its_cause",
             ),

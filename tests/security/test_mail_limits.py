@@ -61,17 +61,17 @@ def test_the_limit_lifts_when_its_period_is_over(frozen: Any) -> None:
 def test_resets_asked_for_an_address_without_an_account_count_like_any_other(
     frozen: Any,
 ) -> None:
-    # Five clients ask for resets of an address nobody uses yet: nothing is sent, but the
-    # asks count, exactly as they would have had the address an account.
+    # Five clients ask for resets of an address nobody uses yet: one email tells it so,
+    # the others wait behind it, and every ask counts as it would for an account's address.
     for n in range(5):
         reset("ana@example.org", f"192.0.2.{n}")
-    assert resets_queued("ana@example.org") == 0
+    assert resets_queued("ana@example.org") == 1
     get_user_model().objects.create_user("ana", "ana@example.org", PASSWORD)
     reset("ana@example.org", "198.51.100.7")
-    assert resets_queued("ana@example.org") == 0
+    assert resets_queued("ana@example.org") == 1
     frozen.shift(dt.timedelta(hours=2))
     reset("ana@example.org", "198.51.100.7")
-    assert resets_queued("ana@example.org") == 1
+    assert resets_queued("ana@example.org") == 2
 
 
 @pytest.mark.parametrize(("page", "kind"), [("password_reset", "reset"), ("sign_up", "sign_up")])
@@ -86,3 +86,20 @@ def test_a_request_counts_once_for_a_known_address_and_once_for_an_unknown_one(
             Client(REMOTE_ADDR=f"203.0.113.{n}").post(reverse(page), {"email": address})
         assert mail_limits.one_more_mail_allowed(kind=kind, recipient=address), address
         assert not mail_limits.one_more_mail_allowed(kind=kind, recipient=address), address
+
+
+def outbox_rows_made_by(action: Any) -> list[tuple[str, str]]:
+    before = set(OutboxEmail.objects.values_list("pk", flat=True))
+    action()
+    made = OutboxEmail.objects.exclude(pk__in=before)
+    return sorted((row.kind, row.recipient) for row in made)
+
+
+def test_a_reset_queues_one_email_in_the_outbox_for_a_known_and_an_unknown_address(
+    frozen: Any,
+) -> None:
+    get_user_model().objects.create_user("known", "known@example.org", PASSWORD)
+    known = outbox_rows_made_by(lambda: reset("known@example.org"))
+    unknown = outbox_rows_made_by(lambda: reset("nobody@example.org"))
+    assert known == [("reset", "known@example.org")]
+    assert unknown == [("reset", "nobody@example.org")]

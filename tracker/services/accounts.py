@@ -52,11 +52,13 @@ def same_address(email: str) -> dict[str, str]:
     return {"email__iexact": email.strip()}
 
 
-def account_email_queue(*, user: Any, kind: str, recipient: str) -> OutboxEmail | None:
+def account_email_queue(*, user: Any | None, kind: str, recipient: str) -> OutboxEmail | None:
     """Queue an account email, unless the same one waits to go or went out too recently;
     at most RESENDS_PER_DAY of a kind a day, so nobody can flood an address."""
     now = timezone.now()
     earlier = OutboxEmail.objects.filter(user=user, kind=kind)
+    if user is None:  # a reset to an address no account uses: counted per address
+        earlier = earlier.filter(recipient=recipient)
     latest = earlier.order_by("-sequence").first()
     if latest is not None:
         same = earlier.filter(recipient=recipient)
@@ -184,12 +186,21 @@ def address_change_confirm(*, change: NewAddress) -> Any:
 
 
 def password_reset_queue(*, email: str) -> None:
-    """Queue a reset email to each active account with this address; none for others."""
+    """Queue a reset email to each active account with this address, or, when no account
+    uses it, one email telling the address so: the request does the same work either way
+    (one email queued in the outbox), and the page answers the same."""
     user_model = get_user_model()
     # Counted for every address, known or not, before anything tells them apart.
     if not one_more_mail_allowed(kind="reset", recipient=email):
         return
-    for user in user_model.objects.filter(**same_address(email), is_active=True):
-        if user.has_usable_password():
-            kind = OutboxEmail.Kind.PASSWORD_RESET
-            account_email_queue(user=user, kind=kind, recipient=user.email)
+    kind = OutboxEmail.Kind.PASSWORD_RESET
+    users = [
+        user
+        for user in user_model.objects.filter(**same_address(email), is_active=True)
+        if user.has_usable_password()
+    ]
+    for user in users:
+        account_email_queue(user=user, kind=kind, recipient=user.email)
+    if not users:
+        address = user_model.objects.normalize_email(email.strip()).lower()
+        account_email_queue(user=None, kind=kind, recipient=address)
