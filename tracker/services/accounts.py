@@ -9,7 +9,8 @@ The emails carry links whose tokens are the only credential:
 - password reset: Django's `default_token_generator`, read by its PasswordResetConfirmView.
 
 Nothing here says whether an address has an account: signing up with a known address
-queues a password-reset email to it instead, and the pages answer the same either way.
+queues a password-reset email to it instead, a reset asked for an address no account uses
+queues an email telling it so, and the pages answer the same either way.
 Sign-up takes no password, so it hashes none for a new address either (issue 22: the
 difference in time told which addresses had accounts).
 
