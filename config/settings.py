@@ -1,99 +1,143 @@
-"""Tranche settings, read from the environment (see README "Configuration")."""
+"""Tranche settings, read from the environment (docs/settings.md lists every variable).
+
+Importing this module only reads: it creates no file or folder and imports no app module.
+The run-time folder (VAR_DIR) and the generated secret key are made when Django starts
+(tracker.run_folder, from TrackerConfig.ready()).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import secrets
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import dj_database_url
+import environ
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from tracker.loopback import bind_is_loopback, bind_url
-from tracker.owner_only import create_private_file, make_private_folder
-from tracker.webhooks.schedule import DEFAULT_SCHEDULE, ScheduleError, parse_schedule
+from config.loopback import bind_is_loopback, bind_url
+
+
+class StrictEnv(environ.Env):
+    """django-environ's reader, refusing what it would otherwise guess.
+
+    django-environ reads any unknown word as false for a boolean (DEBUG=ture would turn
+    debugging off without a word) and lets int() fail with a message that names no
+    variable. Here an empty variable means its default, and a value that is not one of the
+    accepted words or not a number is refused, naming the variable.
+    """
+
+    TRUE = frozenset({"1", "true", "yes", "on"})
+    FALSE = frozenset({"0", "false", "no", "off"})
+
+    def _raw(self, var: str) -> str:
+        return str(self.ENVIRON.get(var, "")).strip()
+
+    def bool(self, var: str, default: Any = environ.Env.NOTSET) -> bool:
+        raw = self._raw(var)
+        if raw == "":
+            return bool(self._default(var, default))
+        if raw.lower() in self.TRUE:
+            return True
+        if raw.lower() in self.FALSE:
+            return False
+        raise ImproperlyConfigured(
+            f"{var} must be true or false (also 1/0, yes/no, on/off), not {raw!r}."
+        )
+
+    def int(self, var: str, default: Any = environ.Env.NOTSET) -> int:
+        raw = self._raw(var)
+        if raw == "":
+            return int(self._default(var, default))
+        if not raw.lstrip("-").isascii() or not raw.lstrip("-").isdigit():
+            raise ImproperlyConfigured(f"{var} must be a whole number, not {raw!r}.")
+        return int(raw)
+
+    def float(self, var: str, default: Any = environ.Env.NOTSET) -> float:
+        raw = self._raw(var)
+        if raw == "":
+            return float(self._default(var, default))
+        try:
+            value = float(raw)
+        except ValueError:
+            value = float("nan")
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ImproperlyConfigured(f"{var} must be a number (seconds), not {raw!r}.")
+        return value
+
+    def _default(self, var: str, default: Any) -> Any:
+        if default is self.NOTSET:
+            raise ImproperlyConfigured(f"Set the {var} environment variable.")
+        return default
+
+    def words(self, var: str, default: str) -> list[str]:
+        """A comma-separated list; unset or empty, `default` (also comma-separated)."""
+        raw = self._raw(var) or default
+        return [item.strip() for item in raw.split(",") if item.strip()]
+
+    def text(self, var: str, default: str) -> str:
+        """A string; unset or empty, `default`."""
+        return self._raw(var) or default
+
+
+env = StrictEnv()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Run-time files live in the checkout when Tranche runs from one; installed as a package
 # (BASE_DIR is then site-packages), they live in the working directory instead.
 RUN_DIR = BASE_DIR if (BASE_DIR / "manage.py").is_file() else Path.cwd()
-VAR_DIR = Path(os.environ.get("TRANCHE_VAR_DIR", RUN_DIR / "var"))
-# Each pytest-xdist worker process keeps its own files (the filesystem broker's queue above
-# all), so one worker's Celery test never consumes another's tasks. Processes a test starts
-# inherit both variables and land in the same folder.
-_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
-if _XDIST_WORKER and VAR_DIR.name != _XDIST_WORKER:
-    VAR_DIR = VAR_DIR / _XDIST_WORKER
-# Owner-only: it holds the secret key, the SQLite database, mail and the admin password.
-make_private_folder(VAR_DIR)
+# Owner-only (made so when Django starts): it holds the secret key, the SQLite database,
+# mail, the filesystem broker and the admin password.
+VAR_DIR = Path(env.text("TRANCHE_VAR_DIR", str(RUN_DIR / "var")))
 
-
-def envbool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def envlist(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-DEBUG = envbool("DEBUG", False)
+DEBUG = env.bool("DEBUG", False)
 # Debug pages show settings and every URL, so debug mode serves this machine only: the web
 # process (Procfile) binds WEB_BIND, and tracker.security also turns other addresses away.
-WEB_BIND = os.environ.get("WEB_BIND", "127.0.0.1:8000")
+WEB_BIND = env.text("WEB_BIND", "127.0.0.1:8000")
 if DEBUG and not bind_is_loopback(WEB_BIND):
     raise ImproperlyConfigured(
         f"DEBUG is on, so WEB_BIND must be on this machine (127.0.0.1, [::1], localhost "
         f"or unix:), not {WEB_BIND!r}. Turn DEBUG off to serve others."
     )
 
-
-def _secret_key() -> tuple[str, bool]:
-    """SECRET_KEY, else a key generated once into var/ (owner-only) for the embedded start.
-
-    Kept across restarts so signed links stay valid, and shared by every process on this
-    machine. `check --deploy` warns about it: production sets SECRET_KEY.
-    """
-    key = os.environ.get("SECRET_KEY", "")
-    if key:
-        return key, False
-    key_file = VAR_DIR / "secret-key"
-    create_private_file(key_file, secrets.token_urlsafe(50).encode())
-    return key_file.read_text().strip(), True
-
-
-SECRET_KEY, SECRET_KEY_GENERATED = _secret_key()
-ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+# SECRET_KEY, else a key generated once into var/secret-key (owner-only) for the embedded
+# start: kept across restarts so signed links stay valid, and shared by every process on
+# this machine. When the file does not exist yet, tracker.run_folder writes it as Django
+# starts and sets SECRET_KEY from it. `check --deploy` warns about it: production sets
+# SECRET_KEY.
+SECRET_KEY_FILE = VAR_DIR / "secret-key"
+SECRET_KEY_GENERATED = not env.text("SECRET_KEY", "")
+SECRET_KEY = env.text("SECRET_KEY", "") or (
+    SECRET_KEY_FILE.read_text().strip() if SECRET_KEY_FILE.is_file() else ""
+)
+ALLOWED_HOSTS = env.words("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 # The one public address in every link (emails, snippets, feeds, bootstrap's output);
 # unset, it is where the web process (WEB_BIND) answers.
-SITE_URL = (os.environ.get("SITE_URL") or bind_url(WEB_BIND)).rstrip("/")
+SITE_URL = env.text("SITE_URL", bind_url(WEB_BIND)).rstrip("/")
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
-TRACKER_PUBLIC = envbool("TRACKER_PUBLIC", True)
+TRACKER_PUBLIC = env.bool("TRACKER_PUBLIC", True)
 # Self sign-up (verified by email) on /signup/. A private tracker has none unless this is
 # set to true explicitly (issue 22); `check --deploy` warns about that (tracker.W002).
-TRACKER_SIGNUP = envbool("TRACKER_SIGNUP", TRACKER_PUBLIC)
+TRACKER_SIGNUP = env.bool("TRACKER_SIGNUP", TRACKER_PUBLIC)
 # Sites that may frame the embed widget (/embed/…; CSP frame-ancestors): any, by default.
 # Every other page refuses framing (X-Frame-Options DENY, frame-ancestors 'none').
-TRACKER_EMBED_ANCESTORS = envlist("TRACKER_EMBED_ANCESTORS", "*")
+TRACKER_EMBED_ANCESTORS = env.words("TRACKER_EMBED_ANCESTORS", "*")
 # An open item whose newest source is older than this many days reads as stale ("may be
 # out of date") and is listed under "Needs review".
-TRACKER_STALE_AFTER_DAYS = int(os.environ.get("TRACKER_STALE_AFTER_DAYS") or 90)
+TRACKER_STALE_AFTER_DAYS = env.int("TRACKER_STALE_AFTER_DAYS", 90)
 
 # Deadlines (README "Deadlines"): how 03/04/2027 is read, and the month a fiscal year
 # ("FY2027") starts in when the negotiation's first party does not say.
-TRACKER_NUMERIC_DATES = (os.environ.get("TRACKER_NUMERIC_DATES") or "dmy").strip().lower()
+TRACKER_NUMERIC_DATES = env.text("TRACKER_NUMERIC_DATES", "dmy").lower()
 if TRACKER_NUMERIC_DATES not in {"dmy", "mdy"}:
     raise ImproperlyConfigured(
         f"TRACKER_NUMERIC_DATES must be dmy (31/03/2027) or mdy (03/31/2027), "
         f"not {TRACKER_NUMERIC_DATES!r}."
     )
-_fiscal_year_start = (os.environ.get("TRACKER_FISCAL_YEAR_START") or "4").strip()
+_fiscal_year_start = env.text("TRACKER_FISCAL_YEAR_START", "4")
 if not (re.fullmatch("[0-9]{1,2}", _fiscal_year_start) and 1 <= int(_fiscal_year_start) <= 12):
     raise ImproperlyConfigured(
         f"TRACKER_FISCAL_YEAR_START must be a month from 1 to 12 (4 is April), "
@@ -103,40 +147,34 @@ TRACKER_FISCAL_YEAR_START = int(_fiscal_year_start)
 
 # Webhooks (README "Webhooks"): endpoints on loopback, private, link-local, reserved or
 # multicast addresses are refused unless this is on (server-side request forgery).
-TRACKER_WEBHOOKS_ALLOW_PRIVATE = envbool("TRACKER_WEBHOOKS_ALLOW_PRIVATE", False)
+TRACKER_WEBHOOKS_ALLOW_PRIVATE = env.bool("TRACKER_WEBHOOKS_ALLOW_PRIVATE", False)
 # Seconds to connect, and to wait for each read, per delivery.
-TRACKER_WEBHOOKS_TIMEOUT = float(os.environ.get("TRACKER_WEBHOOKS_TIMEOUT") or 10)
+TRACKER_WEBHOOKS_TIMEOUT = env.float("TRACKER_WEBHOOKS_TIMEOUT", 10)
 # Seconds a whole delivery may take, connect to last byte; held below the outbox lease.
-TRACKER_WEBHOOKS_DEADLINE = float(os.environ.get("TRACKER_WEBHOOKS_DEADLINE") or 30)
+TRACKER_WEBHOOKS_DEADLINE = env.float("TRACKER_WEBHOOKS_DEADLINE", 30)
 # Seconds to wait after each failed webhook attempt (tracker.webhooks.schedule): by default
 # 5 s, 5 min, 30 min, 2 h, 5 h, then 10 h six times, about three days in all. An endpoint
 # failing for the sum of the waits, with no success, is disabled; its owner is warned a third
-# of the way. Comma-separated, e.g. "1,2,4" to scale it down in a test.
-try:
-    TRACKER_WEBHOOK_RETRY_SCHEDULE = (
-        parse_schedule(os.environ["TRACKER_WEBHOOK_RETRY_SCHEDULE"])
-        if os.environ.get("TRACKER_WEBHOOK_RETRY_SCHEDULE", "").strip()
-        else DEFAULT_SCHEDULE
-    )
-except ScheduleError as error:
-    raise ImproperlyConfigured(f"TRACKER_WEBHOOK_RETRY_SCHEDULE: {error}") from None
+# of the way. Comma-separated, e.g. "1,2,4" to scale it down in a test; empty means the
+# default. Checked when the app starts (tracker.apps), which refuses a bad value by name.
+TRACKER_WEBHOOK_RETRY_SCHEDULE = env.str("TRACKER_WEBHOOK_RETRY_SCHEDULE", "")
 
 # Production behind HTTPS (README "Configuration"); all off for the embedded start, which
 # serves plain HTTP on loopback.
-SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", False)
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = envbool("SECURE_COOKIES", False)
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS") or 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
-SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", False)
 # "X-Forwarded-Proto: https": the header a reverse proxy of ours sets on HTTPS requests.
-_proxy_header, _, _proxy_value = os.environ.get("SECURE_PROXY_SSL_HEADER", "").partition(":")
+_proxy_header, _, _proxy_value = env.text("SECURE_PROXY_SSL_HEADER", "").partition(":")
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_" + _proxy_header.strip().upper().replace("-", "_"), _proxy_value.strip())
     if _proxy_header.strip()
     else None
 )
 # How many reverse proxies of ours add to X-Forwarded-For (tracker.security.client_address).
-TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES") or 0)
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", 0)
 # Error pages and error emails hide passwords inside URL settings (EMAIL_URL, REDIS_URL …).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "tracker.security.CredentialMaskingFilter"
 
@@ -228,20 +266,17 @@ TEMPLATES = [
 # every connection before and after each task, whatever this says.
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'tranche.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE") or 60),
+        env.text("DATABASE_URL", f"sqlite:///{VAR_DIR / 'tranche.sqlite3'}"),
+        conn_max_age=env.int("CONN_MAX_AGE", 60),
         conn_health_checks=True,
         # PgBouncer in transaction mode cannot keep the cursors that iterator() holds open
         # between transactions (the exports): it needs them off.
-        disable_server_side_cursors=envbool("DISABLE_SERVER_SIDE_CURSORS", False),
+        disable_server_side_cursors=env.bool("DISABLE_SERVER_SIDE_CURSORS", False),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Created empty and owner-only before SQLite opens it (SQLite would make it 0644);
-    # its -wal and -shm files take the database file's mode.
-    _database_file = Path(DATABASES["default"]["NAME"])
-    if _database_file.parent.is_dir():
-        create_private_file(_database_file)
+    # tracker.run_folder creates the file empty and owner-only before SQLite opens it
+    # (SQLite would make it 0644); its -wal and -shm files take the database file's mode.
     # Web, worker and beat share one file: WAL and immediate transactions
     # turn lock contention into short waits instead of "database is locked". A kept
     # connection sits in autocommit between requests, holding no snapshot, so it does not
@@ -274,8 +309,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT") or 10)
-AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES") or 30))
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", 30))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "tracker.security.client_address"
@@ -284,17 +319,17 @@ AXES_LOCKOUT_CALLABLE = "tracker.security.lockout_response"
 # API tokens (django-rest-knox): stored as hashes, valid for API_TOKEN_DAYS, revoked when
 # the password changes; sent as `Authorization: Token …`.
 REST_KNOX = {
-    "TOKEN_TTL": dt.timedelta(days=int(os.environ.get("API_TOKEN_DAYS") or 30)),
+    "TOKEN_TTL": dt.timedelta(days=env.int("API_TOKEN_DAYS", 30)),
     "AUTH_HEADER_PREFIX": "Token",
 }
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+TIME_ZONE = env.text("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or RUN_DIR / "staticfiles")
+STATIC_ROOT = Path(env.text("STATIC_ROOT", str(RUN_DIR / "staticfiles")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -339,13 +374,13 @@ def _email_settings(url: str) -> dict[str, object]:
     )
 
 
-EMAIL_URL = os.environ.get("EMAIL_URL", "file://var/mail")
+EMAIL_URL = env.text("EMAIL_URL", "file://var/mail")
 globals().update(_email_settings(EMAIL_URL))
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Tranche <tranche@localhost>")
+DEFAULT_FROM_EMAIL = env.text("DEFAULT_FROM_EMAIL", "Tranche <tranche@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Celery: Redis when REDIS_URL is set, otherwise a filesystem broker under var/.
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = env.text("REDIS_URL", "")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object]
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
@@ -362,10 +397,10 @@ CELERY_BEAT_SCHEDULER = "tracker.tasks:HeartbeatScheduler"
 # The outbox (README "Reminders"): a sender's claim holds this long unless renewed, so a
 # dead sender's rows come back within it; while the mail server refuses everything,
 # one sender probes it this often.
-OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "90"))
-SMTP_PROBE_SECONDS = float(os.environ.get("SMTP_PROBE_SECONDS", "30"))
+OUTBOX_LEASE_SECONDS = env.float("OUTBOX_LEASE_SECONDS", 90)
+SMTP_PROBE_SECONDS = env.float("SMTP_PROBE_SECONDS", 30)
 # How many send runs a backlog fans out to: the worker processes (--concurrency × workers).
-OUTBOX_SENDERS = int(os.environ.get("OUTBOX_SENDERS", "2"))
+OUTBOX_SENDERS = env.int("OUTBOX_SENDERS", 2)
 # The orchestrator probes and Prometheus scrape processes directly, often over plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
 if REDIS_URL:
@@ -374,18 +409,23 @@ if REDIS_URL:
     # redelivered while a worker is still on it. Messages only say "look at the
     # outbox", so a redelivery after a crash is harmless anyway.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            # Each pytest-xdist worker counts in keys of its own (empty outside tests).
-            "KEY_PREFIX": _XDIST_WORKER,
-        }
-    }
+    # Shared by every web and worker process: cached pages, and (as "limits") the counts
+    # behind the rate limits on account emails and sign-ups (tracker.mail_limits).
+    _redis_cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    CACHES = {"default": _redis_cache, "limits": _redis_cache}
 else:
+    CACHES = {
+        # Cached pages: each process keeps its own (they are keyed on the data version).
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # Rate-limit counts must be shared by the web processes (gunicorn runs two):
+        # files under var/limits/, a folder Django makes owner-only on first use.
+        "limits": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "limits"),
+        },
+    }
+    # Its folders are made by tracker.run_folder when Django starts.
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
@@ -414,7 +454,12 @@ CELERY_BEAT_SCHEDULE = {
     # Weekly lists keyed by (subscription, week): hourly runs queue each once a week.
     "send-unconfirmed-lists": {"task": "tracker.tasks.send_unconfirmed_lists", "schedule": 3600.0},
     "deliver-webhooks": {"task": "tracker.tasks.deliver_webhooks", "schedule": 15.0},
+    # The confirmation wakes a worker at once; this catches a lost message or a dead worker.
+    "run-import-jobs": {"task": "tracker.tasks.run_import_jobs", "schedule": 60.0},
 }
+
+# django-ratelimit counts in the "limits" cache above (tracker.mail_limits).
+RATELIMIT_USE_CACHE = "limits"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -466,5 +511,5 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env.text("LOG_LEVEL", "INFO")},
 }

@@ -8,9 +8,11 @@ import os
 import uuid
 from contextlib import AbstractContextManager
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import TestCase
 from hypothesis import settings as hypothesis_settings
 
@@ -24,10 +26,19 @@ hypothesis_settings.register_profile("tranche", derandomize=True, deadline=None)
 hypothesis_settings.load_profile("tranche")
 __all__ = ["collected_static"]
 
-# config.settings has already given this pytest-xdist worker a var folder of its own; the
-# processes tests start (bootstrap, gunicorn, workers) are told their folder explicitly, and
-# must not add the worker's name to it again.
-os.environ.pop("PYTEST_XDIST_WORKER", None)
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_setupnodes(config: pytest.Config, specs: list[Any]) -> None:
+    """Each pytest-xdist worker process runs in a var folder of its own (the filesystem
+    broker's queue above all), so one worker's Celery test never consumes another's tasks.
+
+    Set in the worker's environment before it starts, so its settings read it like any
+    TRANCHE_VAR_DIR; the processes its tests start inherit it.
+    """
+    base = Path(os.environ.get("TRANCHE_VAR_DIR") or django_settings.VAR_DIR)
+    for spec in specs:
+        spec.env["TRANCHE_VAR_DIR"] = str(base / spec.id)
+
 
 # Tests that start processes (workers, beats, gunicorn, redis-server, SMTP sinks) or drive the
 # browser run one after another on one pytest-xdist worker: they share the broker's queue and

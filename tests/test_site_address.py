@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from config.loopback import bind_url
 from tests.security.conftest import manage
-from tracker.loopback import bind_url
 
 LINKS = (
     "from django.conf import settings; "

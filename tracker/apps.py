@@ -13,9 +13,12 @@ class TrackerConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from tracker import models, security
+        from tracker import models, run_folder, security
 
+        # First: nothing below may find VAR_DIR or the generated secret key missing.
+        run_folder.prepare()
         security.register_checks()
+        _check_retry_schedule()
         # The webhook admin pages live beside the webhooks; admin autodiscovery finds only
         # tracker/admin.py, whose helpers they use.
         import tracker.admin_articles
@@ -63,3 +66,16 @@ class TrackerConfig(AppConfig):
                 "rejection_reason",
             ],
         )
+
+
+def _check_retry_schedule() -> None:
+    """Refuse to start on a webhook retry schedule that cannot be read, naming the setting."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from tracker.webhooks.endpoints import retry_schedule
+    from tracker.webhooks.schedule import ScheduleError
+
+    try:
+        retry_schedule()
+    except ScheduleError as error:
+        raise ImproperlyConfigured(f"TRACKER_WEBHOOK_RETRY_SCHEDULE: {error}") from None

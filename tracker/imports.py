@@ -16,30 +16,52 @@ Limits (docs/design.md "Imports"): CSV and XLSX only, files up to MAX_IMPORT_BYT
 MAX_IMPORT_ROWS rows, so a preview stays well inside a web worker's timeout. The file of a
 preview waits in a folder of its own under var/, named in a signed token that only its
 uploader may confirm within PREVIEW_KEPT_SECONDS; older previews are deleted.
+
+A confirmed file of more than LARGE_IMPORT_ROWS rows is not imported in the request: the
+confirmation queues an ImportJob and moves the file aside under the job's id, and a Celery
+worker imports it in chunks of CHUNK_ROWS rows, each in a transaction of its own, counting
+the rows done for the admin's job page. A chunk that fails is rolled back and stops the
+job, which keeps its row and says which row failed and why; the chunks before it stay
+imported, and importing the same file again finishes the job (imported rows are skipped
+as unchanged).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import tablib
 from django.conf import settings
 from django.core import signing
 from django.db import models
 from import_export import fields, resources, widgets
+from import_export.formats import base_formats
 from import_export.results import Error, Result
 from import_export.tmp_storages import TempFolderStorage
 
 from tracker import services
-from tracker.models import Observation, Series, Source, Target
+from tracker.models import ImportJob, Observation, Series, Source, Target
+from tracker.owner_only import make_private_folder
+from tracker.services import import_jobs
+
+log = logging.getLogger(__name__)
 
 MAX_IMPORT_BYTES = 1024 * 1024
 MAX_IMPORT_ROWS = 5000
 PREVIEW_KEPT_SECONDS = 60 * 60
+# Above this many rows a confirmed import runs as a job on a worker, in chunks.
+LARGE_IMPORT_ROWS = 500
+CHUNK_ROWS = 100
+FORMATS: dict[str, type[base_formats.Format]] = {
+    "csv": base_formats.CSV,
+    "xlsx": base_formats.XLSX,
+}
 _PREVIEW_SALT = "tracker.imports.preview"
 
 
@@ -200,3 +222,101 @@ class ObservationResource(resources.ModelResource):
         self.before_save_instance(instance, row, **kwargs)
         services.observation_save(observation=instance, by=kwargs.get("user"))
         self.after_save_instance(instance, row, **kwargs)
+
+
+# --- large imports, run as a job -----------------------------------------------------------
+
+
+def jobs_folder() -> Path:
+    folder = Path(settings.VAR_DIR) / "import-jobs"
+    make_private_folder(folder)
+    return folder
+
+
+def preview_dataset(name: str, file_format: str) -> tablib.Dataset:
+    """The rows of a preview file (named by preview_from_token, never by a form)."""
+    return _dataset(previews_folder() / os.path.basename(name), file_format)
+
+
+def _dataset(path: Path, file_format: str) -> tablib.Dataset:
+    """Read as the admin reads a preview (django-import-export's default encoding)."""
+    reader = FORMATS[file_format](encoding="utf-8-sig")
+    encoding = None if reader.is_binary() else "utf-8-sig"
+    with open(path, reader.get_read_mode(), encoding=encoding) as file:
+        return reader.create_dataset(file.read())
+
+
+def import_job_start(*, preview_name: str, file_format: str, rows: int, by: Any) -> ImportJob:
+    """Queue the import of a confirmed preview; its file moves to the job's own name, out
+    of reach of the preview cleaning and of any later confirmation."""
+    job = import_jobs.import_job_queue(
+        by=by, file_name=preview_name, file_format=file_format, rows_total=rows
+    )
+    os.replace(previews_folder() / os.path.basename(preview_name), job_file(job))
+    return job
+
+
+def job_file(job: ImportJob) -> Path:
+    return jobs_folder() / f"job-{job.pk}"
+
+
+def import_jobs_run() -> int:
+    """Run every waiting job, one at a time; how many ran (the Celery task's body)."""
+    ran = 0
+    while (job := import_jobs.import_job_claim()) is not None:
+        import_job_run(job)
+        ran += 1
+    return ran
+
+
+def import_job_run(job: ImportJob) -> None:
+    """Import a claimed job's file chunk by chunk, counting progress; close the job."""
+    try:
+        error = _import_in_chunks(job)
+    except Exception as problem:  # the row says why; the log keeps the traceback
+        log.exception("Import job %s failed", job.pk)
+        error = f"The import stopped on an unexpected error ({type(problem).__name__}: {problem})."
+    import_jobs.import_job_finish(job=job, error=error)
+    # Done or failed, the file is not read again: a corrected file is uploaded anew.
+    job_file(job).unlink(missing_ok=True)
+
+
+def _import_in_chunks(job: ImportJob) -> str:
+    path = job_file(job)
+    if not path.is_file():
+        return "The uploaded file is gone; upload it again."
+    dataset = _dataset(path, job.file_format)
+    totals = {"new": 0, "update": 0, "skip": 0}
+    for start in range(0, dataset.height, CHUNK_ROWS):
+        chunk = tablib.Dataset(*dataset[start : start + CHUNK_ROWS], headers=dataset.headers)
+        result = ObservationResource().import_data(
+            chunk,
+            dry_run=False,
+            user=job.created_by,
+            use_transactions=True,
+            rollback_on_validation_errors=True,
+        )
+        if result.has_errors() or result.has_validation_errors():
+            return _failure(result, offset=start, imported=start)
+        for kind in totals:
+            totals[kind] += result.totals[kind]
+        import_jobs.import_job_progress(job=job, rows_done=start + chunk.height, totals=totals)
+    return ""
+
+
+def _failure(result: Result, *, offset: int, imported: int) -> str:
+    """Which row failed and why, and what stayed imported."""
+    problems = [str(error.error) for error in result.base_errors]
+    for number, errors in result.row_errors():
+        problems += [f"Row {offset + number}: {error.error}" for error in errors]
+    for invalid in result.invalid_rows:
+        for field, messages in invalid.error_dict.items():
+            where = "" if field == "__all__" else f"{field}: "
+            problems += [f"Row {offset + invalid.number}: {where}{m}" for m in messages]
+    done = (
+        f"Rows 1 to {imported} were imported; import the same file again once it is "
+        "corrected (rows already imported are skipped)."
+        if imported
+        else "No row was imported."
+    )
+    return " ".join([*problems[:10], done])

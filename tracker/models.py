@@ -1361,7 +1361,8 @@ class OutboxEmail(OutboxRow):
         # The weekly "still unconfirmed" list for an editor following a negotiation or
         # track (tracker.reminders.escalation); one per subscription and `week`.
         UNCONFIRMED = "unconfirmed"
-        # Account emails (tracker.services.accounts); each names its `user`.
+        # Account emails (tracker.services.accounts); each names its `user`, but a reset
+        # to an address that no account uses.
         SIGN_UP = "sign_up"
         NEW_ADDRESS = "new_address"
         ADDRESS_NOTICE = "address_note"  # to the old address: a change was asked for
@@ -1459,10 +1460,10 @@ class OutboxEmail(OutboxRow):
                 condition=Q(kind="confirmation", subscription__isnull=False)
                 | Q(kind="health_alert", status_change__isnull=False)
                 | Q(kind="unconfirmed", subscription__isnull=False, week__isnull=False)
-                | Q(
-                    kind__in=["sign_up", "new_address", "address_note", "reset"],
-                    user__isnull=False,
-                )
+                | Q(kind__in=["sign_up", "new_address", "address_note"], user__isnull=False)
+                # A reset asked for an address no account uses names no user: it tells the
+                # address so, and the request did the same work as for a known one.
+                | Q(kind="reset")
                 | Q(kind__in=["webhook_off", "webhook_warn"], webhook_endpoint__isnull=False)
                 | Q(
                     kind="digest",
@@ -1797,3 +1798,67 @@ class DataVersion(models.Model):
 
     def __str__(self) -> str:
         return f"data version {self.counter}"
+
+
+# --- observation imports run as a job (issue 22) -------------------------------------------
+
+
+class ImportJob(models.Model):
+    """A confirmed import of a large file, run by a worker (tracker.imports.import_job_run).
+
+    The confirmation writes the row and moves the previewed file aside (named by the row,
+    never by a form); a worker claims the row by compare-and-set, imports the file in
+    chunks and counts the rows done, so the admin's job page can show the progress. A job
+    that fails keeps its row and says why; a job whose worker died is taken up again.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="import_jobs"
+    )
+    created_at = models.DateTimeField(default=django_timezone.now)
+    file_name = models.CharField(max_length=200, help_text="The uploaded file's own name.")
+    file_format = models.CharField(max_length=8, help_text="csv or xlsx")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    rows_total = models.PositiveIntegerField()
+    rows_done = models.PositiveIntegerField(default=0)
+    new = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, help_text="Why the job failed, in words.")
+    started_at = models.DateTimeField(null=True, blank=True)
+    # Moved on each chunk: a running job whose worker stopped moving it is taken up again.
+    progressed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="importjob_waiting",
+                condition=Q(state__in=["queued", "running"]),
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rows_done__lte=models.F("rows_total")),
+                name="importjob_done_within_total",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"import of {self.file_name} ({self.state}, {self.rows_done}/{self.rows_total})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in {self.State.DONE, self.State.FAILED}
+
+    @property
+    def percent_done(self) -> int:
+        return 100 * self.rows_done // self.rows_total if self.rows_total else 100

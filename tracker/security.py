@@ -21,7 +21,7 @@ from django.core.checks import Warning as CheckWarning
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.debug import SafeExceptionReporterFilter
 
-from tracker.loopback import is_loopback
+from config.loopback import is_loopback
 
 # user:password@ (or :password@, or a bare token@) after a scheme.
 _USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@")

@@ -28,7 +28,7 @@ from celery.beat import PersistentScheduler
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import InterfaceError, OperationalError, connection
 
-from tracker import heartbeats
+from tracker import heartbeats, imports
 from tracker.refresh import refresh_statuses as refresh
 from tracker.reminders import alerts, digests, escalation, outbox, planning
 from tracker.webhooks import delivery
@@ -213,3 +213,13 @@ class HeartbeatScheduler(PersistentScheduler):
             self.last_heartbeat = time.monotonic()
             _beat(heartbeats.BEAT)
         return min(interval, HEARTBEAT_EVERY)
+
+
+# A file of 5,000 rows takes minutes; the limit stays under the broker's visibility timeout.
+@shared_task(name="tracker.tasks.run_import_jobs", time_limit=1800, soft_time_limit=1740)
+def run_import_jobs() -> int:
+    """Import every confirmed large file waiting as an ImportJob (tracker.imports)."""
+    started = time.monotonic()
+    ran = imports.import_jobs_run()
+    log_run("run_import_jobs", started, jobs=ran)
+    return ran

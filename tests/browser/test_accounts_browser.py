@@ -12,12 +12,10 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.core.cache import cache
 from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
 from tests.processes import free_port, wait_until
-from tracker.dashboard.accounts import sign_ups_counted
 from tracker.reminders.outbox import send_due_reminders
 
 pytestmark = pytest.mark.browser
@@ -91,7 +89,6 @@ def test_a_journalist_signs_up_verifies_subscribes_edits_and_resets_the_password
     new_york_page: Any, mailbox: Mailbox
 ) -> None:
     page = new_york_page
-    cache.delete(sign_ups_counted("127.0.0.1"))  # sign-ups counted by earlier tests
     page.goto("/login/")
     page.get_by_role("link", name="Sign up").first.click()
     page.get_by_label("Email address").fill(ADDRESS)
@@ -173,7 +170,6 @@ def logs_in(page: Any, username: str, password: str) -> bool:
 def test_an_address_signed_up_first_by_an_attacker_is_owned_by_the_person_who_verifies_it(
     chromium: Any, live_server: Any, collected_static: None, mailbox: Mailbox
 ) -> None:
-    cache.delete(sign_ups_counted("127.0.0.1"))
     attacker = chromium.new_context(base_url=live_server.url).new_page()
     victim = chromium.new_context(base_url=live_server.url).new_page()
     for page in (attacker, victim):

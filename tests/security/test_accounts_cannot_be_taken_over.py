@@ -5,19 +5,16 @@ not an address has an account."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import MD5PasswordHasher
 from django.core import mail
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from tracker.dashboard.accounts import sign_ups_counted
 from tracker.reminders.outbox import send_due_reminders
 
 pytestmark = pytest.mark.django_db
@@ -30,13 +27,6 @@ HERS = "the victim's own passphrase 2"
 @pytest.fixture(autouse=True)
 def quick_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["tests.security.test_accounts_cannot_be_taken_over.Counted"]
-
-
-@pytest.fixture(autouse=True)
-def no_sign_ups_counted_yet() -> Iterator[None]:
-    cache.delete(sign_ups_counted("127.0.0.1"))
-    yield
-    cache.delete(sign_ups_counted("127.0.0.1"))
 
 
 class Counted(MD5PasswordHasher):

@@ -4,19 +4,16 @@ whichever accounts ask."""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.core import mail
-from django.core.cache import cache
 from django.test import Client
 
+from tracker.mail_limits import NEW_ADDRESS_MAILS_PER_RECIPIENT
 from tracker.models import OutboxEmail
 from tracker.reminders.outbox import send_due_reminders
-from tracker.services.accounts import NEW_ADDRESS_MAILS_PER_RECIPIENT
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a long passphrase 4 tranche"
@@ -26,14 +23,6 @@ TARGET = "target@elsewhere.example"
 @pytest.fixture(autouse=True)
 def quick_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def nothing_counted_for_the_target() -> Iterator[None]:
-    key = "tranche:new-address-mails:" + hashlib.sha256(TARGET.encode()).hexdigest()
-    cache.delete(key)
-    yield
-    cache.delete(key)
 
 
 def signed_in(name: str) -> Client:

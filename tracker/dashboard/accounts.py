@@ -15,7 +15,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,7 +23,7 @@ from django.utils.http import urlsafe_base64_decode
 from django.views.decorators.http import require_http_methods
 
 from tracker.dashboard.forms import ChoosePasswordForm, NewAddressForm, SignUpForm
-from tracker.security import client_address
+from tracker.mail_limits import one_more_sign_up_allowed
 from tracker.services.accounts import (
     account_sign_up,
     account_verify,
@@ -37,25 +36,6 @@ View = Callable[..., HttpResponse]
 _LINK_PAGE = "registration/link.html"
 # Verified by the emailed link; Django's ModelBackend is the one that logs people in.
 _BACKEND = "django.contrib.auth.backends.ModelBackend"
-# Each address gets few emails (tracker.services.accounts); this caps how many accounts
-# one client can start, counted like failed logins (tracker.security.client_address).
-SIGN_UPS_PER_HOUR = 10
-
-
-def sign_ups_counted(address: str) -> str:
-    """The cache key that counts one client address's sign-ups this hour."""
-    return f"tranche:sign-ups:{address}"
-
-
-def _one_more_sign_up(request: HttpRequest) -> bool:
-    """Count a sign-up from this client; False once it is over the hourly limit."""
-    key = sign_ups_counted(client_address(request))
-    cache.add(key, 0, timeout=3600)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between the two calls
-        cache.set(key, count := 1, timeout=3600)
-    return count <= SIGN_UPS_PER_HOUR
 
 
 def sign_up_allowed(view: View) -> View:
@@ -95,7 +75,7 @@ def sign_up(request: HttpRequest) -> HttpResponse:
         return redirect("account")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if not _one_more_sign_up(request):
+        if not one_more_sign_up_allowed(request):
             form.add_error(None, "Too many sign-ups from your network. Try again in an hour.")
             return render(request, "registration/sign_up.html", {"form": form}, status=429)
         account_sign_up(email=form.cleaned_data["email"])

@@ -17,7 +17,6 @@ from typing import IO
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from tracker.exports.cells import Cell, as_text, plain
 
@@ -66,7 +65,9 @@ def xlsx_file(headers: list[str], rows: Iterable[list[Cell]], *, title: str) -> 
     return output
 
 
-def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Cell) -> object:
+def _xlsx_cell(sheet: object, value: Cell) -> object:
+    """A value as the sheet's cell; dates as WriteOnlyCell (openpyxl's public API for a
+    write-only sheet's formatted cells), to carry their number format."""
     value = plain(value)
     if isinstance(value, dt.datetime):
         cell = WriteOnlyCell(sheet, value=value)

@@ -189,11 +189,6 @@ def confirmation_email(subscription: Subscription) -> EmailMultiAlternatives:
     )
 
 
-def send_confirmation(subscription: Subscription) -> None:
-    """Ask an email-address subscriber to confirm; nothing else is sent until they do."""
-    confirmation_email(subscription).send()
-
-
 def window_words(start: dt.datetime, end: dt.datetime, zone: zoneinfo.ZoneInfo) -> str:
     """The digest's window as the subscriber's calendar has it: "March 2, 2026" for one day,
     "February 23 to March 2, 2026", "December 29, 2025 to January 5, 2026"."""
@@ -300,10 +295,23 @@ def unconfirmed_email(
     )
 
 
+def _reset_to_an_address_without_account(row: OutboxEmail) -> EmailMultiAlternatives:
+    """A reset was asked for an address no account used: say so to the address, which
+    learns of the attempt; whoever asked learns nothing from the page."""
+    signing_up = bool(settings.TRACKER_SIGNUP)
+    link = absolute(reverse("sign_up" if signing_up else "password_reset"))
+    context = {"recipient": row.recipient, "link": link, "sign_up": signing_up}
+    text, html = _render("account_reset_unknown", context)
+    subject = "Tranche password reset: no account uses this address"
+    return _message(subject=subject, to=row.recipient, text=text, html=html, headers={})
+
+
 def account_email(row: OutboxEmail) -> EmailMultiAlternatives | None:
     """The email for an account row (sign-up, new address, password reset), its link made
     now; None when it is no longer wanted (verified already, account gone or moved)."""
     user = row.user
+    if user is None and row.kind == OutboxEmail.Kind.PASSWORD_RESET:
+        return _reset_to_an_address_without_account(row)
     assert user is not None  # a database constraint
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     if row.kind == OutboxEmail.Kind.SIGN_UP:

@@ -9,7 +9,8 @@ The emails carry links whose tokens are the only credential:
 - password reset: Django's `default_token_generator`, read by its PasswordResetConfirmView.
 
 Nothing here says whether an address has an account: signing up with a known address
-queues a password-reset email to it instead, and the pages answer the same either way.
+queues a password-reset email to it instead, a reset asked for an address no account uses
+queues an email telling it so, and the pages answer the same either way.
 Sign-up takes no password, so it hashes none for a new address either (issue 22: the
 difference in time told which addresses had accounts).
 
@@ -22,18 +23,17 @@ The messages are written when sent (tracker.reminders.outbox), so a link is fres
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from tracker.mail_limits import one_more_mail_allowed
 from tracker.models import OutboxEmail
 from tracker.reminders.subscriptions import RESEND_AFTER, RESENDS_PER_DAY, subscriptions_replan
 
@@ -53,11 +53,13 @@ def same_address(email: str) -> dict[str, str]:
     return {"email__iexact": email.strip()}
 
 
-def account_email_queue(*, user: Any, kind: str, recipient: str) -> OutboxEmail | None:
+def account_email_queue(*, user: Any | None, kind: str, recipient: str) -> OutboxEmail | None:
     """Queue an account email, unless the same one waits to go or went out too recently;
     at most RESENDS_PER_DAY of a kind a day, so nobody can flood an address."""
     now = timezone.now()
     earlier = OutboxEmail.objects.filter(user=user, kind=kind)
+    if user is None:  # a reset to an address no account uses: counted per address
+        earlier = earlier.filter(recipient=recipient)
     latest = earlier.order_by("-sequence").first()
     if latest is not None:
         same = earlier.filter(recipient=recipient)
@@ -86,6 +88,9 @@ def account_sign_up(*, email: str) -> None:
     """
     user_model = get_user_model()
     email = user_model.objects.normalize_email(email.strip()).lower()
+    # Counted for every address, known or not, before anything tells them apart.
+    if not one_more_mail_allowed(kind="sign_up", recipient=email):
+        return
     known = user_model.objects.select_for_update().filter(**same_address(email)).first()
     if known is None and user_model.objects.filter(username__iexact=email).exists():
         return  # an administrator's account named after the address: tell nobody
@@ -139,23 +144,6 @@ def new_address_from_token(token: str) -> NewAddress | None:
     return NewAddress(user=user, email=data["email"])
 
 
-# Links to one new address, whichever accounts ask: so many accounts cannot flood an
-# address that is not theirs. Counted in the cache (Redis, shared by every process, when
-# REDIS_URL is set).
-NEW_ADDRESS_MAILS_PER_RECIPIENT = 3
-
-
-def _one_more_mail_to(email: str) -> bool:
-    """Count a new-address email to `email` today; False once over the daily limit."""
-    key = "tranche:new-address-mails:" + hashlib.sha256(email.encode()).hexdigest()
-    cache.add(key, 0, timeout=24 * 3600)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between the two calls
-        cache.set(key, count := 1, timeout=24 * 3600)
-    return count <= NEW_ADDRESS_MAILS_PER_RECIPIENT
-
-
 def address_change_request(*, user: Any, email: str, password: str) -> None:
     """Queue a link to the new address, and a notice to the old one; reminders keep going
     to the old one until the link is followed. It takes the current password, so a session
@@ -166,9 +154,11 @@ def address_change_request(*, user: Any, email: str, password: str) -> None:
     email = get_user_model().objects.normalize_email(email.strip()).lower()
     if email == user.email.lower():
         raise ValidationError({"email": "That is already the address reminders go to."})
-    if get_user_model().objects.filter(**same_address(email)).exclude(pk=user.pk).exists():
+    # Counted first, whether or not another account uses the address: the answer is the
+    # same either way.
+    if not one_more_mail_allowed(kind="new_address", recipient=email):
         return
-    if not _one_more_mail_to(email):
+    if get_user_model().objects.filter(**same_address(email)).exclude(pk=user.pk).exists():
         return
     link = account_email_queue(user=user, kind=OutboxEmail.Kind.NEW_ADDRESS, recipient=email)
     if link is not None and user.email:
@@ -197,9 +187,21 @@ def address_change_confirm(*, change: NewAddress) -> Any:
 
 
 def password_reset_queue(*, email: str) -> None:
-    """Queue a reset email to each active account with this address; none for others."""
+    """Queue a reset email to each active account with this address, or, when no account
+    uses it, one email telling the address so: the request does the same work either way
+    (one email queued in the outbox), and the page answers the same."""
     user_model = get_user_model()
-    for user in user_model.objects.filter(**same_address(email), is_active=True):
-        if user.has_usable_password():
-            kind = OutboxEmail.Kind.PASSWORD_RESET
-            account_email_queue(user=user, kind=kind, recipient=user.email)
+    # Counted for every address, known or not, before anything tells them apart.
+    if not one_more_mail_allowed(kind="reset", recipient=email):
+        return
+    kind = OutboxEmail.Kind.PASSWORD_RESET
+    users = [
+        user
+        for user in user_model.objects.filter(**same_address(email), is_active=True)
+        if user.has_usable_password()
+    ]
+    for user in users:
+        account_email_queue(user=user, kind=kind, recipient=user.email)
+    if not users:
+        address = user_model.objects.normalize_email(email.strip()).lower()
+        account_email_queue(user=None, kind=kind, recipient=address)

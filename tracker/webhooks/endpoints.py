@@ -113,8 +113,14 @@ def _waiting_fresh(endpoint_id: int) -> int:
 
 
 def retry_schedule() -> tuple[int, ...]:
-    """TRACKER_WEBHOOK_RETRY_SCHEDULE: seconds to wait after each failed attempt."""
-    return tuple(getattr(settings, "TRACKER_WEBHOOK_RETRY_SCHEDULE", schedule.DEFAULT_SCHEDULE))
+    """TRACKER_WEBHOOK_RETRY_SCHEDULE: seconds to wait after each failed attempt (the
+    environment's comma-separated text, or a tuple set by a test); empty: the default."""
+    configured = getattr(settings, "TRACKER_WEBHOOK_RETRY_SCHEDULE", "")
+    if isinstance(configured, str):
+        if not configured.strip():
+            return schedule.DEFAULT_SCHEDULE
+        return schedule.parse_schedule(configured)
+    return tuple(configured)
 
 
 # --- what a failed or successful attempt does to its endpoint ---------------------------

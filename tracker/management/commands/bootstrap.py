@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from tracker.loopback import bind_url
+from config.loopback import bind_url
 from tracker.owner_only import write_private_file
 
 

@@ -1,5 +1,5 @@
 """Is an address, or a server's bind, this machine only, and where does a bind answer?
-(Pure: settings import it.)"""
+(Pure: the settings import it.)"""
 
 from __future__ import annotations
 
