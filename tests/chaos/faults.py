@@ -8,8 +8,9 @@ environment names (DATABASE_URL, EMAIL_URL), and each Nth time it reaches POINT:
 - after-accept: the server has accepted a message, its "sent" is not yet written → kill -9;
 - after-claim: a batch is claimed, nothing of it sent yet → kill -9;
 - mid-renewal: the lease renewal's UPDATE has run, its commit has not → kill -9;
-- mid-record: the message's "sent" is written, its transaction not yet committed → the
-  process's own database connection is terminated (pg_terminate_backend), and it goes on.
+- record-cut-off: the server has accepted a message → the process's own database
+  connection is terminated (pg_terminate_backend) just as its "sent" is to be written,
+  and it goes on.
 
 It exits 0 when the run ended without the fault firing, so a test can tell "the fault did
 not happen" from "the process died of it" (-9)."""
@@ -73,12 +74,11 @@ def inject(point: str, times: set[int]) -> Callable[[], int]:
                 _kill()
 
         outbox._renew = renew_uncommitted  # type: ignore[assignment]
-    elif point == "mid-record":
-        count = outbox._add_to_count
+    elif point == "record-cut-off":
+        write_sent = outbox._write_sent
 
-        def count_then_cut_off(name: str, amount: int) -> None:
-            count(name, amount)
-            if name == "sent" and now_is_the_time():
+        def cut_off_then_write(*args: Any) -> bool:
+            if now_is_the_time():
                 db = connection.settings_dict
                 with psycopg.connect(
                     dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"] or None,
@@ -86,8 +86,9 @@ def inject(point: str, times: set[int]) -> Callable[[], int]:
                 ) as admin:  # fmt: skip
                     pid = connection.connection.info.backend_pid
                     admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+            return write_sent(*args)
 
-        outbox._add_to_count = count_then_cut_off  # type: ignore[assignment]
+        outbox._write_sent = cut_off_then_write  # type: ignore[assignment]
     else:
         raise ValueError(f"unknown fault point {point!r}")
     return lambda: reached

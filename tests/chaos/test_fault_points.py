@@ -4,7 +4,7 @@ The random chaos tests (test_chaos.py) kill and cut off real workers at whatever
 the fault lands. These inject each fault where it costs most, deterministically
 (tests/chaos/faults.py): after the SMTP server accepted a message and before its "sent"
 is written; between a claim and the first send; in the middle of a lease renewal; and a
-database connection cut inside the "sent" write's transaction. Then a second sender
+database connection cut just as the "sent" write is made. Then a second sender
 drains the outbox, and the SMTP sink tells what arrived, and how often.
 
 `CHAOS_REPEAT=20 pytest tests/chaos/test_fault_points.py` runs each point 20 times in a
@@ -136,16 +136,16 @@ def test_a_sender_killed_in_the_middle_of_a_lease_renewal_doubles_nothing(
 
 
 @pytest.mark.parametrize("run", REPEAT)
-def test_a_connection_cut_inside_the_record_of_a_sent_message_is_retried_and_doubles_nothing(
+def test_a_connection_cut_as_a_sent_message_is_recorded_is_retried_and_doubles_nothing(
     sink: tuple[Sink, SmtpSink], capsys: pytest.CaptureFixture[str], run: int
 ) -> None:
     received, smtp = sink
     keys = due_outbox(milestones=30, recipients=2)
-    finished = sender_with_a_fault(smtp, "mid-record", 3, 20, 41)  # three cuts, one sender
+    finished = sender_with_a_fault(smtp, "record-cut-off", 3, 20, 41)  # three cuts, one sender
     assert finished.returncode == 0, finished.stdout + finished.stderr
     # 60 writes, and the 3 that were cut once more each; 60 sent.
     assert "reached 63 time(s)" in finished.stdout and "'sent': 60" in finished.stdout
     figures = arrived(received, keys)
-    report(capsys, "the connection cut inside the sent write", figures)
+    report(capsys, "the connection cut as the sent write is made", figures)
     assert figures == (60, 0, 0)
     assert outbox_settled()

@@ -746,13 +746,8 @@ def _record_accepted(
     now = clock()
 
     def write() -> bool:
-        with transaction.atomic():
-            _commit_without_waiting_for_the_disk()
-            if _mine(lane, [row.pk], claim.token).update(
-                state=State.SENT, sent_at=now, leased_until=None, last_error=""
-            ):
-                _add_to_count("sent", 1)
-                return True
+        if _write_sent(lane, row.pk, claim.token, now):
+            return True
         # Lost, or a retried write whose first try committed before its answer was lost.
         return bool(
             lane.model._default_manager.filter(
@@ -775,18 +770,53 @@ def _record_accepted(
         lane.after_sent(row, now)
 
 
-def _commit_without_waiting_for_the_disk() -> None:
-    """On PostgreSQL, let this transaction's commit return before its WAL reaches the disk
-    (synchronous_commit off, for this transaction only).
-
-    A "sent" write per message would otherwise wait for one disk flush each, several
-    times the cost of the SMTP exchange. The commit is still atomic and at once visible
-    to every other sender, and it survives the sender being killed or cut off; only a
-    crash of the database server itself within the WAL writer's delay (about 0.2 s,
-    `wal_writer_delay`) can forget it, and then those few messages go out again."""
+def _write_sent(lane: Lane, pk: int, token: str, now: dt.datetime) -> bool:
+    """Mark the row sent, if this claim still holds it, and add it to the "sent" count,
+    in one transaction; True when this write marked it."""
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        return _write_sent_in_one_statement(lane, pk, token, now)
+    with transaction.atomic():
+        if not _mine(lane, [pk], token).update(
+            state=State.SENT, sent_at=now, leased_until=None, last_error=""
+        ):
+            return False
+        _add_to_count("sent", 1)
+    return True
+
+
+def _write_sent_in_one_statement(lane: Lane, pk: int, token: str, now: dt.datetime) -> bool:
+    """PostgreSQL: the same as one statement, its own transaction, one round trip.
+
+    The transaction's commit does not wait for its WAL to reach the disk
+    (synchronous_commit off, for this transaction only): a flush per message would cost
+    several times the SMTP exchange. The commit is still atomic, at once visible to every
+    other sender, and survives the sender being killed or cut off; only a crash of the
+    database server itself within the WAL writer's delay (about 0.2 s,
+    `wal_writer_delay`) could forget it, and then those few messages go out again."""
+    table = connection.ops.quote_name(lane.model._meta.db_table)
+    counts = connection.ops.quote_name(DeliveryCount._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH unflushed AS (SELECT set_config('synchronous_commit', 'off', true)),
+            marked AS (
+                UPDATE {table} SET state = %s, sent_at = %s, leased_until = NULL,
+                    last_error = ''
+                WHERE id = %s AND claim_token = %s AND state = %s
+                RETURNING id
+            ),
+            counted AS (
+                INSERT INTO {counts} (name, value) SELECT 'sent', 1 FROM marked
+                ON CONFLICT (name) DO UPDATE SET value = {counts}.value + 1
+                RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM marked), (SELECT count(*) FROM counted),
+                (SELECT count(*) FROM unflushed)
+            """,
+            [State.SENT, now, pk, token, State.SENDING],
+        )
+        marked, _, _ = cursor.fetchone()
+    return bool(marked)
 
 
 def _fail(
