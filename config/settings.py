@@ -157,7 +157,7 @@ TRACKER_WEBHOOKS_DEADLINE = env.float("TRACKER_WEBHOOKS_DEADLINE", 30)
 # failing for the sum of the waits, with no success, is disabled; its owner is warned a third
 # of the way. Comma-separated, e.g. "1,2,4" to scale it down in a test; empty means the
 # default. Checked when the app starts (tracker.apps), which refuses a bad value by name.
-TRACKER_WEBHOOK_RETRY_SCHEDULE = env.str("TRACKER_WEBHOOK_RETRY_SCHEDULE", "")
+TRACKER_WEBHOOK_RETRY_SCHEDULE = env.text("TRACKER_WEBHOOK_RETRY_SCHEDULE", "")
 
 # Production behind HTTPS (README "Configuration"); all off for the embedded start, which
 # serves plain HTTP on loopback.
