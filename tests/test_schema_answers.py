@@ -94,7 +94,7 @@ def test_a_form_encoded_create_is_a_415(editor):
     track = make_track(make_negotiation())
     response = editor.post(
         "/api/v1/milestones/",
-        "track=%d&title=Interim" % track.id,
+        f"track={track.id}&title=Interim",
         content_type="application/x-www-form-urlencoded",
     )
     assert response.status_code == 415
