@@ -67,7 +67,7 @@ def test_an_account_email_is_titled_too(db):
     row = OutboxEmail(user=user, kind=OutboxEmail.Kind.PASSWORD_RESET, recipient=user.email)
     message = account_email(row)
     assert message is not None
-    assert "<title>Reset your Tranche password</title>" in message.alternatives[0][0]
+    assert "<title>Reset your Tranche password</title>" in str(message.alternatives[0][0])
 
 
 def _unsubscribable(subscription):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import Group, User
 from drf_spectacular.generators import SchemaGenerator
@@ -20,11 +22,11 @@ def editor(db) -> APIClient:
 
 
 @pytest.fixture
-def schema(db) -> dict:
+def schema(db) -> dict[str, Any]:
     return SchemaGenerator().get_schema(request=None, public=True)
 
 
-def operations(schema: dict):
+def operations(schema: dict[str, Any]):
     for path, item in schema["paths"].items():
         for method, operation in item.items():
             if method in ("get", "put", "post", "patch", "delete"):

@@ -36,6 +36,7 @@ from tracker.models import (
     StatusChange,
     Subscription,
     Track,
+    WebhookEndpoint,
 )
 from tracker.reminders.unsubscribe import (
     absolute,
@@ -110,10 +111,11 @@ class TrancheEmail(EmailMultiAlternatives):
     began with a folded line break ("Subject:" alone on its line), which some mail readers
     show as a leading space."""
 
-    def message(self) -> Any:
-        built = super().message()
-        if not self.subject.isascii():
-            built.replace_header("Subject", Header(self.subject, "utf-8", header_name="Subject"))
+    def message(self, **kwargs: Any) -> Any:
+        built = super().message(**kwargs)
+        subject = str(self.subject)
+        if not subject.isascii():
+            built.replace_header("Subject", Header(subject, "utf-8", header_name="Subject"))
         return built
 
 
@@ -375,3 +377,14 @@ def account_email(row: OutboxEmail) -> EmailMultiAlternatives | None:
     context = {"user": user, "recipient": row.recipient, "link": link, "current": user.email}
     text, html = _render(f"account_{row.kind}", context)
     return _message(subject=subject, to=row.recipient, text=text, html=html, headers={})
+
+
+def webhook_disabled_email(
+    endpoint: WebhookEndpoint, *, to: str, admin_url: str
+) -> EmailMultiAlternatives:
+    """To the owner of an endpoint that kept failing: why, since when, and where to enable it."""
+    context = {"endpoint": endpoint, "admin_url": admin_url}
+    text, html = _render("webhook_disabled", context)
+    return _message(
+        subject=f"Webhook disabled: {endpoint.url}"[:200], to=to, text=text, html=html, headers={}
+    )

@@ -113,18 +113,9 @@ def endpoint_disable(*, endpoint_id: int, reason: str) -> bool:
 
 
 def disabled_email(endpoint: WebhookEndpoint, *, to: str) -> EmailMessage:
-    """What the owner of an endpoint that kept failing reads (sent through the outbox)."""
+    """What the owner of an endpoint that kept failing reads (sent through the outbox): text
+    and HTML, like every email Tranche sends (tracker.reminders.emails)."""
+    from tracker.reminders.emails import webhook_disabled_email
+
     admin = f"{settings.SITE_URL}/admin/tracker/webhookendpoint/{endpoint.pk}/change/"
-    body = (
-        f"Tranche stopped sending webhooks to {endpoint.url}.\n\n"
-        f"Why: {endpoint.disabled_reason}\n"
-        f"Since: {endpoint.disabled_at:%Y-%m-%d %H:%M} UTC\n\n"
-        "Events that happen meanwhile wait in the outbox. Once the receiver answers again, "
-        f"enable the endpoint in the admin and they go out:\n{admin}\n"
-    )
-    return EmailMessage(
-        subject=f"Webhook disabled: {endpoint.url}"[:200],
-        body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[to],
-    )
+    return webhook_disabled_email(endpoint, to=to, admin_url=admin)
