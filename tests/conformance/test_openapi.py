@@ -124,6 +124,14 @@ def test_every_answer_is_documented_and_shaped_as_the_schema_says(case, token):
 
 # --- a generated client ------------------------------------------------------------------------
 
+# The generator's own bug, not the schema's: a required body with two media types (the article
+# upload, JSON or multipart) is annotated `| Unset` without importing it
+# (openapi-generators/openapi-python-client#1451, fix proposed in #1478). Every other module
+# must import.
+UPSTREAM = {
+    "tranche_client.api.articles.articles_create: NameError(\"name 'Unset' is not defined\")",
+}
+
 
 @pytest.mark.django_db(transaction=True)
 def test_a_generated_python_client_imports_and_lists_milestones(live_server, tmp_path):
@@ -162,7 +170,7 @@ def test_a_generated_python_client_imports_and_lists_milestones(live_server, tmp
                 importlib.import_module(module.name)
             except Exception as error:  # every module must import; say which did not
                 failed.append(f"{module.name}: {error!r}")
-        assert failed == []
+        assert [f for f in failed if f not in UPSTREAM] == []
         client_module = importlib.import_module("tranche_client")
         listing = importlib.import_module("tranche_client.api.milestones.milestones_list")
         with client_module.Client(base_url=live_server.url) as client:
