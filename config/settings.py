@@ -415,6 +415,8 @@ REST_FRAMEWORK = {
     # rather than a write that silently drops fields (issue 21). Uploading an article's file
     # is the one multipart write (tracker.api.articles).
     "DEFAULT_PARSER_CLASSES": ["tracker.api.parsers.BoundedJSONParser"],
+    # DRF's test client speaks what the API takes: JSON unless a test says otherwise.
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # orjson writes the same bytes as DRF's JSONRenderer, several times faster.
     "DEFAULT_RENDERER_CLASSES": [
         "tracker.api.renderers.ORJSONRenderer",
