@@ -450,8 +450,6 @@ SPECTACULAR_SETTINGS = {
     # Operations are grouped by resource (milestones, targets, …), not all under "v1".
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "LICENSE": {"name": "MIT", "url": "https://opensource.org/license/mit"},
-    # Paths are relative to the server that serves the schema.
-    "SERVERS": [{"url": "/", "description": "The server that serves this schema"}],
     # Every operation's 4xx answers, summaries, and a type beside each `nullable`.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
