@@ -19,7 +19,7 @@ from django.urls import reverse
 from tests.browser.conftest import CHROMIUM, chromium, india_us, travelled
 from tests.browser.test_accessibility import AXE, WIDTHS, blocking_violations, describe
 from tests.conformance.tools import program, vnu_jar
-from tracker.models import Milestone, Subscription, Target
+from tracker.models import Milestone, Negotiation, Subscription, Target
 
 __all__ = ["chromium", "india_us", "travelled"]
 
@@ -74,9 +74,7 @@ def editor() -> Any:
     user = get_user_model().objects.create_superuser(
         "editor", "editor@example.org", "a long passphrase"
     )
-    Subscription.objects.create(
-        negotiation_id=Milestone.objects.first().track.negotiation_id, user=user
-    )
+    Subscription.objects.create(negotiation=Negotiation.objects.get(slug="india-us-bta"), user=user)
     return user
 
 
