@@ -466,12 +466,13 @@ REST_FRAMEWORK = {
         "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    # JSON nested deeper than any Tranche payload is a 400, not a RecursionError.
-    "DEFAULT_PARSER_CLASSES": [
-        "tracker.api.parsers.BoundedJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON nested deeper than any Tranche payload is a 400, not a RecursionError. JSON only:
+    # a form or multipart body cannot say a deadline's {earliest, latest}, so it is a 415
+    # rather than a write that silently drops fields (issue 21). Uploading an article's file
+    # is the one multipart write (tracker.api.articles).
+    "DEFAULT_PARSER_CLASSES": ["tracker.api.parsers.BoundedJSONParser"],
+    # DRF's test client speaks what the API takes: JSON unless a test says otherwise.
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # orjson writes the same bytes as DRF's JSONRenderer, several times faster.
     "DEFAULT_RENDERER_CLASSES": [
         "tracker.api.renderers.ORJSONRenderer",
@@ -504,6 +505,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": False, "docExpansion": "list", "filter": True},
     # Operations are grouped by resource (milestones, targets, …), not all under "v1".
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "LICENSE": {"name": "MIT", "url": "https://opensource.org/license/mit"},
+    # Every operation's 4xx answers, summaries, and a type beside each `nullable`.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tracker.api.schema.document_failures",
+    ],
 }
 
 LOGGING = {

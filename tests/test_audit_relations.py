@@ -103,7 +103,9 @@ def test_reordering_parties_logs_no_change_of_who_takes_part(
             {"name": "India–US BTA", "parties": ["IN", "US"], "stage": "negotiating"},
             format="json",
         ).json()
-        api.patch(f"/api/v1/negotiations/{created['slug']}/", {"parties": ["US", "IN"]})
+        api.patch(
+            f"/api/v1/negotiations/{created['slug']}/", {"parties": ["US", "IN"]}, format="json"
+        )
     negotiation = Negotiation.objects.get(pk=created["id"])
     # The first party leads (its fiscal year): the order changed, the set did not.
     assert list(

@@ -93,15 +93,16 @@ def test_a_reminder_goes_out_at_eight_local_and_not_before(milestone: Milestone)
 
 
 def test_the_email_names_the_milestone_date_and_days_left_and_carries_headers_and_ics(
-    milestone: Milestone,
+    milestone: Milestone, settings: Any
 ) -> None:
+    settings.SITE_URL = "https://tranche.example.org"  # one-click needs https (RFC 8058)
     subscribe(milestone.track)
     with time_machine.travel(dt.datetime(2025, 7, 1, 9, tzinfo=UTC), tick=False):
         run_jobs()
     [message] = mail.outbox
     assert message.subject == "Interim agreement: July 8, 2025, 7 days left"
     assert message.extra_headers["Message-ID"].startswith("<reminder-")
-    assert message.extra_headers["List-Unsubscribe"].startswith("<http://")
+    assert message.extra_headers["List-Unsubscribe"].startswith("<https://tranche.example.org/")
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     parsed = email.message_from_bytes(message.message().as_bytes())
     parts = {part.get_content_type(): part for part in parsed.walk()}

@@ -46,4 +46,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             {"detail": "Text cannot contain NUL (0x00) characters."},
             status=status.HTTP_400_BAD_REQUEST,
         )
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, list):
+        # A refusal that names no field (DRF's search filter on a NUL) is still an object,
+        # as the schema promises every 400 is: {"detail": "…"}.
+        response.data = {"detail": " ".join(str(message) for message in response.data)}
+    return response

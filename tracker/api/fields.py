@@ -256,7 +256,8 @@ class DeadlineFieldSchema(OpenApiSerializerFieldExtension):  # type: ignore[no-u
                 "example": "by Q3 2026",
             }
             words = auto_schema.resolve_serializer(DeadlineWordsSerializer, direction).ref
-            return {"oneOf": [text, words, bounds]}
+            # anyOf: words may carry the window they stand for, so an object can fit both.
+            return {"anyOf": [text, words, bounds]}
         return dict(auto_schema.resolve_serializer(DeadlineSerializer, direction).ref)
 
 

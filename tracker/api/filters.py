@@ -7,6 +7,7 @@ from typing import Any
 
 import django_filters
 from django.db.models import F, QuerySet
+from drf_spectacular.utils import extend_schema_field
 
 from tracker.models import (
     Change,
@@ -27,6 +28,9 @@ def _choices(
     return [(member.value, member.value) for member in enum]
 
 
+# The words "true" and "false", not a JSON boolean: the schema would otherwise read the
+# model's BooleanField and type these string choices boolean.
+@extend_schema_field({"type": "string", "enum": ["true", "false"]})
 class StaleFilter(django_filters.ChoiceFilter):
     """`stale=true`: the "Needs review" list, the oldest confirmation first (none first of all).
 

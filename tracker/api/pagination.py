@@ -204,6 +204,10 @@ class KeysetPages(pagination.CursorPagination):
             },
             **described["properties"],
         }
+        # DRF's own example for `next` ends in a stray quote, which is not a URI.
+        described["properties"]["next"]["example"] = (
+            "http://api.example.org/milestones/?cursor=cD00ODY%3D"
+        )
         return described
 
     def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:

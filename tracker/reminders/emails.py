@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import zoneinfo
 from collections.abc import Sequence
+from email.header import Header
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,6 +21,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
+from django.utils.html import escape
 from django.utils.http import urlsafe_base64_encode
 
 from tracker import figures
@@ -34,6 +36,7 @@ from tracker.models import (
     StatusChange,
     Subscription,
     Track,
+    WebhookEndpoint,
 )
 from tracker.reminders.unsubscribe import (
     absolute,
@@ -107,13 +110,48 @@ def _render(name: str, context: dict[str, Any]) -> tuple[str, str]:
     return text, html
 
 
+class TrancheEmail(EmailMultiAlternatives):
+    """Django's message, with the subject folded knowing it follows "Subject: ".
+
+    Django encodes a non-ASCII subject without knowing its header's name, so a long one
+    began with a folded line break ("Subject:" alone on its line), which some mail readers
+    show as a leading space."""
+
+    def message(self, **kwargs: Any) -> Any:
+        built = super().message(**kwargs)
+        subject = str(self.subject)
+        if not subject.isascii():
+            built.replace_header("Subject", Header(subject, "utf-8", header_name="Subject"))
+        return built
+
+
+def _titled(html: str, subject: str) -> str:
+    """The HTML part with its subject as <title>, as HTML requires and mail readers show."""
+    head = f'<head><meta charset="utf-8"><title>{escape(subject)}</title></head>'
+    return html.replace('<html lang="en">', f'<html lang="en">\n{head}', 1)
+
+
+def _one_click(headers: dict[str, str]) -> dict[str, str]:
+    """RFC 8058: a one-click unsubscribe (List-Unsubscribe-Post) is offered only with an
+    https link. With an http SITE_URL (a machine of one's own) the List-Unsubscribe link
+    stays, for a person to follow, but mail providers are not invited to POST to it."""
+    link = headers.get("List-Unsubscribe", "").strip("<>")
+    if "List-Unsubscribe-Post" in headers and not link.startswith("https://"):
+        return {name: value for name, value in headers.items() if name != "List-Unsubscribe-Post"}
+    return headers
+
+
 def _message(
     *, subject: str, to: str, text: str, html: str, headers: dict[str, str]
 ) -> EmailMultiAlternatives:
-    message = EmailMultiAlternatives(
-        subject=subject, body=text, to=[to], headers=headers, from_email=settings.DEFAULT_FROM_EMAIL
+    message = TrancheEmail(
+        subject=subject,
+        body=text,
+        to=[to],
+        headers=_one_click(headers),
+        from_email=settings.DEFAULT_FROM_EMAIL,
     )
-    message.attach_alternative(html, "text/html")
+    message.attach_alternative(_titled(html, subject), "text/html")
     return message
 
 
@@ -350,3 +388,30 @@ def account_email(row: OutboxEmail) -> EmailMultiAlternatives | None:
     context = {"user": user, "recipient": row.recipient, "link": link, "current": user.email}
     text, html = _render(f"account_{row.kind}", context)
     return _message(subject=subject, to=row.recipient, text=text, html=html, headers={})
+
+
+def webhook_failing_email(
+    endpoint: WebhookEndpoint, *, to: str, admin_url: str, ends: dt.datetime
+) -> EmailMultiAlternatives:
+    """To the owner of an endpoint failing for a while: since when, and when it will be
+    disabled unless a delivery succeeds."""
+    context = {"endpoint": endpoint, "admin_url": admin_url, "ends": ends}
+    text, html = _render("webhook_failing", context)
+    return _message(
+        subject=f"Webhook failing, will be disabled on {ends:%Y-%m-%d}: {endpoint.url}"[:200],
+        to=to,
+        text=text,
+        html=html,
+        headers={},
+    )
+
+
+def webhook_disabled_email(
+    endpoint: WebhookEndpoint, *, to: str, admin_url: str
+) -> EmailMultiAlternatives:
+    """To the owner of an endpoint that kept failing: why, since when, and where to enable it."""
+    context = {"endpoint": endpoint, "admin_url": admin_url}
+    text, html = _render("webhook_disabled", context)
+    return _message(
+        subject=f"Webhook disabled: {endpoint.url}"[:200], to=to, text=text, html=html, headers={}
+    )

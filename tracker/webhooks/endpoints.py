@@ -213,38 +213,16 @@ def _admin_link(endpoint: WebhookEndpoint) -> str:
 
 def failing_email(endpoint: WebhookEndpoint, *, to: str) -> EmailMessage:
     """What the owner of an endpoint failing for a while reads, before it is disabled."""
+    from tracker.reminders.emails import webhook_failing_email
+
     assert endpoint.failing_since is not None
     ends = schedule.disabled_on(endpoint.failing_since, retry_schedule())
-    body = (
-        f"Every webhook delivery to {endpoint.url} has failed since "
-        f"{endpoint.failing_since:%Y-%m-%d %H:%M} UTC.\n\n"
-        f"Tranche keeps trying on its retry schedule. If no delivery succeeds by "
-        f"{ends:%Y-%m-%d %H:%M} UTC, the endpoint will be disabled on {ends:%Y-%m-%d} and "
-        "its events will wait until it is enabled again.\n\n"
-        "Once the receiver answers with a 2xx status again, everything that waited goes out "
-        f"by itself. The latest attempts are in the admin:\n{_admin_link(endpoint)}\n"
-    )
-    return EmailMessage(
-        subject=f"Webhook failing, will be disabled on {ends:%Y-%m-%d}: {endpoint.url}"[:200],
-        body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[to],
-    )
+    return webhook_failing_email(endpoint, to=to, admin_url=_admin_link(endpoint), ends=ends)
 
 
 def disabled_email(endpoint: WebhookEndpoint, *, to: str) -> EmailMessage:
-    """What the owner of an endpoint that kept failing reads (sent through the outbox)."""
-    admin = _admin_link(endpoint)
-    body = (
-        f"Tranche stopped sending webhooks to {endpoint.url}.\n\n"
-        f"Why: {endpoint.disabled_reason}\n"
-        f"Since: {endpoint.disabled_at:%Y-%m-%d %H:%M} UTC\n\n"
-        "Events that happen meanwhile wait in the outbox. Once the receiver answers again, "
-        f"enable the endpoint in the admin and they go out:\n{admin}\n"
-    )
-    return EmailMessage(
-        subject=f"Webhook disabled: {endpoint.url}"[:200],
-        body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[to],
-    )
+    """What the owner of an endpoint that kept failing reads (sent through the outbox): text
+    and HTML, like every email Tranche sends (tracker.reminders.emails)."""
+    from tracker.reminders.emails import webhook_disabled_email
+
+    return webhook_disabled_email(endpoint, to=to, admin_url=_admin_link(endpoint))

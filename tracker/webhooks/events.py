@@ -227,7 +227,8 @@ def milestone_written(
             title=f"New milestone: {milestone.title}",
             data={
                 **about,
-                "before": None,
+                # `before` names what `after` names, null for a new milestone (README).
+                "before": {"state": None, "deadline": None},
                 "after": {"state": milestone.state, "deadline": deadline_json(milestone.deadline)},
             },
         )
@@ -280,6 +281,8 @@ def observation_created(observation: Observation) -> None:
         data={
             "observation": {
                 "id": observation.pk,
+                # The day the figure stands for: the period's last (the v1 shape's `date`).
+                "date": observation.period_end.isoformat(),
                 "series": {"id": series.pk, "name": series.name},
                 "period_start": observation.period_start.isoformat(),
                 "period_end": observation.period_end.isoformat(),
@@ -289,7 +292,7 @@ def observation_created(observation: Observation) -> None:
             },
             "target": _target(target),
             "negotiation": _negotiation(target.negotiation),
-            "before": None,
+            "before": {"value": None},
             "after": {"value": f"{observation.value.normalize():f}"},
         },
     )
