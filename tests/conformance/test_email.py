@@ -25,7 +25,7 @@ from tracker.models import (
     Track,
     WebhookEndpoint,
 )
-from tracker.reminders.digests import digest_news
+from tracker.reminders.digest_news import digest_news
 from tracker.reminders.emails import (
     account_email,
     confirmation_email,
@@ -34,7 +34,7 @@ from tracker.reminders.emails import (
     reminder_email,
     unconfirmed_email,
 )
-from tracker.webhooks.endpoints import disabled_email
+from tracker.webhooks.endpoints import disabled_email, failing_email
 
 SITE = "https://tranche.example.org"
 UNTIL = dt.datetime(2026, 11, 23, 8, tzinfo=dt.UTC)
@@ -112,6 +112,11 @@ def messages(record: None, settings) -> dict[str, bytes]:
         disabled_at=timezone.now(),
         disabled_reason="Five failed deliveries in a row",
     )
+    failing = WebhookEndpoint(
+        url="https://hooks.example.org/tranche",
+        owner=owner,
+        failing_since=timezone.now() - dt.timedelta(days=1),
+    )
     built = {
         "reminder": reminder_email(reminder, UNTIL),
         "confirmation": confirmation_email(waiting),
@@ -128,6 +133,7 @@ def messages(record: None, settings) -> dict[str, bytes]:
             following, [milestone], week=UNTIL.date(), today=UNTIL.date()
         ),
         "webhook disabled": disabled_email(endpoint, to=owner.email),
+        "webhook failing": failing_email(failing, to=owner.email),
     }
     newcomer = User.objects.create_user("new@example.org", "new@example.org", is_active=False)
     for kind, user in [
