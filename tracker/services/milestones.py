@@ -21,7 +21,7 @@ from tracker.models import Milestone, Source
 from tracker.revisions import cite_announcement, record_deadline_change, replace_history
 from tracker.services.followups import after_commit
 from tracker.services.slugs import derive_slug
-from tracker.services.writing import check, single_line, writing
+from tracker.services.writing import check, columns, locked, single_line, store, writing
 from tracker.status import MilestoneState
 from tracker.webhooks import events
 
@@ -143,12 +143,15 @@ def milestone_save(
     source: Source | None = None,
     depends_on: Sequence[Milestone] | None = None,
     sources: Sequence[Source] | None = None,
+    read: Mapping[str, Any] | None = None,
 ) -> Milestone:
     """Create `milestone` or store the edits made to it, holding every rule.
 
     A changed deadline is kept as a revision with `reason` and `source`; state changes
     follow settled_completion; `depends_on` and `sources`, when given, replace the
-    current ones.
+    current ones. `read`: the columns as read under the row lock (services.records.
+    record_update, which edits with only the changes given); only those that differ
+    from it are written.
     """
     with writing(by):
         return _write(
@@ -159,6 +162,7 @@ def milestone_save(
             depends_on=depends_on,
             sources=sources,
             full_check=True,
+            read=read,
         )
 
 
@@ -171,6 +175,7 @@ def _write(
     depends_on: Sequence[Milestone] | None = None,
     sources: Sequence[Source] | None = None,
     full_check: bool = False,
+    read: Mapping[str, Any] | None = None,
 ) -> Milestone:
     single_line(reason, field="reason")
     before = stored(milestone, lock=True)
@@ -186,7 +191,7 @@ def _write(
         if milestone.weight is not None and milestone.weight < 0:
             raise ValidationError({"weight": WEIGHT_NEGATIVE})
         check(milestone)
-    milestone.save()
+    store(milestone, read=read)
     if before is None or before.deadline != milestone.deadline:
         record_deadline_change(
             milestone=milestone,
@@ -277,11 +282,14 @@ def _set_states(
             try:
                 # A savepoint each: a refused milestone leaves the others' changes standing.
                 with transaction.atomic():
-                    milestone.state = state.value
-                    milestone.completed_on = completed_on
+                    # The row as it stands, not the caller's copy: only the state is news.
+                    fresh = locked(Milestone, milestone.pk)
+                    read = columns(fresh)
+                    fresh.state = state.value
+                    fresh.completed_on = completed_on
                     # Completing here names a day (or today): known to the day.
-                    milestone.completed_precision = ""
-                    outcome.done.append(_write(milestone, by=by))
+                    fresh.completed_precision = ""
+                    outcome.done.append(_write(fresh, by=by, read=read))
             except ValidationError as error:
                 milestone.refresh_from_db()
                 outcome.refused.append((milestone, error))
@@ -297,16 +305,22 @@ def milestone_set_deadline(
     by: Any = None,
 ) -> Milestone:
     """Move a milestone's deadline; the revision records why and who reported it."""
-    milestone.deadline = deadline
     with writing(by):
-        return _write(milestone, by=by, reason=reason, source=source, full_check=True)
+        read = None
+        if milestone.pk is not None:
+            # The row as it stands, not the caller's copy: only the deadline is news.
+            milestone = locked(Milestone, milestone.pk)
+            read = columns(milestone)
+        milestone.deadline = deadline
+        return _write(milestone, by=by, reason=reason, source=source, full_check=True, read=read)
 
 
 def milestone_set_dependencies(
     *, milestone: Milestone, depends_on: Iterable[Milestone], by: Any = None
 ) -> Milestone:
     with writing(by):
-        return _write(milestone, by=by, depends_on=list(depends_on))
+        fresh = locked(Milestone, milestone.pk)
+        return _write(fresh, by=by, depends_on=list(depends_on), read=columns(fresh))
 
 
 def milestone_cite_announcement(*, milestone: Milestone, source: Source, by: Any = None) -> bool:
