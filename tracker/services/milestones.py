@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tracker.deadlines import Deadline, Precision
-from tracker.models import Milestone, Source
+from tracker.models import Milestone, Source, Track
 from tracker.revisions import cite_announcement, record_deadline_change, replace_history
 from tracker.services.followups import after_commit
 from tracker.services.slugs import derive_slug
@@ -40,7 +40,8 @@ class Stored:
     state: str
     completed_on: dt.date | None
     deadline: Deadline | None
-    negotiation_id: int
+    # None when it is the negotiation the milestone is in now (it was not moved).
+    negotiation_id: int | None
 
 
 def stored(milestone: Milestone, *, lock: bool = False) -> Stored | None:
@@ -61,16 +62,32 @@ def stored(milestone: Milestone, *, lock: bool = False) -> Stored | None:
     ).first()
     if row is None:
         return None
-    deadline = None
-    if row["deadline_earliest"] is not None and row["deadline_latest"] is not None:
-        deadline = Deadline(
-            text=row["deadline_text"],
-            earliest=row["deadline_earliest"],
-            latest=row["deadline_latest"],
-            precision=Precision(row["deadline_precision"]),
-            said_on=row["deadline_said_on"],
+    return Stored(row["state"], row["completed_on"], _deadline(row), row["track__negotiation_id"])
+
+
+def _as_read(read: Mapping[str, Any], milestone: Milestone) -> Stored:
+    """What the row held as read under its lock (services.writing.columns), with the
+    negotiation it was in when a change moves it to another track."""
+    negotiation_id = None
+    if read["track_id"] != milestone.track_id:
+        negotiation_id = (
+            Track.all_objects.filter(pk=read["track_id"])
+            .values_list("negotiation_id", flat=True)
+            .first()
         )
-    return Stored(row["state"], row["completed_on"], deadline, row["track__negotiation_id"])
+    return Stored(read["state"], read["completed_on"], _deadline(read), negotiation_id)
+
+
+def _deadline(row: Mapping[str, Any]) -> Deadline | None:
+    if row["deadline_earliest"] is None or row["deadline_latest"] is None:
+        return None
+    return Deadline(
+        text=row["deadline_text"],
+        earliest=row["deadline_earliest"],
+        latest=row["deadline_latest"],
+        precision=Precision(row["deadline_precision"]),
+        said_on=row["deadline_said_on"],
+    )
 
 
 def settled_completion(
@@ -178,7 +195,8 @@ def _write(
     read: Mapping[str, Any] | None = None,
 ) -> Milestone:
     single_line(reason, field="reason")
-    before = stored(milestone, lock=True)
+    # Read under the row lock: by the caller (record_update and the others here), or now.
+    before = stored(milestone, lock=True) if read is None else _as_read(read, milestone)
     milestone.completed_on = settled_completion(
         state=milestone.state, completed_on=milestone.completed_on, before=before
     )
@@ -213,7 +231,7 @@ def _write(
         deadline_before=before.deadline if before else None,
         reason=reason,
     )
-    _touch([milestone], also=[before.negotiation_id] if before else [])
+    _touch([milestone], also=[before.negotiation_id] if before and before.negotiation_id else [])
     return milestone
 
 
