@@ -62,7 +62,13 @@ from tracker.services.records import (
     validate_differing,
     validate_target,
 )
-from tracker.services.writing import FieldChange, StaleVersion, changes_since, stale_message
+from tracker.services.writing import (
+    FieldChange,
+    StaleVersion,
+    changes_since,
+    columns,
+    stale_message,
+)
 
 __all__ = [
     "FieldChange",
@@ -74,6 +80,7 @@ __all__ = [
     "article_create",
     "article_save",
     "changes_since",
+    "columns",
     "dependency_cycle",
     "discrepancy_save",
     "first_party",
