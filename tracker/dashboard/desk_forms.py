@@ -9,8 +9,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from tracker import reading
-from tracker.stale_forms import VERSION, version_field
 from tracker.models import Milestone, Negotiation, Track
+from tracker.stale_forms import VERSION, version_field
 
 # The same bound as the API's upload: a bigger file cannot hold an article the reader takes.
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -120,9 +120,7 @@ class AcceptForm(forms.Form):
     def edits(self) -> dict[str, Any]:
         """The edits given, as tracker.services.proposal_accept takes them."""
         return {
-            name: value
-            for name, value in self.cleaned_data.items()
-            if value and name != VERSION
+            name: value for name, value in self.cleaned_data.items() if value and name != VERSION
         }
 
 
