@@ -326,7 +326,12 @@ def http(method: str, url: str, token: str, body: dict[str, Any], **headers: str
 def two_editors_over_http(transactional_db: None, live_server: Any) -> dict[str, Any]:
     track = make_track(make_negotiation())
     milestone = make_milestone(track, consequence="US reciprocal tariffs take full effect")
-    tokens = [AuthToken.objects.create(user=an_editor(name))[1] for name in ("alice", "bob")]
+    # Superusers: between committing tests the database is flushed, and with it the editors
+    # group (a data migration).
+    tokens = [
+        AuthToken.objects.create(user=User.objects.create_superuser(name, f"{name}@example.org"))[1]
+        for name in ("alice", "bob")
+    ]
     return {
         "url": f"{live_server.url}/api/v1/milestones/{milestone.pk}/",
         "pk": milestone.pk,
