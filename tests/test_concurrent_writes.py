@@ -6,16 +6,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
 import time_machine
 from bs4 import BeautifulSoup
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.test import Client
@@ -23,6 +31,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from tests.conftest import committed, make_milestone, make_negotiation, make_target, make_track
+from tests.processes import free_port, process_env, wait_until
 from tracker import services
 from tracker.api.serializers import MilestoneSerializer
 from tracker.models import Milestone, Negotiation, Target, Track
@@ -35,7 +44,11 @@ POSTGRESQL_ONLY = pytest.mark.skipif(
 
 
 @pytest.fixture(autouse=True)
-def frozen_now() -> Any:
+def frozen_now(request: pytest.FixtureRequest) -> Any:
+    if "web" in request.fixturenames:
+        # The web processes keep the real time: a token made in a frozen past has expired.
+        yield
+        return
     with time_machine.travel(NOW, tick=False):
         yield
 
@@ -257,12 +270,15 @@ def test_a_stale_admin_form_is_refused_with_what_changed_and_keeps_the_editors_i
 
     assert response.status_code == 200
     html = BeautifulSoup(response.content, "lxml")
-    errors = " ".join(html.select_one(".errorlist.nonfield").get_text(" ").split())
+    shown = html.select_one(".errorlist.nonfield")
+    assert shown is not None
+    errors = " ".join(shown.get_text(" ").split())
     assert "Someone saved this milestone after you opened it, so nothing was saved." in errors
     assert "title: “Interim agreement” → “Interim deal” (Bob Hale, 21 Nov 2026 12:05 UTC)" in (
         errors
     )
-    assert html.select_one("#id_consequence").get_text().strip() == "Tariffs of 26% return"
+    kept = html.select_one("#id_consequence")
+    assert kept is not None and kept.get_text().strip() == "Tariffs of 26% return"
     stored = Milestone.objects.get(pk=milestone.pk)
     assert (stored.title, stored.consequence) == (
         "Interim deal",
@@ -323,7 +339,38 @@ def http(method: str, url: str, token: str, body: dict[str, Any], **headers: str
 
 
 @pytest.fixture
-def two_editors_over_http(transactional_db: None, live_server: Any) -> dict[str, Any]:
+def web(transactional_db: None, tmp_path: Path) -> Iterator[str]:
+    """gunicorn with two workers on the test database: two processes that really write at
+    the same time (the live_server's threads would take turns on one interpreter)."""
+    port = free_port()
+    with open(tmp_path / "gunicorn.log", "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "config.wsgi", "--workers", "2",
+             "--bind", f"127.0.0.1:{port}"],
+            cwd=settings.BASE_DIR,
+            env=process_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    try:
+        wait_until(lambda: _answers(port), timeout=60)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def two_editors_over_http(web: str) -> dict[str, Any]:
     track = make_track(make_negotiation())
     milestone = make_milestone(track, consequence="US reciprocal tariffs take full effect")
     # Superusers: between committing tests the database is flushed, and with it the editors
@@ -332,14 +379,11 @@ def two_editors_over_http(transactional_db: None, live_server: Any) -> dict[str,
         AuthToken.objects.create(user=User.objects.create_superuser(name, f"{name}@example.org"))[1]
         for name in ("alice", "bob")
     ]
-    return {
-        "url": f"{live_server.url}/api/v1/milestones/{milestone.pk}/",
-        "pk": milestone.pk,
-        "tokens": tokens,
-    }
+    return {"url": f"{web}/api/v1/milestones/{milestone.pk}/", "pk": milestone.pk, "tokens": tokens}
 
 
 @POSTGRESQL_ONLY
+@pytest.mark.integration
 def test_200_rounds_of_two_editors_patching_different_fields_at_once_lose_nothing(
     two_editors_over_http: dict[str, Any], capsys: Any
 ) -> None:
@@ -373,6 +417,7 @@ def test_200_rounds_of_two_editors_patching_different_fields_at_once_lose_nothin
 
 
 @POSTGRESQL_ONLY
+@pytest.mark.integration
 def test_two_editors_patching_with_the_same_if_match_get_one_200_and_one_412(
     two_editors_over_http: dict[str, Any],
 ) -> None:
