@@ -167,7 +167,7 @@ def test_tracks_negotiations_and_targets_honour_if_match_too(
     alice: User, kind: type[Any], path: str, change: dict[str, Any]
 ) -> None:
     negotiation = make_negotiation()
-    rows = {
+    rows: dict[type[Any], Any] = {
         Negotiation: negotiation,
         Track: make_track(negotiation),
         Target: make_target(negotiation),
