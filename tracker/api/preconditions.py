@@ -88,6 +88,8 @@ ETAG = OpenApiParameter(
 )
 
 WRITES = ("PUT", "PATCH", "DELETE")
+# The answers that carry the ETag (tracker.api.views.RecordViewSet).
+TAGGED = {"retrieve", "create", "update", "partial_update"}
 
 
 class ConditionalSchema(api_settings.DEFAULT_SCHEMA_CLASS):  # type: ignore[name-defined]
@@ -98,7 +100,7 @@ class ConditionalSchema(api_settings.DEFAULT_SCHEMA_CLASS):  # type: ignore[name
         parameters = list(super().get_override_parameters())
         if self.method in WRITES:
             parameters.append(IF_MATCH)
-        if self.method != "DELETE" and not self._is_list_view():
+        if getattr(self.view, "action", None) in TAGGED:
             parameters.append(ETAG)
         return parameters
 
