@@ -30,7 +30,14 @@ from django.test import Client
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from tests.conftest import committed, make_milestone, make_negotiation, make_target, make_track
+from tests.conftest import (
+    committed,
+    make_milestone,
+    make_negotiation,
+    make_series,
+    make_target,
+    make_track,
+)
 from tests.processes import free_port, process_env, wait_until
 from tracker import services
 from tracker.api.serializers import MilestoneSerializer
@@ -439,3 +446,10 @@ def test_two_editors_patching_with_the_same_if_match_get_one_200_and_one_412(
             answers = sorted([first.result(), second.result()])
         assert answers == [200, 412], f"round {n}"
         assert Milestone.objects.get(pk=pk).version == version + 1
+
+
+def test_a_series_answers_without_an_etag_as_it_has_no_version(alice: User) -> None:
+    series = make_series()
+    answer = api_as(alice).get(f"/api/v1/series/{series.pk}/")
+    assert answer.status_code == 200
+    assert "ETag" not in answer

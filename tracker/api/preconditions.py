@@ -47,7 +47,7 @@ def expected_version(request: Request, record: Any) -> int | None:
     Weak tags (W/"3") never match: If-Match compares strongly (RFC 9110, 13.1.1).
     """
     header = request.headers.get("If-Match")
-    if header is None:
+    if header is None or not hasattr(record, "version"):
         return None
     tags = {tag.strip() for tag in header.split(",")}
     if "*" in tags:
