@@ -580,3 +580,52 @@ def test_overlapping_quotes_mark_each_character_once_and_each_keeps_its_anchor()
 
 def test_a_text_without_quotes_is_one_unmarked_segment() -> None:
     assert quote_segments("No dates here.", []) == [Segment("No dates here.", (), ())]
+
+
+def test_a_desk_form_opened_before_another_edit_is_refused_with_what_changed_keeping_the_input(
+    editor_client: Client, record: Any
+) -> None:
+    move = a_move(record)
+    html = page(editor_client.get(f"/desk/articles/{move.article_id}/"))
+    versions = {i["value"] for i in html.select(f'input[name="p{move.pk}-version"]')}
+    assert versions == {"1"}  # on both the quick accept and the edit form
+    other = get_user_model().objects.create_user("meera", first_name="Meera", last_name="Iyer")
+    with committed():
+        services.record_update(
+            model=Milestone,
+            pk=record["bta"].pk,
+            changes={"title": "Comprehensive trade agreement"},
+            by=other,
+        )
+
+    response = post(
+        editor_client,
+        f"/desk/proposals/{move.pk}/accept/",
+        {f"p{move.pk}-version": "1", f"p{move.pk}-deadline": "by December 2026"},
+    )
+
+    assert response.status_code == 400
+    html = page(response)
+    card = html.select_one(f"#proposal-{move.pk}")
+    assert card is not None
+    assert words(card.select_one(".edit-form .errors")) == (
+        "Someone saved this milestone after you opened it, so nothing was saved. Changed since: "
+        "title: “Comprehensive BTA” → “Comprehensive trade agreement” (Meera Iyer, 21 Nov 2026 "
+        "12:00 UTC). Your input is kept below: check it and save again to write it over theirs."
+    )
+    edited = card.select_one(f"#id_p{move.pk}-deadline")
+    assert edited is not None and edited["value"] == "by December 2026"
+    move.refresh_from_db()
+    assert move.state == "open"
+    assert Milestone.objects.get(pk=record["bta"].pk).deadline_text == "autumn 2025"
+    # Having looked, the editor accepts again from the form shown: it carries the new version.
+    again = card.select_one(f'.edit-form input[name="p{move.pk}-version"]')
+    assert again is not None and again["value"] == "2"
+    accepted = post(
+        editor_client,
+        f"/desk/proposals/{move.pk}/accept/",
+        {f"p{move.pk}-version": "2", f"p{move.pk}-deadline": "by December 2026"},
+    )
+    assert accepted.status_code == 302
+    bta = Milestone.objects.get(pk=record["bta"].pk)
+    assert (bta.title, bta.deadline_text) == ("Comprehensive trade agreement", "by December 2026")

@@ -13,7 +13,13 @@ from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+)
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -26,7 +32,7 @@ from import_export.admin import ImportMixin
 from import_export.formats import base_formats
 from import_export.forms import ImportForm
 
-from tracker import exports, imports, services
+from tracker import exports, imports, services, stale_forms
 from tracker.admin_record import RecordUpload
 from tracker.deadlines import Deadline, DeadlineError
 from tracker.lifecycle import TEMPLATES
@@ -50,6 +56,7 @@ from tracker.models import (
     Subscription,
     Target,
     Track,
+    Versioned,
 )
 from tracker.refresh import refresh_statuses
 from tracker.reminders import outbox, subscriptions
@@ -161,14 +168,57 @@ class RecordAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     The form has already shown the rules' messages (its clean calls the same service
     checks); here the admin only hands the row, its relations and the editor over.
+
+    A change form carries the row's version (tracker.stale_forms): one opened before
+    another editor saved is refused with what they changed, and a save hands the service
+    only the fields this editor changed.
     """
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if kwargs.get("fields"):
+            # The hidden version is the form's own field, not one of the model's editable ones.
+            kwargs["fields"] = [name for name in kwargs["fields"] if name != stale_forms.VERSION]
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None or not isinstance(obj, Versioned):
+            return form
+        return type(form.__name__, (stale_forms.VersionChecked, form), {})
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except services.StaleVersion as stale:
+            # Another save landed between this form's check and its write (the form
+            # checks first; this is the narrow race): say what changed and show it again.
+            messages.error(request, services.stale_message(stale))
+            return HttpResponseRedirect(request.get_full_path())
 
     def service_arguments(self, form: forms.ModelForm) -> dict[str, Any]:  # type: ignore[type-arg]
         many = [f.name for f in form.instance._meta.many_to_many]
         return {name: form.cleaned_data[name] for name in many if name in form.cleaned_data}
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        services.record_save(record=obj, by=request.user, **self.service_arguments(form))
+        if not (change and isinstance(form, stale_forms.VersionChecked)):
+            services.record_save(record=obj, by=request.user, **self.service_arguments(form))
+            return
+        changes = {
+            name: value for name, value in services.columns(obj).items() if value != form.read[name]
+        }
+        services.record_update(
+            model=type(obj),
+            pk=obj.pk,
+            changes=changes,
+            version=form.cleaned_data.get(stale_forms.VERSION),
+            by=request.user,
+            **self.service_arguments(form),
+        )
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         # The relations went to the service with the row; only the inlines are left.

@@ -25,12 +25,14 @@ class TrackerConfig(AppConfig):
         import tracker.webhooks.admin  # noqa: F401
 
         def edited(model: Any, **options: Any) -> None:
-            """Log the fields people edit: not ids, timestamps or the derived statuses."""
+            """Log the fields people edit: not ids, timestamps, versions (kept beside each
+            change, in additional_data) or the derived statuses."""
             derived: frozenset[str] = getattr(model, "DERIVED_FIELDS", frozenset())
+            skipped = {*derived, "created_at", "updated_at", "version"}
             fields = [
                 f.name
                 for f in model._meta.concrete_fields
-                if not f.primary_key and f.name not in {*derived, "created_at", "updated_at"}
+                if not f.primary_key and f.name not in skipped
             ]
             auditlog.register(model, include_fields=fields, **options)
 

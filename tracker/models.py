@@ -108,10 +108,29 @@ class NamesUniqueClashes:
         )
 
 
+class Versioned(models.Model):
+    """A row editors write: `version` moves on every write (tracker.services.writing.store).
+
+    A writer who read version n may say so (the API's If-Match, the forms' hidden field);
+    the write is then refused if another one came between (docs/design.md "Concurrent
+    writes"). The audit log keeps the version each change made (`additional_data`), so
+    "what changed since version n" is a question it can answer.
+    """
+
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def get_additional_data(self) -> dict[str, Any]:
+        # Read by django-auditlog for every Change it writes about this row.
+        return {"version": self.version}
+
+
 MONTHS = [(month, calendar.month_name[month]) for month in range(1, 13)]
 
 
-class Party(NamesUniqueClashes, models.Model):
+class Party(NamesUniqueClashes, Versioned, models.Model):
     code = models.CharField(max_length=10, unique=True, help_text="IN, US, EU, …")
     name = models.CharField(max_length=200)
     fiscal_year_start = models.PositiveSmallIntegerField(
@@ -188,7 +207,7 @@ class Article(models.Model):
         return self.published_on or self.published_by
 
 
-class Source(NamesUniqueClashes, models.Model):
+class Source(NamesUniqueClashes, Versioned, models.Model):
     """A quote: a span of an article, the evidence behind a date or figure.
 
     The article's title, publisher, URL and dates are kept on each quote too (the write
@@ -503,7 +522,7 @@ class Archivable(models.Model):
         return self.archived_at is not None
 
 
-class Negotiation(NamesUniqueClashes, Archivable, HealthFields):
+class Negotiation(NamesUniqueClashes, Versioned, Archivable, HealthFields):
     class Stage(models.TextChoices):
         ANNOUNCED = "announced"
         NEGOTIATING = "negotiating"
@@ -534,7 +553,7 @@ class Negotiation(NamesUniqueClashes, Archivable, HealthFields):
         return self.name
 
 
-class Track(NamesUniqueClashes, Archivable, Scheduled, HealthFields):
+class Track(NamesUniqueClashes, Versioned, Archivable, Scheduled, HealthFields):
     """A workstream inside a negotiation."""
 
     negotiation = models.ForeignKey(Negotiation, on_delete=models.CASCADE, related_name="tracks")
@@ -589,7 +608,7 @@ class Track(NamesUniqueClashes, Archivable, Scheduled, HealthFields):
 NO_DEADLINE = dt.date(9999, 12, 31)
 
 
-class Milestone(NamesUniqueClashes, Scheduled, Confirmed, KeepsDerivedFields):
+class Milestone(NamesUniqueClashes, Versioned, Scheduled, Confirmed, KeepsDerivedFields):
     class Kind(models.TextChoices):
         DEADLINE = "deadline"
         MEETING = "meeting"
@@ -835,7 +854,7 @@ class Series(models.Model):
         return self.name
 
 
-class Target(NamesUniqueClashes, Scheduled, Confirmed, KeepsDerivedFields):
+class Target(NamesUniqueClashes, Versioned, Scheduled, Confirmed, KeepsDerivedFields):
     """A number to reach by a deadline, e.g. bilateral trade of USD 500 billion by 2030."""
 
     DERIVED_FIELDS = frozenset(
@@ -973,7 +992,7 @@ class Target(NamesUniqueClashes, Scheduled, Confirmed, KeepsDerivedFields):
         )
 
 
-class Observation(NamesUniqueClashes, models.Model):
+class Observation(NamesUniqueClashes, Versioned, models.Model):
     """A published figure: the value a series gives for a period (calendar 2025, FY 2025-26)."""
 
     target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="observations")

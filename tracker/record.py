@@ -419,7 +419,7 @@ class _Loader:
         model: type[models.Model],
         lookup: dict[str, Any],
         values: dict[str, Any],
-        relations: dict[str, list[Any]],
+        relations: dict[str, Any],
     ) -> Any:
         instance = model._default_manager.filter(**lookup).first()
         if instance is None:
@@ -429,7 +429,7 @@ class _Loader:
         changed = [name for name, value in values.items() if getattr(instance, name) != value]
         for name in changed:
             setattr(instance, name, values[name])
-        moved = {
+        moved: dict[str, Any] = {
             name: related
             for name, related in relations.items()
             if _linked(instance, name) != _linked_as(instance, name, related)

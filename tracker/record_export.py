@@ -109,33 +109,37 @@ CARRIED: dict[type[models.Model], frozenset[str]] = {
 
 _TIMESTAMP = "when the row was written in this installation"
 _ACCOUNT = "a user account of this installation, which another need not have"
+_VERSION = "how many writes the row has had in this installation (ETag, If-Match)"
 
 # The stored fields a record file leaves out, and why (derived fields are recomputed).
 _ARCHIVED = "archived items are left out of a record; one that is exported is live"
 NOT_CARRIED: dict[type[models.Model], dict[str, str]] = {
-    Party: {},
+    Party: {"version": _VERSION},
     Article: {"created_at": _TIMESTAMP, "created_by": _ACCOUNT},
-    Source: {},
+    Source: {"version": _VERSION},
     Negotiation: {
+        "version": _VERSION,
         "created_at": _TIMESTAMP,
         "updated_at": _TIMESTAMP,
         "archived_at": _ARCHIVED,
         "archived_by": _ARCHIVED,
     },
     Track: {
+        "version": _VERSION,
         "owner": _ACCOUNT,
         "created_at": _TIMESTAMP,
         "updated_at": _TIMESTAMP,
         "archived_at": _ARCHIVED,
         "archived_by": _ARCHIVED,
     },
-    Milestone: {"created_at": _TIMESTAMP, "updated_at": _TIMESTAMP},
+    Milestone: {"created_at": _TIMESTAMP, "updated_at": _TIMESTAMP, "version": _VERSION},
     Discrepancy: {},
     DeadlineRevision: {"changed_by": _ACCOUNT},
-    Target: {"created_at": _TIMESTAMP, "updated_at": _TIMESTAMP},
+    Target: {"created_at": _TIMESTAMP, "updated_at": _TIMESTAMP, "version": _VERSION},
     Series: {},
     Observation: {
-        "recorded_at": "when the figure was entered here: a loaded figure is news when loaded"
+        "version": _VERSION,
+        "recorded_at": "when the figure was entered here: a loaded figure is news when loaded",
     },
 }
 

@@ -22,6 +22,7 @@ from tracker.api.fields import (
     ReadsTypedDeadline,
     enum_choices,
 )
+from tracker.api.preconditions import PreconditionFailed, etag
 from tracker.lifecycle import TEMPLATES
 from tracker.models import (
     MAX_FIGURE,
@@ -97,23 +98,40 @@ class RecordSerializer(serializers.ModelSerializer[Any]):
 
     def create(self, validated_data: dict[str, Any]) -> Any:
         model: type[models.Model] = self.Meta.model
-        return self._save(model(), validated_data)
-
-    def update(self, instance: Any, validated_data: dict[str, Any]) -> Any:
-        return self._save(instance, validated_data)
-
-    def _save(self, record: models.Model, data: dict[str, Any]) -> models.Model:
-        arguments = {
-            argument: data.pop(name)
-            for name, argument in self.service_arguments.items()
-            if name in data
-        }
-        for name, value in data.items():
+        arguments = self._arguments(validated_data)
+        record = model()
+        for name, value in validated_data.items():
             setattr(record, name, value)
         try:
             return services.record_save(record=record, by=acting_user(self), **arguments)
         except DjangoValidationError as error:
             raise as_drf_error(error) from None
+
+    def update(self, instance: Any, validated_data: dict[str, Any]) -> Any:
+        """Only the fields sent change, on the row as it stands when the write takes its
+        lock, and at the version If-Match named (context "version", from the view)."""
+        arguments = self._arguments(validated_data)
+        try:
+            return services.record_update(
+                model=type(instance),
+                pk=instance.pk,
+                changes=validated_data,
+                version=self.context.get("version"),
+                by=acting_user(self),
+                **arguments,
+            )
+        except services.StaleVersion as stale:
+            raise PreconditionFailed(etag(stale.record)) from None
+        except DjangoValidationError as error:
+            raise as_drf_error(error) from None
+
+    def _arguments(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Pop the validated fields that the service takes as arguments, not as changes."""
+        return {
+            argument: data.pop(name)
+            for name, argument in self.service_arguments.items()
+            if name in data
+        }
 
 
 # --- reference data -------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tracker import exports, selectors, services, versions
-from tracker.api import filters, rows
+from tracker.api import filters, preconditions, rows
 from tracker.api import serializers as api
 from tracker.api.exports import ExportableList, asks_for_file
 from tracker.api.pagination import MilestonePages, Pages
@@ -47,20 +47,51 @@ class RecordViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
 
     Statuses are refreshed once the service's transaction commits, so the row is read
     again for the answer rather than taken from the object that was written.
+
+    A detail carries its version as a strong ETag, and writes honour If-Match
+    (tracker.api.preconditions): 412 when the row was written since that version.
     """
 
     pagination_class: type[pagination.BasePagination] | None = Pages
+    schema = preconditions.ConditionalSchema()
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        record = self.get_object()
+        response = Response(self.get_serializer(record).data)
+        if hasattr(record, "version"):  # series have none: the admin alone edits them
+            response["ETag"] = preconditions.etag(record)
+        return response
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._tagged(super().create(request, *args, **kwargs))
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._tagged(super().update(request, *args, **kwargs))
 
     def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
         serializer.save()
-        serializer.instance = self._reread(serializer.instance)
+        serializer.instance = self._written = self._reread(serializer.instance)
 
     def perform_update(self, serializer: serializers.BaseSerializer[Any]) -> None:
+        # The service holds the write to this version under the row lock (StaleVersion).
+        cast(dict[str, Any], serializer.context)["version"] = preconditions.expected_version(
+            self.request, serializer.instance
+        )
         serializer.save()
-        serializer.instance = self._reread(serializer.instance)
+        serializer.instance = self._written = self._reread(serializer.instance)
 
     def perform_destroy(self, instance: models.Model) -> None:
-        services.record_delete(record=instance, by=self.request.user)
+        version = preconditions.expected_version(self.request, instance)
+        try:
+            services.record_delete(record=instance, by=self.request.user, version=version)
+        except services.StaleVersion as stale:
+            raise preconditions.PreconditionFailed(preconditions.etag(stale.record)) from None
+
+    def _tagged(self, response: Response) -> Response:
+        written = getattr(self, "_written", None)
+        if written is not None and hasattr(written, "version"):
+            response["ETag"] = preconditions.etag(written)
+        return response
 
     def _reread(self, instance: Any) -> Any:
         return self.get_queryset().get(pk=instance.pk)

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_POST
 from tracker import figures, services
 from tracker.dashboard.desk_forms import AcceptForm, ArticleForm, RejectForm
 from tracker.models import Article, Milestone, Negotiation, Proposal, Target, Track
+from tracker.stale_forms import VERSION, refuse_stale
 from tracker.status import day_text
 
 View = Callable[..., HttpResponseBase]
@@ -252,7 +253,11 @@ def article_page(
     cards = []
     for p in proposals:
         editing = failed is not None and failed.pk == p.pk and failed_form is not None
-        form = failed_form if editing and failed_form is not None else AcceptForm(prefix=f"p{p.pk}")
+        form = (
+            failed_form
+            if editing and failed_form is not None
+            else AcceptForm(prefix=f"p{p.pk}", initial={VERSION: _item_version(p)})
+        )
         for name, offered in choices.get(p.negotiation_id, {}).items():
             field = form.fields[name]
             if isinstance(field, forms.ChoiceField):
@@ -277,6 +282,11 @@ def article_page(
         "cards": cards,
         "open_count": sum(1 for p in proposals if p.state == Proposal.State.OPEN),
     }
+
+
+def _item_version(proposal: Proposal) -> int | None:
+    item = proposal.milestone or proposal.target
+    return item.version if item is not None else None
 
 
 # --- views --------------------------------------------------------------------------------
@@ -365,7 +375,14 @@ def accept(request: HttpRequest, pk: int) -> HttpResponse:
     form = AcceptForm(request.POST, prefix=f"p{proposal.pk}")
     if form.is_valid():
         try:
-            services.proposal_accept(proposal=proposal, by=request.user, edits=form.edits())
+            services.proposal_accept(
+                proposal=proposal,
+                by=request.user,
+                edits=form.edits(),
+                version=form.cleaned_data.get(VERSION),
+            )
+        except services.StaleVersion as stale:
+            refuse_stale(form, stale)
         except services.ProposalDecided as decided:
             messages.error(request, ALREADY_DECIDED.format(why=decided))
             return _back(proposal, here=True)

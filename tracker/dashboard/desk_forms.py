@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 
 from tracker import reading
 from tracker.models import Milestone, Negotiation, Track
+from tracker.stale_forms import VERSION, version_field
 
 # The same bound as the API's upload: a bigger file cannot hold an article the reader takes.
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -113,10 +114,14 @@ class AcceptForm(forms.Form):
         required=False,
         help_text="In words, read from the article's date (“by the end of 2026”).",
     )
+    # The version of the proposal's milestone or target the page showed (tracker.stale_forms).
+    version = version_field()
 
     def edits(self) -> dict[str, Any]:
         """The edits given, as tracker.services.proposal_accept takes them."""
-        return {name: value for name, value in self.cleaned_data.items() if value}
+        return {
+            name: value for name, value in self.cleaned_data.items() if value and name != VERSION
+        }
 
 
 class RejectForm(forms.Form):

@@ -15,13 +15,21 @@ from django.utils import timezone
 
 from tracker.models import Milestone, Negotiation, Track
 from tracker.services.followups import after_commit
-from tracker.services.writing import writing
+from tracker.services.writing import columns, locked, store, writing
 
 
 def _set_archived(row: Negotiation | Track, *, by: Any, archived: bool) -> None:
-    row.archived_at = timezone.now() if archived else None
-    row.archived_by = by if archived and getattr(by, "is_authenticated", False) else None
-    row.save(update_fields=["archived_at", "archived_by", "updated_at"])
+    fresh = locked(type(row), row.pk)
+    read = columns(fresh)
+    fresh.archived_at = timezone.now() if archived else None
+    fresh.archived_by = by if archived and getattr(by, "is_authenticated", False) else None
+    store(fresh, read=read)
+    # The caller goes on with its copy: it says what was written.
+    row.archived_at, row.archived_by, row.version = (
+        fresh.archived_at,
+        fresh.archived_by,
+        fresh.version,
+    )
 
 
 def track_archive(*, track: Track, by: Any = None) -> Track:

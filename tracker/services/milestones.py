@@ -17,11 +17,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from tracker.deadlines import Deadline, Precision
-from tracker.models import Milestone, Source
+from tracker.models import Milestone, Source, Track
 from tracker.revisions import cite_announcement, record_deadline_change, replace_history
 from tracker.services.followups import after_commit
 from tracker.services.slugs import derive_slug
-from tracker.services.writing import check, single_line, writing
+from tracker.services.writing import check, columns, locked, single_line, store, writing
 from tracker.status import MilestoneState
 from tracker.webhooks import events
 
@@ -40,7 +40,8 @@ class Stored:
     state: str
     completed_on: dt.date | None
     deadline: Deadline | None
-    negotiation_id: int
+    # None when it is the negotiation the milestone is in now (it was not moved).
+    negotiation_id: int | None
 
 
 def stored(milestone: Milestone, *, lock: bool = False) -> Stored | None:
@@ -61,16 +62,32 @@ def stored(milestone: Milestone, *, lock: bool = False) -> Stored | None:
     ).first()
     if row is None:
         return None
-    deadline = None
-    if row["deadline_earliest"] is not None and row["deadline_latest"] is not None:
-        deadline = Deadline(
-            text=row["deadline_text"],
-            earliest=row["deadline_earliest"],
-            latest=row["deadline_latest"],
-            precision=Precision(row["deadline_precision"]),
-            said_on=row["deadline_said_on"],
+    return Stored(row["state"], row["completed_on"], _deadline(row), row["track__negotiation_id"])
+
+
+def _as_read(read: Mapping[str, Any], milestone: Milestone) -> Stored:
+    """What the row held as read under its lock (services.writing.columns), with the
+    negotiation it was in when a change moves it to another track."""
+    negotiation_id = None
+    if read["track_id"] != milestone.track_id:
+        negotiation_id = (
+            Track.all_objects.filter(pk=read["track_id"])
+            .values_list("negotiation_id", flat=True)
+            .first()
         )
-    return Stored(row["state"], row["completed_on"], deadline, row["track__negotiation_id"])
+    return Stored(read["state"], read["completed_on"], _deadline(read), negotiation_id)
+
+
+def _deadline(row: Mapping[str, Any]) -> Deadline | None:
+    if row["deadline_earliest"] is None or row["deadline_latest"] is None:
+        return None
+    return Deadline(
+        text=row["deadline_text"],
+        earliest=row["deadline_earliest"],
+        latest=row["deadline_latest"],
+        precision=Precision(row["deadline_precision"]),
+        said_on=row["deadline_said_on"],
+    )
 
 
 def settled_completion(
@@ -143,12 +160,15 @@ def milestone_save(
     source: Source | None = None,
     depends_on: Sequence[Milestone] | None = None,
     sources: Sequence[Source] | None = None,
+    read: Mapping[str, Any] | None = None,
 ) -> Milestone:
     """Create `milestone` or store the edits made to it, holding every rule.
 
     A changed deadline is kept as a revision with `reason` and `source`; state changes
     follow settled_completion; `depends_on` and `sources`, when given, replace the
-    current ones.
+    current ones. `read`: the columns as read under the row lock (services.records.
+    record_update, which edits with only the changes given); only those that differ
+    from it are written.
     """
     with writing(by):
         return _write(
@@ -159,6 +179,7 @@ def milestone_save(
             depends_on=depends_on,
             sources=sources,
             full_check=True,
+            read=read,
         )
 
 
@@ -171,9 +192,11 @@ def _write(
     depends_on: Sequence[Milestone] | None = None,
     sources: Sequence[Source] | None = None,
     full_check: bool = False,
+    read: Mapping[str, Any] | None = None,
 ) -> Milestone:
     single_line(reason, field="reason")
-    before = stored(milestone, lock=True)
+    # Read under the row lock: by the caller (record_update and the others here), or now.
+    before = stored(milestone, lock=True) if read is None else _as_read(read, milestone)
     milestone.completed_on = settled_completion(
         state=milestone.state, completed_on=milestone.completed_on, before=before
     )
@@ -186,7 +209,7 @@ def _write(
         if milestone.weight is not None and milestone.weight < 0:
             raise ValidationError({"weight": WEIGHT_NEGATIVE})
         check(milestone)
-    milestone.save()
+    store(milestone, read=read)
     if before is None or before.deadline != milestone.deadline:
         record_deadline_change(
             milestone=milestone,
@@ -208,7 +231,7 @@ def _write(
         deadline_before=before.deadline if before else None,
         reason=reason,
     )
-    _touch([milestone], also=[before.negotiation_id] if before else [])
+    _touch([milestone], also=[before.negotiation_id] if before and before.negotiation_id else [])
     return milestone
 
 
@@ -277,11 +300,14 @@ def _set_states(
             try:
                 # A savepoint each: a refused milestone leaves the others' changes standing.
                 with transaction.atomic():
-                    milestone.state = state.value
-                    milestone.completed_on = completed_on
+                    # The row as it stands, not the caller's copy: only the state is news.
+                    fresh = locked(Milestone, milestone.pk)
+                    read = columns(fresh)
+                    fresh.state = state.value
+                    fresh.completed_on = completed_on
                     # Completing here names a day (or today): known to the day.
-                    milestone.completed_precision = ""
-                    outcome.done.append(_write(milestone, by=by))
+                    fresh.completed_precision = ""
+                    outcome.done.append(_write(fresh, by=by, read=read))
             except ValidationError as error:
                 milestone.refresh_from_db()
                 outcome.refused.append((milestone, error))
@@ -297,16 +323,22 @@ def milestone_set_deadline(
     by: Any = None,
 ) -> Milestone:
     """Move a milestone's deadline; the revision records why and who reported it."""
-    milestone.deadline = deadline
     with writing(by):
-        return _write(milestone, by=by, reason=reason, source=source, full_check=True)
+        read = None
+        if milestone.pk is not None:
+            # The row as it stands, not the caller's copy: only the deadline is news.
+            milestone = locked(Milestone, milestone.pk)
+            read = columns(milestone)
+        milestone.deadline = deadline
+        return _write(milestone, by=by, reason=reason, source=source, full_check=True, read=read)
 
 
 def milestone_set_dependencies(
     *, milestone: Milestone, depends_on: Iterable[Milestone], by: Any = None
 ) -> Milestone:
     with writing(by):
-        return _write(milestone, by=by, depends_on=list(depends_on))
+        fresh = locked(Milestone, milestone.pk)
+        return _write(fresh, by=by, depends_on=list(depends_on), read=columns(fresh))
 
 
 def milestone_cite_announcement(*, milestone: Milestone, source: Source, by: Any = None) -> bool:

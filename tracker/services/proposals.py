@@ -36,10 +36,11 @@ from tracker.services.milestones import milestone_complete, milestone_save, mile
 from tracker.services.records import (
     discrepancy_save,
     observation_save,
+    record_update,
     series_save,
     source_save,
-    target_save,
 )
+from tracker.services.writing import locked as locked_row
 from tracker.services.writing import single_line, writing
 from tracker.status import MilestoneState
 
@@ -176,18 +177,30 @@ def proposal_reject(*, proposal: Proposal, by: Any = None, reason: str = "") -> 
 
 
 def proposal_accept(
-    *, proposal: Proposal, by: Any = None, edits: Mapping[str, Any] | None = None
+    *,
+    proposal: Proposal,
+    by: Any = None,
+    edits: Mapping[str, Any] | None = None,
+    version: int | None = None,
 ) -> Proposal:
     """Apply the proposal's change through the write services, citing its quote.
 
     `edits` may give `milestone` (a Milestone: the one it is about), `track` (a Track: where
     a new milestone goes), `title` (a new milestone's) and `deadline` (text read from the
-    article's date, or a Deadline). A proposal decided already raises ProposalDecided; one
-    made stale by a later edit is superseded first, and raises it too.
+    article's date, or a Deadline). `version` is the version of the proposal's milestone or
+    target the editor saw: one written since raises services.writing.StaleVersion. A
+    proposal decided already raises ProposalDecided; one made stale by a later edit is
+    superseded first, and raises it too.
     """
     edits = dict(edits or {})
+    if version is not None:
+        # Said before superseding: the editor learns what changed, not only that it did.
+        with writing(by):
+            _check_item_version(proposal, version)
     proposals_supersede_changed(proposals=[proposal])
     with audit.through(Interface.PROPOSAL), writing(by):
+        if version is not None:
+            _check_item_version(proposal, version)
         locked = _open_and_locked(proposal)
         article = locked.article
         deadline = _edited_deadline(locked, edits)
@@ -216,6 +229,12 @@ def proposal_accept(
         locked.save(update_fields=["milestone", "state", "decided_by", "decided_at"])
         _supersede_siblings(locked)
     return locked
+
+
+def _check_item_version(proposal: Proposal, version: int) -> None:
+    key = _item_key(proposal)
+    if key is not None:
+        locked_row(Milestone if key[0] == "milestone" else Target, key[1], version=version)
 
 
 def _edited_deadline(proposal: Proposal, edits: Mapping[str, Any]) -> Deadline | None:
@@ -265,9 +284,9 @@ def _apply_to_milestone(
             by=by,
         )
     elif kind == Proposal.Kind.CONFIRMS:
-        milestone_save(milestone=milestone, sources=cited, by=by)
+        record_update(model=Milestone, pk=milestone.pk, changes={}, sources=cited, by=by)
     elif kind == Proposal.Kind.COMPLETES:
-        milestone_save(milestone=milestone, sources=cited, by=by)
+        record_update(model=Milestone, pk=milestone.pk, changes={}, sources=cited, by=by)
         milestone_complete(
             milestone=milestone,
             completed_on=proposal.completed_on or proposal.article.anchor,
@@ -299,7 +318,9 @@ def _newest_other_source(milestone: Milestone, quote: Source) -> Source | None:
 
 def _apply_to_target(kind: str, proposal: Proposal, target: Target, quote: Source, by: Any) -> None:
     if kind == Proposal.Kind.CONFIRMS:
-        target_save(target=target, sources=[*target.sources.all(), quote], by=by)
+        record_update(
+            model=Target, pk=target.pk, changes={}, sources=[*target.sources.all(), quote], by=by
+        )
     elif kind == Proposal.Kind.FIGURE:
         if proposal.value is None or proposal.period_start is None or proposal.period_end is None:
             raise ValidationError({"value": NEEDS_FIGURE})

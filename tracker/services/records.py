@@ -6,12 +6,16 @@ replaces the relations it was given, and marks the negotiations whose statuses m
 change; they are refreshed once, after the transaction commits (services.followups).
 `record_save` and `record_delete` pick the function for a row of any of these kinds,
 milestones included: the admin and the API use them for their generic create, edit and
-delete.
+delete. `record_update` edits a row with only the changes given, on the row as read under
+its lock; given the version the editor read, it refuses to write over a later one.
+
+`read`, where a function takes it, is what the row's columns held when it was read under
+the lock (services.writing.columns): only the columns that differ from it are written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -37,7 +41,7 @@ from tracker.services.archive import negotiation_archive, track_archive
 from tracker.services.followups import after_commit
 from tracker.services.milestones import milestone_save
 from tracker.services.slugs import derive_slug
-from tracker.services.writing import check, writing
+from tracker.services.writing import check, columns, locked, store, writing
 from tracker.webhooks import events
 
 TRACK_IN_OTHER_NEGOTIATION = "The track belongs to another negotiation."
@@ -69,6 +73,7 @@ def negotiation_save(
     parties: Sequence[Party] | None = None,
     sources: Sequence[Source] | None = None,
     template: str = "",
+    read: Mapping[str, Any] | None = None,
 ) -> Negotiation:
     """Create or edit `negotiation`; a new one given a `template` (tracker.lifecycle)
     starts with that template's track of undated milestones."""
@@ -77,7 +82,7 @@ def negotiation_save(
     with writing(by):
         derive_slug(negotiation)
         check(negotiation)
-        negotiation.save()
+        store(negotiation, read=read)
         if parties is not None:
             _link_parties(negotiation, parties)
         if sources is not None:
@@ -139,7 +144,13 @@ def _link_parties(negotiation: Negotiation, parties: Sequence[Party]) -> None:
             negotiation.parties.add(party_id)
 
 
-def track_save(*, track: Track, by: Any = None, sources: Sequence[Source] | None = None) -> Track:
+def track_save(
+    *,
+    track: Track,
+    by: Any = None,
+    sources: Sequence[Source] | None = None,
+    read: Mapping[str, Any] | None = None,
+) -> Track:
     with writing(by):
         moved_from = _previous(Track, track.pk, "negotiation_id")
         if (
@@ -151,7 +162,7 @@ def track_save(*, track: Track, by: Any = None, sources: Sequence[Source] | None
             raise ValidationError({"party": TRACK_PARTY_NOT_IN_NEGOTIATION})
         derive_slug(track)
         check(track)
-        track.save()
+        store(track, read=read)
         if sources is not None:
             track.sources.set(sources)
         after_commit(
@@ -188,21 +199,27 @@ def validate_target(target: Target) -> None:
 
 
 def target_save(
-    *, target: Target, by: Any = None, sources: Sequence[Source] | None = None
+    *,
+    target: Target,
+    by: Any = None,
+    sources: Sequence[Source] | None = None,
+    read: Mapping[str, Any] | None = None,
 ) -> Target:
     with writing(by):
         moved_from = _previous(Target, target.pk, "negotiation_id")
         validate_target(target)
         derive_slug(target)
         check(target)
-        target.save()
+        store(target, read=read)
         if sources is not None:
             target.sources.set(sources)
         after_commit(negotiation_ids=[target.negotiation_id, moved_from])
     return target
 
 
-def observation_save(*, observation: Observation, by: Any = None) -> Observation:
+def observation_save(
+    *, observation: Observation, by: Any = None, read: Mapping[str, Any] | None = None
+) -> Observation:
     """Save a figure; the first series a target is given becomes its primary series, and a
     figure given without a series belongs to its target's primary series (a target without
     one refuses it, asking for `series`)."""
@@ -232,11 +249,14 @@ def observation_save(*, observation: Observation, by: Any = None) -> Observation
             # A new or changed figure is news when it is entered, whatever period it covers.
             observation.recorded_at = timezone.now()
         check(observation)
-        observation.save()
-        target = observation.target
-        if target.primary_series_id is None:
-            target.primary_series_id = observation.series_id
-            target_save(target=target, by=by)
+        store(observation, read=read)
+        if observation.target.primary_series_id is None:
+            record_update(
+                model=Target,
+                pk=observation.target_id,
+                changes={"primary_series_id": observation.series_id},
+                by=by,
+            )
         if before is None:
             events.observation_created(observation)
         after_commit(
@@ -247,33 +267,35 @@ def observation_save(*, observation: Observation, by: Any = None) -> Observation
     return observation
 
 
-def series_save(*, series: Series, by: Any = None) -> Series:
+def series_save(*, series: Series, by: Any = None, read: Mapping[str, Any] | None = None) -> Series:
     with writing(by):
         check(series)
-        series.save()
+        store(series, read=read)
     return series
 
 
-def source_save(*, source: Source, by: Any = None) -> Source:
+def source_save(*, source: Source, by: Any = None, read: Mapping[str, Any] | None = None) -> Source:
     """Save a quote; one of an article takes the article's title, publisher, URL and
     dates, and, when its span is known, its words from the article's text."""
     with writing(by):
         _as_quoted(source)
         derive_slug(source)
         check(source)
-        source.save()
+        store(source, read=read)
         # Its date decides how fresh every row that cites it is.
         after_commit(negotiation_ids=_negotiations_citing(source))
     return source
 
 
-def article_save(*, article: Article, by: Any = None) -> Article:
+def article_save(
+    *, article: Article, by: Any = None, read: Mapping[str, Any] | None = None
+) -> Article:
     """Store an article's description or text as given (the record loader's path; posting one
     for proposals is services.articles.article_create); its quotes follow its title, publisher,
     URL and dates."""
     with writing(by):
         check(article, exclude=["created_by"])
-        article.save()
+        store(article, read=read)
         for quote in article.quotes.all():
             source_save(source=quote, by=by)
     return article
@@ -307,50 +329,86 @@ def validate_differing(sources: Sequence[Source]) -> None:
 
 
 def discrepancy_save(
-    *, discrepancy: Discrepancy, by: Any = None, sources: Sequence[Source] | None = None
+    *,
+    discrepancy: Discrepancy,
+    by: Any = None,
+    sources: Sequence[Source] | None = None,
+    read: Mapping[str, Any] | None = None,
 ) -> Discrepancy:
     """Record where a milestone's sources disagree; it takes two sources to differ."""
     with writing(by):
         if sources is not None or discrepancy.pk is None:
             validate_differing(sources or ())
         check(discrepancy)
-        discrepancy.save()
+        store(discrepancy, read=read)
         if sources is not None:
             discrepancy.sources.set(sources)
     return discrepancy
 
 
-def party_save(*, party: Party, by: Any = None) -> Party:
+def party_save(*, party: Party, by: Any = None, read: Mapping[str, Any] | None = None) -> Party:
     with writing(by):
         check(party)
-        party.save()
+        store(party, read=read)
     return party
 
 
-def record_save(*, record: models.Model, by: Any = None, **relations: Any) -> models.Model:
+def record_save(
+    *,
+    record: models.Model,
+    by: Any = None,
+    read: Mapping[str, Any] | None = None,
+    **relations: Any,
+) -> models.Model:
     """Create or edit a row of the record through the service for its kind."""
     match record:
         case Milestone():
-            return milestone_save(milestone=record, by=by, **relations)
+            return milestone_save(milestone=record, by=by, read=read, **relations)
         case Negotiation():
-            return negotiation_save(negotiation=record, by=by, **relations)
+            return negotiation_save(negotiation=record, by=by, read=read, **relations)
         case Track():
-            return track_save(track=record, by=by, **relations)
+            return track_save(track=record, by=by, read=read, **relations)
         case Target():
-            return target_save(target=record, by=by, **relations)
+            return target_save(target=record, by=by, read=read, **relations)
         case Observation():
-            return observation_save(observation=record, by=by)
+            return observation_save(observation=record, by=by, read=read)
         case Series():
-            return series_save(series=record, by=by)
+            return series_save(series=record, by=by, read=read)
         case Source():
-            return source_save(source=record, by=by)
+            return source_save(source=record, by=by, read=read)
         case Article():
-            return article_save(article=record, by=by)
+            return article_save(article=record, by=by, read=read)
         case Party():
-            return party_save(party=record, by=by)
+            return party_save(party=record, by=by, read=read)
         case Discrepancy():
-            return discrepancy_save(discrepancy=record, by=by, **relations)
+            return discrepancy_save(discrepancy=record, by=by, read=read, **relations)
     raise TypeError(f"No write service for {type(record).__name__}")
+
+
+def record_update(
+    *,
+    model: type[models.Model],
+    pk: Any,
+    changes: Mapping[str, Any],
+    version: int | None = None,
+    by: Any = None,
+    **relations: Any,
+) -> models.Model:
+    """Edit one row: `changes` ({field: value}, fields or properties such as `deadline`)
+    are applied to the row as read under its lock in this transaction, the rules of its
+    kind are checked, and only the columns that changed are written. Two editors changing
+    different fields at once therefore both keep their change.
+
+    `version`, when given, is the version the editor read: a row at another one is not
+    written (services.writing.StaleVersion says what changed since). `relations` go to
+    the kind's service as they are (`sources`, `depends_on`, `reason`, …).
+    """
+    with writing(by):
+        record = locked(model, pk, version=version)
+        read = columns(record)
+        for name, value in changes.items():
+            setattr(record, name, value)
+        return record_save(record=record, by=by, read=read, **relations)
 
 
 def _negotiations_of(records: Sequence[models.Model]) -> set[int]:
@@ -407,5 +465,10 @@ def records_purge(*, records: Iterable[Negotiation | Track], by: Any = None) -> 
     return len(records)
 
 
-def record_delete(*, record: models.Model, by: Any = None) -> None:
-    records_delete(records=[record], by=by)
+def record_delete(*, record: models.Model, by: Any = None, version: int | None = None) -> None:
+    """Delete (or archive) one row; given the `version` the editor read, a row written
+    since is kept (services.writing.StaleVersion)."""
+    with writing(by):
+        if version is not None:
+            locked(type(record), record.pk, version=version)
+        records_delete(records=[record], by=by)
