@@ -65,25 +65,31 @@ def sender_with_a_fault(smtp: SmtpSink, point: str, *nth: int) -> subprocess.Com
     )
 
 
-def drain_after_the_lease() -> outbox.SendResult:
-    """A second sender, after the dead one's lease has lapsed."""
+def killed_at(smtp: SmtpSink, point: str, nth: int) -> None:
+    died = sender_with_a_fault(smtp, point, nth)
+    assert died.returncode == -signal.SIGKILL, died.stdout + died.stderr
+
+
+def drained_after_the_lease(
+    received: Sink, keys: list[str], capsys: pytest.CaptureFixture[str], fault: str
+) -> tuple[int, int, int]:
+    """A second sender drains the outbox after the dead one's lease has lapsed; returns
+    (delivered, duplicates, lost) of the keys that must arrive, and prints them."""
     later = timezone.now() + dt.timedelta(seconds=LEASE + 1)
-    result = outbox.send_due_reminders(now=later, budget=None)
+    outbox.send_due_reminders(now=later, budget=None)
     assert outbox_settled()
-    return result
+    return arrived(received, keys, capsys, fault)
 
 
-def arrived(received: Sink, keys: list[str]) -> tuple[int, int, int]:
-    """(delivered, duplicates, lost) of the keys that must arrive."""
-    lost = len(set(keys) - set(received.keys))
-    return len(set(received.keys) & set(keys)), received.duplicates(), lost
-
-
-def report(capsys: pytest.CaptureFixture[str], fault: str, figures: tuple[int, int, int]) -> None:
+def arrived(
+    received: Sink, keys: list[str], capsys: pytest.CaptureFixture[str], fault: str
+) -> tuple[int, int, int]:
+    delivered = len(set(received.keys) & set(keys))
+    duplicates, lost = received.duplicates(), len(set(keys) - set(received.keys))
     with capsys.disabled():
-        delivered, duplicates, lost = figures
         print(f"\nfault point: {fault}: {delivered} delivered, {duplicates} duplicate(s), "
               f"{lost} lost")  # fmt: skip
+    return delivered, duplicates, lost
 
 
 @pytest.mark.parametrize("run", REPEAT)
@@ -92,15 +98,11 @@ def test_a_sender_killed_after_the_smtp_accept_and_before_its_record_doubles_onl
 ) -> None:
     received, smtp = sink
     keys = due_outbox(milestones=30, recipients=2)
-    died = sender_with_a_fault(smtp, "after-accept", 17)
-    assert died.returncode == -signal.SIGKILL, died.stdout + died.stderr
+    killed_at(smtp, "after-accept", 17)
     assert received.count == 17  # the 17th was accepted just before the kill
     assert Reminder.objects.filter(state="sent").count() == 16
-    drain_after_the_lease()
-    figures = arrived(received, keys)
-    report(capsys, "kill -9 after the SMTP accept, before the record", figures)
-    assert figures == (60, 1, 0)
-    assert outbox_settled()
+    fault = "kill -9 after the SMTP accept, before the record"
+    assert drained_after_the_lease(received, keys, capsys, fault) == (60, 1, 0)
 
 
 @pytest.mark.parametrize("run", REPEAT)
@@ -109,13 +111,10 @@ def test_a_sender_killed_between_its_claim_and_the_first_send_doubles_nothing(
 ) -> None:
     received, smtp = sink
     keys = due_outbox(milestones=30, recipients=2)
-    died = sender_with_a_fault(smtp, "after-claim", 2)  # the second batch
-    assert died.returncode == -signal.SIGKILL, died.stdout + died.stderr
+    killed_at(smtp, "after-claim", 2)  # the second batch
     assert received.count == outbox.BATCH_SIZE
-    drain_after_the_lease()
-    figures = arrived(received, keys)
-    report(capsys, "kill -9 between the claim and the first send", figures)
-    assert figures == (60, 0, 0)
+    fault = "kill -9 between the claim and the first send"
+    assert drained_after_the_lease(received, keys, capsys, fault) == (60, 0, 0)
 
 
 @pytest.mark.parametrize("run", REPEAT)
@@ -124,15 +123,12 @@ def test_a_sender_killed_in_the_middle_of_a_lease_renewal_doubles_nothing(
 ) -> None:
     received, smtp = sink
     keys = due_outbox(milestones=30, recipients=2)
-    died = sender_with_a_fault(smtp, "mid-renewal", 1)
-    assert died.returncode == -signal.SIGKILL, died.stdout + died.stderr
+    killed_at(smtp, "mid-renewal", 1)
     assert received.count < 60
     # Its claim keeps the lease it had before the renewal that never committed.
     assert Reminder.objects.filter(state="sending").exists()
-    drain_after_the_lease()
-    figures = arrived(received, keys)
-    report(capsys, "kill -9 in the middle of a lease renewal", figures)
-    assert figures == (60, 0, 0)
+    fault = "kill -9 in the middle of a lease renewal"
+    assert drained_after_the_lease(received, keys, capsys, fault) == (60, 0, 0)
 
 
 @pytest.mark.parametrize("run", REPEAT)
@@ -145,7 +141,6 @@ def test_a_connection_cut_as_a_sent_message_is_recorded_is_retried_and_doubles_n
     assert finished.returncode == 0, finished.stdout + finished.stderr
     # 60 writes, and the 3 that were cut once more each; 60 sent.
     assert "reached 63 time(s)" in finished.stdout and "'sent': 60" in finished.stdout
-    figures = arrived(received, keys)
-    report(capsys, "the connection cut as the sent write is made", figures)
-    assert figures == (60, 0, 0)
+    fault = "the connection cut as the sent write is made"
+    assert arrived(received, keys, capsys, fault) == (60, 0, 0)
     assert outbox_settled()
