@@ -222,6 +222,20 @@ def due_outbox(milestones: int, recipients: int) -> list[str]:
     return [r.key for r in due]
 
 
+# A worker's first heartbeat: Django and Celery starting cold, on a 2-core machine that may
+# be running the rest of the suite beside it.
+WORKER_START = 120.0
+
+
+def workers_up(count: int = 1) -> None:
+    """Wait until `count` workers beat their heart on the test database."""
+    from tracker.models import Heartbeat
+
+    wait_until(
+        lambda: Heartbeat.objects.filter(role="worker").count() >= count, timeout=WORKER_START
+    )
+
+
 def outbox_settled() -> bool:
     from django.utils import timezone
 

@@ -38,6 +38,7 @@ from tests.processes import (
     outbox_settled,
     process_env,
     wait_until,
+    workers_up,
 )
 from tracker.models import Heartbeat, MailCircuit, OutboxEmail, Reminder
 
@@ -154,7 +155,7 @@ def assert_every_reminder_once_give_or_take(stack: Stack, keys: list[str], dupli
 def started(stack: Stack, workers: int = 1) -> None:
     """Wait for the workers' heartbeats (they are up and reading the test database), then
     queue a first send run rather than wait 30 s for beat's."""
-    wait_until(lambda: Heartbeat.objects.filter(role="worker").count() >= workers, timeout=60)
+    workers_up(workers)
     kick = CeleryApp("kick", broker=stack.redis.url, set_as_current=False)
     kick.send_task("tracker.tasks.send_due_reminders")
 

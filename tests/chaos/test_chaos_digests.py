@@ -19,8 +19,8 @@ from django.utils import timezone
 # The marks: chaos, a committed database, PostgreSQL only (the stack is in conftest.py).
 from tests.chaos.test_chaos import DRAIN, PROBE, Stack, pytestmark  # noqa: F401
 from tests.conftest import make_milestone, make_negotiation, make_track
-from tests.processes import outbox_settled, wait_until
-from tracker.models import Heartbeat, MailCircuit, OutboxEmail, StatusChange, Subscription
+from tests.processes import outbox_settled, wait_until, workers_up
+from tracker.models import MailCircuit, OutboxEmail, StatusChange, Subscription
 from tracker.reminders.emails import outbox_message_id
 
 DIGESTS = 300
@@ -98,7 +98,7 @@ def assert_every_digest_arrived(stack: Stack, duplicates: int) -> None:
 
 def start(stack: Stack, name: str = "worker") -> Any:
     worker = stack.worker(name)
-    wait_until(lambda: Heartbeat.objects.filter(role="worker").exists(), timeout=60)
+    workers_up()
     return worker
 
 

@@ -23,8 +23,8 @@ from django.db import connection
 from django.utils import timezone
 
 from tests.conftest import make_milestone, make_negotiation, make_track
-from tests.processes import Celery, RedisServer, database_url, process_env, wait_until
-from tracker.models import Heartbeat, Milestone
+from tests.processes import Celery, RedisServer, database_url, process_env, wait_until, workers_up
+from tracker.models import Milestone
 
 pytestmark = [
     pytest.mark.chaos,
@@ -82,7 +82,7 @@ def test_a_refresh_whose_connection_is_terminated_mid_run_is_retried_and_ends_fr
         log=log,
     ).start()
     try:
-        wait_until(lambda: Heartbeat.objects.filter(role="worker").exists(), timeout=60)
+        workers_up()
         kick = CeleryApp("kick", broker=redis.url, set_as_current=False)
         # The lock is held on a connection of its own: this one stays in autocommit, where
         # each read of pg_stat_activity is fresh (a transaction would keep one snapshot).

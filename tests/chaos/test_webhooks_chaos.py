@@ -26,8 +26,8 @@ from django.conf import settings
 from django.contrib.auth.models import User
 
 from tests.chaos.test_chaos import Stack
-from tests.processes import RedisServer, Sink, SmtpSink, process_env, wait_until
-from tracker.models import Heartbeat, OutboxEmail, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from tests.processes import RedisServer, Sink, SmtpSink, process_env, wait_until, workers_up
+from tracker.models import OutboxEmail, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tracker.webhooks.endpoints import endpoint_save
 from tracker.webhooks.events import Happened, record
 
@@ -142,7 +142,7 @@ def kick(stack: Stack, times: int = 1) -> None:
 
 
 def started(stack: Stack, workers: int = 1) -> None:
-    wait_until(lambda: Heartbeat.objects.filter(role="worker").count() >= workers, timeout=60)
+    workers_up(workers)
 
 
 def test_a_receiver_down_for_a_while_gets_every_event_once_after_it_recovers_with_no_person_acting(
