@@ -151,7 +151,9 @@ def inbox(settings: Any) -> Iterator[Inbox]:
 
 
 def body_of(message: email.message.Message) -> str:
-    payload = message.get_payload(decode=True)
+    """The text part (every email is text and HTML)."""
+    [text] = [part for part in message.walk() if part.get_content_type() == "text/plain"]
+    payload = text.get_payload(decode=True)
     assert isinstance(payload, bytes)
     return payload.decode()
 

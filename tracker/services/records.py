@@ -250,13 +250,16 @@ def observation_save(
             observation.recorded_at = timezone.now()
         check(observation)
         store(observation, read=read)
-        if observation.target.primary_series_id is None:
+        # Asked of the stored target, not the caller's copy, which may predate the figure
+        # that gave the target its primary series.
+        if Target.objects.filter(pk=observation.target_id, primary_series=None).exists():
             record_update(
                 model=Target,
                 pk=observation.target_id,
                 changes={"primary_series_id": observation.series_id},
                 by=by,
             )
+            observation.target.primary_series_id = observation.series_id
         if before is None:
             events.observation_created(observation)
         after_commit(
