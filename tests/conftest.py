@@ -6,11 +6,13 @@ import copy
 import datetime as dt
 import os
 import uuid
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from decimal import Decimal
 from typing import Any
 
 import pytest
+import time_machine
 from django.test import TestCase
 from hypothesis import settings as hypothesis_settings
 
@@ -23,6 +25,9 @@ from tracker.models import Milestone, Negotiation, Observation, Party, Series, T
 hypothesis_settings.register_profile("tranche", derandomize=True, deadline=None)
 hypothesis_settings.load_profile("tranche")
 __all__ = ["collected_static"]
+
+# The suite's today: Saturday 21 November 2026, 09:00 UTC (after the 08:00 sends).
+NOW = dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC)
 
 # config.settings has already given this pytest-xdist worker a var folder of its own; the
 # processes tests start (bootstrap, gunicorn, workers) are told their folder explicitly, and
@@ -60,6 +65,13 @@ def cache_of_its_own(settings: Any) -> None:
 def static_files_as_in_production(collected_static: None) -> None:
     """DEBUG is off by default, so pages link the collected, hashed static files, as in
     production; a test that renders a page needs them collected."""
+
+
+@pytest.fixture
+def frozen() -> Iterator[time_machine.Traveller]:
+    """The clock stopped at NOW; `frozen.shift(...)` moves it on."""
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
 
 
 def committed() -> AbstractContextManager[Any]:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
-from collections.abc import Iterator
 
 import pytest
-import time_machine
 from django.contrib.auth.models import Group, Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -17,15 +14,9 @@ from tests.conftest import committed
 from tracker.management.commands.load_record import INDIA_US_RECORD as RECORD
 from tracker.models import Change, Milestone, Negotiation, Source
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 UPLOAD = "/admin/tracker/negotiation/upload-record/"
-
-
-@pytest.fixture(autouse=True)
-def frozen() -> Iterator[None]:
-    with time_machine.travel(dt.datetime(2026, 11, 21, 12, tzinfo=dt.UTC), tick=False):
-        yield
 
 
 def login(username: str, *, editor: bool = True, csrf: bool = False) -> Client:

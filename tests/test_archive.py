@@ -4,11 +4,9 @@ confirmed admin action for superusers."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pytest
-import time_machine
 from django.contrib.auth.models import Group, User
 from django.test import Client
 from knox.models import AuthToken
@@ -19,13 +17,7 @@ from tracker import services
 from tracker.deadlines import parse_deadline
 from tracker.models import Change, DeadlineRevision, Milestone, Negotiation, Track
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def frozen() -> Any:
-    with time_machine.travel(dt.datetime(2026, 11, 21, 12, tzinfo=dt.UTC), tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 
 @pytest.fixture

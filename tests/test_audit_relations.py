@@ -3,11 +3,7 @@ items removed, by name, and nothing when a relink leaves the set as it was."""
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-
 import pytest
-import time_machine
 from django.contrib.auth.models import Group, User
 from django.test import Client
 from knox.models import AuthToken
@@ -16,13 +12,7 @@ from rest_framework.test import APIClient
 from tests.conftest import committed
 from tracker.models import Change, Negotiation, Party
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def frozen() -> Any:
-    with time_machine.travel(dt.datetime(2026, 11, 21, 12, tzinfo=dt.UTC), tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 
 @pytest.fixture

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from hypothesis import given
@@ -19,14 +17,6 @@ from tracker.dashboard.chart import Figure, SeriesFigures, build_chart, point_bo
 from tracker.status import Growth, Observation, TargetFacts, assess_target
 
 INDIA_COMMERCE = "India Ministry of Commerce — goods"
-
-TODAY = dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def frozen() -> Iterator[None]:
-    with time_machine.travel(TODAY, tick=False):
-        yield
 
 
 @pytest.mark.parametrize(

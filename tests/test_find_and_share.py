@@ -3,18 +3,16 @@ status badges, and the one page other sites may frame."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import pytest
-import time_machine
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.browser.static import collected_static
-from tests.conftest import committed, make_milestone, make_track
+from tests.conftest import NOW, committed, make_milestone, make_track
 from tracker import services
 from tracker.dashboard import filtering
 from tracker.dashboard.badges import PADDING, badge_svg, text_width
@@ -26,17 +24,10 @@ from tracker.record import load_record
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("collected_static")]
 __all__ = ["collected_static"]
 
-TODAY = dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC)
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="full-text search runs on PostgreSQL"
 )
 on_sqlite = pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite fallback")
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(TODAY, tick=False):
-        yield
 
 
 @pytest.fixture
@@ -59,7 +50,7 @@ def three_deals(india_us):
     next deadline March 2027) and UK–India (announced, no tracks: not started, not stale)."""
     eu = negotiation("eu-india", "EU–India FTA", ["EU", "IN"], stage="concluded")
     track = make_track(eu, "legal", name="Legal scrubbing")
-    make_milestone(track, "FTA signed", "2027-03-31", reference=TODAY.date())
+    make_milestone(track, "FTA signed", "2027-03-31", reference=NOW.date())
     negotiation("uk-india", "UK–India CETA", ["GB", "IN"], stage="announced")
 
 
@@ -249,7 +240,7 @@ def test_overview_filters_are_one_function_an_export_can_call_with_the_query(thr
 def upcoming_deals(three_deals):
     """Due within 90 days: one EU–India milestone on 10 January 2027."""
     track = make_track(Negotiation.objects.get(slug="eu-india"), "ratify", name="Ratification")
-    make_milestone(track, "EU Council decision", "2027-01-10", reference=TODAY.date())
+    make_milestone(track, "EU Council decision", "2027-01-10", reference=NOW.date())
 
 
 def upcoming_titles(client, **params) -> list[str]:
@@ -308,7 +299,7 @@ def test_a_badge_with_nothing_overdue_names_its_next_deadline_and_stale_only_whe
     client, frozen
 ):
     deal = negotiation("eu", "EU deal", ["EU"])
-    make_milestone(make_track(deal), "Signed", "2027-06-30", reference=TODAY.date())
+    make_milestone(make_track(deal), "Signed", "2027-06-30", reference=NOW.date())
     svg = client.get("/negotiations/eu/badge.svg").content.decode()
     # No dated source confirms this deal yet: stale.
     assert ">On track · next deadline 2027-06-30 · stale</text>" in svg
@@ -375,7 +366,7 @@ def test_the_badge_is_cacheable_and_answers_not_modified(client, india_us):
 def test_the_badge_changes_its_etag_when_the_health_changes(client, frozen):
     deal = negotiation("eu", "EU deal", ["EU"])
     first = client.get("/negotiations/eu/badge.svg")
-    make_milestone(make_track(deal), "Signed", "2027-06-30", reference=TODAY.date())
+    make_milestone(make_track(deal), "Signed", "2027-06-30", reference=NOW.date())
     second = client.get("/negotiations/eu/badge.svg", HTTP_IF_NONE_MATCH=first["ETag"])
     assert second.status_code == 200 and second["ETag"] != first["ETag"]
 

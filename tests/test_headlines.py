@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import feedparser
 import pytest
-import time_machine
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import Client
@@ -20,6 +19,7 @@ from rest_framework.test import APIClient
 
 from tests.browser.static import collected_static
 from tests.conftest import (
+    NOW,
     US_CENSUS,
     committed,
     figure,
@@ -39,14 +39,6 @@ from tracker.status import TargetFacts, expected_value
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("collected_static")]
 __all__ = ["collected_static"]
-
-TODAY = dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(TODAY, tick=False):
-        yield
 
 
 @pytest.fixture
@@ -165,7 +157,7 @@ def test_attainment_reads_the_same_on_the_page_the_api_the_csv_the_feed_and_the_
     owner = get_user_model().objects.create_user("owner", "owner@example.org")
     track.owner = owner
     track.save()
-    StatusChange.objects.update(notified_at=TODAY)
+    StatusChange.objects.update(notified_at=NOW)
     on = dt.date(2026, 3, 31)
     value = observed_at(target, ratio, on)
     with committed():

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
-import time_machine
 from django.contrib.auth.models import Group, Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -23,14 +21,6 @@ INDIA_COMMERCE = "India Ministry of Commerce — goods"
 HEADER = ["negotiation", "target", "series", "period_start", "period_end", "value", "source"]
 IMPORT = reverse("admin:tracker_observation_import")
 CONFIRM = reverse("admin:tracker_observation_process_import")
-
-TODAY = dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def frozen() -> Iterator[None]:
-    with time_machine.travel(TODAY, tick=False):
-        yield
 
 
 def workbook(rows: list[list[Any]]) -> SimpleUploadedFile:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import time_machine
 from django.core.management import CommandError, call_command
 from django.db import models
 
-from tests.conftest import committed
+from tests.conftest import NOW, committed
 from tracker import services
 from tracker.deadlines import parse_deadline
 from tracker.management.commands.load_record import INDIA_US_RECORD as RECORD
@@ -37,7 +36,7 @@ from tracker.record import SCHEMA_PATH, RecordRefused, check_record, load_record
 from tracker.record_export import CARRIED, NOT_CARRIED, export_record
 from tracker.status import Growth, MilestoneState
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 RECORD_MODELS: list[type[models.Model]] = [
     Party,
@@ -52,13 +51,6 @@ RECORD_MODELS: list[type[models.Model]] = [
     Series,
     Observation,
 ]
-NOON = dt.datetime(2026, 11, 21, 12, tzinfo=dt.UTC)
-
-
-@pytest.fixture(autouse=True)
-def frozen() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(NOON, tick=False) as traveller:
-        yield traveller
 
 
 def natural(row: models.Model) -> tuple[Any, ...]:
@@ -249,7 +241,7 @@ def test_a_negotiation_exported_and_loaded_into_an_empty_database_is_the_same_fi
     rows = sum(m._default_manager.count() for m in RECORD_MODELS if m is not DeadlineRevision)
     assert DeadlineRevision.objects.filter(milestone__slug="interim-deal-concluded").count() == 4
     # The new fields hold more than their defaults, so the comparison below proves them.
-    said_on = NOON.date()
+    said_on = NOW.date()
     assert Milestone.objects.get(slug="interim-deal-concluded").deadline_said_on == said_on
     assert DeadlineRevision.objects.filter(previous_said_on=said_on).count() == 1
     assert DeadlineRevision.objects.filter(new_said_on=said_on).count() == 2

@@ -956,12 +956,18 @@ def test_the_required_growth_rate_reaches_the_target_on_its_deadline(
     facts, on, today = drawn
     result = assess_target(observed(facts, on, value), today)
     rate = result.required_growth_rate
-    if rate is None:
-        # Only when there is no time left, or the rate is beyond what a float holds.
-        assert today >= facts.latest or value < facts.target_value
+    if today >= facts.latest:
+        assert rate is None  # no time left to grow in
         return
     years = (facts.latest - today).days / 365.25
-    assert years > 0
+    # Otherwise there is no rate only when (T/v)^(1/years) is beyond what a float holds.
+    try:
+        beyond_a_float = math.isinf((facts.target_value / value) ** (1 / years))
+    except OverflowError:
+        beyond_a_float = True
+    assert (rate is None) == beyond_a_float
+    if rate is None:
+        return
     assert math.log1p(rate) * years == pytest.approx(math.log(facts.target_value / value))
 
 

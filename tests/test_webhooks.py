@@ -231,11 +231,19 @@ def test_a_sender_that_died_holding_its_claim_is_replaced_after_the_lease_and_se
     with time_machine.travel(NINE + dt.timedelta(seconds=91), tick=False):
         result = deliver_due_webhooks()
     assert (result.released, result.delivered) == (1, 1)
-    # The dead sender's late write names its old claim and changes nothing.
-    delivery._record(rows[0], dead_token, delivery.Answer(status=200), delivery.WebhookRun())
-    assert WebhookDelivery.objects.get().attempt_log.filter(succeeded=True).count() == 2
+    sent = WebhookDelivery.objects.values().get()
+    # The dead sender's late writes name its old claim and change nothing: not the row, not
+    # its attempt log, not the endpoint's count of failures.
+    for answer in (delivery.Answer(status=200), delivery.Answer(status=503)):
+        late = delivery.WebhookRun()
+        delivery._record(rows[0], dead_token, answer, late)
+        assert (late.lost, late.delivered, late.retrying, late.failed) == (1, 0, 0, 0)
+    assert WebhookDelivery.objects.values().get() == sent
+    assert sent["state"] == "sent"
+    log = WebhookDelivery.objects.get().attempt_log.all()
+    assert [(a.status_code, a.succeeded) for a in log] == [(200, True)]
+    assert WebhookEndpoint.objects.get().consecutive_failures == 0
     assert len(receiver.received) == 1
-    assert WebhookDelivery.objects.get().state == "sent"
 
 
 def test_an_endpoint_that_keeps_failing_is_disabled_and_its_owner_emailed(

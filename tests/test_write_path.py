@@ -11,7 +11,6 @@ import sqlite3
 from typing import Any
 
 import pytest
-import time_machine
 from django.contrib.auth.models import Group, User
 from django.db import IntegrityError, connection
 from django.test import Client
@@ -19,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from tests.conftest import committed, make_milestone, make_negotiation, make_target, make_track
+from tests.conftest import NOW, committed, make_milestone, make_negotiation, make_target, make_track
 from tests.test_admin import change_form
 from tracker import services
 from tracker.api.errors import is_unique_violation
@@ -36,16 +35,9 @@ from tracker.models import (
 )
 from tracker.record import load_record
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
-NOW = dt.datetime(2026, 11, 21, 12, tzinfo=dt.UTC)
 FUTURE_MESSAGE = "A milestone cannot be completed in the future."
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture

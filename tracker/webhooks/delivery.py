@@ -267,16 +267,8 @@ def _record(row: WebhookDelivery, token: str, answer: Answer, result: WebhookRun
     now = timezone.now()
     attempts = row.attempts  # counted by the claim
     final = attempts >= MAX_ATTEMPTS
+    error = answer.error or f"HTTP {answer.status}"
     with transaction.atomic():
-        WebhookAttempt.objects.create(
-            delivery=row,
-            attempted_at=now,
-            status_code=answer.status,
-            response_body=answer.body,
-            error=answer.error,
-            duration_ms=answer.milliseconds,
-            succeeded=answer.ok,
-        )
         if answer.ok:
             changed = _mine(row, token).update(
                 state=State.SENT,
@@ -285,9 +277,7 @@ def _record(row: WebhookDelivery, token: str, answer: Answer, result: WebhookRun
                 last_error="",
                 response_status=answer.status,
             )
-            WebhookEndpoint.objects.filter(pk=row.endpoint_id).update(consecutive_failures=0)
         else:
-            error = answer.error or f"HTTP {answer.status}"
             wait = BACKOFF[min(attempts, len(BACKOFF)) - 1]
             changed = _mine(row, token).update(
                 state=State.FAILED if final else State.PENDING,
@@ -296,12 +286,24 @@ def _record(row: WebhookDelivery, token: str, answer: Answer, result: WebhookRun
                 last_error=error[:2000],
                 response_status=answer.status,
             )
+        # Only the holder of the claim writes: a sender whose lease ran out (and whose row
+        # another sender took over) changes neither the attempt log nor the endpoint.
+        if changed:
+            WebhookAttempt.objects.create(
+                delivery=row,
+                attempted_at=now,
+                status_code=answer.status,
+                response_body=answer.body,
+                error=answer.error,
+                duration_ms=answer.milliseconds,
+                succeeded=answer.ok,
+            )
             WebhookEndpoint.objects.filter(pk=row.endpoint_id).update(
-                consecutive_failures=F("consecutive_failures") + 1
+                consecutive_failures=0 if answer.ok else F("consecutive_failures") + 1
             )
     if not changed:
         result.lost += 1
-        log.error("Delivered webhook %s, but its claim was lost meanwhile.", row.pk)
+        log.error("Tried webhook delivery %s, but its claim was lost meanwhile.", row.pk)
     elif answer.ok:
         result.delivered += 1
     elif final:
@@ -310,7 +312,7 @@ def _record(row: WebhookDelivery, token: str, answer: Answer, result: WebhookRun
     else:
         result.retrying += 1
         log.info("Webhook delivery %s not delivered (attempt %d): %s", row.pk, attempts, error)
-    if not answer.ok:
+    if changed and not answer.ok:
         _disable_if_failing(row.endpoint_id, result)
 
 
