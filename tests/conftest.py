@@ -36,7 +36,9 @@ os.environ.pop("PYTEST_XDIST_WORKER", None)
 
 # Tests that start processes (workers, beats, gunicorn, redis-server, SMTP sinks) or drive the
 # browser run one after another on one pytest-xdist worker: they share the broker's queue and
-# the machine's cores, and interleaving them only makes their timeouts flaky.
+# the machine's cores, and interleaving them only makes their timeouts flaky. They are also
+# the slow suites: `pytest` leaves them out (addopts `-m "not slow"`), `pytest -m slow` runs
+# only them, and CI runs everything on PostgreSQL (.ci/run).
 ONE_AT_A_TIME = {"browser", "integration", "chaos"}
 
 
@@ -44,6 +46,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if ONE_AT_A_TIME & set(item.keywords):
             item.add_marker(pytest.mark.xdist_group("one-at-a-time"))
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)

@@ -230,13 +230,13 @@ def test_target_page_says_there_are_no_observations_yet_and_the_growth_needed(cl
 def test_target_page_says_attainment_once_there_is_an_observation(client, frozen, parties):
     negotiation = make_negotiation()
     target = make_target(negotiation)
-    # On 31 Mar 2026 the 190 → 500 path expects 219.91: 208.5 is 94.81% of it, which
+    # On 31 Mar 2026 the 190 → 500 path expects about 219.9: 208.5 is 94.81% of it, which
     # rounded to the nearest would read 95% (on track) beside a reason and a status at 94%.
     with committed():
-        services.observation_save(observation=figure(target, dt.date(2026, 3, 31), "208.5"))
+        services.observation_save(observation=figure(target, dt.date(2026, 3, 31), Decimal("208.5")))
     html = client.get(reverse("target", args=[target.pk])).content.decode()
     target.refresh_from_db()
-    assert target.attainment == pytest.approx(0.94812, abs=1e-5)
+    assert target.attainment == pytest.approx(0.9481, abs=1e-4)
     assert target.status == "at_risk"
     # Exactly the figure the reason beside it states: one rounding (down), not two.
     assert "Attainment: <strong>94%</strong>" in html

@@ -188,11 +188,27 @@ def test_a_sender_that_fails_gives_its_unsent_rows_back_at_once(backend: type[Ba
 # --- bounded work ----------------------------------------------------------------------
 
 
+class Stopwatch:
+    """The outbox's view of time.monotonic: still, until a test moves it on."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
 def test_a_run_stops_claiming_when_its_budget_is_spent_and_says_that_rows_remain(
-    backend: type[Backend],
+    backend: type[Backend], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     due_reminders(3)
-    backend.fault = lambda sent_before, message: time.sleep(1.5)
+    clock = Stopwatch()
+    monkeypatch.setattr(outbox, "time", clock)  # the run's budget reads this clock alone
+
+    def slow_message(sent_before: int, message: Any) -> None:
+        clock.now += 1.5  # each message takes 1.5 s of the 1 s budget
+
+    backend.fault = slow_message
     with time_machine.travel(NINE, tick=False):
         first = send_due_reminders(batch_size=1, budget=1.0)
         backend.fault = None

@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from celery.signals import task_postrun
 from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
@@ -90,6 +92,31 @@ def sink(smtp_port: int) -> Iterator[Sink]:
     controller.stop()
 
 
+class Finished:
+    """The ids of the tasks the worker has run to the end. The worker runs in a thread of
+    this process, so Celery's task_postrun signal reaches it here."""
+
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, task_id: str | None = None, **kwargs: Any) -> None:
+        with self._lock:
+            self.ids.add(str(task_id))
+
+    def all_of(self, queued: list[str]) -> bool:
+        with self._lock:
+            return set(queued) <= self.ids
+
+
+@pytest.fixture
+def finished() -> Iterator[Finished]:
+    made = Finished()
+    task_postrun.connect(made, weak=False)
+    yield made
+    task_postrun.disconnect(made)
+
+
 @pytest.fixture
 def worker() -> Iterator[None]:
     from celery.contrib.testing.worker import start_worker
@@ -116,13 +143,13 @@ def due_soon() -> list[Reminder]:
 
 
 def test_the_same_task_delivered_twice_sends_one_email(
-    sink: Sink, worker: None, due_soon: Any
+    sink: Sink, worker: None, due_soon: Any, finished: Finished
 ) -> None:
     assert len(due_soon) == 3
-    tasks.send_due_reminders.delay()
-    tasks.send_due_reminders.delay()
-    wait_until(lambda: len(sink.messages) >= 3 and outbox_settled())
-    time.sleep(2)  # give a duplicate every chance to arrive
+    queued = [tasks.send_due_reminders.delay().id for _ in range(2)]
+    # Both runs have ended, so any duplicate they sent is in the sink by now.
+    wait_until(lambda: finished.all_of(queued))
+    assert outbox_settled()
     assert sorted(sink.keys()) == sorted(r.key for r in due_soon)
     message = sink.messages[0]
     assert message["Message-ID"].startswith("<reminder-")
@@ -158,10 +185,9 @@ def test_two_beats_give_one_email(sink: Sink, worker: None, due_soon: Any, tmp_p
     try:
         wait_until(lambda: len(sink.messages) >= 3 and outbox_settled())
         wait_until(lambda: Heartbeat.objects.filter(role="beat").count() == 2)
-        time.sleep(3)
         # Worker and both beats are alive, the outbox is drained: every check passes.
-        health = Client().get("/health/", HTTP_ACCEPT="application/json")
-        assert health.status_code == 200, health.content
+        wait_until(lambda: health().status_code == 200)
+        assert health().status_code == 200, health().content
     finally:
         for beat in beats:
             beat.terminate()
@@ -171,18 +197,28 @@ def test_two_beats_give_one_email(sink: Sink, worker: None, due_soon: Any, tmp_p
     assert Heartbeat.objects.filter(role="worker").exists()
 
 
+def health() -> Any:
+    return Client().get("/health/", HTTP_ACCEPT="application/json")
+
+
 def test_an_smtp_server_that_refuses_and_then_recovers_gets_every_reminder_once(
-    smtp_port: int, worker: None, due_soon: Any, monkeypatch: Any, settings: Any
+    smtp_port: int,
+    worker: None,
+    due_soon: Any,
+    monkeypatch: Any,
+    settings: Any,
+    finished: Finished,
 ) -> None:
     monkeypatch.setattr(outbox, "BACKOFF", (1, 1, 1, 1, 1))
     settings.SMTP_PROBE_SECONDS = 1
+    queued: list[str] = []
 
     # First nobody listens at all: the circuit opens, and the rows wait unpenalised...
     # (queued again each second: the broker's queue is shared with the other xdist worker,
     # whose tests may queue tasks of their own, so one message is not waited on alone)
     def circuit_opened() -> bool:
-        tasks.send_due_reminders.delay()
-        time.sleep(1)
+        queued.append(tasks.send_due_reminders.delay().id)
+        time.sleep(1)  # the pace of the checks, not a wait for something to happen
         return MailCircuit.objects.filter(opened_at__isnull=False).exists()
 
     wait_until(circuit_opened)
@@ -194,12 +230,13 @@ def test_an_smtp_server_that_refuses_and_then_recovers_gets_every_reminder_once(
     try:
 
         def everything_sent() -> bool:
-            tasks.send_due_reminders.delay()
-            time.sleep(1)
+            queued.append(tasks.send_due_reminders.delay().id)
+            time.sleep(1)  # the pace of the checks
             return Reminder.objects.filter(state="sent").count() == 3
 
         wait_until(everything_sent)
-        time.sleep(2)
+        # Every run queued has ended: a duplicate any of them sent has arrived by now.
+        wait_until(lambda: finished.all_of(queued))
     finally:
         controller.stop()
     assert sorted(handler.keys()) == sorted(r.key for r in due_soon)

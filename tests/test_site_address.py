@@ -53,6 +53,7 @@ def test_unset_site_url_follows_web_bind_in_every_link(tmp_path: Path) -> None:
     assert chosen.stdout.splitlines()[0] == "https://tranche.example.org"
 
 
+@pytest.mark.slow  # bootstrap migrates, collects and loads in a process of its own
 def test_bootstrap_prints_the_address_the_web_server_listens_on(tmp_path: Path) -> None:
     bootstrap = manage(
         tmp_path / "var",
