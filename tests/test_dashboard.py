@@ -233,7 +233,9 @@ def test_target_page_says_attainment_once_there_is_an_observation(client, frozen
     # On 31 Mar 2026 the 190 → 500 path expects about 219.9: 208.5 is 94.81% of it, which
     # rounded to the nearest would read 95% (on track) beside a reason and a status at 94%.
     with committed():
-        services.observation_save(observation=figure(target, dt.date(2026, 3, 31), Decimal("208.5")))
+        services.observation_save(
+            observation=figure(target, dt.date(2026, 3, 31), Decimal("208.5"))
+        )
     html = client.get(reverse("target", args=[target.pk])).content.decode()
     target.refresh_from_db()
     assert target.attainment == pytest.approx(0.9481, abs=1e-4)
