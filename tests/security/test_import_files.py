@@ -16,7 +16,7 @@ from django.contrib.auth.models import Group, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from tests.test_import import CONFIRM, GOOD, IMPORT, editor, frozen, preview  # noqa: F401  (fixtures)
+from tests.test_import import CONFIRM, GOOD, IMPORT, editor, preview  # noqa: F401  (fixtures)
 from tracker import imports
 
 pytestmark = pytest.mark.django_db
