@@ -54,6 +54,7 @@ def instants() -> list[dt.datetime]:
     return moments
 
 
+@pytest.mark.slow  # a year of days, each with the jobs beat would run: minutes
 @pytest.mark.parametrize("zone", ["America/New_York", "Asia/Kolkata"])
 def test_a_year_of_reminders_goes_out_exactly_once_never_early_and_in_order(zone: str) -> None:
     track = make_track(make_negotiation())

@@ -84,6 +84,7 @@ def test_the_docs_page_is_swagger_ui_from_our_own_static_files_without_inline_sc
     assert b'"/api/schema/"' in script.content
 
 
+@pytest.mark.slow  # generated requests to every operation: minutes
 @schema.parametrize()
 @BOUNDS
 def test_anonymous_requests_never_fail_or_break_the_schema(case, record):
@@ -91,6 +92,7 @@ def test_anonymous_requests_never_fail_or_break_the_schema(case, record):
     case.validate_response(response, checks=CHECKS)
 
 
+@pytest.mark.slow  # generated requests to every operation: minutes
 @schema.parametrize()
 @BOUNDS
 def test_editor_requests_never_fail_or_break_the_schema(case, record, token):
