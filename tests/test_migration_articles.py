@@ -32,6 +32,7 @@ def a_source(apps: Any, slug: str, excerpt: str, **fields: Any) -> Any:
     return apps.get_model("tracker", "Source").objects.create(slug=slug, excerpt=excerpt, **fields)
 
 
+@pytest.mark.slow  # migrates the database back and forth
 @pytest.mark.django_db(transaction=True)
 def test_sources_of_one_article_become_its_quotes_found_as_spans_of_its_text(
     before_0016: Any, capsys: Any
@@ -87,6 +88,7 @@ def test_sources_of_one_article_become_its_quotes_found_as_spans_of_its_text(
     assert {"add_article", "change_proposal", "view_proposal"} <= granted
 
 
+@pytest.mark.slow  # migrates the database back and forth
 @pytest.mark.django_db(transaction=True)
 def test_going_back_keeps_every_source_as_it_was(before_0016: Any) -> None:
     a_source(before_0016, "three-day-visit", EXACT)

@@ -19,6 +19,7 @@ def before_0007(transactional_db: None) -> Iterator[Any]:
         yield apps
 
 
+@pytest.mark.slow  # migrates the database back and forth
 @pytest.mark.django_db(transaction=True)
 def test_figures_entered_before_0007_have_no_entry_time_and_editors_may_record_discrepancies(
     before_0007: Any,

@@ -20,6 +20,7 @@ def before_0009(transactional_db: None) -> Iterator[Any]:
         yield apps
 
 
+@pytest.mark.slow  # migrates the database back and forth
 @pytest.mark.django_db(transaction=True)
 def test_a_figure_entered_with_only_a_date_keeps_it_as_its_period_in_a_series_not_stated(
     before_0009: Any,
