@@ -15,7 +15,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
-TRACKER = Path(__file__).resolve().parent.parent / "tracker"
+TRACKER = Path(__file__).resolve().parents[2] / "tracker"
 JOBS = "tracker.tasks"
 PURE = ("tracker.deadlines", "tracker.status", "tracker.figures")
 

@@ -26,7 +26,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from tests.conftest import make_milestone, make_negotiation, make_track
-from tests.test_reminders_celery_integration import Sink, free_port
+from tests.jobs.test_reminders_celery_integration import Sink, free_port
 from tracker.models import (
     Heartbeat,
     MailCircuit,
@@ -99,7 +99,7 @@ class Backend:
 
 @pytest.fixture
 def backend(settings: Any) -> Iterator[type[Backend]]:
-    settings.EMAIL_BACKEND = "tests.test_outbox_reliability.Backend"
+    settings.EMAIL_BACKEND = "tests.jobs.test_outbox_reliability.Backend"
     Backend.fault, Backend.delivered = None, []
     yield Backend
     Backend.fault, Backend.delivered = None, []
@@ -431,7 +431,7 @@ def test_a_confirmation_queued_for_a_subscription_confirmed_meanwhile_is_not_sen
 def test_no_commit_hook_is_a_functools_partial() -> None:
     """Django 5.2's robust on_commit handler reads the callback's __qualname__."""
     offenders = []
-    for path in (Path(__file__).resolve().parent.parent / "tracker").rglob("*.py"):
+    for path in (Path(__file__).resolve().parents[2] / "tracker").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (
                 isinstance(node, ast.Call)

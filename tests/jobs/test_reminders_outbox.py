@@ -273,7 +273,7 @@ class FlakyBackend:
 def test_a_refused_reminder_is_retried_with_backoff_and_then_sent_once(
     milestone: Milestone, settings: Any
 ) -> None:
-    settings.EMAIL_BACKEND = "tests.test_reminders_outbox.FlakyBackend"
+    settings.EMAIL_BACKEND = "tests.jobs.test_reminders_outbox.FlakyBackend"
     FlakyBackend.refusals, FlakyBackend.delivered = 2, []
     subscribe(milestone.track)
     start = dt.datetime(2025, 7, 1, 9, tzinfo=UTC)
@@ -293,7 +293,7 @@ def test_a_refused_reminder_is_retried_with_backoff_and_then_sent_once(
 def test_a_reminder_is_marked_failed_after_the_last_attempt(
     milestone: Milestone, settings: Any
 ) -> None:
-    settings.EMAIL_BACKEND = "tests.test_reminders_outbox.FlakyBackend"
+    settings.EMAIL_BACKEND = "tests.jobs.test_reminders_outbox.FlakyBackend"
     FlakyBackend.refusals, FlakyBackend.delivered = 100, []
     subscribe(milestone.track)
     moment = dt.datetime(2025, 7, 1, 9, tzinfo=UTC)

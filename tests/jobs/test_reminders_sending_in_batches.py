@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from icalendar import Calendar
 
 from tests.conftest import make_milestone, make_negotiation, make_track
-from tests.test_outbox_reliability import LEASE, NINE, Backend, backend, due_reminders, keys
+from tests.jobs.test_outbox_reliability import LEASE, NINE, Backend, backend, due_reminders, keys
 from tracker.calendar.feeds import milestone_ics, milestones_calendar
 from tracker.deadlines import parse_deadline
 from tracker.models import Milestone, Negotiation, Reminder
@@ -116,7 +116,7 @@ class CountingBackend(Backend):
 
 
 def test_one_mail_connection_serves_every_batch_of_a_run(settings: Any) -> None:
-    settings.EMAIL_BACKEND = "tests.test_reminders_sending_in_batches.CountingBackend"
+    settings.EMAIL_BACKEND = "tests.jobs.test_reminders_sending_in_batches.CountingBackend"
     CountingBackend.opened, Backend.delivered, Backend.fault = 0, [], None
     due_reminders(7)
     with time_machine.travel(NINE, tick=False):

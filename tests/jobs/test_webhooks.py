@@ -28,7 +28,7 @@ from tests.conftest import (
     make_target,
     make_track,
 )
-from tests.test_reminders_celery_integration import free_port
+from tests.jobs.test_reminders_celery_integration import free_port
 from tracker import services
 from tracker.deadlines import parse_deadline
 from tracker.models import (

@@ -21,7 +21,7 @@ from tracker.models import Milestone, Negotiation, Party, Target, Track
 from tracker.record import load_record
 
 TODAY = dt.date(2026, 11, 22)
-FIXTURE = Path(__file__).resolve().parent.parent / "tracker" / "fixtures" / "india_us.json"
+FIXTURE = Path(__file__).resolve().parents[2] / "tracker" / "fixtures" / "india_us.json"
 
 
 @pytest.fixture(autouse=True)

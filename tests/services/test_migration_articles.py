@@ -13,7 +13,7 @@ from tests.migrations import migrate, migrated_back_to
 
 BEFORE = ("tracker", "0015_milestone_keyset_order")
 AFTER = ("tracker", "0016_sources_into_articles")
-TEXTS = Path(__file__).resolve().parents[1] / "docs" / "sources"
+TEXTS = Path(__file__).resolve().parents[2] / "docs" / "sources"
 NATIONPRESS = TEXTS / "001_954af5067e66b964.txt"
 TITLE = "Will Foreign Secretary Vikram Misri's US Visit Strengthen Ties?"
 EXACT = "Vikram Misri is set to embark on a three-day visit to the United States"

@@ -1,8 +1,8 @@
 """Deciding proposals: accepted through the write services, cited, logged, superseded when stale.
 
 The proposals here are built as the reader would state them (the reader's own tests,
-tests/test_reading*.py, cover what it proposes); the article is posted through the service
-where the test is about posting.
+tests/rules/test_reading_cases.py and tests/services/test_reading_sources.py, cover what
+it proposes); the article is posted through the service where the test is about posting.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from dateutil.relativedelta import relativedelta
 from tracker.deadlines import DeadlineError, parse_deadline
 from tracker.reading import ArticleFacts, Candidate, ProposedChange, propose
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RECORD = json.loads((ROOT / "fixtures" / "india_us.json").read_text(encoding="utf-8"))
 # The day each article is read as of: its published_on, else its "on or before" date. The
 # third article has neither; it was written after the visit that ended on May 29, so it is

@@ -18,7 +18,7 @@ from tracker.models import DeadlineRevision, Milestone, Negotiation, Source, Tar
 from tracker.record import load_record
 
 # The three articles the record encodes, kept in the repository (docs/sources/README.md).
-SOURCES = Path(__file__).resolve().parent.parent / "docs" / "sources"
+SOURCES = Path(__file__).resolve().parents[2] / "docs" / "sources"
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from tests.conftest import NOW, committed, make_milestone, make_negotiation, make_target, make_track
-from tests.test_admin import change_form
+from tests.dashboard.test_admin import change_form
 from tracker import services
 from tracker.api.errors import is_unique_violation
 from tracker.management.commands.load_record import INDIA_US_RECORD
