@@ -6,12 +6,14 @@ import copy
 import datetime as dt
 import os
 import uuid
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from django.conf import settings as django_settings
 from django.test import TestCase
 from hypothesis import settings as hypothesis_settings
@@ -40,9 +42,14 @@ def pytest_xdist_setupnodes(config: pytest.Config, specs: list[Any]) -> None:
         spec.env["TRANCHE_VAR_DIR"] = str(base / spec.id)
 
 
+# The suite's today: Saturday 21 November 2026, 09:00 UTC (after the 08:00 sends).
+NOW = dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC)
+
 # Tests that start processes (workers, beats, gunicorn, redis-server, SMTP sinks) or drive the
 # browser run one after another on one pytest-xdist worker: they share the broker's queue and
-# the machine's cores, and interleaving them only makes their timeouts flaky.
+# the machine's cores, and interleaving them only makes their timeouts flaky. They are also
+# the slow suites: `pytest` leaves them out (addopts `-m "not slow"`), `pytest -m slow` runs
+# only them, and CI runs everything on PostgreSQL (.ci/run).
 ONE_AT_A_TIME = {"browser", "integration", "chaos"}
 
 
@@ -50,6 +57,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if ONE_AT_A_TIME & set(item.keywords):
             item.add_marker(pytest.mark.xdist_group("one-at-a-time"))
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)
@@ -71,6 +79,13 @@ def cache_of_its_own(settings: Any) -> None:
 def static_files_as_in_production(collected_static: None) -> None:
     """DEBUG is off by default, so pages link the collected, hashed static files, as in
     production; a test that renders a page needs them collected."""
+
+
+@pytest.fixture
+def frozen() -> Iterator[time_machine.Traveller]:
+    """The clock stopped at NOW; `frozen.shift(...)` moves it on."""
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
 
 
 def committed() -> AbstractContextManager[Any]:

@@ -2,7 +2,7 @@
 
 The format is docs/record-format.md. Every stored field of the record's models is either
 carried (CARRIED), recomputed after loading (each model's DERIVED_FIELDS), or deliberately
-left out for a stated reason (NOT_CARRIED); tests/test_record_round_trip.py fails when a
+left out for a stated reason (NOT_CARRIED); tests/services/test_record_round_trip.py fails when a
 model grows a field that is in none of them.
 """
 

@@ -5,7 +5,7 @@ duplicated, late or lost message changes nothing. Only delivery trouble (the mai
 server or network) is retried here; anything else is a bug and surfaces as one.
 
 This is the jobs layer: it imports the domain, and no domain module imports it
-(tests/test_architecture.py). Work that must follow a write runs after the commit in
+(tests/project/test_architecture.py). Work that must follow a write runs after the commit in
 the writing process (tracker.services.followups); beat is the safety net.
 
 Sending is bounded: one run stops claiming after `outbox.RUN_BUDGET` seconds, well

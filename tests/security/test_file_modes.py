@@ -68,6 +68,7 @@ def _get(url: str) -> tuple[int, dict[str, str], bytes]:
         return error.code, dict(error.headers), error.read()
 
 
+@pytest.mark.slow  # bootstrap (migrate, collectstatic, load) and gunicorn
 def test_the_embedded_start_serves_the_dashboard_and_its_stylesheet_with_debug_off(embedded):
     status, headers, body = _get(f"{embedded['base']}/")
     assert status == 200 and b"India" in body
@@ -78,12 +79,14 @@ def test_the_embedded_start_serves_the_dashboard_and_its_stylesheet_with_debug_o
     assert status == 200 and headers["Content-Type"].startswith("text/css")
 
 
+@pytest.mark.slow  # bootstrap (migrate, collectstatic, load) and gunicorn
 def test_the_embedded_start_shows_visitors_no_debug_page(embedded):
     status, _, body = _get(f"{embedded['base']}/no-such-page/")
     assert status == 404
     assert b"URLconf" not in body and b"api/" not in body
 
 
+@pytest.mark.slow  # bootstrap (migrate, collectstatic, load) and gunicorn
 def test_the_var_folder_and_the_files_in_it_are_owner_only(embedded):
     var = embedded["var"]
     assert isinstance(var, Path)
@@ -94,6 +97,7 @@ def test_the_var_folder_and_the_files_in_it_are_owner_only(embedded):
         assert mode(journal) == 0o600, journal.name
 
 
+@pytest.mark.slow  # bootstrap (migrate, collectstatic, load) and gunicorn
 def test_the_admin_password_printed_is_the_one_kept_in_the_file(embedded):
     var = embedded["var"]
     assert isinstance(var, Path)

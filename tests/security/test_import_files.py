@@ -1,4 +1,4 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.test_import)
+# ruff: noqa: F811  (pytest fixtures imported from tests.dashboard.test_import)
 """Issue 22, finding 5 (imports and uploads): a confirmation imports and deletes only the
 file its own preview made; unconfirmed previews are cleaned up; only CSV and XLSX are
 read; files and rows over the documented limits, and records nested absurdly deep, are
@@ -16,7 +16,7 @@ from django.contrib.auth.models import Group, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from tests.test_import import CONFIRM, GOOD, IMPORT, editor, frozen, preview  # noqa: F401  (fixtures)
+from tests.dashboard.test_import import CONFIRM, GOOD, IMPORT, editor, preview  # noqa: F401  (fixtures)
 from tracker import imports
 
 pytestmark = pytest.mark.django_db

@@ -27,6 +27,7 @@ def before_0005(transactional_db: None) -> Iterator[Any]:
             cursor.execute("DROP TABLE IF EXISTS authtoken_token")
 
 
+@pytest.mark.slow  # migrates the database back and forth
 @pytest.mark.django_db(transaction=True)
 def test_0005_hashes_feed_secrets_resets_unreadable_rules_and_cleans_names(before_0005):
     old = before_0005

@@ -3,7 +3,7 @@
 A negotiation page draws one marker, one timeline list item and one milestone row per
 milestone, hundreds of each, each with a dozen values: as `{% for %}` loops in
 _timeline.html and _milestone_list.html they were most of a cold page's time. The markup
-is the loops', character for character (tests/test_dashboard_pages_cached.py renders the
+is the loops', character for character (tests/dashboard/test_dashboard_pages_cached.py renders the
 loops as they were and compares), and every text goes through `escape` as the templates'
 did.
 """

@@ -559,7 +559,7 @@ def agenda(timeline: Timeline) -> tuple[AgendaItem, ...]:
 # --- markup ------------------------------------------------------------------------------
 # The markers and the timeline's list in date order, written in Python: as `{% for %}`
 # loops in _timeline.html they were most of a cold page's time. The markup is the loops',
-# character for character (tests/test_dashboard_pages_cached.py compares), every text
+# character for character (tests/dashboard/test_dashboard_pages_cached.py compares), every text
 # escaped as the templates escaped it.
 
 _INDENT = "\n        "

@@ -294,26 +294,30 @@ def _record(row: WebhookDelivery, token: str, answer: Answer, result: WebhookRun
     error = answer.error or f"HTTP {answer.status}"
     outcome = "delivered"
     with transaction.atomic():
-        WebhookAttempt.objects.create(
-            delivery=row,
-            attempted_at=now,
-            status_code=answer.status,
-            response_body=answer.body,
-            error=answer.error,
-            duration_ms=answer.milliseconds,
-            succeeded=answer.ok,
-        )
-        if answer.ok:
-            changed = _mine(row, token).update(
+        # Only the holder of the claim writes (the row locked meanwhile): a sender whose
+        # lease ran out, and whose row another sender took over, changes neither the
+        # attempt log nor the endpoint.
+        changed = bool(_mine(row, token).select_for_update().exists())
+        if changed:
+            WebhookAttempt.objects.create(
+                delivery=row,
+                attempted_at=now,
+                status_code=answer.status,
+                response_body=answer.body,
+                error=answer.error,
+                duration_ms=answer.milliseconds,
+                succeeded=answer.ok,
+            )
+        if changed and answer.ok:
+            _mine(row, token).update(
                 state=State.SENT,
                 sent_at=now,
                 leased_until=None,
                 last_error="",
                 response_status=answer.status,
             )
-            if changed:
-                brought_forward = endpoint_succeeded(endpoint_id=row.endpoint_id, now=now)
-        else:
+            brought_forward = endpoint_succeeded(endpoint_id=row.endpoint_id, now=now)
+        elif changed:
             verdict = endpoint_failed(endpoint_id=row.endpoint_id, now=now)
             wait = schedule.next_try_after(attempts, waits)
             if wait is not None:
@@ -323,7 +327,7 @@ def _record(row: WebhookDelivery, token: str, answer: Answer, result: WebhookRun
             else:
                 # Its endpoint is disabled: it waits, with the others, for it to be enabled.
                 outcome, state, retry_at = "retrying", State.PENDING, None
-            changed = _mine(row, token).update(
+            _mine(row, token).update(
                 state=state,
                 retry_at=retry_at,
                 leased_until=None,
