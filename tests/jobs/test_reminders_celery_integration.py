@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from celery.signals import task_postrun
+from celery.signals import task_postrun, task_received
 from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
@@ -93,28 +93,40 @@ def sink(smtp_port: int) -> Iterator[Sink]:
 
 
 class Finished:
-    """The ids of the tasks the worker has run to the end. The worker runs in a thread of
-    this process, so Celery's task_postrun signal reaches it here."""
+    """The ids of the tasks the worker took from the broker, and of those it has run to the
+    end. The worker runs in a thread of this process, so Celery's task_received and
+    task_postrun signals reach it here."""
 
     def __init__(self) -> None:
+        self.taken: set[str] = set()
         self.ids: set[str] = set()
         self._lock = threading.Lock()
+
+    def received(self, request: Any = None, **kwargs: Any) -> None:
+        with self._lock:
+            self.taken.add(str(getattr(request, "id", "")))
 
     def __call__(self, task_id: str | None = None, **kwargs: Any) -> None:
         with self._lock:
             self.ids.add(str(task_id))
 
     def all_of(self, queued: list[str]) -> bool:
+        """Every queued run this worker took has ended, and at least one has. On Redis the
+        queue is shared with the other pytest-xdist worker's processes: a run one of them
+        took runs there, on that worker's own test database, and never touches this one."""
         with self._lock:
-            return set(queued) <= self.ids
+            mine = set(queued) & self.taken
+            return bool(mine) and mine <= self.ids
 
 
 @pytest.fixture
 def finished() -> Iterator[Finished]:
     made = Finished()
+    task_received.connect(made.received, weak=False)
     task_postrun.connect(made, weak=False)
     yield made
     task_postrun.disconnect(made)
+    task_received.disconnect(made.received)
 
 
 @pytest.fixture
