@@ -229,7 +229,7 @@ def send(args: argparse.Namespace, count: int) -> None:
         report(
             "  database queries per 1,000 emails",
             1000 * len(queries) / sent,
-            goal="≈ 2,000: each email's sent write and count, and a few a batch",
+            goal="≈ 1,000 on PostgreSQL: one statement an email, and a few a batch",
             unit="q",
         )
 
