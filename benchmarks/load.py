@@ -29,8 +29,6 @@ the benchmark ends or dies.
 from __future__ import annotations
 
 import argparse
-import os
-import secrets
 import signal
 import sys
 import time
@@ -45,7 +43,7 @@ import hey  # siblings: the script's own folder is on sys.path
 import portfolio
 from measure import report
 from throwaway import in_throwaway_database
-from webserver import Gunicorn
+from webserver import Gunicorn, collect_static, production_env
 
 BASELINE = "/api/v1/deadlines/parse?text=2030&reference=2026-12-02"
 CLIENTS = 4
@@ -120,8 +118,8 @@ def run(args: argparse.Namespace) -> list[str]:
 
     print(portfolio.build(**(SMOKE_PORTFOLIO if args.smoke else {})), flush=True)
     static_root = settings.VAR_DIR / "load-static"
-    _collect_static(static_root)
-    env = _production_env(static_root, conn_max_age=args.conn_max_age)
+    collect_static(static_root)
+    env = production_env(static_root, conn_max_age=args.conn_max_age)
     log = settings.VAR_DIR / "load-gunicorn.log"
     endpoints = [e for e in ENDPOINTS if not args.only or e.name in args.only]
     failures: list[str] = []
@@ -215,53 +213,6 @@ def _etag(url: str) -> str | None:
 def _print_rss(what: str, server: Gunicorn) -> None:
     sizes = ", ".join(f"{mib:.0f} MiB (pid {pid})" for pid, mib in server.worker_rss_mib().items())
     print(f"{what}: {sizes}   goal < {RSS_GOAL_MIB} MiB each", flush=True)
-
-
-def _collect_static(root: Path) -> None:
-    """With DEBUG off pages link the hashed names of the manifest, as in production. The
-    files are not compressed as whitenoise's storage would (ten times as long): hey asks for
-    pages, not for the files they link, and whitenoise serves either."""
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.test import override_settings
-
-    manifest_only = {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}
-    with override_settings(
-        STATIC_ROOT=root, STORAGES={**settings.STORAGES, "staticfiles": manifest_only}
-    ):
-        call_command("collectstatic", interactive=False, verbosity=0)
-
-
-def _production_env(static_root: Path, *, conn_max_age: int | None) -> dict[str, str]:
-    """The environment of the Procfile's web process in production, on the test database."""
-    from django.conf import settings
-
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "TRANCHE_VAR_DIR": str(settings.VAR_DIR),
-        "STATIC_ROOT": str(static_root),
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "TRACKER_PUBLIC": "true",
-        "LOG_LEVEL": "WARNING",
-    }
-    # As this process read it (the variable, else the settings' default), unless overridden.
-    kept = settings.DATABASES["default"]["CONN_MAX_AGE"] if conn_max_age is None else conn_max_age
-    env["CONN_MAX_AGE"] = str(kept)
-    return env
-
-
-def _database_url() -> str:
-    """The throwaway database, as DATABASE_URL, for gunicorn to serve."""
-    from django.db import connection
-
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def _engine() -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -38,12 +39,17 @@ def _die_with_parent() -> None:
 
 
 class Gunicorn:
-    """`gunicorn config.wsgi --workers N` on 127.0.0.1, its output appended to `log`."""
+    """`gunicorn config.wsgi --workers N` on 127.0.0.1, its output appended to `log`: the
+    Procfile's web process."""
 
-    def __init__(self, env: dict[str, str], log: Path, *, workers: int = 2) -> None:
+    def __init__(
+        self, env: dict[str, str], log: Path, *, workers: int = 2, timeout: int = 120
+    ) -> None:
         self.env = env
         self.log = log
         self.workers = workers
+        # gunicorn's own default (the Procfile's) is 30 s; the load benchmark allows longer.
+        self.timeout = timeout
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -55,7 +61,10 @@ class Gunicorn:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "config.wsgi",
                  "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
-                 "--timeout", "120"],
+                 "--timeout", str(self.timeout),
+                 # As the Procfile: no machine-wide ~/.gunicorn/gunicorn.ctl shared by
+                 # every instance on the machine (gunicorn 27 makes one by default).
+                 "--no-control-socket"],
                 cwd=BASE_DIR,
                 env=self.env,
                 stdin=subprocess.DEVNULL,
@@ -105,8 +114,8 @@ class Gunicorn:
             return []
         return [int(child) for child in children.split()]
 
-    def worker_rss_mib(self) -> dict[int, float]:
-        """Each worker's resident memory (VmRSS), in MiB, by pid."""
+    def worker_rss_mib(self, field: str = "VmRSS") -> dict[int, float]:
+        """Each worker's resident memory in MiB, by pid: now (VmRSS), or its peak (VmHWM)."""
         sizes = {}
         for pid in self.worker_pids():
             try:
@@ -114,7 +123,7 @@ class Gunicorn:
             except OSError:
                 continue  # exited in between
             for line in status.splitlines():
-                if line.startswith("VmRSS:"):
+                if line.startswith(f"{field}:"):
                     sizes[pid] = int(line.split()[1]) / 1024
         return sizes
 
@@ -131,3 +140,50 @@ class Gunicorn:
         except ProcessLookupError:
             pass
         self.process = None
+
+
+def collect_static(root: Path) -> None:
+    """With DEBUG off pages link the hashed names of the manifest, as in production. The
+    files are not compressed as whitenoise's storage would (ten times as long): hey asks for
+    pages, not for the files they link, and whitenoise serves either."""
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    manifest_only = {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}
+    with override_settings(
+        STATIC_ROOT=root, STORAGES={**settings.STORAGES, "staticfiles": manifest_only}
+    ):
+        call_command("collectstatic", interactive=False, verbosity=0)
+
+
+def production_env(static_root: Path, *, conn_max_age: int | None) -> dict[str, str]:
+    """The environment of the Procfile's web process in production, on the test database."""
+    from django.conf import settings
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "TRANCHE_VAR_DIR": str(settings.VAR_DIR),
+        "STATIC_ROOT": str(static_root),
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "TRACKER_PUBLIC": "true",
+        "LOG_LEVEL": "WARNING",
+    }
+    # As this process read it (the variable, else the settings' default), unless overridden.
+    kept = settings.DATABASES["default"]["CONN_MAX_AGE"] if conn_max_age is None else conn_max_age
+    env["CONN_MAX_AGE"] = str(kept)
+    return env
+
+
+def database_url() -> str:
+    """The throwaway database, as DATABASE_URL, for gunicorn to serve."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"

@@ -69,10 +69,17 @@ def _columns(*pairs: tuple[str, Callable[[Any, dt.date], Cell]]) -> tuple[Column
 
 
 def _field(name: str) -> Callable[[Any, dt.date], Cell]:
+    """A (dotted) attribute; None when a link on the way is None. Split once, not per cell."""
+    parts = name.split(".")
+    if len(parts) == 1:
+        return lambda obj, today: getattr(obj, name, None)
+
     def read(obj: Any, today: dt.date) -> Cell:
         value: Any = obj
-        for part in name.split("."):
-            value = getattr(value, part, None) if value is not None else None
+        for part in parts:
+            value = getattr(value, part, None)
+            if value is None:
+                return None
         return value  # type: ignore[no-any-return]
 
     return read
