@@ -221,3 +221,21 @@ def test_every_list_endpoint_of_the_record_answers_csv(record, parties):
         assert rows[0][: len(first)] == first, path
         assert len(rows) >= 2, path
     assert APIClient().get(f"/api/v1/milestones/{record.pk}/?format=csv").status_code == 404
+
+
+def test_a_milestone_export_reads_each_chunk_in_the_same_few_queries_however_many_rows(
+    record, django_assert_num_queries
+):
+    """The columns read only what was loaded: a deferred field read per row would be a
+    query per milestone (100,000 for a large export)."""
+    from tracker import exports, selectors
+
+    response = exports.export_response(
+        exports.MILESTONES,
+        selectors.milestones_list(),
+        file_format="csv",
+        today=dt.date(2026, 11, 21),
+    )
+    with django_assert_num_queries(3):  # the chunk, its revisions, its sources
+        lines = list(response.streaming_content)
+    assert len(lines) == 1 + Milestone.objects.count()

@@ -105,8 +105,18 @@ class MilestoneItem:
     sources: str
 
 
+# What the milestone columns read, and nothing more: each row builds three models from 19
+# columns instead of from every column of three tables (most of an export's time).
+MILESTONE_FIELDS = (
+    "id", "track__name", "track__negotiation__name", "title", "kind", "state", "status",
+    "status_reason", "deadline_text", "deadline_earliest", "deadline_latest",
+    "deadline_precision", "completed_on", "completed_late", "last_confirmed_on",
+    "last_confirmed_inferred", "stale", "consequence",
+)  # fmt: skip
+
+
 def _milestone_items(queryset: QuerySet[Milestone]) -> Iterator[MilestoneItem]:
-    for chunk in chunks(queryset.select_related("track__negotiation")):
+    for chunk in chunks(queryset.select_related("track__negotiation").only(*MILESTONE_FIELDS)):
         ids = [m.pk for m in chunk]
         revisions: dict[int, list[tuple[dt.date | None, dt.date | None]]] = defaultdict(list)
         for milestone_id, new, previous in (
