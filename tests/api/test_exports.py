@@ -237,5 +237,5 @@ def test_a_milestone_export_reads_each_chunk_in_the_same_few_queries_however_man
         today=dt.date(2026, 11, 21),
     )
     with django_assert_num_queries(3):  # the chunk, its revisions, its sources
-        lines = list(response.streaming_content)
+        lines = list(response.streaming_content)  # type: ignore[arg-type]
     assert len(lines) == 1 + Milestone.objects.count()
