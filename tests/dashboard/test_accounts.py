@@ -90,6 +90,7 @@ def test_signing_up_with_a_known_address_looks_the_same_and_makes_no_second_acco
     sent = {m.to[0]: m for m in deliver()}
     # The owner of the known address is offered a password reset, not a second account.
     assert "Reset your Tranche password" in sent["bo@example.org"].subject
+    assert "you already have an account with this address" in sent["bo@example.org"].body
     assert logs_in("bo", PASSWORD)
 
 
