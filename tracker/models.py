@@ -1381,7 +1381,8 @@ class OutboxEmail(OutboxRow):
         # track (tracker.reminders.escalation); one per subscription and `week`.
         UNCONFIRMED = "unconfirmed"
         # Account emails (tracker.services.accounts); each names its `user`, but a reset
-        # to an address that no account uses.
+        # to an address that no account uses and a sign-up (no account exists before its
+        # link is followed).
         SIGN_UP = "sign_up"
         NEW_ADDRESS = "new_address"
         ADDRESS_NOTICE = "address_note"  # to the old address: a change was asked for
@@ -1479,10 +1480,11 @@ class OutboxEmail(OutboxRow):
                 condition=Q(kind="confirmation", subscription__isnull=False)
                 | Q(kind="health_alert", status_change__isnull=False)
                 | Q(kind="unconfirmed", subscription__isnull=False, week__isnull=False)
-                | Q(kind__in=["sign_up", "new_address", "address_note"], user__isnull=False)
+                | Q(kind__in=["new_address", "address_note"], user__isnull=False)
                 # A reset asked for an address no account uses names no user: it tells the
-                # address so, and the request did the same work as for a known one.
-                | Q(kind="reset")
+                # address so, and the request did the same work as for a known one. A
+                # sign-up names none either: the account is made when its link is followed.
+                | Q(kind__in=["reset", "sign_up"])
                 | Q(kind__in=["webhook_off", "webhook_warn"], webhook_endpoint__isnull=False)
                 | Q(
                     kind="digest",

@@ -18,6 +18,7 @@ from django.test import Client
 
 from tests.dashboard.test_import import CONFIRM, GOOD, IMPORT, editor, preview  # noqa: F401  (fixtures)
 from tracker import imports
+from tracker.admin_record import MAX_RECORD_BYTES
 
 pytestmark = pytest.mark.django_db
 
@@ -91,3 +92,14 @@ def test_a_record_nested_fifty_thousand_deep_is_refused_not_a_500() -> None:
     answer = client.post("/admin/tracker/negotiation/upload-record/", {"file": upload})
     assert answer.status_code in {200, 400}
     assert "Nested more than" in answer.content.decode()
+
+
+def test_a_record_file_over_the_size_limit_is_refused_before_it_is_read() -> None:
+    user = User.objects.create_superuser("root", "root@example.org", "pw")
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    big = b'{"negotiations": [' + b" " * MAX_RECORD_BYTES + b"]}"
+    upload = SimpleUploadedFile("record.json", big, "application/json")
+    answer = client.post("/admin/tracker/negotiation/upload-record/", {"file": upload})
+    assert answer.status_code in {200, 400}
+    assert "The file is larger than 2 MiB" in answer.content.decode()

@@ -46,6 +46,13 @@ def test_nobody_but_staff_sees_a_signed_up_person_s_address(owned_track: Track) 
         assert "newsroom.example" not in body, path
 
 
+def test_a_signed_in_reader_who_is_not_staff_sees_no_address_either(owned_track: Track) -> None:
+    reader = Client()
+    reader.force_login(User.objects.create_user("reader", "reader@example.org", "pw"))
+    for path in ("/api/v1/tracks/", "/api/v1/changes/", "/api/v1/changes/?format=csv"):
+        assert "newsroom.example" not in b"".join(reader.get(path)).decode(), path
+
+
 def test_a_person_with_a_name_appears_by_it(owned_track: Track) -> None:
     User.objects.filter(email=ADDRESS).update(first_name="Ana", last_name="Reyes")
     track = Client().get(f"/api/v1/tracks/{owned_track.pk}/").json()

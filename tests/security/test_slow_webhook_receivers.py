@@ -15,11 +15,19 @@ from typing import Any
 import pytest
 from billiard.exceptions import SoftTimeLimitExceeded
 from django.contrib.auth.models import Group, User
+from django.utils import timezone
 
 import tracker.tasks  # noqa: F401  (registers the worker's time limit as an interruption)
 from tests.conftest import make_milestone, make_negotiation, make_track
 from tracker.models import OutboxRow, WebhookDelivery, WebhookEndpoint
-from tracker.webhooks.delivery import deliver_due_webhooks, send_deadline
+from tracker.webhooks.delivery import (
+    WebhookRun,
+    _attempt,
+    _claim,
+    deliver_due_webhooks,
+    release_lapsed,
+    send_deadline,
+)
 from tracker.webhooks.endpoints import endpoint_save
 
 pytestmark = pytest.mark.django_db
@@ -142,3 +150,28 @@ def test_a_send_cut_off_by_the_worker_s_time_limit_counts_as_a_failed_attempt(
     assert endpoint.consecutive_failures == 1
     (attempt,) = row.attempt_log.all()
     assert not attempt.succeeded
+
+
+def test_a_send_renews_the_lease_of_every_row_still_held_so_no_second_worker_takes_one(
+    trickler: Trickler, settings: Any, time_machine: Any
+) -> None:
+    settings.OUTBOX_LEASE_SECONDS = 90
+    settings.TRACKER_WEBHOOKS_DEADLINE = 1
+    time_machine.move_to("2026-11-21 09:00Z", tick=False)
+    endpoint = endpoint_with_a_delivery(trickler.url)
+    make_milestone(make_track(make_negotiation("eu-india")), "Final text", "July 9, 2026")
+    assert endpoint.deliveries.count() == 2
+    claimed_at = timezone.now()
+    (first, waiting), token = _claim(claimed_at, 10)
+
+    time_machine.shift(dt.timedelta(seconds=80))  # ten seconds of the lease left
+    _attempt(first, token, WebhookRun())
+    waiting.refresh_from_db()
+    assert waiting.leased_until == claimed_at + dt.timedelta(seconds=80 + 90)
+
+    time_machine.shift(dt.timedelta(seconds=20))  # past the lease the claim took
+    assert release_lapsed(timezone.now()) == 0
+    second_worker_takes, _ = _claim(timezone.now(), 10)  # the first row's retry, if due
+    assert waiting.pk not in {row.pk for row in second_worker_takes}
+    waiting.refresh_from_db()
+    assert waiting.state == OutboxRow.State.SENDING and waiting.claim_token == token

@@ -18,8 +18,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.encoding import force_str
-from django.utils.http import urlsafe_base64_decode
 from django.views.decorators.http import require_http_methods
 
 from tracker.dashboard.forms import ChoosePasswordForm, NewAddressForm, SignUpForm
@@ -30,6 +28,7 @@ from tracker.services.accounts import (
     address_change_confirm,
     address_change_request,
     new_address_from_token,
+    sign_up_address,
 )
 
 View = Callable[..., HttpResponse]
@@ -101,21 +100,22 @@ def sign_up_sent(request: HttpRequest) -> HttpResponse:
 
 @sign_up_allowed
 @require_http_methods(["GET", "POST"])
-def sign_up_verify(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
-    """GET asks for the password, its POST verifies: mail scanners open links too. Whoever
-    follows the link proved the address, so the password chosen here is the account's."""
-    try:
-        user = get_user_model().objects.get(pk=int(force_str(urlsafe_base64_decode(uidb64))))
-    except (ValueError, TypeError, OverflowError, get_user_model().DoesNotExist):
+def sign_up_verify(request: HttpRequest, token: str) -> HttpResponse:
+    """GET asks for the password, its POST makes the account: mail scanners open links
+    too. Whoever follows the link proved the address, so the password chosen here is the
+    account's."""
+    email = sign_up_address(token)
+    if email is None:
         return _bad_link(request)
-    if user.is_active:
-        return _bad_link(request)
+    # Not saved: the password validators compare the password with the address.
+    user = get_user_model()(username=email, email=email)
     form = ChoosePasswordForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
-        if not account_verify(user=user, token=token, password=form.cleaned_data["password1"]):
+        made = account_verify(token=token, password=form.cleaned_data["password1"])
+        if made is None:
             return _bad_link(request)
-        login(request, user, backend=_BACKEND)
-        messages.success(request, f"Your address {user.email} is verified. Choose what to follow.")
+        login(request, made, backend=_BACKEND)
+        messages.success(request, f"Your address {made.email} is verified. Choose what to follow.")
         return redirect("subscriptions")
     return render(request, "registration/sign_up_verify.html", {"form": form, "user": user})
 

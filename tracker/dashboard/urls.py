@@ -49,7 +49,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # Accounts (issue 15): sign-up, the account page, Django's password views.
     path("signup/", accounts.sign_up, name="sign_up"),
     path("signup/sent/", accounts.sign_up_sent, name="sign_up_sent"),
-    path("signup/verify/<str:uidb64>/<str:token>/", accounts.sign_up_verify, name="sign_up_verify"),
+    path("signup/verify/<str:token>/", accounts.sign_up_verify, name="sign_up_verify"),
     path("account/", accounts.account, name="account"),
     path(
         "account/address/<str:token>/",

@@ -44,7 +44,7 @@ from tracker.reminders.unsubscribe import (
     subscription_confirm_url,
     subscription_unsubscribe_url,
 )
-from tracker.services.accounts import new_address_token, sign_up_tokens
+from tracker.services.accounts import new_address_token, sign_up_token
 
 
 def _domain() -> str:
@@ -348,16 +348,20 @@ def account_email(row: OutboxEmail) -> EmailMultiAlternatives | None:
     """The email for an account row (sign-up, new address, password reset), its link made
     now; None when it is no longer wanted (verified already, account gone or moved)."""
     user = row.user
+    if row.kind == OutboxEmail.Kind.SIGN_UP:
+        # No account yet (older rows name the unverified one): the link names the address.
+        if user is not None and (user.is_active or user.last_login is not None):
+            return None
+        subject = "Verify your address to finish signing up to Tranche"
+        link = absolute(reverse("sign_up_verify", args=[sign_up_token(email=row.recipient)]))
+        context: dict[str, Any] = {"recipient": row.recipient, "link": link}
+        text, html = _render("account_sign_up", context)
+        return _message(subject=subject, to=row.recipient, text=text, html=html, headers={})
     if user is None and row.kind == OutboxEmail.Kind.PASSWORD_RESET:
         return _reset_to_an_address_without_account(row)
     assert user is not None  # a database constraint
     uid = urlsafe_base64_encode(force_bytes(user.pk))
-    if row.kind == OutboxEmail.Kind.SIGN_UP:
-        if user.is_active or user.last_login is not None:
-            return None
-        subject = "Verify your address to finish signing up to Tranche"
-        link = absolute(reverse("sign_up_verify", args=[uid, sign_up_tokens.make_token(user)]))
-    elif row.kind == OutboxEmail.Kind.NEW_ADDRESS:
+    if row.kind == OutboxEmail.Kind.NEW_ADDRESS:
         if not user.is_active:
             return None
         subject = "Verify your new address for Tranche reminders"

@@ -2,21 +2,24 @@
 password-reset email, each queued in the outbox like every other email.
 
 The emails carry links whose tokens are the only credential:
-- sign-up: Django's token generator with a salt of its own, so a reset token cannot verify
-  an account (or the reverse); it dies once the account is verified;
+- sign-up: `django.core.signing` naming the address (a salt of its own, so no other link
+  verifies it); it dies once an account with the address is verified;
 - a new address: `django.core.signing`, naming the user, the new address and the old one,
   so a link sent before another change no longer works;
 - password reset: Django's `default_token_generator`, read by its PasswordResetConfirmView.
 
-Nothing here says whether an address has an account: signing up with a known address
-queues a password-reset email to it instead, a reset asked for an address no account uses
-queues an email telling it so, and the pages answer the same either way.
-Sign-up takes no password, so it hashes none for a new address either (issue 22: the
-difference in time told which addresses had accounts).
+Nothing here says whether an address has an account, neither in the answer nor in the
+work done (issue 22: the difference in time told which addresses had accounts). Sign-up
+and reset each read the accounts once and queue one email in the outbox, whatever they
+find: signing up a new address queues its verification link, and writes no account until
+the link is followed; signing up a known address queues a password-reset email to it
+instead; a reset asked for an address no account uses queues an email telling it so.
+Neither hashes a password.
 
-Who proves the address chooses the password: an unverified account has no usable password,
-and the password is set by the step that follows the emailed link. Someone who signs up
-another person's address first (or again, later) leaves nothing behind that could log in.
+Who proves the address chooses the password: sign-up takes no password and makes no
+account, and the account is made, with the password chosen there, by the step that
+follows the emailed link. Someone who signs up another person's address first (or again,
+later) leaves nothing behind that could log in.
 The messages are written when sent (tracker.reminders.outbox), so a link is fresh.
 """
 
@@ -26,11 +29,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core import signing
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from tracker.mail_limits import one_more_mail_allowed
@@ -39,13 +43,7 @@ from tracker.reminders.subscriptions import RESEND_AFTER, RESENDS_PER_DAY, subsc
 
 NEW_ADDRESS_SALT = "tranche.account.new_address"
 NEW_ADDRESS_MAX_AGE = 3 * 24 * 3600
-
-
-class SignUpTokenGenerator(PasswordResetTokenGenerator):
-    key_salt = "tranche.account.sign_up"
-
-
-sign_up_tokens = SignUpTokenGenerator()
+SIGN_UP_SALT = "tranche.account.sign_up"
 
 
 def same_address(email: str) -> dict[str, str]:
@@ -53,72 +51,113 @@ def same_address(email: str) -> dict[str, str]:
     return {"email__iexact": email.strip()}
 
 
+def _named_after(email: str) -> Q:
+    """Accounts with this address, or named after it (sign-up names accounts so)."""
+    return Q(email__iexact=email) | Q(username__iexact=email)
+
+
+def _address(email: str) -> str:
+    return str(get_user_model().objects.normalize_email(email.strip())).lower()
+
+
+def _unverified(user: Any) -> bool:
+    """An account an earlier sign-up made before it was verified (before issue 22's last
+    round sign-up made none): never active, never logged in, no password."""
+    return not user.is_active and user.last_login is None and not user.has_usable_password()
+
+
 def account_email_queue(*, user: Any | None, kind: str, recipient: str) -> OutboxEmail | None:
     """Queue an account email, unless the same one waits to go or went out too recently;
-    at most RESENDS_PER_DAY of a kind a day, so nobody can flood an address."""
+    at most RESENDS_PER_DAY of a kind a day, so nobody can flood an address.
+
+    One read and at most one write, however many emails went before: what this costs
+    must not tell an address with a history from one without."""
     now = timezone.now()
     earlier = OutboxEmail.objects.filter(user=user, kind=kind)
-    if user is None:  # a reset to an address no account uses: counted per address
+    if user is None:  # no account named: counted per address
         earlier = earlier.filter(recipient=recipient)
-    latest = earlier.order_by("-sequence").first()
-    if latest is not None:
-        same = earlier.filter(recipient=recipient)
-        waiting = same.filter(
-            state__in=[OutboxEmail.State.PENDING, OutboxEmail.State.SENDING]
-        ).exists()
-        recent = same.filter(created_at__gt=now - RESEND_AFTER).exists()
-        today = earlier.filter(created_at__gt=now - dt.timedelta(days=1)).count()
-        if waiting or recent or today >= RESENDS_PER_DAY:
-            return None
+    same = Q(recipient=recipient)
+    facts = earlier.aggregate(
+        latest=Max("sequence"),
+        waiting=Count(
+            "pk", filter=same & Q(state__in=[OutboxEmail.State.PENDING, OutboxEmail.State.SENDING])
+        ),
+        recent=Count("pk", filter=same & Q(created_at__gt=now - RESEND_AFTER)),
+        today=Count("pk", filter=Q(created_at__gt=now - dt.timedelta(days=1))),
+    )
+    if facts["waiting"] or facts["recent"] or facts["today"] >= RESENDS_PER_DAY:
+        return None
+    latest = facts["latest"]
     return OutboxEmail.objects.create(
         kind=kind,
         user=user,
         recipient=recipient,
-        sequence=0 if latest is None else latest.sequence + 1,
+        sequence=0 if latest is None else latest + 1,
         due_at=now,
     )
 
 
 @transaction.atomic
 def account_sign_up(*, email: str) -> None:
-    """Create an inactive account without a usable password and queue its verification email.
+    """Queue the verification link for a new address, or a password-reset email for a
+    known one (its owner may have forgotten signing up); no account is written here.
 
-    A known address gets no second account: an unverified one gets the verification
-    again, an active one a password-reset email (its owner may have forgotten signing up).
+    The same work either way: one read of the accounts, one email queued, no password
+    hashed. A reset email to an account that cannot use it (switched off, or only named
+    after the address) is dropped when the outbox sends, not here.
     """
-    user_model = get_user_model()
-    email = user_model.objects.normalize_email(email.strip()).lower()
+    email = _address(email)
     # Counted for every address, known or not, before anything tells them apart.
     if not one_more_mail_allowed(kind="sign_up", recipient=email):
         return
-    known = user_model.objects.select_for_update().filter(**same_address(email)).first()
-    if known is None and user_model.objects.filter(username__iexact=email).exists():
-        return  # an administrator's account named after the address: tell nobody
-    if known is None:
-        known = user_model(username=email, email=email, is_active=False)
-        known.set_unusable_password()
-        known.full_clean()
-        known.save()
-    if known.is_active:
+    known = get_user_model().objects.filter(_named_after(email)).order_by("pk").first()
+    if known is None or _unverified(known):
+        account_email_queue(user=None, kind=OutboxEmail.Kind.SIGN_UP, recipient=email)
+    else:
         account_email_queue(user=known, kind=OutboxEmail.Kind.PASSWORD_RESET, recipient=email)
-    elif known.last_login is None:
-        account_email_queue(user=known, kind=OutboxEmail.Kind.SIGN_UP, recipient=email)
+
+
+def sign_up_token(*, email: str) -> str:
+    return signing.dumps({"email": email}, salt=SIGN_UP_SALT)
+
+
+def sign_up_address(token: str) -> str | None:
+    """The address a sign-up link verifies; None when the link is bad or expired, or an
+    account already uses the address (so each link works once)."""
+    try:
+        data = signing.loads(token, salt=SIGN_UP_SALT, max_age=settings.PASSWORD_RESET_TIMEOUT)
+        email = _address(data["email"])
+    except (signing.BadSignature, KeyError, TypeError, AttributeError):
+        return None
+    known = get_user_model().objects.filter(_named_after(email)).order_by("pk").first()
+    if known is not None and not _unverified(known):
+        return None
+    return email
 
 
 @transaction.atomic
-def account_verify(*, user: Any, token: str, password: str) -> bool:
-    """Activate an account from its emailed link with the password chosen there; False when
-    the link is bad or used. The password is validated by the caller's form
+def account_verify(*, token: str, password: str) -> Any | None:
+    """Make the account of a sign-up link, active, with the password chosen there; None
+    when the link is bad or used. The password is validated by the caller's form
     (`password_validation`), as Django's own set-password form does."""
+    email = sign_up_address(token)
+    if email is None:
+        return None
     user_model = get_user_model()
-    locked = user_model.objects.select_for_update().filter(pk=user.pk, is_active=False).first()
-    if locked is None or not sign_up_tokens.check_token(locked, token):
-        return False
-    locked.set_password(password)
-    locked.is_active = True
-    locked.save(update_fields=["password", "is_active"])
-    user.refresh_from_db()
-    return True
+    user = user_model.objects.select_for_update().filter(_named_after(email)).first()
+    if user is None:
+        user = user_model(username=email, email=email)
+    elif not _unverified(user):
+        return None
+    user.set_password(password)
+    user.is_active = True
+    try:
+        with transaction.atomic():  # the same link followed twice at once: one account
+            user.full_clean(validate_unique=False)
+            user.save()
+    except (IntegrityError, ValidationError):
+        return None
+    return user
 
 
 @dataclass(frozen=True)
