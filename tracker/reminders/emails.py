@@ -167,7 +167,7 @@ def reminder_email(reminder: Reminder, now: dt.datetime | None = None) -> EmailM
     track = milestone.track
     negotiation = track.negotiation
     today = now.astimezone(zoneinfo.ZoneInfo(recipient_zone(reminder))).date()
-    days_left = (reminder.deadline - today).days
+    days_left = figures.days_until(reminder.deadline, today)
     unsubscribe = _unsubscribe_url(reminder)
     context = {
         "milestone": milestone,
