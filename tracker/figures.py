@@ -13,6 +13,7 @@ import calendar
 import datetime as dt
 import math
 import re
+from collections.abc import Iterable
 
 from tracker.deadlines import Deadline, Precision, in_words, short_date
 
@@ -43,6 +44,27 @@ def revision_slip(previous: dt.date | None, new: dt.date | None) -> int | None:
     if previous is None or new is None:
         return None
     return (new - previous).days
+
+
+def slip_days(
+    latest: dt.date | None, revisions: Iterable[tuple[dt.date | None, dt.date | None]]
+) -> int:
+    """Days a milestone's deadline has moved since it was first announced (negative: pulled
+    in), given the (new latest, previous latest) dates of its revisions, oldest first, and
+    its `latest` now; 0 without either."""
+    first = next((new or previous for new, previous in revisions if new or previous), None)
+    if first is None or latest is None:
+        return 0
+    return (latest - first).days
+
+
+def slip(days_moved: int | None) -> str:
+    """ "slipped 3 days", "pulled in 2 days", "no change": a slip as every surface says it."""
+    if not days_moved:
+        return "no change"
+    if days_moved > 0:
+        return f"slipped {days(days_moved)}"
+    return f"pulled in {days(-days_moved)}"
 
 
 def number(value: float) -> str:

@@ -35,6 +35,7 @@ from tracker.figures import (
     days_until,
     period_text,
     revision_slip,
+    slip_days,
     target_figures,
 )
 from tracker.freshness import source_date_text
@@ -776,17 +777,6 @@ def days_remaining(latest: dt.date | None, state: str, today: dt.date) -> int | 
     if latest is None or state in {"completed", "cancelled"}:
         return None
     return days_until(latest, today)
-
-
-def slip_days(
-    latest: dt.date | None, revisions: Iterable[tuple[dt.date | None, dt.date | None]]
-) -> int:
-    """Days from the first announced deadline to `latest`, given the (new latest, previous
-    latest) dates of a milestone's revisions, oldest first; 0 without either."""
-    first = next((new or previous for new, previous in revisions if new or previous), None)
-    if first is None or latest is None:
-        return 0
-    return (latest - first).days
 
 
 class Discrepancy(models.Model):

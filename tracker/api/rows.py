@@ -18,8 +18,8 @@ from django.utils import timezone
 from tracker import freshness
 from tracker.api.fields import deadline_representation
 from tracker.deadlines import Deadline, Precision
-from tracker.figures import revision_slip
-from tracker.models import days_remaining, revision_words, slip_days, source_date
+from tracker.figures import revision_slip, slip_days
+from tracker.models import days_remaining, revision_words, source_date
 from tracker.selectors import MilestoneRelations
 from tracker.status import SourceDate
 

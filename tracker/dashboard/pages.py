@@ -256,7 +256,7 @@ def recent_changes(limit: int = RECENT_LIMIT) -> list[Change]:
             f"{milestone.title}: deadline moved from "
             f"{revision.previous_in_words or revision.previous_latest}"
             f" to {revision.new_in_words or revision.new_latest or 'no date'}"
-            f" ({wording.slip(revision.slip_days)})"
+            f" ({figures.slip(revision.slip_days)})"
         )
         changes.append(
             Change(
@@ -548,14 +548,14 @@ def milestone_page(pk: int, today: dt.date) -> MilestonePage:
     sources = list({s.pk: s for s in [*cited, *reported, *quoted]}.values())
     remaining = milestone.days_remaining(today)
     revisions = [
-        RevisionRow(r, wording.slip(r.slip_days), r.slip_days) for r in milestone.revisions.all()
+        RevisionRow(r, figures.slip(r.slip_days), r.slip_days) for r in milestone.revisions.all()
     ]
     return MilestonePage(
         milestone=milestone,
         countdown=countdown(milestone, today),
         days_remaining=remaining,
         slip_days=milestone.slip_days,
-        slip_text=wording.slip(milestone.slip_days),
+        slip_text=figures.slip(milestone.slip_days),
         revisions=list(reversed(revisions)),
         sources=sources,
         deadline_href=quote_anchor(deadline_source(milestone)),

@@ -20,7 +20,8 @@ from django.urls import reverse
 from tracker import figures, freshness
 from tracker.dashboard import wording
 from tracker.dashboard.timeline import short_day
-from tracker.models import MilestoneWords, days_remaining, slip_days
+from tracker.figures import slip_days
+from tracker.models import MilestoneWords, days_remaining
 from tracker.selectors import DeadlineMove
 
 

@@ -182,6 +182,7 @@ def reminder_email(reminder: Reminder, now: dt.datetime | None = None) -> EmailM
         "health": track.get_health_display(),
         "health_reason": track.health_reason,
         "slip_days": milestone.slip_days,
+        "slip_text": figures.slip(milestone.slip_days),
         "freshness": confirmation(milestone, today),
         "dashboard_url": milestone_url(milestone),
         "unsubscribe_url": unsubscribe,
