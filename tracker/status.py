@@ -634,6 +634,14 @@ TRACK_HEALTH_RULES: tuple[TrackRule, ...] = (
 )
 
 
+def _first_verdict(track: TrackFacts) -> tuple[Health, str]:
+    for rule in TRACK_HEALTH_RULES:
+        verdict = rule.judge(track)
+        if verdict is not None:
+            return verdict
+    raise AssertionError("the last rule, on_track, always applies")
+
+
 def assess_track(
     name: str,
     milestones: Sequence[TrackMilestone],
@@ -658,7 +666,7 @@ def assess_track(
         default=None,
     )
     facts = TrackFacts(milestones, targets, ongoing, live, open_milestones, next_deadline)
-    health, reason = next(v for rule in TRACK_HEALTH_RULES if (v := rule.judge(facts)))
+    health, reason = _first_verdict(facts)
     return TrackAssessment(
         health,
         _progress(live),
