@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.conftest import (
@@ -171,7 +172,7 @@ def test_the_pages_the_embed_the_reminder_the_api_and_the_export_say_the_same_da
     (listed,) = APIClient().get("/api/v1/milestones/?negotiation=india-us-bta").json()["results"]
     (exported,) = _csv(APIClient().get("/api/v1/milestones/?format=csv&negotiation=india-us-bta"))
     subscription = Subscription.objects.create(
-        negotiation=milestone.track.negotiation, email="ana@example.org", confirmed_at=TODAY
+        negotiation=milestone.track.negotiation, email="ana@example.org", confirmed_at=timezone.now()
     )
     reminder = Reminder(
         milestone=milestone,
