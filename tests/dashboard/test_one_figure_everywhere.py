@@ -172,7 +172,9 @@ def test_the_pages_the_embed_the_reminder_the_api_and_the_export_say_the_same_da
     (listed,) = APIClient().get("/api/v1/milestones/?negotiation=india-us-bta").json()["results"]
     (exported,) = _csv(APIClient().get("/api/v1/milestones/?format=csv&negotiation=india-us-bta"))
     subscription = Subscription.objects.create(
-        negotiation=milestone.track.negotiation, email="ana@example.org", confirmed_at=timezone.now()
+        negotiation=milestone.track.negotiation,
+        email="ana@example.org",
+        confirmed_at=timezone.now(),
     )
     reminder = Reminder(
         milestone=milestone,
