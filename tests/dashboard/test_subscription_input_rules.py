@@ -10,21 +10,28 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from tests.conftest import make_negotiation
-from tracker.models import Subscription
+from tracker.models import Negotiation, Subscription
 from tracker.subscription_input import OFFSETS_RULE, timezone_rule
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize(
-    ("typed", "sent"), [("400", [400]), ("7, -1", [7, -1]), ("soon", ["soon"])]
-)
-def test_the_form_and_the_api_refuse_offsets_with_the_one_message(typed, sent) -> None:
+@pytest.fixture
+def signed_in() -> tuple[Negotiation, Client, APIClient]:
+    """A negotiation to follow, and one reader signed in to the dashboard and the API."""
     negotiation = make_negotiation()
     user = get_user_model().objects.create_user("ana", "ana@example.org", "a long passphrase")
     page, api = Client(), APIClient()
     page.force_login(user)
     api.force_authenticate(user)
+    return negotiation, page, api
+
+
+@pytest.mark.parametrize(
+    ("typed", "sent"), [("400", [400]), ("7, -1", [7, -1]), ("soon", ["soon"])]
+)
+def test_the_form_and_the_api_refuse_offsets_with_the_one_message(signed_in, typed, sent) -> None:
+    negotiation, page, api = signed_in
 
     form = page.post(
         reverse("subscriptions"),
@@ -42,12 +49,8 @@ def test_the_form_and_the_api_refuse_offsets_with_the_one_message(typed, sent) -
     assert not Subscription.objects.exists()
 
 
-def test_the_form_and_the_api_refuse_an_unknown_time_zone_with_the_one_message() -> None:
-    negotiation = make_negotiation()
-    user = get_user_model().objects.create_user("ana", "ana@example.org", "a long passphrase")
-    page, api = Client(), APIClient()
-    page.force_login(user)
-    api.force_authenticate(user)
+def test_the_form_and_the_api_refuse_an_unknown_time_zone_with_the_one_message(signed_in) -> None:
+    negotiation, page, api = signed_in
 
     form = page.post(
         reverse("subscriptions"),
