@@ -32,7 +32,7 @@ from import_export.admin import ImportMixin
 from import_export.formats import base_formats
 from import_export.forms import ImportForm
 
-from tracker import exports, imports, services, stale_forms
+from tracker import exports, imports, services, stale_forms, subscription_input
 from tracker.admin_record import RecordUpload
 from tracker.deadlines import Deadline, DeadlineError
 from tracker.lifecycle import TEMPLATES
@@ -946,8 +946,8 @@ class SubscriptionForm(forms.ModelForm):  # type: ignore[type-arg]
         if self.instance.pk and self.instance.unsubscribed_at is not None:
             self.add_error(None, "This subscription was cancelled; subscribe again instead.")
         checks: list[tuple[str, Callable[[Any], Any]]] = [
-            ("timezone", subscriptions.validate_timezone),
-            ("offsets", subscriptions.validate_offsets),
+            ("timezone", subscription_input.validate_timezone),
+            ("offsets", subscription_input.validate_offsets),
             ("digest_rule", subscriptions.validate_digest_rule),
         ]
         for name, check in checks:

@@ -780,7 +780,8 @@ def describe(earliest: date, latest: date, precision: Precision | str) -> str:
     return canonical
 
 
-def _short_date(day: date) -> str:
+def short_date(day: date) -> str:
+    """ "8 Jul 2025": a day as deadlines, the timeline and the badges write it."""
     return f"{day.day} {_MONTH_NAMES[day.month - 1][:3]} {day.year}"
 
 
@@ -794,11 +795,11 @@ def in_words(deadline: Deadline) -> str:
     if deadline.said_on is None:
         return deadline.text
     if deadline.earliest == deadline.latest:
-        resolved = _short_date(deadline.latest)
+        resolved = short_date(deadline.latest)
     else:
         resolved = describe(deadline.earliest, deadline.latest, deadline.precision)
     words = deadline.text
-    said = _short_date(deadline.said_on)
+    said = short_date(deadline.said_on)
     if _normalise_quietly(words).startswith("within "):
         return f"by {resolved} ({words} of {said})"
     return f"by {resolved} ({words}, said on {said})"

@@ -1,8 +1,10 @@
-"""How figures, paces and periods are said: one wording for the page, the API and the mail.
+"""The figures a reader compares across surfaces, counted and said in one place each.
 
-Plain values in, plain text out; no ORM. tracker.status words its reasons with these too,
-so a percentage, an amount or a count of days reads the same wherever it appears: one
-function per kind of figure (number, amount, percent, days, countdown).
+Plain values in, plain values or text out; no ORM. The page, the embed and badge, the
+emails, the API, the exports and tracker.status's reasons all call these, so a percentage,
+an amount, a count of days or years, or a slip reads the same wherever it appears: one
+function per figure (days_until, years_left, revision_slip; number, amount, percent, days,
+countdown, next_deadline_words).
 """
 
 from __future__ import annotations
@@ -11,12 +13,58 @@ import calendar
 import datetime as dt
 import math
 import re
+from collections.abc import Iterable
 
-from tracker.deadlines import Precision
+from tracker.deadlines import Deadline, Precision, in_words, short_date
 
 # "USD billion", "EUR million": a currency code then a scale, said "USD 212.3 billion".
 _CURRENCY_UNIT = re.compile(r"^(?P<code>[A-Z]{3})(?:\s+(?P<scale>.+))?$")
 _BY = re.compile(r"^\s*by\s+", re.IGNORECASE)
+
+
+# Leap years included, so a "year left" matches what people mean over multi-year targets.
+DAYS_PER_YEAR = 365.25
+
+
+def days_until(day: dt.date, today: dt.date) -> int:
+    """Days from `today` to `day`, negative once it has passed: what every countdown counts
+    (a milestone's days remaining, a negotiation's next deadline, a reminder's days left)."""
+    return (day - today).days
+
+
+def years_left(latest: dt.date, today: dt.date) -> float:
+    """Years from `today` to a target's last day, negative once it has passed: the one count
+    the required growth rate, the required pace and the target page use."""
+    return (latest - today).days / DAYS_PER_YEAR
+
+
+def revision_slip(previous: dt.date | None, new: dt.date | None) -> int | None:
+    """Days one deadline revision moved the latest day (negative: pulled in); None when it
+    set or removed the deadline rather than moving it."""
+    if previous is None or new is None:
+        return None
+    return (new - previous).days
+
+
+def slip_days(
+    latest: dt.date | None, revisions: Iterable[tuple[dt.date | None, dt.date | None]]
+) -> int:
+    """Days a milestone's deadline has moved since it was first announced (negative: pulled
+    in), given the (new latest, previous latest) dates of its revisions, oldest first, and
+    its `latest` now; 0 without either."""
+    first = next((new or previous for new, previous in revisions if new or previous), None)
+    if first is None or latest is None:
+        return 0
+    return (latest - first).days
+
+
+def slip(days_moved: int | None) -> str:
+    """ "slipped 3 days", "pulled in 2 days", "no change": a slip as every surface says it."""
+    if not days_moved:
+        return "no change"
+    if days_moved > 0:
+        return f"slipped {days(days_moved)}"
+    return f"pulled in {days(-days_moved)}"
 
 
 def number(value: float) -> str:
@@ -65,7 +113,6 @@ _MONTHLY = frozenset(
 )
 _YEARLY = frozenset({Precision.YEAR, Precision.FISCAL_YEAR})
 _DAYS_PER_MONTH = 30.44
-_DAYS_PER_YEAR = 365.25
 
 
 def time_left(remaining: int, precision: str = Precision.DAY) -> str:
@@ -77,8 +124,8 @@ def time_left(remaining: int, precision: str = Precision.DAY) -> str:
     # the deadline's words ("by 30 November 2025") say that day is the last one.
     if (precision not in _MONTHLY and precision not in _YEARLY) or remaining < 31:
         return days(remaining)
-    if precision in _YEARLY and remaining >= 1.5 * _DAYS_PER_YEAR:
-        return f"about {round(remaining / _DAYS_PER_YEAR)} years"
+    if precision in _YEARLY and remaining >= 1.5 * DAYS_PER_YEAR:
+        return f"about {round(remaining / DAYS_PER_YEAR)} years"
     months = max(round(remaining / _DAYS_PER_MONTH), 1)
     return "about 1 month" if months == 1 else f"about {months} months"
 
@@ -103,6 +150,23 @@ def countdown(remaining: int | None, precision: str = Precision.DAY) -> str:
     if overdue >= 60:
         return f"{days(overdue)} overdue (about {round(overdue / _DAYS_PER_MONTH)} months)"
     return f"{days(overdue)} overdue"
+
+
+def countdown_to(day: dt.date | None, today: dt.date, precision: str = Precision.DAY) -> str:
+    """The countdown to `day` as of `today` ("in 12 days", "in about 4 years"); empty
+    without a day. A negotiation's next deadline is counted with this on its card, its page
+    and its embed."""
+    return countdown(None if day is None else days_until(day, today), precision)
+
+
+def next_deadline_words(deadline: Deadline | None, on: dt.date | None) -> str:
+    """The next deadline as its source worded it ("by 2030", "autumn 2025"), else as a day
+    ("8 Jul 2025"); empty without one. `deadline` is that of the open milestone due `on`."""
+    if on is None:
+        return ""
+    if deadline is not None and deadline.text:
+        return in_words(deadline)
+    return short_date(on)
 
 
 def pace(per_year: float, unit: str) -> str:

@@ -7,7 +7,7 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from auditlog.models import AbstractLogEntry
 from django.conf import settings
@@ -29,7 +29,15 @@ from tracker.deadlines import (
     describe,
     in_words,
 )
-from tracker.figures import amount, by_deadline, period_text, target_figures
+from tracker.figures import (
+    amount,
+    by_deadline,
+    days_until,
+    period_text,
+    revision_slip,
+    slip_days,
+    target_figures,
+)
 from tracker.freshness import source_date_text
 from tracker.reminders.recurrence import DigestRuleError, parse_digest_rule
 from tracker.single_line import has_control_characters
@@ -350,6 +358,34 @@ def model_property(prop: Any, row: Any) -> Any:
     """A model's property computed for a plain row with the same attributes (a tuple or
     dataclass of columns read by values()), so lists word things as the models do."""
     return prop.fget(row)
+
+
+class MilestoneWords:
+    """A milestone's wording for a plain row of its columns (a dashboard row, a calendar
+    row): the model's own properties, read through model_property, so a list says what the
+    milestone's page says. Mixed into classes whose attributes are the columns."""
+
+    __slots__ = ()
+
+    @property
+    def deadline(self) -> Deadline | None:
+        return cast(Deadline | None, model_property(Scheduled.deadline, self))
+
+    @property
+    def deadline_in_words(self) -> str:
+        return str(model_property(Scheduled.deadline_in_words, self))
+
+    @property
+    def deadline_words(self) -> str:
+        return str(model_property(Scheduled.deadline_words, self))
+
+    @property
+    def last_confirmed(self) -> SourceDate | None:
+        return cast(SourceDate | None, model_property(Confirmed.last_confirmed, self))
+
+    @property
+    def completed_text(self) -> str:
+        return str(model_property(Milestone.completed_text, self))
 
 
 def window_words(
@@ -740,18 +776,7 @@ def days_remaining(latest: dt.date | None, state: str, today: dt.date) -> int | 
     """Days from `today` to a milestone's latest date; None when done or unscheduled."""
     if latest is None or state in {"completed", "cancelled"}:
         return None
-    return (latest - today).days
-
-
-def slip_days(
-    latest: dt.date | None, revisions: Iterable[tuple[dt.date | None, dt.date | None]]
-) -> int:
-    """Days from the first announced deadline to `latest`, given the (new latest, previous
-    latest) dates of a milestone's revisions, oldest first; 0 without either."""
-    first = next((new or previous for new, previous in revisions if new or previous), None)
-    if first is None or latest is None:
-        return 0
-    return (latest - first).days
+    return days_until(latest, today)
 
 
 class Discrepancy(models.Model):
@@ -828,9 +853,7 @@ class DeadlineRevision(models.Model):
 
     @property
     def slip_days(self) -> int | None:
-        if self.previous_latest is None or self.new_latest is None:
-            return None
-        return (self.new_latest - self.previous_latest).days
+        return revision_slip(self.previous_latest, self.new_latest)
 
 
 class Series(models.Model):

@@ -10,13 +10,13 @@ from __future__ import annotations
 import functools
 import math
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from tracker.figures import days, number, percent
+from tracker.figures import days, days_until, number, percent, years_left
 
 
 class MilestoneState(StrEnum):
@@ -68,8 +68,6 @@ DUE_SOON_DAYS = 14
 ON_TRACK_ATTAINMENT = 0.95
 AT_RISK_ATTAINMENT = 0.85
 
-# Leap years included, so a "year left" matches what people mean over multi-year targets.
-_DAYS_PER_YEAR = 365.25
 _LOG_FLOAT_MAX = math.log(sys.float_info.max)
 
 # Worst first. "No data" is worse than "on track": a claim without evidence must not hide
@@ -226,7 +224,7 @@ def assess_milestone(facts: MilestoneFacts, today: date) -> MilestoneAssessment:
             MilestoneStatus.UNSCHEDULED, False, None, f"{title} has no deadline"
         )
 
-    remaining = (facts.latest - today).days
+    remaining = days_until(facts.latest, today)
     bands = deadline_bands(today)
     if facts.latest < bands.due_from:
         return MilestoneAssessment(
@@ -483,8 +481,8 @@ def _attainment(value: float, expected: float, *, falling: bool) -> float | None
 
 
 def _required_growth_rate(target: float, value: float, latest: date, today: date) -> float | None:
-    years_left = (latest - today).days / _DAYS_PER_YEAR
-    if years_left <= 0 or value <= 0 or target < 0:
+    years = years_left(latest, today)
+    if years <= 0 or value <= 0 or target < 0:
         return None
     ratio = target / value
     # A ratio that underflows to zero means "fall to nothing": the whole value goes.
@@ -492,17 +490,17 @@ def _required_growth_rate(target: float, value: float, latest: date, today: date
         return -1.0
     # Through logarithms, because (T/v) ** (1/years) overflows a float when a few days are
     # left and the gap is wide; such a rate says nothing useful, so there is none.
-    exponent = math.log(ratio) / years_left
+    exponent = math.log(ratio) / years
     if exponent >= _LOG_FLOAT_MAX:
         return None
     return math.expm1(exponent)
 
 
 def _required_pace(target: float, value: float, latest: date, today: date) -> float | None:
-    years_left = (latest - today).days / _DAYS_PER_YEAR
-    if years_left <= 0:
+    years = years_left(latest, today)
+    if years <= 0:
         return None
-    return (target - value) / years_left
+    return (target - value) / years
 
 
 _percent = percent
@@ -543,6 +541,107 @@ class TrackAssessment:
     live_weight: float = 0.0
 
 
+@dataclass(frozen=True)
+class TrackFacts:
+    """What the track rules read, worked out once: its milestones, the live ones (not
+    cancelled), the open ones (live and not completed), its targets and its next deadline."""
+
+    milestones: Sequence[TrackMilestone]
+    targets: Sequence[TrackTarget]
+    ongoing: bool
+    live: Sequence[TrackMilestone]
+    open_milestones: Sequence[TrackMilestone]
+    next_deadline: date | None
+
+
+# A rule's verdict: the health and the reason that names its evidence; None when it does
+# not apply, so the next rule is asked.
+Verdict = tuple[Health, str] | None
+
+
+@dataclass(frozen=True)
+class TrackRule:
+    """One numbered rule of docs/design.md "Track `health`": the health it concludes and the
+    function that decides whether it applies (the achieved rule says `active` instead for an
+    ongoing framework, as the contract's rule 2 does)."""
+
+    health: Health
+    judge: Callable[[TrackFacts], Verdict]
+
+
+def _not_started(track: TrackFacts) -> Verdict:
+    if not track.milestones and not track.targets:
+        return Health.NOT_STARTED, "No milestones or targets yet"
+    if not track.live and not track.targets:
+        # Nothing was delivered, so calling this "achieved" would mislead.
+        return Health.NOT_STARTED, "Every milestone cancelled"
+    return None
+
+
+def _achieved(track: TrackFacts) -> Verdict:
+    if track.open_milestones or any(t.status != TargetStatus.ACHIEVED for t in track.targets):
+        return None
+    if track.ongoing:
+        return Health.ACTIVE, _active_reason(track.live)
+    return Health.ACHIEVED, _achieved_reason(track.live, track.targets)
+
+
+def _off_track(track: TrackFacts) -> Verdict:
+    overdue = [m for m in track.live if m.status == MilestoneStatus.OVERDUE]
+    if overdue:
+        return Health.OFF_TRACK, min(overdue, key=lambda m: m.latest or date.max).reason
+    failing = [
+        t for t in track.targets if t.status in (TargetStatus.MISSED, TargetStatus.OFF_TRACK)
+    ]
+    if failing:
+        # A missed target is final, so it explains the health better than a lagging one.
+        worst = next((t for t in failing if t.status == TargetStatus.MISSED), failing[0])
+        return Health.OFF_TRACK, worst.reason
+    return None
+
+
+def _at_risk(track: TrackFacts) -> Verdict:
+    risky = [m for m in track.live if _puts_track_at_risk(m)]
+    if risky:
+        soonest = min(risky, key=lambda m: m.latest or date.max)
+        if soonest.status == MilestoneStatus.DUE_SOON:
+            return Health.AT_RISK, f"{soonest.reason} and not yet started"
+        return Health.AT_RISK, soonest.reason
+    at_risk_target = next((t for t in track.targets if t.status == TargetStatus.AT_RISK), None)
+    if at_risk_target is not None:
+        return Health.AT_RISK, at_risk_target.reason
+    return None
+
+
+def _no_data(track: TrackFacts) -> Verdict:
+    reason = _no_data_reason(track.open_milestones, track.targets)
+    return (Health.NO_DATA, reason) if reason else None
+
+
+def _on_track(track: TrackFacts) -> Verdict:
+    return Health.ON_TRACK, _on_track_reason(track.live, track.targets, track.next_deadline)
+
+
+# docs/design.md "Track `health`, first rule that applies", in its order (a test holds the
+# two together): the first rule whose verdict is not None gives the health.
+TRACK_HEALTH_RULES: tuple[TrackRule, ...] = (
+    TrackRule(Health.NOT_STARTED, _not_started),
+    TrackRule(Health.ACHIEVED, _achieved),
+    TrackRule(Health.OFF_TRACK, _off_track),
+    TrackRule(Health.AT_RISK, _at_risk),
+    TrackRule(Health.NO_DATA, _no_data),
+    TrackRule(Health.ON_TRACK, _on_track),
+)
+
+
+def _first_verdict(track: TrackFacts) -> tuple[Health, str]:
+    for rule in TRACK_HEALTH_RULES:
+        verdict = rule.judge(track)
+        if verdict is not None:
+            return verdict
+    raise AssertionError("the last rule, on_track, always applies")
+
+
 def assess_track(
     name: str,
     milestones: Sequence[TrackMilestone],
@@ -550,14 +649,13 @@ def assess_track(
     *,
     ongoing: bool = False,
 ) -> TrackAssessment:
-    """The track's health by the first rule that applies (docs/design.md "Status rules").
+    """The track's health by the first rule of TRACK_HEALTH_RULES that applies.
 
     `ongoing` marks a framework with no end: once its milestones so far are done it is
     active, not achieved.
     """
     live = [m for m in milestones if not _is_cancelled(m)]
     open_milestones = [m for m in live if not _is_completed(m)]
-    progress = _progress(live)
     # The nearest deadline still ahead: an overdue one is counted on its own, not "next".
     next_deadline = min(
         (
@@ -567,51 +665,16 @@ def assess_track(
         ),
         default=None,
     )
-
-    live_weight = sum(m.weight for m in live)
-    completed_weight = sum(m.weight for m in live if _is_completed(m))
-
-    def assessed(health: Health, reason: str) -> TrackAssessment:
-        return TrackAssessment(
-            health, progress, next_deadline, reason, completed_weight, live_weight
-        )
-
-    if not milestones and not targets:
-        return assessed(Health.NOT_STARTED, "No milestones or targets yet")
-    if not live and not targets:
-        # Nothing was delivered, so calling this "achieved" would mislead.
-        return assessed(Health.NOT_STARTED, "Every milestone cancelled")
-
-    if not open_milestones and all(t.status == TargetStatus.ACHIEVED for t in targets):
-        if ongoing:
-            return assessed(Health.ACTIVE, _active_reason(live))
-        return assessed(Health.ACHIEVED, _achieved_reason(live, targets))
-
-    overdue = [m for m in live if m.status == MilestoneStatus.OVERDUE]
-    if overdue:
-        most_overdue = min(overdue, key=lambda m: m.latest or date.max)
-        return assessed(Health.OFF_TRACK, most_overdue.reason)
-    failing = [t for t in targets if t.status in (TargetStatus.MISSED, TargetStatus.OFF_TRACK)]
-    if failing:
-        # A missed target is final, so it explains the health better than a lagging one.
-        worst = next((t for t in failing if t.status == TargetStatus.MISSED), failing[0])
-        return assessed(Health.OFF_TRACK, worst.reason)
-
-    risky = [m for m in live if _puts_track_at_risk(m)]
-    if risky:
-        soonest = min(risky, key=lambda m: m.latest or date.max)
-        if soonest.status == MilestoneStatus.DUE_SOON:
-            return assessed(Health.AT_RISK, f"{soonest.reason} and not yet started")
-        return assessed(Health.AT_RISK, soonest.reason)
-    at_risk_target = next((t for t in targets if t.status == TargetStatus.AT_RISK), None)
-    if at_risk_target is not None:
-        return assessed(Health.AT_RISK, at_risk_target.reason)
-
-    no_data = _no_data_reason(open_milestones, targets)
-    if no_data:
-        return assessed(Health.NO_DATA, no_data)
-
-    return assessed(Health.ON_TRACK, _on_track_reason(live, targets, next_deadline))
+    facts = TrackFacts(milestones, targets, ongoing, live, open_milestones, next_deadline)
+    health, reason = _first_verdict(facts)
+    return TrackAssessment(
+        health,
+        _progress(live),
+        next_deadline,
+        reason,
+        completed_weight=sum(m.weight for m in live if _is_completed(m)),
+        live_weight=sum(m.weight for m in live),
+    )
 
 
 def _no_data_reason(

@@ -18,7 +18,8 @@ from django.utils import timezone
 from tracker import freshness
 from tracker.api.fields import deadline_representation
 from tracker.deadlines import Deadline, Precision
-from tracker.models import days_remaining, revision_words, slip_days, source_date
+from tracker.figures import revision_slip, slip_days
+from tracker.models import days_remaining, revision_words, source_date
 from tracker.selectors import MilestoneRelations
 from tracker.status import SourceDate
 
@@ -98,7 +99,7 @@ def revision(row: dict[str, Any], zone: dt.tzinfo) -> dict[str, Any]:
         "source": row["source__slug"],
         "reported_on": day(reported.on) if reported else None,
         "reported_on_inferred": bool(reported and reported.inferred),
-        "slip_days": (new - previous).days if previous and new else None,
+        "slip_days": revision_slip(previous, new),
     }
 
 

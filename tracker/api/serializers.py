@@ -44,10 +44,14 @@ from tracker.reminders.subscriptions import (
     subscription_create,
     subscription_update,
     validate_digest_rule,
+)
+from tracker.status import Health, MilestoneState, MilestoneStatus, TargetStatus
+from tracker.subscription_input import (
+    MAX_OFFSET,
+    OFFSETS_RULE,
     validate_offsets,
     validate_timezone,
 )
-from tracker.status import Health, MilestoneState, MilestoneStatus, TargetStatus
 
 __all__ = ["DeadlineBoundsSerializer", "DeadlineField", "DeadlineFieldSchema", "DeadlineSerializer"]
 
@@ -628,10 +632,16 @@ class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
     )
     timezone = serializers.CharField(max_length=64, required=False, default="UTC")
     offsets = serializers.ListField(
-        child=serializers.IntegerField(min_value=0, max_value=365),
+        # The bounds are in the schema; the one message is the rule's (subscription_input).
+        child=serializers.IntegerField(
+            min_value=0,
+            max_value=MAX_OFFSET,
+            error_messages={k: OFFSETS_RULE for k in ("invalid", "min_value", "max_value")},
+        ),
         required=False,
         min_length=1,
         max_length=20,
+        error_messages={"min_length": OFFSETS_RULE, "not_a_list": OFFSETS_RULE},
         help_text="Days before the deadline to send a reminder; default [30, 7, 1, 0].",
     )
     digest_rule = serializers.CharField(

@@ -20,9 +20,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from tracker import freshness
-from tracker.models import Confirmed, Milestone, Scheduled, model_property
+from tracker.models import Milestone, MilestoneWords
 from tracker.single_line import CONTROL, one_line
-from tracker.status import SourceDate
 
 T = TypeVar("T")
 PRODID = "-//Tranche//Trade deal deadlines//EN"
@@ -33,7 +32,7 @@ _CONTINUATION = 0x80  # 10xxxxxx: the inside of a UTF-8 character
 _ESCAPE_STARTS = frozenset(b"\\^")  # never end a folded line inside an escape
 
 
-class CalendarRow(NamedTuple):
+class CalendarColumns(NamedTuple):
     """The columns an event needs, as `calendar_rows` reads them: a tuple, not a model."""
 
     id: int
@@ -56,26 +55,11 @@ class CalendarRow(NamedTuple):
     negotiation_name: str
     revision_count: int
 
-    # The wording is the model's own (one source per phrase), read from the row's columns.
-    @property
-    def deadline(self) -> Any:
-        return model_property(Scheduled.deadline, self)
 
-    @property
-    def deadline_in_words(self) -> str:
-        return str(model_property(Scheduled.deadline_in_words, self))
+class CalendarRow(CalendarColumns, MilestoneWords):
+    """A calendar row, worded as the model words a milestone (tracker.models.MilestoneWords)."""
 
-    @property
-    def deadline_words(self) -> str:
-        return str(model_property(Scheduled.deadline_words, self))
-
-    @property
-    def last_confirmed(self) -> SourceDate | None:
-        return cast(SourceDate | None, model_property(Confirmed.last_confirmed, self))
-
-    @property
-    def completed_text(self) -> str:
-        return str(model_property(Milestone.completed_text, self))
+    __slots__ = ()
 
     @classmethod
     def of(cls, milestone: Milestone) -> CalendarRow:

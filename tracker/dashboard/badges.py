@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from django.utils.html import escape
 
+from tracker.dashboard import glyphs
+from tracker.dashboard.glyphs import Advances
 from tracker.status import HEALTH_LABELS, Health
 
 # The dashboard's status colours (tranche.css), white text on each above WCAG AA.
@@ -26,22 +28,11 @@ PADDING = 6
 
 # Advance widths of 11px Verdana (what shields.io measures with), roughly by glyph class;
 # textLength then makes the browser fit the drawn text to exactly this width.
-_NARROW = set("fijlrtI.,:;!'|()[] ")
-_WIDE = set("mwMW@%")
+VERDANA_11PX = Advances(narrow=4.0, wide=10.0, capital=7.5, other=6.6)
 
 
 def text_width(text: str) -> float:
-    width = 0.0
-    for char in text:
-        if char in _NARROW:
-            width += 4.0
-        elif char in _WIDE:
-            width += 10.0
-        elif char.isupper() or char.isdigit():
-            width += 7.5
-        else:
-            width += 6.6
-    return round(width, 1)
+    return round(glyphs.text_width(text, VERDANA_11PX), 1)
 
 
 def shorten(text: str, limit: int = MAX_LABEL) -> str:

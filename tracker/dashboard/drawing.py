@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from django.utils.safestring import SafeString, mark_safe
 
+from tracker import figures
 from tracker.dashboard.rows import MilestoneRow
 from tracker.dashboard.timeline import escape
 
@@ -46,7 +47,7 @@ def _milestone_item(row: MilestoneRow, show_track: bool) -> str:
             f' · completed <a href="{escape(row.url)}#sources">{escape(m.completed_text)}</a>'
         )
     if row.slip_days > 0:
-        deadline += f" · slipped {row.slip_days} day{'' if row.slip_days == 1 else 's'}"
+        deadline += f" · {figures.slip(row.slip_days)}"
     stale = (
         f'<span class="freshness stale small">{escape(row.stale_note)}</span>'
         if row.stale_note

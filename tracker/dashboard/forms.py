@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import zoneinfo
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import PasswordResetForm
+from django.core.exceptions import ValidationError
 
 from tracker.models import Negotiation, Subscription, Track
 from tracker.reminders.recurrence import DAILY_DAY, schedule_of, schedule_rule
 from tracker.services.accounts import password_reset_queue
+from tracker.subscription_input import offsets_from_text, validate_timezone
+
+T = TypeVar("T")
 
 COMMON_TIMEZONES = (
     "UTC",
@@ -136,26 +140,18 @@ class SubscriptionForm(forms.Form):
         return {kind: subject}
 
     def clean_timezone(self) -> str:
-        name: str = self.cleaned_data["timezone"].strip()
-        try:
-            zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise forms.ValidationError(
-                f"“{name}” is not a known time zone, e.g. Asia/Kolkata."
-            ) from None
-        return name
+        return _by_the_rule(validate_timezone, self.cleaned_data["timezone"].strip())
 
     def clean_offsets(self) -> list[int]:
-        parts = [
-            p.strip()
-            for p in self.cleaned_data["offsets"].replace(";", ",").split(",")
-            if p.strip()
-        ]
-        if not parts or not all(p.isascii() and p.isdigit() and int(p) <= 365 for p in parts):
-            raise forms.ValidationError(
-                "Give whole days from 0 to 365, separated by commas, e.g. 30, 7, 1, 0."
-            )
-        return sorted({int(p) for p in parts}, reverse=True)
+        return _by_the_rule(offsets_from_text, self.cleaned_data["offsets"])
+
+
+def _by_the_rule(rule: Callable[[str], T], value: str) -> T:
+    """The subscription rule's answer, or its message as this field's error."""
+    try:
+        return rule(value)
+    except ValidationError as error:
+        raise forms.ValidationError(error.messages) from None
 
 
 # Accounts

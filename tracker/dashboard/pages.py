@@ -31,7 +31,7 @@ from tracker.dashboard.timeline import (
     TimelineTrack,
     build_timeline,
 )
-from tracker.deadlines import Deadline, Precision, in_words
+from tracker.deadlines import Deadline, Precision
 from tracker.models import (
     DeadlineRevision,
     Discrepancy,
@@ -179,7 +179,6 @@ def overview(today: dt.date, chosen: QuerySet[Negotiation] | None = None) -> Ove
         overdue[negotiation_id].append(row)
     summaries = []
     for n in negotiations:
-        remaining = (n.next_deadline - today).days if n.next_deadline else None
         next_milestone = (
             NextDeadline(n.next_pk, n.next_title, _next_in_words(n), n.next_status)
             if n.next_pk is not None
@@ -189,7 +188,9 @@ def overview(today: dt.date, chosen: QuerySet[Negotiation] | None = None) -> Ove
             NegotiationSummary(
                 negotiation=n,
                 next_milestone=next_milestone,
-                countdown=figures.countdown(remaining, n.next_precision or Precision.DAY),
+                countdown=figures.countdown_to(
+                    n.next_deadline, today, n.next_precision or Precision.DAY
+                ),
                 overdue=overdue[n.pk],
                 overdue_count=n.overdue_count,
                 open_count=n.open_count,
@@ -204,14 +205,15 @@ def overview(today: dt.date, chosen: QuerySet[Negotiation] | None = None) -> Ove
 
 def _next_in_words(n: Any) -> str:
     """The next milestone's deadline, from the fields overview() annotates on `n`."""
-    return in_words(
+    return figures.next_deadline_words(
         Deadline(
             text=n.next_text,
             earliest=n.next_earliest,
             latest=n.next_deadline,
             precision=Precision(n.next_precision),
             said_on=n.next_said_on,
-        )
+        ),
+        n.next_deadline,
     )
 
 
@@ -254,7 +256,7 @@ def recent_changes(limit: int = RECENT_LIMIT) -> list[Change]:
             f"{milestone.title}: deadline moved from "
             f"{revision.previous_in_words or revision.previous_latest}"
             f" to {revision.new_in_words or revision.new_latest or 'no date'}"
-            f" ({wording.slip(revision.slip_days)})"
+            f" ({figures.slip(revision.slip_days)})"
         )
         changes.append(
             Change(
@@ -383,7 +385,11 @@ def negotiation_page(slug: str, today: dt.date) -> NegotiationPage:
         sections,
         timeline,
         targets,
-        upcoming.countdown if upcoming else "",
+        figures.countdown_to(
+            negotiation.next_deadline if upcoming else None,
+            today,
+            upcoming.milestone.deadline_precision if upcoming else Precision.DAY,
+        ),
         overdue,
         freshness.confirmation(negotiation, today),
         _sources_behind(negotiation),
@@ -542,14 +548,14 @@ def milestone_page(pk: int, today: dt.date) -> MilestonePage:
     sources = list({s.pk: s for s in [*cited, *reported, *quoted]}.values())
     remaining = milestone.days_remaining(today)
     revisions = [
-        RevisionRow(r, wording.slip(r.slip_days), r.slip_days) for r in milestone.revisions.all()
+        RevisionRow(r, figures.slip(r.slip_days), r.slip_days) for r in milestone.revisions.all()
     ]
     return MilestonePage(
         milestone=milestone,
         countdown=countdown(milestone, today),
         days_remaining=remaining,
         slip_days=milestone.slip_days,
-        slip_text=wording.slip(milestone.slip_days),
+        slip_text=figures.slip(milestone.slip_days),
         revisions=list(reversed(revisions)),
         sources=sources,
         deadline_href=quote_anchor(deadline_source(milestone)),
@@ -649,7 +655,7 @@ def target_page(pk: int, today: dt.date) -> TargetPage:
         target=target,
         chart=build_chart(facts, today=today, series=series_figures(target, observations)),
         observations=observations,
-        years_left=max((facts.latest - today).days / 365.25, 0),
+        years_left=max(figures.years_left(facts.latest, today), 0),
         sources=list({s.pk: s for s in [*cited, *observed]}.values()),
         freshness=freshness.confirmation(target, today),
         figures_href=quote_anchor(cited[0] if cited else None),

@@ -13,29 +13,22 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from django.urls import reverse
 
 from tracker import figures, freshness
 from tracker.dashboard import wording
 from tracker.dashboard.timeline import short_day
-from tracker.deadlines import Deadline
-from tracker.models import (
-    Confirmed,
-    Milestone,
-    Scheduled,
-    days_remaining,
-    model_property,
-    slip_days,
-)
+from tracker.figures import slip_days
+from tracker.models import MilestoneWords, days_remaining
 from tracker.selectors import DeadlineMove
-from tracker.status import SourceDate
 
 
 @dataclass(slots=True)
-class MilestoneFacts:
-    """A milestone's stored columns (tracker.selectors.ROW_COLUMNS)."""
+class MilestoneFacts(MilestoneWords):
+    """A milestone's stored columns (tracker.selectors.ROW_COLUMNS), worded as the model
+    words them (tracker.models.MilestoneWords)."""
 
     pk: int
     track_id: int
@@ -56,27 +49,6 @@ class MilestoneFacts:
     negotiation_name: str = ""
     # Its share of progress; 0 for a step that does not advance the deal.
     weight: Decimal = Decimal(1)
-
-    # The wording is the model's own (one source per phrase), read from the row's columns.
-    @property
-    def deadline(self) -> Deadline | None:
-        return cast(Deadline | None, model_property(Scheduled.deadline, self))
-
-    @property
-    def deadline_in_words(self) -> str:
-        return str(model_property(Scheduled.deadline_in_words, self))
-
-    @property
-    def deadline_words(self) -> str:
-        return str(model_property(Scheduled.deadline_words, self))
-
-    @property
-    def last_confirmed(self) -> SourceDate | None:
-        return cast(SourceDate | None, model_property(Confirmed.last_confirmed, self))
-
-    @property
-    def completed_text(self) -> str:
-        return str(model_property(Milestone.completed_text, self))
 
     def days_remaining(self, today: dt.date) -> int | None:
         return days_remaining(self.deadline_latest, self.state, today)

@@ -30,6 +30,7 @@ from django.views.decorators.http import require_safe
 from tracker import figures, freshness
 from tracker.dashboard import wording
 from tracker.dashboard.badges import badge_svg
+from tracker.deadlines import Precision
 from tracker.models import Milestone, Negotiation, Track
 
 OPEN_STATES = ("planned", "in_progress")
@@ -56,7 +57,8 @@ def _private() -> HttpResponse:
 
 
 def next_deadline_text(milestones: QuerySet[Milestone], on: dt.date | None) -> str:
-    """The next deadline as its source worded it ("by 2030"), else as a day."""
+    """The next deadline as its source worded it ("by 2030"), else as a day
+    (tracker.figures.next_deadline_words)."""
     if on is None:
         return ""
     nearest = (
@@ -64,9 +66,7 @@ def next_deadline_text(milestones: QuerySet[Milestone], on: dt.date | None) -> s
         .order_by("track__position", "title", "id")
         .first()
     )
-    if nearest is not None and nearest.deadline_text:
-        return nearest.deadline_in_words
-    return f"{on.day} {on:%b} {on.year}"
+    return figures.next_deadline_words(nearest.deadline if nearest else None, on)
 
 
 def overdue_count(milestones: QuerySet[Milestone]) -> int:
@@ -217,9 +217,10 @@ def embed_page(slug: str, today: dt.date) -> EmbedPage:
         next_deadline=next_deadline_text(
             Milestone.objects.filter(track__negotiation=negotiation), negotiation.next_deadline
         ),
-        countdown=figures.countdown(
-            upcoming.days_remaining(today) if upcoming else None,
-            upcoming.deadline_precision if upcoming else "day",
+        countdown=figures.countdown_to(
+            negotiation.next_deadline if upcoming else None,
+            today,
+            upcoming.deadline_precision if upcoming else Precision.DAY,
         ),
         next_status=upcoming.status if upcoming else "",
         overdue_count=len(overdue),

@@ -17,6 +17,10 @@ from dataclasses import dataclass, field
 
 from django.utils.safestring import SafeString, mark_safe
 
+from tracker.dashboard import glyphs
+from tracker.dashboard.glyphs import Advances
+from tracker.deadlines import short_date
+
 MIN_BREAK_DAYS = 365
 BREAK_SHARE = 0.35
 BREAK_WIDTH = 28.0
@@ -46,9 +50,8 @@ def at(x: float) -> str:
     return f"{x:.1f}"
 
 
-def short_day(day: dt.date) -> str:
-    """ "8 Jul 2025", as the timeline and its list write a day."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+# "8 Jul 2025", as the timeline and its list write a day: as deadlines write it.
+short_day = short_date
 
 
 # Pages draw hundreds of markers: coordinates and days are formatted here, in Python, rather
@@ -477,23 +480,12 @@ class LabelSlot:
 
 # Advance widths in ems, rounded up from DejaVu Sans (the widest common system-ui font, and
 # the one Debian's chromium falls back to), so an estimated box holds the drawn text.
-_NARROW = frozenset("iljtfrI.,:;'!|()[] ")
-_WIDE = frozenset("mwMW@%—")
+DEJAVU_EMS = Advances(narrow=0.4, wide=1.0, capital=0.75, other=0.65)
 LABEL_FONT_PX = 12.5
 
 
 def label_width(text: str, *, bold: bool = False, font_px: float = LABEL_FONT_PX) -> float:
-    ems = 0.0
-    for char in text:
-        if char in _NARROW:
-            ems += 0.4
-        elif char in _WIDE:
-            ems += 1.0
-        elif char.isupper() or char.isdigit():
-            ems += 0.75
-        else:
-            ems += 0.65
-    return ems * font_px * (1.12 if bold else 1.0)
+    return glyphs.text_width(text, DEJAVU_EMS) * font_px * (1.12 if bold else 1.0)
 
 
 def lay_out_labels(

@@ -17,7 +17,8 @@ from typing import Any
 from django.db.models import QuerySet
 
 from tracker.exports.cells import Cell
-from tracker.models import DeadlineRevision, Milestone, Observation, Target, slip_days
+from tracker.figures import slip_days
+from tracker.models import DeadlineRevision, Milestone, Observation, Target
 from tracker.people import public_name
 
 CHUNK = 1000

@@ -167,7 +167,7 @@ def reminder_email(reminder: Reminder, now: dt.datetime | None = None) -> EmailM
     track = milestone.track
     negotiation = track.negotiation
     today = now.astimezone(zoneinfo.ZoneInfo(recipient_zone(reminder))).date()
-    days_left = (reminder.deadline - today).days
+    days_left = figures.days_until(reminder.deadline, today)
     unsubscribe = _unsubscribe_url(reminder)
     context = {
         "milestone": milestone,
@@ -182,6 +182,7 @@ def reminder_email(reminder: Reminder, now: dt.datetime | None = None) -> EmailM
         "health": track.get_health_display(),
         "health_reason": track.health_reason,
         "slip_days": milestone.slip_days,
+        "slip_text": figures.slip(milestone.slip_days),
         "freshness": confirmation(milestone, today),
         "dashboard_url": milestone_url(milestone),
         "unsubscribe_url": unsubscribe,

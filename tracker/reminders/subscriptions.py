@@ -12,7 +12,6 @@ confirm and unsubscribe links are in `tracker.reminders.links`.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,26 +23,11 @@ from tracker.models import Milestone, Negotiation, OutboxEmail, Reminder, Subscr
 from tracker.reminders.planning import OPEN_STATES
 from tracker.reminders.recurrence import DigestRuleError, parse_digest_rule
 from tracker.services.followups import after_commit
-
-
-def validate_timezone(name: str) -> str:
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
-        raise ValidationError(
-            {"timezone": f"“{name}” is not a known time zone, e.g. Asia/Kolkata."}
-        ) from error
-    return name
-
-
-def validate_offsets(offsets: Sequence[Any]) -> list[int]:
-    if not isinstance(offsets, list | tuple) or not offsets:
-        raise ValidationError(
-            {"offsets": "Give a list of whole days before the deadline, e.g. [30, 7, 1, 0]."}
-        )
-    if not all(isinstance(o, int) and not isinstance(o, bool) and 0 <= o <= 365 for o in offsets):
-        raise ValidationError({"offsets": "Each offset is a whole number of days from 0 to 365."})
-    return sorted(set(offsets), reverse=True)
+from tracker.subscription_input import (
+    DEFAULT_OFFSETS,
+    validate_offsets,
+    validate_timezone,
+)
 
 
 def validate_digest_rule(rule: str) -> str:
@@ -128,7 +112,7 @@ def subscription_create(
         user=user,
         email=email,
         timezone=validate_timezone(timezone_name),
-        offsets=validate_offsets(list(offsets) if offsets is not None else [30, 7, 1, 0]),
+        offsets=validate_offsets(list(offsets) if offsets is not None else list(DEFAULT_OFFSETS)),
         confirmed_at=timezone.now() if user is not None else None,
         reminders_on=reminders_on,
     )
