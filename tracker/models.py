@@ -711,6 +711,11 @@ class Milestone(NamesUniqueClashes, Versioned, Scheduled, Confirmed, KeepsDerive
                 models.F("id"),
                 name="milestone_due_id",
             ),
+            # The periodic refresh's candidates (tracker.refresh.candidates): each way a
+            # stored status can stop holding is a range of one of these, never a scan.
+            models.Index(fields=["state", "status"], name="milestone_state_status"),
+            models.Index(fields=["stale", "state", "last_confirmed_on"], name="milestone_fresh"),
+            models.Index(fields=["id"], condition=Q(status_reason=""), name="milestone_unassessed"),
         ]
 
     def __str__(self) -> str:
@@ -1648,6 +1653,8 @@ class Change(AbstractLogEntry):
         verbose_name_plural = "changes (audit log)"
         indexes = [
             models.Index(fields=["content_type", "object_id"], name="change_object"),
+            # /api/v1/changes/ pages by (timestamp, id), newest first: a page is an index range.
+            models.Index(fields=["timestamp", "id"], name="change_timestamp_id"),
         ]
 
     def save(self, *args: Any, **kwargs: Any) -> None:
