@@ -78,7 +78,6 @@ def build(changes: int) -> None:
             """,
             [kind, low, high, low, low, high, low, changes],
         )
-    connection.commit() if not connection.get_autocommit() else None
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE tracker_change")
     print(f"{changes:,} changes built in {time.perf_counter() - began:.1f} s", flush=True)
@@ -138,7 +137,7 @@ def run(args: argparse.Namespace) -> None:
     for _ in range(20):
         deep = client.get(deep).json()["next"]
     deep_page = client.get(deep).json()["results"]
-    last = Change.objects.filter(pk=deep_page[0]["id"] - 0).values("timestamp", "id").get()
+    last = Change.objects.filter(pk=deep_page[0]["id"]).values("timestamp", "id").get()
     one = Change.objects.order_by("-id").values("object_id").first()
     assert one is not None
     subjects = {
@@ -170,7 +169,8 @@ def run(args: argparse.Namespace) -> None:
     }
     print(
         f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, load {os.getloadavg()[0]:.1f} on "
-        f"{os.cpu_count()} cores; {args.changes:,} changes; medians of {args.repeat} alternated runs",
+        f"{os.cpu_count()} cores; {args.changes:,} changes; "
+        f"medians of {args.repeat} alternated runs",
         flush=True,
     )
     for label, (subject, baseline) in subjects.items():

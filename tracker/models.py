@@ -1653,8 +1653,6 @@ class Change(AbstractLogEntry):
         verbose_name_plural = "changes (audit log)"
         indexes = [
             models.Index(fields=["content_type", "object_id"], name="change_object"),
-            # /api/v1/changes/ pages by (timestamp, id), newest first: a page is an index range.
-            models.Index(fields=["timestamp", "id"], name="change_timestamp_id"),
         ]
 
     def save(self, *args: Any, **kwargs: Any) -> None:

@@ -257,7 +257,7 @@ class MilestonePages(KeysetPages):
 
 class ChangePages(KeysetPages):
     """The audit log, newest first; both sort keys run the same way, so every page is one
-    range of the (timestamp, id) index, however deep, and no page counts the log."""
+    range of the timestamp index from its cursor, however deep, and no page counts the log."""
 
     def default_ordering(self, request: Request) -> Sequence[str]:
         return ("-timestamp", "-id")
