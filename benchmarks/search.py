@@ -77,6 +77,10 @@ def build(milestones: int, quotes: int) -> None:
             baseline_value=Decimal(190),
             baseline_date=dt.date(2025, 5, 26),
             target_value=Decimal(500),
+            deadline_text="2030",
+            deadline_earliest=dt.date(2030, 1, 1),
+            deadline_latest=dt.date(2030, 12, 31),
+            deadline_precision="year",
         )
         for n in Negotiation.objects.all()
     )

@@ -643,7 +643,7 @@ def test_editors_find_proposals_by_their_article_their_milestone_or_their_own_wo
     def found(query: str) -> list[int]:
         listing = admin.get("/admin/tracker/proposal/", {"q": query})
         assert listing.status_code == 200
-        return sorted(int(box["value"]) for box in page(listing).select("input.action-select"))
+        return sorted(int(str(box["value"])) for box in page(listing).select("input.action-select"))
 
     assert found("Washington") == sorted([move.pk, new.pk])  # both articles' text
     assert found("digital chapter") == [new.pk]  # its own title

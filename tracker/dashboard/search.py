@@ -127,7 +127,7 @@ def matches(queryset: QuerySet[Any], query: str, *, fields: dict[str, str]) -> Q
     table's full-text index, elsewhere each word in one of `fields`."""
     if connection.vendor == "postgresql":
         wanted = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
-        found: QuerySet[Any] = queryset.annotate(document=Document(queryset.model)).filter(
+        found: QuerySet[Any] = queryset.alias(document=Document(queryset.model)).filter(
             document=wanted
         )
         return found
