@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from tracker import services
+from tracker.dashboard import search
 from tracker.models import Article, Proposal, Source
 
 
@@ -86,6 +87,13 @@ class ProposalAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Proposal | None = None) -> bool:
         return False
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Proposal], search_term: str
+    ) -> tuple[QuerySet[Proposal], bool]:
+        # The site search's full-text index (its words, article and milestone), not a
+        # substring scan of every proposal.
+        return search.proposals_matching(queryset, search_term), False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Proposal]:
         proposals = super().get_queryset(request)

@@ -747,6 +747,11 @@ class Milestone(NamesUniqueClashes, Versioned, Scheduled, Confirmed, KeepsDerive
                 models.F("id"),
                 name="milestone_due_id",
             ),
+            # The periodic refresh's candidates (tracker.refresh.candidates): each way a
+            # stored status can stop holding is a range of one of these, never a scan.
+            models.Index(fields=["state", "status"], name="milestone_state_status"),
+            models.Index(fields=["stale", "state", "last_confirmed_on"], name="milestone_fresh"),
+            models.Index(fields=["id"], condition=Q(status_reason=""), name="milestone_unassessed"),
         ]
 
     def __str__(self) -> str:

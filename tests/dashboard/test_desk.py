@@ -629,3 +629,23 @@ def test_a_desk_form_opened_before_another_edit_is_refused_with_what_changed_kee
     assert accepted.status_code == 302
     bta = Milestone.objects.get(pk=record["bta"].pk)
     assert (bta.title, bta.deadline_text) == ("Comprehensive trade agreement", "by December 2026")
+
+
+def test_editors_find_proposals_by_their_article_their_milestone_or_their_own_words(
+    record: dict[str, Any],
+) -> None:
+    move, new = a_move(record), a_new_milestone(record)
+    admin = Client()
+    admin.force_login(
+        get_user_model().objects.create_superuser("chief", "chief@example.org", "pw-chief-123")
+    )
+
+    def found(query: str) -> list[int]:
+        listing = admin.get("/admin/tracker/proposal/", {"q": query})
+        assert listing.status_code == 200
+        return sorted(int(str(box["value"])) for box in page(listing).select("input.action-select"))
+
+    assert found("Washington") == sorted([move.pk, new.pk])  # both articles' text
+    assert found("digital chapter") == [new.pk]  # its own title
+    assert found("Comprehensive BTA") == [move.pk]  # its milestone's title
+    assert found("Ouagadougou") == []

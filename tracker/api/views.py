@@ -26,7 +26,7 @@ from tracker import exports, selectors, services, versions
 from tracker.api import filters, preconditions, rows
 from tracker.api import serializers as api
 from tracker.api.exports import ExportableList, asks_for_file
-from tracker.api.pagination import MilestonePages, Pages
+from tracker.api.pagination import ChangePages, MilestonePages, Pages
 from tracker.api.permissions import ChangeWithModelPermission
 from tracker.calendar.tokens import calendar_token_revoke, calendar_token_rotate
 from tracker.dashboard import fragments
@@ -269,7 +269,7 @@ class ChangeViewSet(ExportableList, viewsets.ReadOnlyModelViewSet):  # type: ign
 
     queryset = selectors.changes_list()
     serializer_class = api.ChangeSerializer
-    pagination_class = Pages
+    pagination_class = ChangePages
     filterset_class = filters.ChangeFilter
     search_fields = ["object_repr"]
     ordering_fields = ["timestamp"]

@@ -1,32 +1,42 @@
 """Site search over negotiations, tracks, milestones and source excerpts.
 
 On PostgreSQL it is full-text search (stemmed English, ranked, `websearch` syntax: quoted
-phrases, `or`, `-word`); elsewhere every word must occur somewhere in the row, ignoring
-case. Each kind lists at most PER_KIND rows, so a page costs the same whatever matches.
+phrases, `or`, `-word`) over each table's stored `search_document`, a generated tsvector
+column with a GIN index (migration 0026): a search reads the index, and only the first
+RANKED matches of a kind are ranked. Elsewhere every word must occur somewhere in the row,
+ignoring case (SQLite has no tsvector; the fallback reads every row). Each kind lists at
+most PER_KIND rows, so a page costs the same whatever matches.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
 from operator import and_, or_
 from typing import Any
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Expression, Prefetch, Q, QuerySet
+from django.db.models.expressions import Col
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from tracker.models import Milestone, Negotiation, Source, Target, Track
+from tracker.models import Article, Milestone, Negotiation, Proposal, Source, Target, Track
 
 MAX_QUERY_LENGTH = 200
 MAX_WORDS = 12
 PER_KIND = 20
+# Matches ranked per kind: a common word matches thousands of quotes, and ranking reads
+# each one's document; the first RANKED found by the index are ranked, the rest are not.
+RANKED = 500
 SNIPPET_CHARS = 180
 SEARCH_CONFIG = "english"
+# The stored, GIN-indexed tsvector column of every searchable table (PostgreSQL only).
+DOCUMENT_COLUMN = "search_document"
 
 
 @dataclass(frozen=True)
@@ -87,31 +97,81 @@ def snippet(text: str, words: list[str], width: int = SNIPPET_CHARS) -> SafeStri
     return mark_safe("".join(parts))  # every piece of text above is escaped
 
 
-def _matching(
-    queryset: QuerySet[Any], fields: dict[str, str], query: str, words: list[str]
-) -> QuerySet[Any]:
-    """Rows matching the query on any of `fields` (name → full-text weight), best first."""
-    matching: QuerySet[Any]
+class Document(Expression):
+    """A table's stored `search_document` column, which is not a model field (SQLite has no
+    tsvector): resolved to the query's own alias of the table, so it stays right inside a
+    subquery, where Django renames the tables."""
+
+    output_field = SearchVectorField()
+
+    def __init__(self, model: type[Any]) -> None:
+        super().__init__()
+        self.model = model
+
+    def resolve_expression(  # type: ignore[override]
+        self,
+        query: Any = None,
+        allow_joins: bool = True,
+        reuse: set[str] | None = None,
+        summarize: bool = False,
+        for_save: bool = False,
+    ) -> Col:
+        field = SearchVectorField()
+        field.set_attributes_from_name(DOCUMENT_COLUMN)
+        field.model = self.model
+        return Col(query.get_initial_alias(), field, SearchVectorField())
+
+
+def matches(queryset: QuerySet[Any], query: str, *, fields: dict[str, str]) -> QuerySet[Any]:
+    """The rows of `queryset` that match the query, unordered: on PostgreSQL a read of the
+    table's full-text index, elsewhere each word in one of `fields`."""
     if connection.vendor == "postgresql":
-        vector: Any = None
-        for name, weight in fields.items():
-            part = SearchVector(name, weight=weight, config=SEARCH_CONFIG)
-            vector = part if vector is None else vector + part
         wanted = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
-        matching = (
-            queryset.annotate(document=vector, rank=SearchRank(vector, wanted))
-            .filter(document=wanted)
-            .order_by("-rank", "pk")
+        found: QuerySet[Any] = queryset.alias(document=Document(queryset.model)).filter(
+            document=wanted
         )
-        return matching
+        return found
+    words = words_of(query)
+    if not words:
+        return queryset.none()
     each_word = [reduce(or_, (Q(**{f"{f}__icontains": w}) for f in fields)) for w in words]
-    matching = queryset.filter(reduce(and_, each_word)).order_by("pk")
-    return matching
+    return queryset.filter(reduce(and_, each_word))
 
 
-def _capped(queryset: QuerySet[Any]) -> tuple[list[Any], bool]:
-    rows = list(queryset[: PER_KIND + 1])
-    return rows[:PER_KIND], len(rows) > PER_KIND
+def proposals_matching(proposals: QuerySet[Proposal], query: str) -> QuerySet[Proposal]:
+    """The editors' proposal search, through the same index as the site's: proposals whose
+    own words (title, reason), article or milestone match, or whose target's name does."""
+    query = " ".join(query.split())[:MAX_QUERY_LENGTH]
+    if not words_of(query):
+        return proposals
+    own = matches(Proposal.objects.all(), query, fields={"title": "A", "reason": "B"})
+    articles = matches(Article.objects.all(), query, fields={"title": "A", "text": "B"})
+    milestones = matches(
+        Milestone.all_objects.all(), query, fields={"title": "A", "consequence": "B"}
+    )
+    targets = Target.objects.filter(reduce(and_, (Q(name__icontains=w) for w in words_of(query))))
+    return proposals.filter(
+        Q(pk__in=own.values("pk"))
+        | Q(article__in=articles.values("pk"))
+        | Q(milestone__in=milestones.values("pk"))
+        | Q(target__in=targets.values("pk"))
+    )
+
+
+def matching(queryset: QuerySet[Any], query: str, *, fields: dict[str, str]) -> QuerySet[Any]:
+    """The rows of `queryset` that match the query, best first: on PostgreSQL through the
+    full-text index, the first RANKED matches ranked; elsewhere each word in one of `fields`
+    (the columns the document is made of), oldest first."""
+    found = matches(queryset, query, fields=fields)
+    if connection.vendor != "postgresql":
+        return found.order_by("pk")
+    wanted = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
+    ranked: QuerySet[Any] = (
+        queryset.filter(pk__in=found.order_by().values("pk")[:RANKED])
+        .annotate(rank=SearchRank(Document(queryset.model), wanted))
+        .order_by("-rank", "pk")
+    )
+    return ranked
 
 
 def _source_url(source: Source) -> str:
@@ -132,113 +192,81 @@ def _source_url(source: Source) -> str:
     return ""
 
 
+@dataclass(frozen=True)
+class Searchable:
+    """One kind of row the site search lists: where its rows come from, the columns its
+    document is made of (name → full-text weight, as in migration 0026), and its hit."""
+
+    kind: str
+    rows: Callable[[], QuerySet[Any]]
+    fields: dict[str, str]
+    hit: Callable[[Any, list[str]], Hit]
+
+
+SEARCHABLE = (
+    Searchable(
+        "Negotiations",
+        lambda: Negotiation.objects.prefetch_related("parties"),
+        {"name": "A", "summary": "B"},
+        lambda n, words: Hit(
+            n.name,
+            reverse("negotiation", args=[n.slug]),
+            " · ".join(p.name for p in n.parties.all()),
+            snippet(n.summary or n.name, words),
+        ),
+    ),
+    Searchable(
+        "Tracks",
+        lambda: Track.objects.select_related("negotiation"),
+        {"name": "A", "summary": "B"},
+        lambda t, words: Hit(
+            t.name,
+            reverse("track", args=[t.negotiation.slug, t.slug]),
+            t.negotiation.name,
+            snippet(t.summary or t.name, words),
+        ),
+    ),
+    Searchable(
+        "Milestones",
+        lambda: Milestone.objects.select_related("track__negotiation"),
+        {"title": "A", "consequence": "B", "deadline_text": "C"},
+        lambda m, words: Hit(
+            m.title,
+            reverse("milestone", args=[m.pk]),
+            f"{m.track.negotiation.name} — {m.track.name}",
+            snippet(m.consequence or m.title, words),
+        ),
+    ),
+    Searchable(
+        "Sources",
+        lambda: Source.objects.prefetch_related(
+            Prefetch("milestones", queryset=Milestone.objects.only("pk")),
+            Prefetch("revisions__milestone", queryset=Milestone.objects.only("pk")),
+            Prefetch("tracks", queryset=Track.objects.select_related("negotiation")),
+            Prefetch("targets", queryset=Target.objects.only("pk")),
+            Prefetch("negotiations", queryset=Negotiation.objects.only("pk", "slug")),
+        ),
+        {"title": "A", "excerpt": "B", "publisher": "C"},
+        lambda s, words: Hit(
+            s.title,
+            _source_url(s),
+            ", ".join(filter(None, [s.publisher, s.date_text])),
+            snippet(s.excerpt, words),
+        ),
+    ),
+)
+
+
 def search(query: str) -> SearchPage:
     query = " ".join(query.split())[:MAX_QUERY_LENGTH]
     words = words_of(query)
     full_text = connection.vendor == "postgresql"
     if not words:
         return SearchPage(query, [], full_text)
-    groups: list[Group] = []
-
-    negotiations, more = _capped(
-        _matching(
-            Negotiation.objects.prefetch_related("parties"),
-            {"name": "A", "summary": "B"},
-            query,
-            words,
-        )
-    )
-    groups.append(
-        Group(
-            "Negotiations",
-            [
-                Hit(
-                    n.name,
-                    reverse("negotiation", args=[n.slug]),
-                    " · ".join(p.name for p in n.parties.all()),
-                    snippet(n.summary or n.name, words),
-                )
-                for n in negotiations
-            ],
-            more,
-        )
-    )
-
-    tracks, more = _capped(
-        _matching(
-            Track.objects.select_related("negotiation"),
-            {"name": "A", "summary": "B"},
-            query,
-            words,
-        )
-    )
-    groups.append(
-        Group(
-            "Tracks",
-            [
-                Hit(
-                    t.name,
-                    reverse("track", args=[t.negotiation.slug, t.slug]),
-                    t.negotiation.name,
-                    snippet(t.summary or t.name, words),
-                )
-                for t in tracks
-            ],
-            more,
-        )
-    )
-
-    milestones, more = _capped(
-        _matching(
-            Milestone.objects.select_related("track__negotiation"),
-            {"title": "A", "consequence": "B", "deadline_text": "C"},
-            query,
-            words,
-        )
-    )
-    groups.append(
-        Group(
-            "Milestones",
-            [
-                Hit(
-                    m.title,
-                    reverse("milestone", args=[m.pk]),
-                    f"{m.track.negotiation.name} — {m.track.name}",
-                    snippet(m.consequence or m.title, words),
-                )
-                for m in milestones
-            ],
-            more,
-        )
-    )
-
-    sources, more = _capped(
-        _matching(
-            Source.objects.prefetch_related(
-                Prefetch("milestones", queryset=Milestone.objects.only("pk")),
-                Prefetch("revisions__milestone", queryset=Milestone.objects.only("pk")),
-                Prefetch("tracks", queryset=Track.objects.select_related("negotiation")),
-                Prefetch("targets", queryset=Target.objects.only("pk")),
-                Prefetch("negotiations", queryset=Negotiation.objects.only("pk", "slug")),
-            ),
-            {"title": "A", "excerpt": "B", "publisher": "C"},
-            query,
-            words,
-        )
-    )
-    groups.append(
-        Group(
-            "Sources",
-            [
-                Hit(
-                    s.title,
-                    _source_url(s),
-                    ", ".join(filter(None, [s.publisher, s.date_text])),
-                    snippet(s.excerpt, words),
-                )
-                for s in sources
-            ],
-            more,
-        )
-    )
-    return SearchPage(query, [g for g in groups if g.hits], full_text)
+    groups = []
+    for searchable in SEARCHABLE:
+        rows = list(matching(searchable.rows(), query, fields=searchable.fields)[: PER_KIND + 1])
+        hits = [searchable.hit(row, words) for row in rows[:PER_KIND]]
+        if hits:
+            groups.append(Group(searchable.kind, hits, more=len(rows) > PER_KIND))
+    return SearchPage(query, groups, full_text)

@@ -7,6 +7,10 @@ The first three are read off the stored rows in SQL, with the bands and the stal
 taken from tracker.status; targets, being few, are judged outright. A row that was never
 assessed (empty reason) or whose stored status contradicts its state counts as changed too.
 
+The milestones are found as a union of index ranges (`unsettled_milestones`), one per way a
+stored row can stop holding, each a range of an index of migration 0026 or an older one:
+the complement of "settled" read as a NOT would scan every milestone.
+
 Everything else a stored assessment depends on (titles, deadlines, states, sources, weights)
 changes only through the write services, which refresh their negotiations at once.
 """
@@ -32,24 +36,71 @@ S = rules.MilestoneStatus
 
 def negotiations_to_refresh(today: dt.date, *, stale_after_days: int) -> set[int]:
     """The ids of the negotiations whose stored statuses today may contradict."""
-    unsettled = Milestone.objects.exclude(_settled_milestone(today, stale_after_days))
+    unsettled = dict(
+        unsettled_milestones(today, stale_after_days).values_list("id", "track__negotiation_id")
+    )
     # A milestone waits on another: when that one's status moves (it becomes overdue),
     # the waiting one may move too, whichever negotiation it is in.
     waiting = Milestone.depends_on.through.objects.filter(
-        to_milestone__in=unsettled.values("id")
-    ).values_list("from_milestone__track__negotiation_id")
-    ids: QuerySet[Milestone, tuple[int]] = unsettled.order_by().values_list("track__negotiation_id")
-    ids = ids.union(
-        waiting.order_by(),
+        to_milestone__in=list(unsettled)
+    ).values_list("from_milestone__track__negotiation_id", flat=True)
+    ids: QuerySet[Track, tuple[int]] = (
         Track.objects.exclude(_settled_health(today, stale_after_days))
         .order_by()
-        .values_list("negotiation_id"),
+        .values_list("negotiation_id")
+    )
+    ids = ids.union(
         Negotiation.objects.exclude(_settled_health(today, stale_after_days))
         .order_by()
         .values_list("id"),
     )
-    found = {negotiation_id for (negotiation_id,) in ids}
+    found = set(unsettled.values()) | set(waiting) | {negotiation_id for (negotiation_id,) in ids}
     return found | _negotiations_with_moved_targets(today, stale_after_days)
+
+
+def unsettled_milestones(today: dt.date, stale_after_days: int) -> QuerySet[Milestone]:
+    """The live milestones whose stored status, reason or freshness may not hold today: the
+    complement of `_settled_milestone`, spelled as ranges an index answers, one per arm of
+    a UNION (an OR of them would let the planner fall back to a scan)."""
+    bands = rules.deadline_bands(today)
+    cutoff = rules.stale_before(today, stale_after_days)
+    open_states = sorted(OPEN_STATES)
+    closed = {
+        rules.MilestoneState.COMPLETED: S.COMPLETED,
+        rules.MilestoneState.CANCELLED: S.CANCELLED,
+    }
+    waits = Exists(Milestone.depends_on.through.objects.filter(from_milestone=OuterRef("pk")))
+    undated = Q(deadline_latest__isnull=True)
+    # milestone_status_due (status, deadline_latest): a status whose band the day has left.
+    out_of_band = [
+        Q(status=S.UNSCHEDULED, deadline_latest__isnull=False),
+        Q(status=S.OVERDUE) & undated,
+        Q(status=S.OVERDUE, deadline_latest__gte=bands.due_from),
+        Q(status=S.DUE_SOON) & undated,
+        Q(status=S.DUE_SOON, deadline_latest__lt=bands.due_from),
+        Q(status=S.DUE_SOON, deadline_latest__gt=bands.due_soon_until),
+        Q(status=S.UPCOMING) & undated,
+        Q(status=S.UPCOMING, deadline_latest__lte=bands.due_soon_until),
+        # Few rows are at risk: the rule's blockers are read for each.
+        Q(status=S.AT_RISK) & (undated | Q(deadline_latest__lt=bands.due_from) | ~Q(waits)),
+    ]
+    arms = [Q(state__in=open_states) & arm for arm in out_of_band]
+    # milestone_state_status (state, status): a status its state contradicts.
+    arms.append(Q(state__in=open_states, status__in=sorted(closed.values())))
+    arms += [
+        Q(state=state, status__in=sorted(set(S) - {status})) for state, status in closed.items()
+    ]
+    # milestone_fresh (stale, state, last_confirmed_on): a stale flag the day has made wrong.
+    arms += [
+        Q(stale=True, state__in=open_states, last_confirmed_on__gte=cutoff),
+        Q(stale=False, state__in=open_states, last_confirmed_on__lt=cutoff),
+        Q(stale=False, state__in=open_states, last_confirmed_on__isnull=True),
+        Q(stale=True, state__in=sorted(closed)),
+    ]
+    # milestone_unassessed: never assessed.
+    arms.append(Q(status_reason=""))
+    first, *rest = (Milestone.objects.filter(arm).order_by().values("id") for arm in arms)
+    return Milestone.objects.filter(id__in=first.union(*rest))
 
 
 def taken_as_stored(today: dt.date, stale_after_days: int) -> Q:
