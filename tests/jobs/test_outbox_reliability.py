@@ -41,7 +41,7 @@ from tracker.reminders import outbox
 from tracker.reminders.alerts import send_health_alerts
 from tracker.reminders.outbox import MAX_ATTEMPTS, send_due_reminders
 from tracker.reminders.planning import plan_reminders
-from tracker.reminders.subscriptions import subscription_create
+from tracker.services.subscriptions import subscription_create
 
 pytestmark = pytest.mark.django_db
 UTC = dt.UTC

@@ -19,8 +19,8 @@ from django.contrib.auth.models import Group, User
 import tracker.tasks  # noqa: F401  (registers the worker's time limit as an interruption)
 from tests.conftest import make_milestone, make_negotiation, make_track
 from tracker.models import OutboxRow, WebhookDelivery, WebhookEndpoint
+from tracker.services.endpoints import endpoint_save
 from tracker.webhooks.delivery import deliver_due_webhooks, send_deadline
-from tracker.webhooks.endpoints import endpoint_save
 
 pytestmark = pytest.mark.django_db
 
