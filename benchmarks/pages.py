@@ -61,7 +61,7 @@ def run(repeat: int) -> None:
     from django.test.utils import CaptureQueriesContext, _TestState
     from django.urls import include, path
 
-    from tracker import versions
+    from tracker.services.versions import data_version_bump
 
     class BenchmarkURLs:
         urlpatterns = [path("_constant/", constant), path("", include("config.urls"))]
@@ -99,11 +99,11 @@ def run(repeat: int) -> None:
         ]
         for what, url, goal in pages:
             fetch = get(url)
-            figure = median_after(versions.bump, fetch, repeat=repeat)
+            figure = median_after(data_version_bump, fetch, repeat=repeat)
             report(f"{what}, cold", figure, baseline=baseline, goal=goal)
             figure = median_ms(fetch, repeat=repeat)
             report(f"{what}, warm", figure, baseline=baseline, goal=goal)
-            for state, prepare in (("cold", versions.bump), ("warm", lambda: None)):
+            for state, prepare in (("cold", data_version_bump), ("warm", lambda: None)):
                 prepare()
                 with CaptureQueriesContext(connection) as queries:
                     fetch()

@@ -295,9 +295,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    # Not a rule: Django tells validators when a password changed, and this one then
-    # revokes the account's API tokens and calendar feed URL.
-    {"NAME": "tracker.accounts.RevokeCredentialsOnPasswordChange"},
 ]
 
 # Failed logins (django-axes), on every route that checks a password: /login/, /admin/login/

@@ -10,6 +10,8 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -32,7 +34,7 @@ from import_export.admin import ImportMixin
 from import_export.formats import base_formats
 from import_export.forms import ImportForm
 
-from tracker import exports, imports, services, stale_forms, subscription_input
+from tracker import exports, imports, password_forms, services, stale_forms, subscription_input
 from tracker.admin_record import RecordUpload
 from tracker.deadlines import Deadline, DeadlineError
 from tracker.lifecycle import TEMPLATES
@@ -59,7 +61,8 @@ from tracker.models import (
     Versioned,
 )
 from tracker.refresh import refresh_statuses
-from tracker.reminders import outbox, subscriptions
+from tracker.reminders import outbox
+from tracker.services import subscriptions
 
 logger = logging.getLogger(__name__)
 
@@ -961,7 +964,7 @@ class SubscriptionForm(forms.ModelForm):  # type: ignore[type-arg]
 
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """Writes through tracker.reminders.subscriptions: an address added here gets the
+    """Writes through tracker.services.subscriptions: an address added here gets the
     confirmation email and hears nothing until its owner follows the link."""
 
     form = SubscriptionForm
@@ -1049,12 +1052,8 @@ class ReminderAdmin(GoesWithItsSubject, admin.ModelAdmin):  # type: ignore[type-
 
     @admin.action(description="Retry failed rows", permissions=["change"])
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        count = queryset.filter(state=OutboxRow.State.FAILED).update(
-            state=OutboxRow.State.PENDING,
-            attempts=0,
-            claimed_at=None,
-            retry_at=None,
-            due_at=timezone.now(),
+        count = services.outbox_rows_retry(
+            model=queryset.model, ids=queryset.values_list("pk", flat=True)
         )
         self.message_user(request, f"{count} failed row(s) queued again.")
 
@@ -1099,3 +1098,15 @@ class CalendarFeedTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # people make their own (POST /api/v1/calendar/feed/); deleting revokes
+
+
+# The user pages are Django's, but a password set there goes through the service, which
+# also revokes the user's API tokens and calendar feed URL.
+class UserAdmin(auth_admin.UserAdmin):  # type: ignore[type-arg]
+    change_password_form = password_forms.AdminPasswordChangeForm
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+admin.site.register(User, UserAdmin)

@@ -31,6 +31,7 @@ from django.db import InterfaceError, OperationalError, connection
 from tracker import heartbeats, imports
 from tracker.refresh import refresh_statuses as refresh
 from tracker.reminders import alerts, digests, escalation, outbox, planning
+from tracker.services.heartbeats import heartbeat_record
 from tracker.webhooks import delivery
 
 log = logging.getLogger(__name__)
@@ -176,7 +177,7 @@ def _process_name() -> str:
 
 
 def _beat(role: str) -> None:
-    heartbeats.record(role, _process_name())
+    heartbeat_record(role=role, process=_process_name())
     # The worker's main process and beat run no tasks: hold no connection between beats.
     connection.close()
 

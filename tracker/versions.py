@@ -1,10 +1,10 @@
 """The data version: a counter that moves whenever the record changes.
 
 Every write service (tracker.services.writing) and every refresh that writes a row
-bumps it inside its own transaction. Readers key cached bodies on it and derive ETag and
-Last-Modified from it, so a cached calendar, list or page fragment is reused until the
-next write and never outlives one. Statuses and "days remaining" also turn with the
-date, so keys name the day as well (see `key`).
+bumps it inside its own transaction (tracker.services.versions). Readers key cached
+bodies on it and derive ETag and Last-Modified from it, so a cached calendar, list or
+page fragment is reused until the next write and never outlives one. Statuses and
+"days remaining" also turn with the date, so keys name the day as well (see `key`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from django.db.models import F
 from django.utils import timezone
 
 from tracker.models import DataVersion
@@ -48,13 +47,3 @@ def current() -> Version:
     if row is None:
         return Version(0, EPOCH)
     return Version(int(row[0]), row[1])
-
-
-def bump() -> None:
-    """Move the version on. Call it inside the transaction that writes the change."""
-    now = timezone.now()
-    moved = DataVersion.objects.filter(pk=ROW).update(counter=F("counter") + 1, changed_at=now)
-    if not moved:
-        DataVersion.objects.bulk_create(
-            [DataVersion(pk=ROW, counter=1, changed_at=now)], ignore_conflicts=True
-        )

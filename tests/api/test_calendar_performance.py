@@ -136,7 +136,7 @@ def test_a_private_feed_304_reads_the_token_and_the_version(
 ):
     from django.contrib.auth.models import User
 
-    from tracker.calendar.tokens import calendar_token_rotate
+    from tracker.services.tokens import calendar_token_rotate
 
     _, secret = calendar_token_rotate(user=User.objects.create_user("reader"))
     first = Client().get(f"/calendar/{secret}.ics")

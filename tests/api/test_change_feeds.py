@@ -21,9 +21,9 @@ from tests.conftest import (
     make_track,
 )
 from tracker import services
-from tracker.calendar.tokens import calendar_token_rotate
 from tracker.deadlines import parse_deadline
 from tracker.models import Milestone
+from tracker.services.tokens import calendar_token_rotate
 
 pytestmark = pytest.mark.django_db
 NINE = dt.datetime(2026, 7, 1, 9, tzinfo=dt.UTC)

@@ -181,7 +181,7 @@ def test_redis_stopped_and_restarted_loses_nothing_and_a_subscription_meanwhile_
     stack: Stack, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from tests.conftest import make_negotiation, make_track
-    from tracker.reminders.subscriptions import subscription_create
+    from tracker.services.subscriptions import subscription_create
 
     keys = due_outbox(milestones=60, recipients=4)
     track = make_track(make_negotiation("during-outage"), "followed")

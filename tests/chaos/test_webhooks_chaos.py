@@ -28,7 +28,7 @@ from django.contrib.auth.models import User
 from tests.chaos.test_chaos import Stack
 from tests.processes import RedisServer, Sink, SmtpSink, process_env, wait_until, workers_up
 from tracker.models import OutboxEmail, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from tracker.webhooks.endpoints import endpoint_save
+from tracker.services.endpoints import endpoint_save
 from tracker.webhooks.events import Happened, record
 
 pytestmark = [

@@ -14,8 +14,8 @@ from django.contrib.auth.models import User
 from tests.conformance.tools import node, npm_package
 from tests.conftest import committed, make_milestone, make_negotiation, make_track
 from tracker.models import WebhookEndpoint
+from tracker.services.endpoints import endpoint_save
 from tracker.webhooks.delivery import deliver_due_webhooks
-from tracker.webhooks.endpoints import endpoint_save
 
 VERIFY = """
 const { Webhook } = require('standardwebhooks');

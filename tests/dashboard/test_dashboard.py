@@ -331,7 +331,7 @@ def test_bad_subscription_input_is_explained_and_nothing_is_saved(client, india_
 def test_nobody_unsubscribes_someone_else(client, india_us):
     owner = get_user_model().objects.create_user("owner", password="pw-long-1234")
     other = get_user_model().objects.create_user("other", password="pw-long-1234")
-    from tracker.reminders.subscriptions import subscription_create
+    from tracker.services.subscriptions import subscription_create
 
     subscription = subscription_create(negotiation=interim().track.negotiation, user=owner)
     client.force_login(other)

@@ -23,7 +23,7 @@ from tracker.models import Negotiation, Reminder, Subscription
 from tracker.record import load_record
 from tracker.reminders.digests import latest_occurrence, next_occurrence
 from tracker.reminders.recurrence import WEEKDAYS, schedule_of, schedule_rule
-from tracker.reminders.subscriptions import subscription_create
+from tracker.services.subscriptions import subscription_create
 
 pytestmark = pytest.mark.django_db
 

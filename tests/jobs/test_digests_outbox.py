@@ -29,7 +29,7 @@ from tracker.models import OutboxEmail, Reminder, StatusChange, Subscription
 from tracker.reminders import outbox
 from tracker.reminders.digests import plan_digests, send_digests
 from tracker.reminders.planning import plan_reminders
-from tracker.reminders.subscriptions import subscription_create
+from tracker.services.subscriptions import subscription_create
 
 pytestmark = pytest.mark.django_db
 UTC = dt.UTC

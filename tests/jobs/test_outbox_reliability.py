@@ -41,7 +41,7 @@ from tracker.reminders import outbox
 from tracker.reminders.alerts import send_health_alerts
 from tracker.reminders.outbox import MAX_ATTEMPTS, send_due_reminders
 from tracker.reminders.planning import plan_reminders
-from tracker.reminders.subscriptions import subscription_create
+from tracker.services.subscriptions import subscription_create
 
 pytestmark = pytest.mark.django_db
 UTC = dt.UTC
@@ -509,6 +509,33 @@ def test_the_admin_shows_the_lease_and_releases_only_rows_whose_lease_lapsed(
             {"action": "release_stuck", "_selected_action": [r.pk for r in rows]},
         )
     assert sorted(Reminder.objects.values_list("state", flat=True)) == ["pending", "sending"]
+
+
+def test_the_admin_queues_failed_rows_again_from_a_fresh_start_and_leaves_the_others(
+    admin_client: Any,
+) -> None:
+    failed, sent, pending = due_reminders(3)
+    Reminder.objects.filter(pk=failed.pk).update(
+        state=Reminder.State.FAILED, attempts=MAX_ATTEMPTS, retry_at=NINE, claimed_at=NINE
+    )
+    Reminder.objects.filter(pk=sent.pk).update(state=Reminder.State.SENT)
+    with time_machine.travel(NINE + dt.timedelta(hours=1), tick=False):
+        response = admin_client.post(
+            "/admin/tracker/reminder/",
+            {"action": "retry_failed", "_selected_action": [failed.pk, sent.pk, pending.pk]},
+            follow=True,
+        )
+    assert "1 failed row(s) queued again." in response.content.decode()
+    failed.refresh_from_db()
+    assert (failed.state, failed.attempts, failed.retry_at, failed.claimed_at) == (
+        Reminder.State.PENDING,
+        0,
+        None,
+        None,
+    )
+    assert failed.due_at == NINE + dt.timedelta(hours=1)
+    assert Reminder.objects.get(pk=sent.pk).state == Reminder.State.SENT
+    assert Reminder.objects.get(pk=pending.pk).due_at == NINE  # not failed: not touched
 
 
 def test_the_admin_lists_outbox_emails_and_heartbeats(admin_client: Any) -> None:

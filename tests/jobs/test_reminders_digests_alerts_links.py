@@ -29,8 +29,8 @@ from tracker.reminders.alerts import send_health_alerts
 from tracker.reminders.digests import send_digests
 from tracker.reminders.outbox import send_due_reminders
 from tracker.reminders.planning import plan_reminders
-from tracker.reminders.subscriptions import subscription_confirm, subscription_create
 from tracker.services import milestone_complete, milestone_set_deadline
+from tracker.services.subscriptions import subscription_confirm, subscription_create
 
 pytestmark = pytest.mark.django_db
 UTC = dt.UTC

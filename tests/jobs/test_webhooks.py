@@ -37,11 +37,12 @@ from tracker.models import (
     WebhookEvent,
 )
 from tracker.refresh import refresh_statuses
+from tracker.services.endpoints import endpoint_save
 from tracker.services.writing import writing
 from tracker.webhooks import delivery
 from tracker.webhooks.addresses import RefusedAddress, resolve
 from tracker.webhooks.delivery import deliver_due_webhooks
-from tracker.webhooks.endpoints import endpoint_save, retry_schedule
+from tracker.webhooks.endpoints import retry_schedule
 
 pytestmark = pytest.mark.django_db
 NINE = dt.datetime(2026, 7, 1, 9, tzinfo=dt.UTC)

@@ -27,9 +27,9 @@ from tests.processes import free_port
 from tests.security.test_slow_webhook_receivers import Trickler
 from tracker.models import Heartbeat, OutboxEmail, WebhookDelivery, WebhookEndpoint
 from tracker.reminders.outbox import send_due_reminders
+from tracker.services.endpoints import endpoint_enable, endpoint_save
 from tracker.webhooks import schedule
 from tracker.webhooks.delivery import deliver_due_webhooks
-from tracker.webhooks.endpoints import endpoint_enable, endpoint_save
 from tracker.webhooks.events import Happened, record
 from tracker.webhooks.schedule import DEFAULT_SCHEDULE, Verdict
 

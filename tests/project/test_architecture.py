@@ -238,3 +238,176 @@ def test_the_pure_rule_modules_import_nothing_from_django_or_tracker() -> None:
         "Deadlines and status rules take plain values and return plain values, yet: "
         + "; ".join(offenders)
     )
+
+
+# --- one path per change: model writes live in the services -------------------------------
+#
+# Django's writes take field values as keywords: `row.save(update_fields=[...])`,
+# `Model.objects.create(name=...)`, `rows.update(state=...)`, `rows.delete()`. A call of one
+# of those names with a positional argument is some other object's method (`dict.update`,
+# `workbook.save(stream)`, `cache.delete(key)`), and `formset.save(commit=False)` writes
+# nothing; the bulk methods and get_or_create / update_or_create always write.
+
+WRITERS = ("tracker.services", "tracker.refresh", "tracker.migrations")
+ALWAYS_WRITES = {"bulk_create", "bulk_update", "get_or_create", "update_or_create"}
+WRITES_WITH_KEYWORDS = {"save", "create", "update", "delete"}
+
+# The few writes outside the writers, each named by module and function ("*": the whole
+# module), with the reason it stays where it is.
+WRITE_EXCEPTIONS: dict[tuple[str, str], str] = {
+    ("tracker.reminders.outbox", "*"): (
+        "the sender's claim, lease and fenced marks: compare-and-set updates on the rows "
+        "it holds, its circuit and delivery counters, none of them a change to the record"
+    ),
+    ("tracker.webhooks.delivery", "*"): (
+        "the same claim machinery for webhook deliveries, and one attempt row per try"
+    ),
+    ("tracker.reminders.planning", "plan_reminders"): (
+        "the planner reconciles the Reminder rows it alone owns with what subscriptions "
+        "want (insert under a unique key, compare-and-set revive and reschedule)"
+    ),
+    ("tracker.reminders.planning", "_void"): ("plan_reminders' compare-and-set void"),
+    ("tracker.webhooks.events", "record"): (
+        "an event and its delivery rows, written inside the caller's transaction; only "
+        "the services and the refresh call it"
+    ),
+    ("tracker.api.views", "perform_create"): (
+        "DRF's hand-off to the serializer, whose create() calls the service"
+    ),
+    ("tracker.api.views", "perform_update"): (
+        "DRF's hand-off to the serializer, whose update() calls the service"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Write:
+    module: str
+    function: str  # the innermost enclosing function, "" at module level
+    call: str
+    line: int
+
+
+def _is_write(call: ast.Call) -> bool:
+    if not isinstance(call.func, ast.Attribute):
+        return False
+    name = call.func.attr
+    if name in ALWAYS_WRITES:
+        return True
+    if name not in WRITES_WITH_KEYWORDS:
+        return False
+    receiver = call.func.value
+    # A model's own save() handing on to Django's is the write's definition, not a caller.
+    if isinstance(receiver, ast.Call) and ast.unparse(receiver.func) == "super":
+        return False
+    if any(not isinstance(argument, ast.Starred) for argument in call.args):
+        return False
+    if any(
+        k.arg == "commit" and isinstance(k.value, ast.Constant) and k.value.value is False
+        for k in call.keywords
+    ):
+        return False
+    # `rows.update()` with nothing to set is no write; `rows.update(**changes)` is one.
+    return name != "update" or bool(call.keywords or call.args)
+
+
+def writes_in(source: str, *, module: str) -> list[Write]:
+    """Every model write in `source`, with the function it stands in."""
+    found: list[Write] = []
+
+    def visit(node: ast.AST, function: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            inner = function
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                inner = child.name
+            if isinstance(child, ast.Call) and _is_write(child):
+                assert isinstance(child.func, ast.Attribute)
+                found.append(Write(module, inner, ast.unparse(child.func), child.lineno))
+            visit(child, inner)
+
+    visit(ast.parse(source), "")
+    return found
+
+
+def all_writes() -> list[Write]:
+    return [
+        write
+        for name, path in tracker_modules().items()
+        for write in writes_in(path.read_text(encoding="utf-8"), module=name)
+    ]
+
+
+def is_writer(module: str) -> bool:
+    return any(module == w or module.startswith(w + ".") for w in WRITERS)
+
+
+def excepted(write: Write) -> bool:
+    return (write.module, "*") in WRITE_EXCEPTIONS or (
+        write.module,
+        write.function,
+    ) in WRITE_EXCEPTIONS
+
+
+def test_the_write_finder_sees_saves_creates_updates_and_deletes_but_not_dict_updates() -> None:
+    source = (
+        "def subscribe(track, user, rows, context, workbook, stream, formset):\n"
+        "    Subscription.objects.create(track=track, user=user)\n"
+        "    rows.filter(state='pending').update(state='void')\n"
+        "    rows.update(**{'state': 'void'})\n"
+        "    track.save(update_fields=['name'])\n"
+        "    track.save()\n"
+        "    rows.delete()\n"
+        "    Heartbeat.objects.update_or_create(role='w', defaults={})\n"
+        "    Reminder.objects.bulk_create([])\n"
+        "    context.update({'a': 1})\n"
+        "    workbook.save(stream)\n"
+        "    cache.delete('key')\n"
+        "    formset.save(commit=False)\n"
+        "class Track:\n"
+        "    def save(self, *args, **kwargs):\n"
+        "        super().save(*args, **kwargs)\n"
+    )
+    found = writes_in(source, module="tracker.reminders.links")
+    assert [(w.function, w.call, w.line) for w in found] == [
+        ("subscribe", "Subscription.objects.create", 2),
+        ("subscribe", "rows.filter(state='pending').update", 3),
+        ("subscribe", "rows.update", 4),
+        ("subscribe", "track.save", 5),
+        ("subscribe", "track.save", 6),
+        ("subscribe", "rows.delete", 7),
+        ("subscribe", "Heartbeat.objects.update_or_create", 8),
+        ("subscribe", "Reminder.objects.bulk_create", 9),
+    ]
+
+
+def test_a_write_added_outside_the_services_is_an_offender_and_one_inside_is_not() -> None:
+    snippet = "def confirm(pk):\n    Subscription.objects.filter(pk=pk).update(confirmed_at=1)\n"
+    outside = writes_in(snippet, module="tracker.reminders.views")
+    inside = writes_in(snippet, module="tracker.services.subscriptions")
+    assert [w for w in outside if not is_writer(w.module) and not excepted(w)] == outside != []
+    assert [w for w in inside if not is_writer(w.module)] == []
+    # An exception names one function: the same write in its neighbour is an offender.
+    beside = writes_in(snippet, module="tracker.reminders.planning")
+    assert not excepted(beside[0])
+
+
+def test_models_are_written_only_by_the_services_the_refresh_and_the_migrations() -> None:
+    offenders = [
+        f"{w.module}.{w.function or '<module>'} (line {w.line}): {w.call}("
+        for w in all_writes()
+        if not is_writer(w.module) and not excepted(w)
+    ]
+    assert not offenders, (
+        "A write is one service call in tracker/services/; move these there "
+        "(or, with a reason, into WRITE_EXCEPTIONS):\n  " + "\n  ".join(offenders)
+    )
+
+
+def test_every_write_exception_still_names_a_write() -> None:
+    writes = all_writes()
+    stale = [
+        key
+        for key in WRITE_EXCEPTIONS
+        if not any(w.module == key[0] and key[1] in ("*", w.function) for w in writes)
+    ]
+    assert not stale, f"These exceptions excuse no write any more; remove them: {stale}"

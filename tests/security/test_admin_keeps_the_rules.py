@@ -24,8 +24,8 @@ from tracker.models import (
     WebhookEndpoint,
 )
 from tracker.reminders.planning import plan_reminders
-from tracker.reminders.subscriptions import subscription_create
-from tracker.webhooks.endpoints import endpoint_save
+from tracker.services.endpoints import endpoint_save
+from tracker.services.subscriptions import subscription_create
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2025, 6, 1, 9, tzinfo=dt.UTC)

@@ -6,20 +6,25 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterator
+from io import StringIO
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 import time_machine
 from django.contrib.auth.models import User
+from django.contrib.auth.tokens import default_token_generator
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from tests.conftest import make_milestone, make_negotiation, make_track
 from tests.security.conftest import PASSWORD
+from tracker import services
 from tracker.models import CalendarFeedToken
 
 START = dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC)
@@ -244,13 +249,63 @@ def test_changing_the_password_in_the_admin_revokes_api_tokens_and_the_feed(staf
     assert Client().get(feed_url).status_code == 404
 
 
-def test_set_password_anywhere_revokes_api_tokens_and_the_feed(staff, feed_url):
+def test_the_password_change_service_revokes_api_tokens_and_the_feed(staff, feed_url):
     token = _token()
-    staff.set_password("another passphrase 3")
-    staff.save()
+    services.password_change(user_id=staff.pk, password="another passphrase 3")
     assert _authorised(token) == 401
     assert Client().get(feed_url).status_code == 404
     assert not AuthToken.objects.filter(user=staff).exists()
+    staff.refresh_from_db()
+    assert staff.check_password("another passphrase 3")
+
+
+def test_changing_ones_own_password_revokes_api_tokens_and_the_feed_but_keeps_the_session(
+    staff, feed_url
+):
+    token = _token()
+    reader = Client()
+    reader.force_login(staff)
+    response = reader.post(
+        "/password/change/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a new passphrase 4",
+            "new_password2": "a new passphrase 4",
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/password/change/done/"
+    assert _authorised(token) == 401
+    assert Client().get(feed_url).status_code == 404
+    # The page that changed it signs this session in again with the new password's hash.
+    assert reader.get("/account/").status_code == 200
+
+
+def test_setting_a_password_from_a_reset_link_revokes_api_tokens_and_the_feed(staff, feed_url):
+    token = _token()
+    staff.refresh_from_db()  # the login stamped last_login, which the reset token covers
+    uid = urlsafe_base64_encode(force_bytes(staff.pk))
+    link = Client()
+    form = link.get(f"/password/reset/{uid}/{default_token_generator.make_token(staff)}/")
+    assert form.status_code == 302
+    response = link.post(
+        form["Location"],
+        {"new_password1": "a new passphrase 5", "new_password2": "a new passphrase 5"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/password/reset/done/"
+    assert _authorised(token) == 401
+    assert Client().get(feed_url).status_code == 404
+
+
+def test_the_set_password_command_revokes_api_tokens_and_the_feed(staff, feed_url, monkeypatch):
+    token = _token()
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "a new passphrase 6")
+    call_command("set_password", staff.username, stdout=StringIO())
+    assert _authorised(token) == 401
+    assert Client().get(feed_url).status_code == 404
+    staff.refresh_from_db()
+    assert staff.check_password("a new passphrase 6")
 
 
 def test_saving_a_user_without_a_new_password_keeps_their_tokens(staff, feed_url):

@@ -20,6 +20,7 @@ from django.utils import timezone
 import tracker.tasks  # noqa: F401  (registers the worker's time limit as an interruption)
 from tests.conftest import make_milestone, make_negotiation, make_track
 from tracker.models import OutboxRow, WebhookDelivery, WebhookEndpoint
+from tracker.services.endpoints import endpoint_save
 from tracker.webhooks.delivery import (
     WebhookRun,
     _attempt,
@@ -28,7 +29,6 @@ from tracker.webhooks.delivery import (
     release_lapsed,
     send_deadline,
 )
-from tracker.webhooks.endpoints import endpoint_save
 
 pytestmark = pytest.mark.django_db
 

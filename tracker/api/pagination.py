@@ -193,11 +193,9 @@ class KeysetPages(pagination.CursorPagination):
         return self._link(Keyset(self.keyset.position, reverse=True))
 
     def get_paginated_response(self, data: Any) -> Response:
-        body: dict[str, Any] = {}
-        if self.count is not None:
-            body["count"] = self.count
-        body.update(next=self.get_next_link(), previous=self.get_previous_link(), results=data)
-        return Response(body)
+        body: dict[str, Any] = {} if self.count is None else {"count": self.count}
+        links = {"next": self.get_next_link(), "previous": self.get_previous_link()}
+        return Response({**body, **links, "results": data})
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         described: dict[str, Any] = super().get_paginated_response_schema(schema)

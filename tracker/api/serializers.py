@@ -40,7 +40,7 @@ from tracker.models import (
     Target,
     Track,
 )
-from tracker.reminders.subscriptions import (
+from tracker.services.subscriptions import (
     subscription_create,
     subscription_update,
     validate_digest_rule,

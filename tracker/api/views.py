@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularSwaggerSplitView
-from knox.models import AuthToken
 from rest_framework import mixins, pagination, serializers, status, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.decorators import action
@@ -28,12 +27,12 @@ from tracker.api import serializers as api
 from tracker.api.exports import ExportableList, asks_for_file
 from tracker.api.pagination import ChangePages, MilestonePages, Pages
 from tracker.api.permissions import ChangeWithModelPermission
-from tracker.calendar.tokens import calendar_token_revoke, calendar_token_rotate
 from tracker.dashboard import fragments
 from tracker.dashboard.views import readable
 from tracker.deadlines import DeadlineError
 from tracker.models import CalendarFeedToken, Milestone, Subscription
-from tracker.reminders.subscriptions import subscription_unsubscribe
+from tracker.services.subscriptions import subscription_unsubscribe
+from tracker.services.tokens import api_token_create, calendar_token_revoke, calendar_token_rotate
 
 # The code that shapes a cached list answer: a deploy that changes it changes every key.
 API_CODE = hashlib.blake2b(
@@ -352,7 +351,7 @@ class TokenView(APIView):
     """Exchange a username and password for the token used as `Authorization: Token …`.
 
     Tokens are django-rest-knox's: only a hash is stored, each expires (REST_KNOX's
-    TOKEN_TTL), and a password change revokes them all (tracker.accounts). Wrong
+    TOKEN_TTL), and a password change revokes them all (tracker.services.passwords). Wrong
     passwords count towards the login lockout (django-axes), as on every login route.
     """
 
@@ -377,7 +376,7 @@ class TokenView(APIView):
         login = AuthTokenSerializer(data=request.data, context={"request": request._request})
         login.is_valid(raise_exception=True)
         user = login.validated_data["user"]
-        instance, token = AuthToken.objects.create(user=user)
+        instance, token = api_token_create(user=user)
         # What a login does: last_login, and django-axes clears the user's failures.
         user_logged_in.send(sender=type(user), request=request._request, user=user)
         return Response({"token": token, "expiry": instance.expiry})

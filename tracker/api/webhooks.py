@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from tracker.api.pagination import Pages
 from tracker.api.serializers import acting_user, as_drf_error
 from tracker.models import Negotiation, WebhookEndpoint
-from tracker.webhooks.endpoints import (
+from tracker.services.endpoints import (
     endpoint_delete,
     endpoint_enable,
     endpoint_rotate_secret,

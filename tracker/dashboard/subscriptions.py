@@ -1,5 +1,5 @@
 """The subscriptions pages: what someone follows, when they next hear, and the forms to
-subscribe, edit and cancel. Every change is one call to tracker.reminders.subscriptions."""
+subscribe, edit and cancel. Every change is one call to tracker.services.subscriptions."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from tracker.dashboard.forms import (
 from tracker.models import Reminder, Subscription
 from tracker.reminders.digests import next_occurrence
 from tracker.reminders.recurrence import schedule_of
-from tracker.reminders.subscriptions import (
+from tracker.services.subscriptions import (
     AlreadySubscribed,
     subscription_create,
     subscription_unsubscribe,

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, path, re_path, reverse_lazy
 
+from tracker import password_forms
 from tracker.dashboard import accounts, desk, sharing, subscriptions, views
 from tracker.dashboard.forms import QueuedPasswordResetForm
 
@@ -58,7 +59,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path(
         "password/change/",
-        auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("password_change_done")),
+        auth_views.PasswordChangeView.as_view(
+            form_class=password_forms.PasswordChangeForm,
+            success_url=reverse_lazy("password_change_done"),
+        ),
         name="password_change",
     ),
     path(
@@ -81,7 +85,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path(
         "password/reset/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(
-            success_url=reverse_lazy("password_reset_complete")
+            form_class=password_forms.SetPasswordForm,
+            success_url=reverse_lazy("password_reset_complete"),
         ),
         name="password_reset_confirm",
     ),

@@ -19,7 +19,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from tracker import versions
 from tracker.models import (
     KeepsDerivedFields,
     Milestone,
@@ -38,6 +37,7 @@ from tracker.refresh.assessors import (
 from tracker.refresh.candidates import negotiations_to_refresh, taken_as_stored
 from tracker.refresh.reading import read
 from tracker.refresh.storing import write_derived
+from tracker.services.versions import data_version_bump
 from tracker.webhooks import events
 
 
@@ -98,7 +98,7 @@ def refresh_statuses(
         StatusChange.objects.bulk_create(log.changes, batch_size=500)
         events.refreshed(log.changes, log.went_stale)
         if milestones.changed or targets.changed or tracks.changed or changed_negotiations:
-            versions.bump()
+            data_version_bump()
     return RefreshResult(
         milestones=len(milestones.changed),
         targets=len(targets.changed),

@@ -13,10 +13,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.utils import timezone
 
-from tracker.models import OutboxEmail, StatusChange
+from tracker import services
+from tracker.models import StatusChange
 from tracker.reminders import outbox
 from tracker.reminders.planning import recipients_by_track
 from tracker.status import Health, is_worsening
@@ -50,24 +50,13 @@ def plan_health_alerts(*, now: dt.datetime | None = None) -> int:
             recipients = recipients_by_track([change.track])[change.track.pk]
         if not recipients:
             # Nothing to say: better, stale, or nobody listening.
-            StatusChange.objects.filter(id=change.id, notified_at__isnull=True).update(
-                notified_at=now
-            )
+            services.status_change_mark_quiet(change_id=change.id, now=now)
             continue
-        with transaction.atomic():
-            OutboxEmail.objects.bulk_create(
-                [
-                    OutboxEmail(
-                        kind=OutboxEmail.Kind.HEALTH_ALERT,
-                        status_change=change,
-                        subscription_id=recipient.subscription_id,
-                        recipient=recipient.email,
-                        due_at=now,
-                    )
-                    for recipient in recipients
-                ],
-                ignore_conflicts=True,
-            )
+        services.health_alert_queue(
+            change_id=change.id,
+            recipients=[(r.subscription_id, r.email) for r in recipients],
+            now=now,
+        )
         queued += 1
     return queued
 

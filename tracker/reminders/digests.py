@@ -20,10 +20,10 @@ import logging
 import zoneinfo
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.utils import timezone
 
-from tracker.models import OutboxEmail, Subscription
+from tracker import services
+from tracker.models import Subscription
 from tracker.reminders import outbox
 from tracker.reminders.digest_news import digest_news
 from tracker.reminders.recurrence import DigestRuleError, parse_digest_rule
@@ -100,40 +100,21 @@ def plan_digests(*, now: dt.datetime | None = None) -> DigestResult:
         # Read before the transaction: it only decides whether a row is worth planning;
         # the sender reads the window again when it builds the message.
         news = digest_news(subscription, since=since, until=occurrence)
-        with transaction.atomic():
-            if not _close_window(subscription, occurrence):
-                continue  # another planner took it
-            if not news:
-                result.nothing_to_say += 1
-                continue
-            # The unique key (subscription, period_end) holds should the window's row
-            # exist already (last_digest_at moved back by hand).
-            OutboxEmail.objects.bulk_create(
-                [
-                    OutboxEmail(
-                        kind=OutboxEmail.Kind.DIGEST,
-                        subscription=subscription,
-                        recipient=subscription.recipient,
-                        period_start=since,
-                        period_end=occurrence,
-                        due_at=occurrence,
-                    )
-                ],
-                ignore_conflicts=True,
-            )
+        planned = services.digest_queue(
+            subscription_id=subscription.pk,
+            recipient=subscription.recipient,
+            since=since,
+            previous=subscription.last_digest_at,
+            occurrence=occurrence,
+            has_news=bool(news),
+        )
+        if not planned:
+            continue  # another planner took it
+        if news:
             result.queued += 1
+        else:
+            result.nothing_to_say += 1
     return result
-
-
-def _close_window(subscription: Subscription, occurrence: dt.datetime) -> bool:
-    """Move `last_digest_at` to `occurrence`, if nobody moved it since it was read."""
-    previous = subscription.last_digest_at
-    unchanged = (
-        Subscription.objects.filter(pk=subscription.pk, last_digest_at=previous)
-        if previous is not None
-        else Subscription.objects.filter(pk=subscription.pk, last_digest_at__isnull=True)
-    )
-    return bool(unchanged.update(last_digest_at=occurrence))
 
 
 def send_digests(*, now: dt.datetime | None = None) -> DigestResult:

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from tracker.models import OutboxEmail, Subscription
+from tracker import services
+from tracker.models import Subscription
 from tracker.reminders import outbox
 from tracker.reminders.schedule import local_instant
 from tracker.selectors import unconfirmed_milestones
@@ -65,25 +66,15 @@ def plan_unconfirmed_lists(*, now: dt.datetime | None = None) -> int:
         if not unconfirmed_milestones(subscription).exists():
             continue
         week = week_of(now, subscription.timezone)
-        this_week = OutboxEmail.objects.filter(
-            kind=OutboxEmail.Kind.UNCONFIRMED, subscription=subscription, week=week
-        )
-        if this_week.exists():
+        # Monday 08:00 in the subscriber's zone, or now when later in the week.
+        due_at = max(now, local_instant(week, subscription.timezone))
+        if not services.unconfirmed_list_queue(
+            subscription_id=subscription.pk,
+            recipient=subscription.recipient,
+            week=week,
+            due_at=due_at,
+        ):
             continue
-        # The unique key (subscription, week) holds when another planner got here first.
-        OutboxEmail.objects.bulk_create(
-            [
-                OutboxEmail(
-                    kind=OutboxEmail.Kind.UNCONFIRMED,
-                    subscription=subscription,
-                    recipient=subscription.recipient,
-                    week=week,
-                    # Monday 08:00 in the subscriber's zone, or now when later in the week.
-                    due_at=max(now, local_instant(week, subscription.timezone)),
-                )
-            ],
-            ignore_conflicts=True,
-        )
         queued += 1
     return queued
 

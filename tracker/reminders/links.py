@@ -3,7 +3,8 @@
 A token is the link's only credential, so making and reading one are kept together,
 each purpose with its own salt: a confirm token cannot be replayed as an unsubscribe
 token, or the reverse. This module reads rows and writes none; what a link does lives
-in `tracker.reminders.subscriptions` and `tracker.reminders.unsubscribe`.
+in `tracker.services.subscriptions`, and the links' addresses in
+`tracker.reminders.unsubscribe`.
 """
 
 from __future__ import annotations

@@ -15,8 +15,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from tracker.reminders.links import owner_from_token, subscription_from_token
-from tracker.reminders.subscriptions import subscription_confirm, subscription_unsubscribe
-from tracker.reminders.unsubscribe import owner_unsubscribe
+from tracker.services.subscriptions import (
+    owner_unsubscribe,
+    subscription_confirm,
+    subscription_unsubscribe,
+)
 
 _PAGE = "tracker/reminders/link.html"
 

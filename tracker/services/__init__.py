@@ -36,6 +36,14 @@ from tracker.services.milestones import (
     stored,
     validate_dependencies,
 )
+from tracker.services.outbox import (
+    digest_queue,
+    health_alert_queue,
+    outbox_rows_retry,
+    status_change_mark_quiet,
+    unconfirmed_list_queue,
+)
+from tracker.services.passwords import password_change
 from tracker.services.proposals import (
     ProposalDecided,
     proposal_accept,
@@ -62,6 +70,12 @@ from tracker.services.records import (
     validate_differing,
     validate_target,
 )
+from tracker.services.tokens import (
+    api_token_create,
+    calendar_token_revoke,
+    calendar_token_rotate,
+    credentials_revoke,
+)
 from tracker.services.writing import (
     FieldChange,
     StaleVersion,
@@ -77,14 +91,20 @@ __all__ = [
     "StaleVersion",
     "after_commit",
     "agreed_fiscal_year_start",
+    "api_token_create",
     "article_create",
     "article_save",
+    "calendar_token_revoke",
+    "calendar_token_rotate",
     "changes_since",
     "columns",
+    "credentials_revoke",
     "dependency_cycle",
+    "digest_queue",
     "discrepancy_save",
     "first_party",
     "fiscal_year_start_of",
+    "health_alert_queue",
     "lifecycle_template",
     "milestone_cancel",
     "milestone_cite_announcement",
@@ -101,7 +121,9 @@ __all__ = [
     "negotiation_save",
     "negotiation_start_lifecycle",
     "observation_save",
+    "outbox_rows_retry",
     "party_save",
+    "password_change",
     "proposal_accept",
     "proposal_reject",
     "proposals_supersede_changed",
@@ -116,11 +138,13 @@ __all__ = [
     "settled_completion",
     "source_save",
     "stale_message",
+    "status_change_mark_quiet",
     "stored",
     "target_save",
     "track_archive",
     "track_restore",
     "track_save",
+    "unconfirmed_list_queue",
     "validate_dependencies",
     "validate_differing",
     "validate_target",

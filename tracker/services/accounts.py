@@ -39,7 +39,7 @@ from django.utils import timezone
 
 from tracker.mail_limits import one_more_mail_allowed
 from tracker.models import OutboxEmail
-from tracker.reminders.subscriptions import RESEND_AFTER, RESENDS_PER_DAY, subscriptions_replan
+from tracker.services.subscriptions import RESEND_AFTER, RESENDS_PER_DAY, subscriptions_replan
 
 NEW_ADDRESS_SALT = "tranche.account.new_address"
 NEW_ADDRESS_MAX_AGE = 3 * 24 * 3600

@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from tracker.deadlines import Deadline, Precision
 from tracker.models import Milestone, Source, Track
-from tracker.revisions import cite_announcement, record_deadline_change, replace_history
 from tracker.services.followups import after_commit
+from tracker.services.revisions import cite_announcement, record_deadline_change, replace_history
 from tracker.services.slugs import derive_slug
 from tracker.services.writing import check, columns, locked, single_line, store, writing
 from tracker.status import MilestoneState
@@ -352,7 +352,7 @@ def milestone_replace_history(
     *, milestone: Milestone, revisions: Sequence[Mapping[str, Any]], by: Any = None
 ) -> bool:
     """Make the deadline history of `milestone` the one a record file states (oldest first,
-    keyed by tracker.revisions.HISTORY_FIELDS); says whether it changed anything."""
+    keyed by tracker.services.revisions.HISTORY_FIELDS); says whether it changed anything."""
     with writing(by):
         changed = replace_history(milestone=milestone, entries=revisions)
         if changed:

@@ -14,8 +14,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models, transaction
 
-from tracker import audit, versions
+from tracker import audit
 from tracker.models import Change, Versioned
+from tracker.services.versions import data_version_bump
 from tracker.single_line import REFUSED, has_control_characters
 
 Row = TypeVar("Row", bound=models.Model)
@@ -27,7 +28,7 @@ def writing(by: Any) -> Iterator[None]:
     version (tracker.versions) so cached feeds and pages are read afresh."""
     with transaction.atomic(), audit.acting(by):
         yield
-        versions.bump()
+        data_version_bump()
 
 
 def check(record: models.Model, *, exclude: list[str] | None = None) -> None:

@@ -16,13 +16,13 @@ from django.utils.html import format_html
 from tracker.admin import badge
 from tracker.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from tracker.reminders import outbox
-from tracker.webhooks import delivery
-from tracker.webhooks.endpoints import (
+from tracker.services.endpoints import (
     endpoint_delete,
     endpoint_enable,
     endpoint_save,
     validate_url,
 )
+from tracker.webhooks import delivery
 from tracker.webhooks.events import EVENT_TYPES
 
 HIDDEN = "(only its owner can read the secret)"

@@ -56,9 +56,10 @@ from standardwebhooks import Webhook
 
 from tracker.models import OutboxRow, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tracker.reminders.outbox import add_to_count, lapsed, lease, ready
+from tracker.services.endpoints import endpoint_failed, endpoint_succeeded
 from tracker.webhooks import schedule
 from tracker.webhooks.addresses import RefusedAddress, Target, resolve
-from tracker.webhooks.endpoints import endpoint_failed, endpoint_succeeded, retry_schedule
+from tracker.webhooks.endpoints import retry_schedule
 
 log = logging.getLogger(__name__)
 

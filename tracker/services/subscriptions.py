@@ -255,3 +255,24 @@ def subscriptions_replan(*, user: Any) -> None:
     planned for the old address are voided and the new one's are planned."""
     for subscription in Subscription.objects.filter(user=user, unsubscribed_at__isnull=True):
         _plan_after_commit(subscription)
+
+
+@transaction.atomic
+def owner_unsubscribe(*, track: Track, user: Any) -> Subscription:
+    """Stop owner reminders for `track` (the link in an owner's reminder): kept as an
+    unsubscribed subscription of the owner, who has none until they opt out."""
+    now = timezone.now()
+    opt_out = Subscription.objects.filter(
+        track=track, user=user, unsubscribed_at__isnull=False
+    ).first() or Subscription.objects.create(
+        track=track, user=user, confirmed_at=now, unsubscribed_at=now
+    )
+    Subscription.objects.filter(track=track, user=user, unsubscribed_at__isnull=True).update(
+        unsubscribed_at=now
+    )
+    Reminder.objects.filter(
+        milestone__track=track,
+        recipient__iexact=user.email,
+        state=Reminder.State.PENDING,
+    ).update(state=Reminder.State.VOID, last_error="Unsubscribed")
+    return opt_out
