@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Min, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -205,40 +205,46 @@ def held_of(latest: dt.date | None, moves: Sequence[tuple[dt.date | None, dt.dat
 
 
 def histories() -> list[outlook.History]:
-    """Every live milestone with a deadline, its revisions dated by when they were recorded:
-    two queries."""
+    """Every live milestone with a deadline, as the record knew it over time: two queries.
+
+    A deadline was known from the day it was said, else from its earliest cited source's
+    date, else from the day it was entered; a revision from its source's date, else the day
+    it was recorded (a record loaded today still says when each move was reported)."""
     moves: dict[int, list[tuple[dt.date, dt.date | None, dt.date | None, dt.date | None]]] = {}
-    for milestone_id, changed_at, previous, new, said in (
+    revisions = (
         DeadlineRevision.objects.filter(milestone__in=Milestone.objects.all())
         .order_by("milestone_id", "changed_at", "id")
         .values_list(
-            "milestone_id", "changed_at", "previous_latest", "new_latest", "previous_said_on"
+            "milestone_id",
+            "changed_at",
+            "source__published_on",
+            "previous_latest",
+            "new_latest",
+            "previous_said_on",
         )
-    ):
-        moves.setdefault(milestone_id, []).append((changed_at.date(), previous, new, said))
+    )
+    for milestone_id, changed_at, reported, previous, new, said in revisions:
+        moves.setdefault(milestone_id, []).append(
+            (reported or changed_at.date(), previous, new, said)
+        )
     found = []
-    for (
-        pk,
-        negotiation_id,
-        latest,
-        said_on,
-        created_at,
-        state,
-        completed_on,
-    ) in Milestone.objects.values_list(
+    rows = Milestone.objects.annotate(cited=Min("sources__published_on")).values_list(
         "pk",
         "track__negotiation_id",
         "deadline_latest",
         "deadline_said_on",
+        "cited",
         "created_at",
         "state",
         "completed_on",
-    ):
+    )
+    for pk, negotiation_id, latest, said_on, cited, created_at, state, completed_on in rows:
         own = moves.get(pk, [])
         first = track_record.first_latest(latest, [(p, n) for _, p, n, _ in own])
         if first is None:
             continue
-        known_from = (own[0][3] if own else said_on) or (own[0][0] if own else created_at.date())
+        said = own[0][3] if own else said_on
+        known_from = said or cited or (own[0][0] if own else created_at.date())
         found.append(
             outlook.History(
                 milestone=pk,
