@@ -345,6 +345,13 @@ def negotiation_milestones(negotiation: Negotiation) -> QuerySet[Milestone]:
     )
 
 
+def portfolio_milestones(negotiations: QuerySet[Negotiation]) -> QuerySet[Milestone]:
+    """The milestones of the roadmap's negotiations, and its export."""
+    return Milestone.objects.filter(track__negotiation__in=negotiations.order_by()).order_by(
+        "track__negotiation__name", "deadline_latest", "title", "id"
+    )
+
+
 def negotiation_targets(negotiation: Negotiation) -> QuerySet[Target]:
     """The targets a negotiation's page lists, and its target export."""
     return Target.objects.filter(negotiation=negotiation).order_by("name", "id")
