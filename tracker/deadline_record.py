@@ -158,6 +158,13 @@ class Book:
         scope_key = negotiation_id if found and found.scope == outlook.NEGOTIATION else None
         return OutlookView(found, self.scores.get(scope_key))
 
+    def outlook_of(
+        self, milestone_id: int, latest: dt.date | None, state: str, today: dt.date
+    ) -> OutlookView | None:
+        """The outlook of a milestone the book holds, by its id (its negotiation is known)."""
+        held = self.kept.get(milestone_id)
+        return self.outlook(held[0], latest, state, today) if held is not None else None
+
     def record(self, negotiation_ids: Iterable[int], today: dt.date) -> track_record.Record:
         ids = set(negotiation_ids)
         return track_record.record((k for n, k in self.kept.values() if n in ids), today)
