@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
-from tracker import figures, freshness, selectors
+from tracker import deadline_record, figures, freshness, selectors
 from tracker.dashboard import drawing, rows, wording
 from tracker.dashboard.chart import Figure, SeriesFigures, TargetChart, build_chart
 from tracker.dashboard.rows import MilestoneRow
@@ -524,6 +524,10 @@ class MilestonePage:
     freshness: str
     # For an overdue milestone with a stale record: what is known, instead of a countdown.
     known: str
+    # "stated 3 times; slipped twice, by 5 months in all"
+    track_record: str = ""
+    # An open deadline's outlook and the back-test's score beside it; None when not open.
+    outlook: deadline_record.OutlookView | None = None
 
 
 def milestone_page(pk: int, today: dt.date) -> MilestonePage:
@@ -565,6 +569,13 @@ def milestone_page(pk: int, today: dt.date) -> MilestonePage:
         dependents=list(milestone.dependents.all()),
         freshness=freshness.confirmation(milestone, today),
         known=freshness.overdue_known(milestone, today),
+        track_record=deadline_record.held_of(
+            milestone.deadline_latest,
+            [(r.previous_latest, r.new_latest) for r in milestone.revisions.all()],
+        ),
+        outlook=deadline_record.book().outlook_of(
+            milestone.pk, milestone.deadline_latest, milestone.state, today
+        ),
     )
 
 

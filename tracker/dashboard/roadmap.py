@@ -7,7 +7,7 @@ drawn on to today, and a line for today. A roadmap row is denser than a timeline
 its markers carry no labels: the comparison table above it and each track's page say the
 same in words.
 
-Seven queries whatever the number of negotiations and milestones: the negotiations, their
+Eight queries whatever the number of negotiations and milestones: the negotiations, their
 tracks, the milestones' columns, their deadline moves, and the record (deadline_record.book).
 """
 
@@ -28,7 +28,7 @@ from tracker.dashboard import rows, wording
 from tracker.dashboard.pages import OPEN_STATES, next_open
 from tracker.dashboard.rows import MilestoneRow
 from tracker.dashboard.timeline import Axis, Ghost, Tick, at, build_axis, escape, place_ghosts
-from tracker.models import Milestone, Negotiation, Track
+from tracker.models import Milestone, Negotiation, Party, Track
 from tracker.status import day_text
 
 WIDTH = 960.0
@@ -78,6 +78,8 @@ class RoadmapPage:
     axis_svg: SafeString
     today: dt.date
     milestones: int
+    # Each party to these negotiations with its record across all its negotiations.
+    parties: tuple[tuple[str, str], ...] = ()
 
 
 def roadmap_page(today: dt.date, chosen: QuerySet[Negotiation]) -> RoadmapPage:
@@ -145,7 +147,11 @@ def roadmap_page(today: dt.date, chosen: QuerySet[Negotiation]) -> RoadmapPage:
                 ),
             )
         )
-    return RoadmapPage(tuple(found), _axis_svg(axis, today), today, len(lines))
+    parties = tuple(
+        (party.name, deadline_record.record_in_words(book.party_record(party.pk, today)))
+        for party in Party.objects.filter(negotiations__in=ids).distinct().order_by("name")
+    )
+    return RoadmapPage(tuple(found), _axis_svg(axis, today), today, len(lines), parties)
 
 
 def _comparison(
