@@ -178,11 +178,16 @@ def _first_latest() -> Coalesce:
     return Coalesce(Subquery(first.values("previous_latest")[:1]), "deadline_latest")
 
 
-def book() -> Book:
-    """Three queries: the live milestones with a deadline, who is party to what, the scores."""
+def book(*, only: Iterable[int] | None = None) -> Book:
+    """Three queries: the live milestones with a deadline, who is party to what, the scores.
+    With `only` (negotiation ids), one: those negotiations' deadlines, enough for their
+    records (not for outlooks, which may fall back to the whole record)."""
     found = Book()
+    milestones = Milestone.objects.all()
+    if only is not None:
+        milestones = milestones.filter(track__negotiation_id__in=list(only))
     rows = (
-        Milestone.objects.exclude(state="cancelled")
+        milestones.exclude(state="cancelled")
         .annotate(first_latest=_first_latest())
         .filter(first_latest__isnull=False)
         .values_list("pk", "track__negotiation_id", "first_latest", "state", "completed_on")
@@ -193,6 +198,8 @@ def book() -> Book:
         if done is not None:
             found.slips.setdefault(negotiation_id, []).append((done - first).days)
             found.whole.append((done - first).days)
+    if only is not None:
+        return found
     for party_id, negotiation_id in Negotiation.parties.through.objects.values_list(
         "party_id", "negotiation_id"
     ):
