@@ -1911,3 +1911,30 @@ class ImportJob(models.Model):
     @property
     def percent_done(self) -> int:
         return 100 * self.rows_done // self.rows_total if self.rows_total else 100
+
+
+class OutlookScore(models.Model):
+    """The outlook's back-test as last computed (`manage.py outlook_backtest`): its Brier
+    score over the forecasts it would have made, for one negotiation or (negotiation null)
+    the whole record. Pages show the newest beside each outlook."""
+
+    negotiation = models.ForeignKey(
+        Negotiation, null=True, blank=True, on_delete=models.CASCADE, related_name="outlook_scores"
+    )
+    brier = models.FloatField(null=True, blank=True, help_text="None: no forecast to score.")
+    forecasts = models.PositiveIntegerField(default=0)
+    computed_on = models.DateField()
+    computed_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering = ["-computed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(brier__isnull=True) | Q(brier__gte=0, brier__lte=1),
+                name="outlookscore_brier_between_0_and_1",
+            )
+        ]
+
+    def __str__(self) -> str:
+        scope = self.negotiation.name if self.negotiation else "the whole record"
+        return f"outlook back-test of {scope}: {self.brier} over {self.forecasts} forecasts"

@@ -121,8 +121,9 @@ def test_the_negotiation_page_reads_the_same_queries_for_10_or_200_milestones(
         previous_latest=dt.date(2026, 5, 1), new_latest=dt.date(2026, 6, 2)
     )
     # The data version, the negotiation and its parties, tracks, milestones (one values()
-    # query), their deadline moves, targets and the sources behind them.
-    with django_assert_num_queries(8):
+    # query), their deadline moves, targets, the sources behind them and its deadlines'
+    # record (tracker.deadline_record.book).
+    with django_assert_num_queries(9):
         html = client.get(reverse("negotiation", args=["india-us-bta"])).content.decode()
     assert len(titles(html)) == count
 

@@ -103,7 +103,10 @@ def test_a_digest_goes_out_monday_at_eight_local_with_what_changed_and_what_is_d
         "New figures\n- Bilateral trade, 25 February 2026 "
         "(US Census Bureau — goods and services): USD 200 billion"
     ) in body
-    assert "Due in the next 30 days\n- March 25, 2026: First round (upcoming)" in body
+    assert (
+        "Due in the next 30 days\n- March 25, 2026: First round (upcoming)\n"
+        "  Stated twice; slipped once, by 5 days in all; outlook: not enough history\n"
+    ) in body
     assert message.extra_headers["List-Unsubscribe"].startswith("<http://")
 
 

@@ -17,7 +17,14 @@ from pathlib import Path
 
 TRACKER = Path(__file__).resolve().parents[2] / "tracker"
 JOBS = "tracker.tasks"
-PURE = ("tracker.deadlines", "tracker.status", "tracker.figures", "tracker.webhooks.schedule")
+PURE = (
+    "tracker.deadlines",
+    "tracker.status",
+    "tracker.figures",
+    "tracker.webhooks.schedule",
+    "tracker.track_record",
+    "tracker.outlook",
+)
 
 
 @dataclass(frozen=True)

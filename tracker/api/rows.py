@@ -15,7 +15,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from tracker import freshness
+from tracker import deadline_record, freshness
 from tracker.api.fields import deadline_representation
 from tracker.deadlines import Deadline, Precision
 from tracker.figures import revision_slip, slip_days
@@ -104,7 +104,11 @@ def revision(row: dict[str, Any], zone: dt.tzinfo) -> dict[str, Any]:
 
 
 def milestone(
-    row: dict[str, Any], relations: MilestoneRelations, today: dt.date, zone: dt.tzinfo
+    row: dict[str, Any],
+    relations: MilestoneRelations,
+    today: dt.date,
+    zone: dt.tzinfo,
+    book: deadline_record.Book | None = None,
 ) -> dict[str, Any]:
     key = row["id"]
     revisions = relations.revisions.get(key, [])
@@ -142,13 +146,26 @@ def milestone(
             {"summary": summary, "sources": slugs}
             for summary, slugs in relations.discrepancies.get(key, {}).values()
         ],
+        "track_record": deadline_record.held_of(
+            latest, [(r["previous_latest"], r["new_latest"]) for r in revisions]
+        ),
+        "outlook": _outlook(row, today, book),
         "created_at": moment(row["created_at"], zone),
         "updated_at": moment(row["updated_at"], zone),
     }
+
+
+def _outlook(
+    row: dict[str, Any], today: dt.date, book: deadline_record.Book | None
+) -> dict[str, Any] | None:
+    book = book or deadline_record.book()
+    view = book.outlook_of(row["id"], row["deadline_latest"], row["state"], today)
+    return view.as_json() if view is not None else None
 
 
 def milestones(
     rows: Iterable[dict[str, Any]], relations: MilestoneRelations, today: dt.date
 ) -> list[dict[str, Any]]:
     zone = timezone.get_current_timezone()
-    return [milestone(row, relations, today, zone) for row in rows]
+    book = deadline_record.book()  # the record the outlooks resample: 3 queries a page
+    return [milestone(row, relations, today, zone, book) for row in rows]

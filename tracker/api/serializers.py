@@ -12,7 +12,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tracker import figures, freshness, services
+from tracker import deadline_record, figures, freshness, services
 from tracker.api.fields import (
     DeadlineBoundsSerializer,
     DeadlineField,
@@ -318,6 +318,38 @@ class DiscrepancySerializer(serializers.ModelSerializer[Discrepancy]):
         read_only_fields = fields
 
 
+class OutlookSerializer(serializers.Serializer[Any]):
+    """The outlook of an open deadline (docs/design.md, "Track record and outlook")."""
+
+    enough_history = serializers.BooleanField(
+        help_text="False below 8 resolved deadlines in scope: then every figure is null."
+    )
+    chance = serializers.FloatField(
+        allow_null=True, help_text="Chance (0 to 1) that it is met by the end of its window."
+    )
+    likely_by = serializers.DateField(
+        allow_null=True, help_text="The day by which it is 80% likely to be met."
+    )
+    scope = serializers.ChoiceField(
+        choices=["negotiation", "record"],
+        allow_null=True,
+        help_text="Whose resolved deadlines were resampled: this negotiation's or the record's.",
+    )
+    history = serializers.IntegerField(help_text="Resolved deadlines behind it.")
+    brier_score = serializers.FloatField(
+        allow_null=True,
+        help_text="The back-test's Brier score for that scope (0 is perfect); null until "
+        "`manage.py outlook_backtest` has scored a forecast.",
+    )
+    words = serializers.CharField(help_text="As pages say it, or “not enough history”.")
+
+
+def milestone_track_record(milestone: Milestone) -> str:
+    """ "stated 3 times; slipped twice, by 5 months in all", from its revisions."""
+    moves = [(r.previous_latest, r.new_latest) for r in milestone.revisions.all()]
+    return deadline_record.held_of(milestone.deadline_latest, moves)
+
+
 class MilestoneSerializer(ReadsTypedDeadline, FreshnessMixin, RecordSerializer):
     service_arguments = {
         "depends_on": "depends_on",
@@ -384,6 +416,12 @@ class MilestoneSerializer(ReadsTypedDeadline, FreshnessMixin, RecordSerializer):
         read_only=True,
         help_text="Where the sources behind this milestone disagree, with their slugs.",
     )
+    track_record = serializers.SerializerMethodField(
+        help_text="How its deadline has held: “stated 3 times; slipped twice, by 5 months in all”."
+    )
+    outlook = serializers.SerializerMethodField(
+        help_text="For an open milestone with a deadline: its outlook; null otherwise."
+    )
 
     class Meta:
         model = Milestone
@@ -394,11 +432,26 @@ class MilestoneSerializer(ReadsTypedDeadline, FreshnessMixin, RecordSerializer):
             "sources", "revision_reason", "revision_source",
             "status", "completed_late", "status_reason", "days_remaining", "slip_days",
             "last_confirmed_on", "last_confirmed_inferred", "stale", "freshness",
-            "revisions", "sources_differ", "created_at", "updated_at",
+            "revisions", "sources_differ", "track_record", "outlook", "created_at", "updated_at",
         ]  # fmt: skip
 
     def get_days_remaining(self, milestone: Milestone) -> int | None:
         return milestone.days_remaining(timezone.localdate())
+
+    def get_track_record(self, milestone: Milestone) -> str:
+        return milestone_track_record(milestone)
+
+    @extend_schema_field(OutlookSerializer(allow_null=True))
+    def get_outlook(self, milestone: Milestone) -> dict[str, Any] | None:
+        # One book for every milestone the serializer writes (3 queries, not 3 a row).
+        root: Any = self.root
+        book = getattr(root, "_deadline_book", None)
+        if book is None:
+            book = root._deadline_book = deadline_record.book()
+        view = book.outlook_of(
+            milestone.pk, milestone.deadline_latest, milestone.state, timezone.localdate()
+        )
+        return view.as_json() if view is not None else None
 
 
 class MilestoneCompleteSerializer(serializers.Serializer[Any]):

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
-from tracker import figures, freshness, selectors
+from tracker import deadline_record, figures, freshness, selectors
 from tracker.dashboard import drawing, rows, wording
 from tracker.dashboard.chart import Figure, SeriesFigures, TargetChart, build_chart
 from tracker.dashboard.rows import MilestoneRow
@@ -338,12 +338,21 @@ class NegotiationPage:
     progress: ProgressCount | None = None
     # "As reported on 26 May 2025": what heads the summary, written in the sources' tense.
     summary_reported: str = ""
+    # "of 12 deadlines that have passed, 4 were met on time, median slip 4 months"
+    record: str = ""
 
 
 def negotiation_milestones(negotiation: Negotiation) -> QuerySet[Milestone]:
     """The milestones a negotiation's page lists, and its milestone export."""
     return Milestone.objects.filter(track__negotiation=negotiation).order_by(
         "deadline_latest", "title", "id"
+    )
+
+
+def portfolio_milestones(negotiations: QuerySet[Negotiation]) -> QuerySet[Milestone]:
+    """The milestones of the roadmap's negotiations, and its export."""
+    return Milestone.objects.filter(track__negotiation__in=negotiations.order_by()).order_by(
+        "track__negotiation__name", "deadline_latest", "title", "id"
     )
 
 
@@ -396,6 +405,9 @@ def negotiation_page(slug: str, today: dt.date) -> NegotiationPage:
         next_status=upcoming.milestone.status if upcoming else "",
         progress=steps_of(milestones, negotiation.progress),
         summary_reported=reported(negotiation.last_confirmed),
+        record=deadline_record.record_in_words(
+            deadline_record.book(only=[negotiation.pk]).record([negotiation.pk], today)
+        ),
     )
 
 
@@ -523,6 +535,10 @@ class MilestonePage:
     freshness: str
     # For an overdue milestone with a stale record: what is known, instead of a countdown.
     known: str
+    # "stated 3 times; slipped twice, by 5 months in all"
+    track_record: str = ""
+    # An open deadline's outlook and the back-test's score beside it; None when not open.
+    outlook: deadline_record.OutlookView | None = None
 
 
 def milestone_page(pk: int, today: dt.date) -> MilestonePage:
@@ -564,6 +580,13 @@ def milestone_page(pk: int, today: dt.date) -> MilestonePage:
         dependents=list(milestone.dependents.all()),
         freshness=freshness.confirmation(milestone, today),
         known=freshness.overdue_known(milestone, today),
+        track_record=deadline_record.held_of(
+            milestone.deadline_latest,
+            [(r.previous_latest, r.new_latest) for r in milestone.revisions.all()],
+        ),
+        outlook=deadline_record.book().outlook_of(
+            milestone.pk, milestone.deadline_latest, milestone.state, today
+        ),
     )
 
 

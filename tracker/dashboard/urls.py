@@ -14,6 +14,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("milestones/<int:pk>/", views.milestone, name="milestone"),
     path("targets/<int:pk>/", views.target, name="target"),
     path("upcoming/", views.upcoming, name="upcoming"),
+    path("roadmap/", views.roadmap_page, name="roadmap"),
+    re_path(
+        r"^roadmap/export\.(?P<file_format>csv|xlsx)$", views.roadmap_export, name="roadmap_export"
+    ),
     path("review/", views.needs_review, name="needs_review"),
     # The editors' desk (issue 19): articles in, proposals decided.
     path("desk/", desk.desk, name="desk"),

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from tracker import exports, versions
-from tracker.dashboard import filtering, fragments, pages
+from tracker.dashboard import filtering, fragments, pages, roadmap
 from tracker.dashboard.search import search as search_site
 from tracker.dashboard.sharing import calendar_link, share_snippets
 from tracker.models import Negotiation
@@ -91,6 +91,41 @@ def overview(request: HttpRequest) -> HttpResponse:
             "changes": mark_safe(changes_html),
             "filters": chosen,
         },
+    )
+
+
+@readable
+def roadmap_page(request: HttpRequest) -> HttpResponse:
+    """Every negotiation on one axis, filtered as the overview is, with the comparison."""
+    today = timezone.localdate()
+    version = versions.current()
+    chosen = filtering.overview_negotiations(request.GET)
+
+    def body() -> str:
+        page = roadmap.roadmap_page(today, chosen.rows)
+        return render_to_string("tracker/_roadmap.html", {"page": page, "filters": chosen})
+
+    html = fragments.cached(version, today, "roadmap", chosen.query, build=body)
+    return render(
+        request,
+        "tracker/roadmap.html",
+        {
+            "today": today,
+            "filters_form": _filters_form(request, version, chosen, "Filter negotiations"),
+            "body": mark_safe(html),
+            "filters": chosen,
+        },
+    )
+
+
+@readable
+def roadmap_export(request: HttpRequest, file_format: str) -> HttpResponseBase:
+    """The roadmap's milestones, with their track record and outlook, as CSV or XLSX."""
+    today = timezone.localdate()
+    negotiations = filtering.overview_negotiations(request.GET).rows
+    milestones = pages.portfolio_milestones(negotiations)
+    return exports.export_response(
+        exports.MILESTONES, milestones, file_format=file_format, today=today, filename="roadmap"
     )
 
 

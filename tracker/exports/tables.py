@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
+from tracker import deadline_record
 from tracker.exports.cells import Cell
 from tracker.figures import slip_days
 from tracker.models import DeadlineRevision, Milestone, Observation, Target
@@ -104,6 +106,10 @@ class MilestoneItem:
     milestone: Milestone
     slip_days: int
     sources: str
+    # "stated 3 times; slipped twice, by 5 months in all"
+    track_record: str = ""
+    # An open deadline's outlook (tracker.deadline_record); None when it is not open.
+    outlook: deadline_record.OutlookView | None = None
 
 
 # What the milestone columns read, and nothing more: each row builds three models from 19
@@ -117,6 +123,8 @@ MILESTONE_FIELDS = (
 
 
 def _milestone_items(queryset: QuerySet[Milestone]) -> Iterator[MilestoneItem]:
+    book = deadline_record.book()  # the resolved deadlines the outlooks resample: 3 queries
+    today = timezone.localdate()
     for chunk in chunks(queryset.select_related("track__negotiation").only(*MILESTONE_FIELDS)):
         ids = [m.pk for m in chunk]
         revisions: dict[int, list[tuple[dt.date | None, dt.date | None]]] = defaultdict(list)
@@ -138,12 +146,21 @@ def _milestone_items(queryset: QuerySet[Milestone]) -> Iterator[MilestoneItem]:
                 m,
                 slip_days(m.deadline_latest, revisions[m.pk]),
                 "; ".join(titles[m.pk]),
+                deadline_record.held_of(
+                    m.deadline_latest, [(old, new) for new, old in revisions[m.pk]]
+                ),
+                book.outlook(m.track.negotiation_id, m.deadline_latest, m.state, today),
             )
 
 
 def _milestone(name: str) -> Callable[[MilestoneItem, dt.date], Cell]:
     read = _field(name)
     return lambda item, today: read(item.milestone, today)
+
+
+def _outlook(item: MilestoneItem, key: str) -> Cell:
+    value = item.outlook.as_json()[key] if item.outlook else None
+    return dt.date.fromisoformat(value) if key == "likely_by" and value else value
 
 
 MILESTONES = Table(
@@ -170,6 +187,11 @@ MILESTONES = Table(
         ("stale", _milestone("stale")),
         ("consequence", _milestone("consequence")),
         ("sources", lambda item, today: item.sources),
+        ("track_record", lambda item, today: item.track_record),
+        ("outlook", lambda item, today: item.outlook.words if item.outlook else ""),
+        ("outlook_chance", lambda item, today: _outlook(item, "chance")),
+        ("outlook_likely_by", lambda item, today: _outlook(item, "likely_by")),
+        ("outlook_brier_score", lambda item, today: _outlook(item, "brier_score")),
     ),
     items=_milestone_items,
 )

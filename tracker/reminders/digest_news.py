@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 
-from tracker import figures, freshness
+from tracker import deadline_record, figures, freshness, selectors
 from tracker.models import (
     DeadlineRevision,
     Milestone,
@@ -189,10 +189,24 @@ def digest_news(
             deadline_latest__lte=today + dt.timedelta(days=UPCOMING_DAYS),
         ).order_by("deadline_latest", "title")
     )
-    for milestone in news.upcoming:
-        milestone.url = _milestone_url(milestone)  # type: ignore[attr-defined]
+    if news.upcoming:
+        _add_track_records(news.upcoming, today)
     _add_stale(news, subscription, since=since.astimezone(zone).date(), today=today)
     return news
+
+
+def _add_track_records(upcoming: list[Milestone], today: dt.date) -> None:
+    moves = selectors.deadline_moves(milestone_ids=[m.pk for m in upcoming])
+    book = deadline_record.book()
+    for milestone in upcoming:
+        milestone.url = _milestone_url(milestone)  # type: ignore[attr-defined]
+        # How its deadline has held and its outlook, as its page says them.
+        milestone.track_record = deadline_record.held_of(  # type: ignore[attr-defined]
+            milestone.deadline_latest,
+            [(m.previous_latest, m.new_latest) for m in moves.get(milestone.pk, [])],
+        )
+        outlook = book.outlook_of(milestone.pk, milestone.deadline_latest, milestone.state, today)
+        milestone.outlook_words = outlook.words if outlook else ""  # type: ignore[attr-defined]
 
 
 def _milestone_url(milestone: Milestone) -> str:
