@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 from django import forms
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 
 from tracker.models import Milestone, Negotiation, Party
 from tracker.status import HEALTH_LABELS, HEALTH_SEVERITY
@@ -70,12 +71,12 @@ class OverviewFilterForm(forms.Form):
     )
     stale = forms.ChoiceField(
         required=False,
-        label="Freshness",
+        label=_("Freshness"),
         choices=[("", "Any"), ("true", "Needs review (stale)"), ("false", "Recently confirmed")],
     )
     sort = forms.ChoiceField(
         required=False,
-        label="Sort by",
+        label=_("Sort by"),
         choices=[("", "Name"), ("deadline", "Next deadline"), ("health", "Health, worst first")],
     )
 
@@ -89,7 +90,7 @@ class UpcomingFilterForm(forms.Form):
     party = forms.ChoiceField(required=False)
     days = forms.IntegerField(
         required=False,
-        label="Days ahead",
+        label=_("Days ahead"),
         min_value=1,
         max_value=MAX_DAYS,
         widget=forms.NumberInput(attrs={"placeholder": str(UPCOMING_DAYS)}),
