@@ -37,7 +37,7 @@ class ArticleForm(forms.Form):
     url = forms.URLField(
         max_length=500, required=False, label=_("Address (URL)"), assume_scheme="https"
     )
-    language = forms.CharField(max_length=16, required=False, initial="en")
+    language = forms.CharField(max_length=16, required=False, initial="en", label=_("Language"))
     negotiation = forms.ModelChoiceField(
         queryset=Negotiation.objects.order_by("name"),
         to_field_name="slug",
