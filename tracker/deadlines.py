@@ -727,7 +727,7 @@ _FRENCH: tuple[tuple[re.Pattern[str], Callable[[Match], str] | str], ...] = tupl
 def _from_french(text: str) -> str:
     """The English form a French deadline says, from a normalised text; English unchanged."""
     for pattern, replacement in _FRENCH:
-        text = pattern.sub(replacement, text)  # type: ignore[arg-type]
+        text = pattern.sub(replacement, text)
     return " ".join(text.split())
 
 
