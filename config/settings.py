@@ -206,9 +206,13 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions, before common (Django's order): the switcher's cookie, else the
+    # browser's Accept-Language; the account's choice, once known, wins (tracker.languages).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tracker.languages.AccountLanguageMiddleware",
     "tracker.audit.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -320,9 +324,18 @@ REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
 }
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
 TIME_ZONE = env.text("TIME_ZONE", "UTC")
 USE_I18N = True
+# The interface's languages (docs/accessibility.md): English, Hindi (official communications
+# in India go out in Hindi and English) and French (the EU's and the WTO's working language).
+LANGUAGES = [("en", "English"), ("hi", "हिन्दी"), ("fr", "Français")]
+# The catalogues ship inside the package, as the templates do; .ci/run compiles them.
+LOCALE_PATHS = [BASE_DIR / "tracker" / "locale"]
+# Dates as each locale writes them come from Django's own formats; Hindi's short date is
+# already DD-MM-YYYY, as GIGW 3.0 asks (tests/dashboard/test_languages.py checks it).
+LANGUAGE_COOKIE_NAME = "tranche_language"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 USE_TZ = True
 
 STATIC_URL = "/static/"

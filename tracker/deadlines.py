@@ -613,13 +613,136 @@ def _normalise(text: str) -> str:
         unicodedata.category(ch) in ("Cc", "Cf") and ch not in _WHITESPACE_CONTROLS for ch in text
     ):
         raise _Unreadable("it contains control characters")
-    lowered = text.lower().translate(_DASHES).replace(",", " ").strip().removesuffix(".")
+    lowered = text.lower().translate(_DASHES).replace(",", " ").replace("’", "'")
+    lowered = lowered.strip().removesuffix(".")
     spaced = " ".join(lowered.split()).replace(" to ", "-")
     return re.sub(" ?- ?", "-", spaced)
 
 
+# --- French -------------------------------------------------------------------------------
+# Ministries in Paris, Brussels and Geneva write deadlines in French. Their forms are the
+# English ones in other words, so each is rewritten into the English form, and read by it.
+
+FRENCH_FORMS: tuple[str, ...] = (
+    "8 juillet 2025",
+    "1er juillet 2025",
+    "juillet 2025",
+    "fin mars 2027",
+    "mi-janvier 2027",
+    "T1 2027",
+    "premier trimestre 2027",
+    "fin du T1 2027",
+    "S1 2027",
+    "au premier semestre 2027",
+    "automne 2025",
+    "début 2026",
+    "mi-2026",
+    "fin 2027",
+    "d'ici fin 2027",
+    "d'ici la fin de l'année",
+    "exercice 2026-27",
+    "d'ici 90 jours",
+    "dans 3 mois",
+    "le mois prochain",
+    "l'année prochaine",
+    "aujourd'hui",
+    "demain",
+)
+
+_FRENCH_MONTHS = {
+    "janvier": "january",
+    "février": "february",
+    "fevrier": "february",
+    "mars": "march",
+    "avril": "april",
+    "mai": "may",
+    "juin": "june",
+    "juillet": "july",
+    "août": "august",
+    "aout": "august",
+    "septembre": "september",
+    "octobre": "october",
+    "novembre": "november",
+    "décembre": "december",
+    "decembre": "december",
+}
+_FRENCH_ORDINALS = {
+    "premier": "first",
+    "1er": "first",
+    "deuxième": "second",
+    "deuxieme": "second",
+    "second": "second",
+    "2e": "second",
+    "troisième": "third",
+    "troisieme": "third",
+    "3e": "third",
+    "quatrième": "fourth",
+    "quatrieme": "fourth",
+    "4e": "fourth",
+}
+_FRENCH_ORDINAL = "|".join(sorted(_FRENCH_ORDINALS, key=len, reverse=True))
+_FRENCH_UNITS = {"jour": "day", "semaine": "week", "mois": "month", "an": "year", "année": "year"}
+# In order: whole phrases first, then the words inside the forms, then what comes before.
+_FRENCH: tuple[tuple[re.Pattern[str], Callable[[Match], str] | str], ...] = tuple(
+    (re.compile(pattern), replacement)
+    for pattern, replacement in (
+        (r"\baujourd'hui\b", "today"),
+        (r"\bdemain\b", "tomorrow"),
+        (
+            r"\b(?:la |l')?(semaine|mois|année) prochaine?\b",
+            lambda m: f"next {_FRENCH_UNITS[m[1]]}",
+        ),
+        (r"\b(?:la |l')?an prochain\b", "next year"),
+        (
+            r"\b(?:d'ici|dans|sous|en)(?: les)? ([0-9]+) (jour|semaine|mois|an|année)s?\b",
+            lambda m: f"within {m[1]} {_FRENCH_UNITS[m[2]]}s",
+        ),
+        (r"\bfin (?:de (?:l'|la )|d')?(?:année|an)\b", "end of the year"),
+        (r"\bfin (?:du |de |d')?", "end of "),
+        (r"\bdébut (?:de |d')?", "early "),
+        (r"\bmi-", "mid-"),
+        (r"\bt([1-4])\b", r"q\1"),
+        (r"\bs([12])\b", r"h\1"),
+        (
+            rf"\b({_FRENCH_ORDINAL}) trimestre(?: de| d')?",
+            lambda m: f"{_FRENCH_ORDINALS[m[1]]} quarter",
+        ),
+        (
+            rf"\b({_FRENCH_ORDINAL}) semestre(?: de| d')?",
+            lambda m: f"{_FRENCH_ORDINALS[m[1]]} half",
+        ),
+        (r"\b([0-9]{1,2})er\b", r"\1"),
+        (r"\bprintemps\b", "spring"),
+        (r"\bété\b", "summer"),
+        (r"\bautomne\b", "autumn"),
+        (r"\bhiver\b", "winter"),
+        (r"\bexercice(?: budgétaire)?\b", "fiscal"),
+        (r"(?<!\w)(" + "|".join(_FRENCH_MONTHS) + r")(?!\w)", lambda m: _FRENCH_MONTHS[m[1]]),
+        (r"^(?:d'ici|avant|au plus tard|jusqu'au|jusqu'à)(?: le| la| l')? ?", "by "),
+        (r"^(?:au|à l'|à la|à|en|le|la|l'|du|de|d'|courant)(?: |(?<=')) ?", ""),
+    )
+)
+
+
+def _from_french(text: str) -> str:
+    """The English form a French deadline says, from a normalised text; English unchanged."""
+    for pattern, replacement in _FRENCH:
+        text = pattern.sub(replacement, text)
+    return " ".join(text.split())
+
+
 def _read(text: str, reading: Reading) -> tuple[Window, bool]:
-    candidate = _normalise(text)
+    normalised = _normalise(text)
+    try:
+        return _read_normalised(normalised, reading)
+    except _Unreadable:
+        french = _from_french(normalised)
+        if french == normalised:
+            raise
+        return _read_normalised(french, reading)
+
+
+def _read_normalised(candidate: str, reading: Reading) -> tuple[Window, bool]:
     # Forms are tried before filler is stripped so that "in 3 months" stays relative
     # while "in July 2025" loses its "in".
     while candidate:

@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone as django_timezone
+from django.utils.translation import gettext_lazy as _
 
 from tracker import audit
 from tracker.audit import Interface
@@ -52,6 +53,7 @@ from tracker.status import (
     date_in_words,
 )
 from tracker.status import Observation as ObservationFact
+from tracker.status_words import said
 
 # Figures beyond this are typos, and SQLite could not read them back as decimals.
 MAX_FIGURE = Decimal(10**12)
@@ -80,8 +82,9 @@ def aliases_validator(value: Any) -> None:
             )
 
 
-def _choices(enum: Any) -> list[tuple[str, str]]:
-    return [(member.value, member.value.replace("_", " ")) for member in enum]
+def _choices(enum: Any) -> list[tuple[str, Any]]:
+    # The labels are lazy translations (tracker.status_words): said in the reader's language.
+    return [(member.value, said(member.value)) for member in enum]
 
 
 class NamesUniqueClashes:
@@ -186,6 +189,12 @@ class Article(models.Model):
     language = models.CharField(max_length=16, default="en")
     # Empty only for articles known from a version-1 record file, which carried no texts.
     text = models.TextField(blank=True)
+    # Quotes are spans of `text` and stay in the article's own language; this is only
+    # for readers of the other languages.
+    translation = models.TextField(
+        blank=True,
+        help_text="Optional: the text translated, for readers; quotes stay in the original.",
+    )
     created_at = models.DateTimeField(default=django_timezone.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -560,13 +569,13 @@ class Archivable(models.Model):
 
 class Negotiation(NamesUniqueClashes, Versioned, Archivable, HealthFields):
     class Stage(models.TextChoices):
-        ANNOUNCED = "announced"
-        NEGOTIATING = "negotiating"
-        CONCLUDED = "concluded"
-        SIGNED = "signed"
-        IN_FORCE = "in_force", "in force"
-        SUSPENDED = "suspended"
-        ABANDONED = "abandoned"
+        ANNOUNCED = "announced", _("Announced")
+        NEGOTIATING = "negotiating", _("Negotiating")
+        CONCLUDED = "concluded", _("Concluded")
+        SIGNED = "signed", _("Signed")
+        IN_FORCE = "in_force", _("in force")
+        SUSPENDED = "suspended", _("Suspended")
+        ABANDONED = "abandoned", _("Abandoned")
 
     slug = models.SlugField(max_length=120, unique=True)
     name = models.CharField(max_length=200)
@@ -1235,6 +1244,8 @@ class Subscription(models.Model):
         default=True,
         help_text="Off: only the digest is sent, no reminders before deadlines.",
     )
+    # The language its emails are written in (settings.LANGUAGES).
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
     confirmed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     last_digest_at = models.DateTimeField(null=True, blank=True)
@@ -1303,6 +1314,18 @@ class Subscription(models.Model):
     @property
     def is_active(self) -> bool:
         return self.confirmed_at is not None and self.unsubscribed_at is None
+
+
+class AccountLanguage(models.Model):
+    """The interface language an account chose; it wins over the browser's."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="language_choice"
+    )
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES)
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.language}"
 
 
 class OutboxRow(models.Model):

@@ -42,6 +42,7 @@ def pages() -> list[str]:
         "/password/change/",
         "/login/",
         "/api/docs/",
+        "/accessibility/",
     ]
 
 

@@ -18,11 +18,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 
 from tracker.dashboard.forms import ChoosePasswordForm, NewAddressForm, SignUpForm
+from tracker.languages import SESSION_KEY
 from tracker.mail_limits import one_more_sign_up_allowed
 from tracker.services.accounts import (
+    account_language_choose,
     account_sign_up,
     account_verify,
     address_change_confirm,
@@ -115,7 +120,10 @@ def sign_up_verify(request: HttpRequest, token: str) -> HttpResponse:
         if made is None:
             return _bad_link(request)
         login(request, made, backend=_BACKEND)
-        messages.success(request, f"Your address {made.email} is verified. Choose what to follow.")
+        messages.success(
+            request,
+            _("Your address %(email)s is verified. Choose what to follow.") % {"email": made.email},
+        )
         return redirect("subscriptions")
     return render(request, "registration/sign_up_verify.html", {"form": form, "user": user})
 
@@ -134,8 +142,11 @@ def account(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"We sent a link to {new}, unless another account uses it. Reminders keep "
-                f"going to {user.email} until you follow it.",
+                _(
+                    "We sent a link to %(new)s, unless another account uses it. Reminders keep "
+                    "going to %(email)s until you follow it."
+                )
+                % {"new": new, "email": user.email},
             )
             return redirect("account")
     return render(request, "registration/account.html", {"form": form})
@@ -151,7 +162,7 @@ def account_address_verify(request: HttpRequest, token: str) -> HttpResponse:
             address_change_confirm(change=change)
         except ValidationError:
             return _bad_link(request)
-        messages.success(request, f"Reminders now go to {change.email}.")
+        messages.success(request, _("Reminders now go to %(email)s.") % {"email": change.email})
         return redirect("account" if request.user.is_authenticated else "login")
     return render(
         request,
@@ -163,3 +174,40 @@ def account_address_verify(request: HttpRequest, token: str) -> HttpResponse:
             "button": "Use this address",
         },
     )
+
+
+def language_choose(request: HttpRequest, code: str) -> HttpResponse:
+    """The footer's language links (no script, no form): the choice is kept in a cookie
+    for this browser, then the reader goes back to the page they were on."""
+    if code not in dict(settings.LANGUAGES):
+        raise Http404("No such language here.")
+    wanted = request.GET.get("next", "/")
+    safe = url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    response = redirect(wanted if safe else "/")
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
+    return response
+
+
+@login_required
+@require_POST
+def account_language(request: HttpRequest) -> HttpResponse:
+    """The account page's language: the interface on every device, and the emails."""
+    code = request.POST.get("language", "")
+    try:
+        account_language_choose(user=request.user, language=code)
+    except ValidationError:
+        raise Http404("No such language here.") from None
+    request.session[SESSION_KEY] = code
+    translation.activate(code)
+    messages.success(request, _("Your language is saved."))
+    response = redirect("account")
+    response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+    return response

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from tracker import reading
 from tracker.models import Milestone, Negotiation, Track
@@ -23,39 +24,39 @@ class ArticleForm(forms.Form):
     publisher = forms.CharField(max_length=200, required=False)
     published_on = forms.DateField(
         required=False,
-        label="Published on",
+        label=_("Published on"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="The day it was published; its relative wording counts from it.",
+        help_text=_("The day it was published; its relative wording counts from it."),
     )
     published_by = forms.DateField(
         required=False,
-        label="Or published on or before",
+        label=_("Or published on or before"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="For an undated text: the last day it can have been published.",
+        help_text=_("For an undated text: the last day it can have been published."),
     )
     url = forms.URLField(
-        max_length=500, required=False, label="Address (URL)", assume_scheme="https"
+        max_length=500, required=False, label=_("Address (URL)"), assume_scheme="https"
     )
-    language = forms.CharField(max_length=16, required=False, initial="en")
+    language = forms.CharField(max_length=16, required=False, initial="en", label=_("Language"))
     negotiation = forms.ModelChoiceField(
         queryset=Negotiation.objects.order_by("name"),
         to_field_name="slug",
         required=False,
-        empty_label="Every negotiation",
-        help_text="Match only this negotiation's milestones and targets.",
+        empty_label=_("Every negotiation"),
+        help_text=_("Match only this negotiation's milestones and targets."),
     )
     # Neither trimmed nor bounded here: tracker.reading.check_text says what is wrong.
     text = forms.CharField(
         required=False,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 14}),
-        label="Text",
-        help_text="The whole article, as published.",
+        label=_("Text"),
+        help_text=_("The whole article, as published."),
     )
     file = forms.FileField(
         required=False,
-        label="Or upload a file",
-        help_text="A .txt (UTF-8), .html or .pdf file.",
+        label=_("Or upload a file"),
+        help_text=_("A .txt (UTF-8), .html or .pdf file."),
         widget=forms.ClearableFileInput(attrs={"accept": ".txt,.html,.htm,.pdf"}),
     )
 
@@ -99,20 +100,20 @@ class AcceptForm(forms.Form):
     milestone = forms.ModelChoiceField(
         queryset=Milestone.objects.all(),
         required=False,
-        empty_label="As proposed",
-        help_text="The milestone it is about, when the reader matched another or none.",
+        empty_label=_("As proposed"),
+        help_text=_("The milestone it is about, when the reader matched another or none."),
     )
     track = forms.ModelChoiceField(
         queryset=Track.objects.all(),
         required=False,
-        empty_label="Choose a track",
-        help_text="For a new milestone: the track it goes in.",
+        empty_label=_("Choose a track"),
+        help_text=_("For a new milestone: the track it goes in."),
     )
-    title = forms.CharField(max_length=300, required=False, help_text="A new milestone's title.")
+    title = forms.CharField(max_length=300, required=False, help_text=_("A new milestone's title."))
     deadline = forms.CharField(
         max_length=200,
         required=False,
-        help_text="In words, read from the article's date (“by the end of 2026”).",
+        help_text=_("In words, read from the article's date (“by the end of 2026”)."),
     )
     # The version of the proposal's milestone or target the page showed (tracker.stale_forms).
     version = version_field()
@@ -125,4 +126,4 @@ class AcceptForm(forms.Form):
 
 
 class RejectForm(forms.Form):
-    reason = forms.CharField(max_length=300, required=False, label="Reason (optional)")
+    reason = forms.CharField(max_length=300, required=False, label=_("Reason (optional)"))

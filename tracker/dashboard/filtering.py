@@ -15,9 +15,12 @@ from typing import Any, Generic, TypeVar
 from django import forms
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.utils.http import urlencode
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 
 from tracker.models import Milestone, Negotiation, Party
 from tracker.status import HEALTH_LABELS, HEALTH_SEVERITY
+from tracker.status_words import said
 
 OPEN_STATES = ("planned", "in_progress")
 UPCOMING_DAYS = 90
@@ -56,27 +59,36 @@ class Filtered(Generic[Row]):
 
 
 def _party_choices() -> list[tuple[str, str]]:
-    return [("", "Any party")] + [(p.code, p.name) for p in Party.objects.order_by("name")]
+    return [("", _("Any party"))] + [(p.code, p.name) for p in Party.objects.order_by("name")]
 
 
 class OverviewFilterForm(forms.Form):
     party = forms.ChoiceField(required=False)
     stage = forms.ChoiceField(
-        required=False, choices=[("", "Any stage"), *Negotiation.Stage.choices]
+        required=False, choices=[("", _("Any stage")), *Negotiation.Stage.choices]
     )
     health = forms.ChoiceField(
         required=False,
-        choices=[("", "Any health")] + [(h.value, label) for h, label in HEALTH_LABELS.items()],
+        choices=[("", _("Any health"))]
+        + [(h.value, capfirst(said(h.value))) for h in HEALTH_LABELS],
     )
     stale = forms.ChoiceField(
         required=False,
-        label="Freshness",
-        choices=[("", "Any"), ("true", "Needs review (stale)"), ("false", "Recently confirmed")],
+        label=_("Freshness"),
+        choices=[
+            ("", _("Any")),
+            ("true", _("Needs review (stale)")),
+            ("false", _("Recently confirmed")),
+        ],
     )
     sort = forms.ChoiceField(
         required=False,
-        label="Sort by",
-        choices=[("", "Name"), ("deadline", "Next deadline"), ("health", "Health, worst first")],
+        label=_("Sort by"),
+        choices=[
+            ("", _("Name")),
+            ("deadline", _("Next deadline")),
+            ("health", _("Health, worst first")),
+        ],
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -89,7 +101,7 @@ class UpcomingFilterForm(forms.Form):
     party = forms.ChoiceField(required=False)
     days = forms.IntegerField(
         required=False,
-        label="Days ahead",
+        label=_("Days ahead"),
         min_value=1,
         max_value=MAX_DAYS,
         widget=forms.NumberInput(attrs={"placeholder": str(UPCOMING_DAYS)}),
@@ -99,7 +111,7 @@ class UpcomingFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         _choose(self, "party", _party_choices())
         negotiations = Negotiation.objects.order_by("name").values_list("slug", "name")
-        _choose(self, "negotiation", [("", "Any negotiation"), *negotiations])
+        _choose(self, "negotiation", [("", _("Any negotiation")), *negotiations])
 
 
 def _choose(form: forms.Form, name: str, choices: list[tuple[str, str]]) -> None:

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from tracker.models import Negotiation, Subscription, Track
 from tracker.reminders.recurrence import DAILY_DAY, schedule_of, schedule_rule
@@ -64,37 +65,37 @@ def subscription_initial(subscription: Subscription) -> dict[str, Any]:
 
 class SubscriptionForm(forms.Form):
     subject = forms.ChoiceField(
-        label="Follow",
-        help_text="A whole negotiation, or one of its tracks.",
+        label=_("Follow"),
+        help_text=_("A whole negotiation, or one of its tracks."),
     )
     timezone = forms.CharField(
-        label="Time zone",
+        label=_("Time zone"),
         initial="UTC",
         max_length=64,
-        help_text="Reminders go out at 08:00 in this time zone, e.g. Asia/Kolkata.",
+        help_text=_("Reminders go out at 08:00 in this time zone, e.g. Asia/Kolkata."),
         widget=forms.TextInput(attrs={"list": "timezones", "autocomplete": "off"}),
     )
     reminders_on = forms.BooleanField(
-        label="Send reminders before deadlines",
+        label=_("Send reminders before deadlines"),
         required=False,
         initial=True,
-        help_text="Off: only the digest.",
+        help_text=_("Off: only the digest."),
     )
     offsets = forms.CharField(
-        label="Remind me this many days before",
+        label=_("Remind me this many days before"),
         initial="30, 7, 1, 0",
         max_length=100,
-        help_text="Whole days, separated by commas; 0 is the day itself.",
+        help_text=_("Whole days, separated by commas; 0 is the day itself."),
     )
     digest_day = forms.ChoiceField(
-        label="Digest of what changed",
+        label=_("Digest of what changed"),
         initial="MO",
         required=False,
         choices=DIGEST_DAYS,
-        help_text="In your time zone.",
+        help_text=_("In your time zone."),
     )
     digest_hour = forms.TypedChoiceField(
-        label="Digest at",
+        label=_("Digest at"),
         initial=8,
         coerce=int,
         required=False,
@@ -161,9 +162,11 @@ class SignUpForm(forms.Form):
     """Only the address: the password is chosen by whoever follows the emailed link."""
 
     email = forms.EmailField(
-        label="Email address",
+        label=_("Email address"),
         max_length=150,
-        help_text="Reminders go here. We send a link to verify it; you choose your password there.",
+        help_text=_(
+            "Reminders go here. We send a link to verify it; you choose your password there."
+        ),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
@@ -172,13 +175,13 @@ class ChoosePasswordForm(forms.Form):
     """The password of an account being verified, checked as Django's validators say."""
 
     password1 = forms.CharField(
-        label="Password",
+        label=_("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validation.password_validators_help_text_html(),
     )
     password2 = forms.CharField(
-        label="Password again",
+        label=_("Password again"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
@@ -202,16 +205,16 @@ class ChoosePasswordForm(forms.Form):
 
 class NewAddressForm(forms.Form):
     email = forms.EmailField(
-        label="New address",
+        label=_("New address"),
         max_length=150,
-        help_text="We send a link there; reminders move once you follow it.",
+        help_text=_("We send a link there; reminders move once you follow it."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     password = forms.CharField(
-        label="Current password",
+        label=_("Current password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        help_text="We also tell your current address that a change was asked for.",
+        help_text=_("We also tell your current address that a change was asked for."),
     )
 
 

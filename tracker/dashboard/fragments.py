@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from django.core.cache import cache
+from django.utils.translation import get_language
 
 from tracker.versions import Version
 
@@ -40,7 +41,11 @@ def _code_version() -> str:
     """A digest of the dashboard's code and templates, as deployed."""
     package = Path(__file__).resolve().parent.parent
     files = sorted(
-        [*(package / "dashboard").glob("*.py"), *(package / "templates" / "tracker").glob("*.html")]
+        [
+            *(package / "dashboard").glob("*.py"),
+            *(package / "templates" / "tracker").glob("*.html"),
+            *(package / "locale").glob("*/LC_MESSAGES/django.po"),
+        ]
     )
     digest = hashlib.blake2b(digest_size=6)
     for path in files:
@@ -56,7 +61,8 @@ def cached(version: Version, today: dt.date, *names: object, build: Callable[[],
 
     `build` runs only on a miss; an exception it raises (a 404) is not cached.
     """
-    key = PREFIX + version.key(CODE, *names, today=today)
+    # Each language has its own copy: the fragment is drawn in the reader's language.
+    key = PREFIX + version.key(CODE, get_language(), *names, today=today)
     try:
         found: T | None = cache.get(key)
     except Exception:  # the page must not depend on the cache being up

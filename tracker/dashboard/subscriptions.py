@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tracker.dashboard import pages
@@ -98,18 +100,24 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
                 digest_rule=digest_rule_of(form),
                 reminders_on=form.cleaned_data["reminders_on"],
                 replace=False,
+                language=get_language(),
             )
         except AlreadySubscribed as already:
             messages.info(
                 request,
-                f"You already follow {already.existing.subject}. Nothing was changed; "
-                "here are its settings to edit.",
+                _(
+                    "You already follow %(subject)s. Nothing was changed; "
+                    "here are its settings to edit."
+                )
+                % {"subject": already.existing.subject},
             )
             return redirect("subscription_edit", pk=already.existing.pk)
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"Subscribed to {subscription.subject}.")
+            messages.success(
+                request, _("Subscribed to %(subject)s.") % {"subject": subscription.subject}
+            )
             return redirect("subscriptions")
     return render(
         request,
@@ -153,7 +161,10 @@ def subscription_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"Saved your subscription to {subscription.subject}.")
+            messages.success(
+                request,
+                _("Saved your subscription to %(subject)s.") % {"subject": subscription.subject},
+            )
             return redirect("subscriptions")
     return render(
         request,
@@ -172,5 +183,7 @@ def subscription_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def unsubscribe(request: HttpRequest, pk: int) -> HttpResponse:
     subscription = get_object_or_404(Subscription, pk=pk, user=request.user)
     subscription_unsubscribe(subscription=subscription)
-    messages.success(request, f"Unsubscribed from {subscription.subject}.")
+    messages.success(
+        request, _("Unsubscribed from %(subject)s.") % {"subject": subscription.subject}
+    )
     return redirect("subscriptions")

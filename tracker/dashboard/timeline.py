@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from tracker.dashboard import glyphs
 from tracker.dashboard.glyphs import Advances
@@ -625,7 +626,8 @@ def _agenda_item(item: AgendaItem) -> str:
     if item.marker is None:
         return (
             '\n      <li class="agenda-today" aria-current="date">'
-            f'<span class="agenda-date">{item.day_text}</span> Today</li>\n      \n      '
+            f'<span class="agenda-date">{item.day_text}</span> {html.escape(gettext("Today"))}</li>'
+            "\n      \n      "
         )
     m, milestone, track = item.marker, item.marker.milestone, item.track
     window = f" ({milestone.earliest_day} to {milestone.latest_day})" if m.window else ""

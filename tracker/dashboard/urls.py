@@ -56,6 +56,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("signup/sent/", accounts.sign_up_sent, name="sign_up_sent"),
     path("signup/verify/<str:token>/", accounts.sign_up_verify, name="sign_up_verify"),
     path("account/", accounts.account, name="account"),
+    path("language/<str:code>/", accounts.language_choose, name="set_language"),
+    path("account/language/", accounts.account_language, name="account_language"),
+    path("accessibility/", views.accessibility, name="accessibility"),
     path(
         "account/address/<str:token>/",
         accounts.account_address_verify,

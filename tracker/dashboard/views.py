@@ -274,3 +274,8 @@ def negotiation_export(
     return exports.export_response(
         *rows, file_format=file_format, today=today, filename=f"{slug}-{table}"
     )
+
+
+def accessibility(request: HttpRequest) -> HttpResponse:
+    """The accessibility statement (WCAG 2.2 AA, what the axe suite checks, known gaps)."""
+    return render(request, "tracker/accessibility.html")

@@ -5,8 +5,11 @@ Figures (days, countdowns, percentages, amounts, slips) are said by tracker.figu
 
 from __future__ import annotations
 
+from django.utils.text import capfirst
+
+from tracker.status_words import said
+
 
 def label(value: str) -> str:
     """A stored status such as 'off_track' as a person says it: 'Off track'."""
-    text = value.replace("_", " ")
-    return text[:1].upper() + text[1:]
+    return capfirst(str(said(value)))

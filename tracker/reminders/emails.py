@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from email.header import Header
-from typing import Any
+from functools import wraps
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -19,10 +21,11 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.html import escape
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
 from tracker import figures
 from tracker.calendar.feeds import milestone_ics, milestone_url
@@ -52,7 +55,36 @@ def _domain() -> str:
 
 
 def long_date(day: dt.date) -> str:
-    return f"{day:%B} {day.day}, {day.year}"
+    """ "March 2, 2026" in English; in Hindi and French as Django's formats write them."""
+    if translation.get_language() in (None, "en", "en-us"):
+        return f"{day:%B} {day.day}, {day.year}"
+    return formats.date_format(day, "DATE_FORMAT")
+
+
+F = TypeVar("F", bound=Callable[..., EmailMultiAlternatives])
+
+
+def in_subscriber_language(first: Callable[[Any], str]) -> Callable[[F], F]:
+    """Build the email in its recipient's language: `first` reads it from the builder's
+    first argument (a subscription, or a reminder)."""
+
+    def decorate(build: F) -> F:
+        @wraps(build)
+        def built(arg: Any, *args: Any, **kwargs: Any) -> EmailMultiAlternatives:
+            with translation.override(first(arg) or settings.LANGUAGE_CODE):
+                return build(arg, *args, **kwargs)
+
+        return built  # type: ignore[return-value]
+
+    return decorate
+
+
+def _reminder_language(reminder: Reminder) -> str:
+    return reminder.subscription.language if reminder.subscription else settings.LANGUAGE_CODE
+
+
+def _subscription_language(subscription: Subscription) -> str:
+    return subscription.language
 
 
 def when(milestone: Milestone) -> str:
@@ -128,7 +160,7 @@ class TrancheEmail(EmailMultiAlternatives):
 def _titled(html: str, subject: str) -> str:
     """The HTML part with its subject as <title>, as HTML requires and mail readers show."""
     head = f'<head><meta charset="utf-8"><title>{escape(subject)}</title></head>'
-    return html.replace('<html lang="en">', f'<html lang="en">\n{head}', 1)
+    return re.sub(r'(<html lang="[^"]*">)', lambda m: f"{m.group(1)}\n{head}", html, count=1)
 
 
 def _one_click(headers: dict[str, str]) -> dict[str, str]:
@@ -159,6 +191,7 @@ def recipient_zone(reminder: Reminder) -> str:
     return reminder.subscription.timezone if reminder.subscription else settings.TIME_ZONE
 
 
+@in_subscriber_language(_reminder_language)
 def reminder_email(reminder: Reminder, now: dt.datetime | None = None) -> EmailMultiAlternatives:
     """The email for one outbox row; days left are counted when it is sent, in the
     recipient's time zone, so a late reminder does not claim more time than is left."""
@@ -211,6 +244,7 @@ def reminder_email(reminder: Reminder, now: dt.datetime | None = None) -> EmailM
     return message
 
 
+@in_subscriber_language(_subscription_language)
 def confirmation_email(subscription: Subscription) -> EmailMultiAlternatives:
     subject_of = subscription.subject
     context = {
@@ -220,7 +254,7 @@ def confirmation_email(subscription: Subscription) -> EmailMultiAlternatives:
     }
     text, html = _render("confirm", context)
     return _message(
-        subject=f"Confirm your Tranche reminders for {subject_of}",
+        subject=_("Confirm your Tranche reminders for %(subject)s") % {"subject": subject_of},
         to=subscription.recipient,
         text=text,
         html=html,
@@ -234,11 +268,12 @@ def window_words(start: dt.datetime, end: dt.datetime, zone: zoneinfo.ZoneInfo) 
     first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
     if first == last:
         return long_date(last)
-    if first.year == last.year:
+    if first.year == last.year and translation.get_language() in (None, "en", "en-us"):
         return f"{first:%B} {first.day} to {long_date(last)}"
-    return f"{long_date(first)} to {long_date(last)}"
+    return _("%(first)s to %(last)s") % {"first": long_date(first), "last": long_date(last)}
 
 
+@in_subscriber_language(_subscription_language)
 def digest_email(
     subscription: Subscription, *, period_start: dt.datetime, period_end: dt.datetime, news: Any
 ) -> EmailMultiAlternatives:
@@ -257,7 +292,8 @@ def digest_email(
     }
     text, html = _render("digest", context)
     return _message(
-        subject=f"Tranche digest: {subject_of}, {window_words(period_start, period_end, zone)}",
+        subject=_("Tranche digest: %(subject)s, %(window)s")
+        % {"subject": subject_of, "window": window_words(period_start, period_end, zone)},
         to=subscription.recipient,
         text=text,
         html=html,
@@ -295,6 +331,7 @@ def health_alert_email(
     )
 
 
+@in_subscriber_language(_subscription_language)
 def unconfirmed_email(
     subscription: Subscription, milestones: Sequence[Milestone], *, week: dt.date, today: dt.date
 ) -> EmailMultiAlternatives:

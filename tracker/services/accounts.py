@@ -38,7 +38,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from tracker.mail_limits import one_more_mail_allowed
-from tracker.models import OutboxEmail
+from tracker.models import AccountLanguage, OutboxEmail, Subscription
 from tracker.services.subscriptions import RESEND_AFTER, RESENDS_PER_DAY, subscriptions_replan
 
 NEW_ADDRESS_SALT = "tranche.account.new_address"
@@ -244,3 +244,12 @@ def password_reset_queue(*, email: str) -> None:
     if not users:
         address = user_model.objects.normalize_email(email.strip()).lower()
         account_email_queue(user=None, kind=kind, recipient=address)
+
+
+@transaction.atomic
+def account_language_choose(*, user: Any, language: str) -> None:
+    """The account's interface language; its subscriptions' emails follow it."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": f"“{language}” is not one of the languages."})
+    AccountLanguage.objects.update_or_create(user=user, defaults={"language": language})
+    Subscription.objects.filter(user=user).update(language=language)

@@ -15,11 +15,20 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from tracker.models import Milestone, Negotiation, OutboxEmail, Reminder, Subscription, Track
+from tracker.models import (
+    AccountLanguage,
+    Milestone,
+    Negotiation,
+    OutboxEmail,
+    Reminder,
+    Subscription,
+    Track,
+)
 from tracker.reminders.planning import OPEN_STATES
 from tracker.reminders.recurrence import DigestRuleError, parse_digest_rule
 from tracker.services.followups import after_commit
@@ -45,6 +54,25 @@ def validate_digest_rule(rule: str) -> str:
     except DigestRuleError as error:
         raise ValidationError({"digest_rule": str(error)}) from None
     return rule
+
+
+def validate_language(code: str) -> str:
+    if code not in dict(settings.LANGUAGES):
+        known = ", ".join(dict(settings.LANGUAGES))
+        raise ValidationError({"language": f"“{code}” is not one of the languages: {known}."})
+    return code
+
+
+def subscriber_language(*, user: Any, language: str | None) -> str:
+    """The language a new subscription's emails are written in: the one asked for, else
+    the account's choice, else the site's default."""
+    if language:
+        return validate_language(language)
+    if user is not None:
+        chosen = AccountLanguage.objects.filter(user=user).values_list("language", flat=True)
+        for code in chosen:
+            return code
+    return settings.LANGUAGE_CODE
 
 
 class AlreadySubscribed(ValidationError):
@@ -78,6 +106,7 @@ def subscription_create(
     digest_rule: str | None = None,
     reminders_on: bool = True,
     replace: bool = True,
+    language: str | None = None,
 ) -> Subscription:
     """Subscribe a user (active at once) or an email address (active once confirmed).
 
@@ -115,6 +144,7 @@ def subscription_create(
         offsets=validate_offsets(list(offsets) if offsets is not None else list(DEFAULT_OFFSETS)),
         confirmed_at=timezone.now() if user is not None else None,
         reminders_on=reminders_on,
+        language=subscriber_language(user=user, language=language),
     )
     if digest_rule is not None:
         subscription.digest_rule = validate_digest_rule(digest_rule)
