@@ -166,8 +166,11 @@ def matching(queryset: QuerySet[Any], query: str, *, fields: dict[str, str]) -> 
     if connection.vendor != "postgresql":
         return found.order_by("pk")
     wanted = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
+    # The first matches' ids, read from the index, then those rows by primary key: as one
+    # statement (`id IN (subquery LIMIT n)`) the planner may hash-join a scan of the table.
+    first = list(found.order_by().values_list("pk", flat=True)[:RANKED])
     ranked: QuerySet[Any] = (
-        queryset.filter(pk__in=found.order_by().values("pk")[:RANKED])
+        queryset.filter(pk__in=first)
         .annotate(rank=SearchRank(Document(queryset.model), wanted))
         .order_by("-rank", "pk")
     )
