@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -231,8 +232,25 @@ class RecordAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         rows = formset.save(commit=False)
         services.records_delete(records=formset.deleted_objects, by=request.user)
+        # Inline rows that carry their version are held to it, like the change form.
+        checked = {
+            inline.instance.pk: inline
+            for inline in formset.forms
+            if isinstance(inline, stale_forms.VersionChecked) and inline.instance.pk is not None
+        }
         for row in rows:
-            services.record_save(record=row, by=request.user)
+            inline = checked.get(row.pk)
+            if inline is None:
+                services.record_save(record=row, by=request.user)
+                continue
+            read = inline.read
+            services.record_update(
+                model=type(row),
+                pk=row.pk,
+                changes={k: v for k, v in services.columns(row).items() if v != read[k]},
+                version=inline.cleaned_data.get(stale_forms.VERSION),
+                by=request.user,
+            )
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         services.record_delete(record=obj, by=request.user)
@@ -452,7 +470,10 @@ def completion_rules(form: forms.ModelForm, cleaned: dict[str, Any]) -> None:  #
         form.add_error(None, error)
 
 
-class MilestoneInlineForm(forms.ModelForm):  # type: ignore[type-arg]
+class MilestoneInlineForm(stale_forms.VersionChecked):
+    """A track's milestone row: it carries its version, and a row another editor saved
+    since the page was opened is refused with what they changed."""
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         completion_rules(self, cleaned)
@@ -462,10 +483,19 @@ class MilestoneInlineForm(forms.ModelForm):  # type: ignore[type-arg]
 class MilestoneInline(admin.TabularInline):  # type: ignore[type-arg]
     model = Milestone
     form = MilestoneInlineForm
-    fields = ["title", "kind", "deadline_in_words", "state", "completed_on", "status_badge"]
+    fields = [
+        "title", "kind", "deadline_in_words", "state", "completed_on", "status_badge",
+        stale_forms.VERSION,
+    ]  # fmt: skip
     readonly_fields = ["deadline_in_words", "status_badge"]
     extra = 0
     show_change_link = True
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        # The hidden version is the form's own field, not one of the model's editable ones.
+        fields = kwargs.pop("fields", None) or flatten_fieldsets(self.get_fieldsets(request, obj))
+        kwargs["fields"] = [name for name in fields if name != stale_forms.VERSION]
+        return super().get_formset(request, obj, **kwargs)
 
     @admin.display(description="status")
     def status_badge(self, obj: Milestone) -> SafeString:

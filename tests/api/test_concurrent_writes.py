@@ -307,6 +307,74 @@ def test_a_stale_admin_form_is_refused_with_what_changed_and_keeps_the_editors_i
     )
 
 
+def form_as_a_browser_sends_it(html: BeautifulSoup) -> dict[str, Any]:
+    """The change form's fields with the values the page shows."""
+    form = html.select_one("form#track_form")
+    assert form is not None
+    data: dict[str, Any] = {}
+    for field in form.select("input[name], select[name], textarea[name]"):
+        name = str(field["name"])
+        if field.name == "select":
+            chosen = field.select("option[selected]")
+            data[name] = (
+                [str(o.get("value", "")) for o in chosen]
+                if field.has_attr("multiple")
+                else (str(chosen[0].get("value", "")) if chosen else "")
+            )
+        elif field.name == "textarea":
+            data[name] = field.get_text()
+        elif field.get("type") in ("checkbox", "radio"):
+            if field.has_attr("checked"):
+                data[name] = str(field.get("value", "on"))
+        elif field.get("type") not in ("submit", "button"):
+            data[name] = str(field.get("value", ""))
+    return data
+
+
+def test_a_stale_milestone_row_in_the_track_admin_is_refused_with_what_changed(
+    milestone: Milestone, alice: User, bob: User
+) -> None:
+    alice.is_staff = alice.is_superuser = True
+    alice.save()
+    client = Client()
+    client.force_login(alice)
+    url = f"/admin/tracker/track/{milestone.track_id}/change/"
+    opened = BeautifulSoup(client.get(url).content, "lxml")
+    data = form_as_a_browser_sends_it(opened)
+    [row] = [
+        name.removesuffix("-version")
+        for name in data
+        if name.endswith("-version") and "__prefix__" not in name
+    ]
+    assert data[f"{row}-version"] == "1"
+
+    with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False), committed():
+        services.record_update(
+            model=Milestone, pk=milestone.pk, changes={"title": "Interim deal"}, by=bob
+        )
+    data[f"{row}-state"] = "completed"
+    with committed():
+        response = client.post(url, data)
+
+    assert response.status_code == 200
+    html = BeautifulSoup(response.content, "lxml")
+    errors = " ".join(" ".join(e.get_text(" ").split()) for e in html.select(".errorlist"))
+    assert "Someone saved this milestone after you opened it, so nothing was saved." in errors
+    assert "title: “Interim agreement” → “Interim deal” (Bob Hale, 21 Nov 2026 12:05 UTC)" in (
+        errors
+    )
+    stored = Milestone.objects.get(pk=milestone.pk)
+    assert (stored.title, stored.state, stored.version) == ("Interim deal", "planned", 2)
+    # Having looked, the editor saves again: the row now carries the current version.
+    again = form_as_a_browser_sends_it(html)
+    assert again[f"{row}-version"] == "2" and again[f"{row}-state"] == "completed"
+    with committed():
+        saved = client.post(url, again)
+    assert saved.status_code == 302
+    stored = Milestone.objects.get(pk=milestone.pk)
+    assert (stored.title, stored.state, stored.version) == ("Interim deal", "completed", 3)
+
+
 def test_an_admin_save_writes_only_the_fields_the_editor_changed(
     milestone: Milestone, alice: User
 ) -> None:
@@ -446,6 +514,71 @@ def test_two_editors_patching_with_the_same_if_match_get_one_200_and_one_412(
             answers = sorted([first.result(), second.result()])
         assert answers == [200, 412], f"round {n}"
         assert Milestone.objects.get(pk=pk).version == version + 1
+
+
+def test_completing_with_a_stale_if_match_is_refused_with_412_and_writes_nothing(
+    milestone: Milestone, alice: User, bob: User
+) -> None:
+    url = f"/api/v1/milestones/{milestone.pk}/"
+    assert patch(api_as(alice), url, {"title": "Interim deal"})["ETag"] == '"2"'
+    with committed():
+        refused = api_as(bob).post(f"{url}complete/", headers={"If-Match": '"1"'})
+    assert refused.status_code == 412
+    assert refused.json()["current"] == '"2"'
+    assert Milestone.objects.get(pk=milestone.pk).state == "planned"
+    with committed():
+        done = api_as(bob).post(f"{url}complete/", headers={"If-Match": '"2"'})
+    assert done.status_code == 200, done.content
+    assert (done["ETag"], done.json()["state"]) == ('"3"', "completed")
+
+
+def test_cancelling_with_a_stale_if_match_is_refused_and_without_one_goes_ahead(
+    milestone: Milestone, alice: User, bob: User
+) -> None:
+    url = f"/api/v1/milestones/{milestone.pk}/"
+    patch(api_as(alice), url, {"consequence": "Tariffs of 26% return"})
+    with committed():
+        refused = api_as(bob).post(f"{url}cancel/", headers={"If-Match": '"1"'})
+    assert refused.status_code == 412
+    assert Milestone.objects.get(pk=milestone.pk).state == "planned"
+    with committed():
+        done = api_as(bob).post(f"{url}cancel/")
+    assert (done.status_code, done.json()["state"], done["ETag"]) == (200, "cancelled", '"3"')
+
+
+def test_the_schema_documents_if_match_and_412_on_complete_and_cancel(alice: User) -> None:
+    paths = api_as(alice).get("/api/schema/", {"format": "json"}).json()["paths"]
+    for action in ("complete", "cancel"):
+        post = paths[f"/api/v1/milestones/{{id}}/{action}/"]["post"]
+        assert "If-Match" in [p["name"] for p in post.get("parameters", [])], action
+        assert "412" in post["responses"], action
+
+
+@POSTGRESQL_ONLY
+@pytest.mark.integration
+def test_two_editors_completing_and_cancelling_with_the_same_if_match_get_one_200_and_one_412(
+    two_editors_over_http: dict[str, Any],
+) -> None:
+    url, pk = two_editors_over_http["url"], two_editors_over_http["pk"]
+    alice, bob = two_editors_over_http["tokens"]
+    for n in range(5):
+        version = Milestone.objects.get(pk=pk).version
+        gate = threading.Barrier(2)
+
+        def send(
+            token: str, action: str, gate: threading.Barrier = gate, read: int = version
+        ) -> int:
+            gate.wait()
+            return http("POST", f"{url}{action}/", token, {}, **{"If-Match": f'"{read}"'})
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            first = pool.submit(send, alice, "complete")
+            second = pool.submit(send, bob, "cancel")
+            answers = sorted([first.result(), second.result()])
+        assert answers == [200, 412], f"round {n}"
+        stored = Milestone.objects.get(pk=pk)
+        assert (stored.version, stored.state in ("completed", "cancelled")) == (version + 1, True)
+        services.milestone_reopen(milestone=stored)
 
 
 def test_a_series_answers_without_an_etag_as_it_has_no_version(alice: User) -> None:

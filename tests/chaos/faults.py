@@ -6,6 +6,8 @@ It sends what the outbox holds (`send_due_reminders`) on the database and mail s
 environment names (DATABASE_URL, EMAIL_URL), and each Nth time it reaches POINT:
 
 - after-accept: the server has accepted a message, its "sent" is not yet written → kill -9;
+- write-in-flight: the "sent" write has gone to the database, its answer is not yet
+  read (the next message is being built) → kill -9;
 - after-claim: a batch is claimed, nothing of it sent yet → kill -9;
 - mid-renewal: the lease renewal's UPDATE has run, its commit has not → kill -9;
 - record-cut-off: the server has accepted a message → the process's own database
@@ -52,6 +54,15 @@ def inject(point: str, times: set[int]) -> Callable[[], int]:
             record(*args)
 
         outbox._record_accepted = record_after_kill  # type: ignore[assignment]
+    elif point == "write-in-flight":
+        start = outbox._record_accepted
+
+        def record_then_kill(*args: Any) -> None:
+            start(*args)
+            if now_is_the_time():
+                _kill()
+
+        outbox._record_accepted = record_then_kill  # type: ignore[assignment]
     elif point == "after-claim":
         claim = outbox._claim
 
@@ -77,7 +88,7 @@ def inject(point: str, times: set[int]) -> Callable[[], int]:
     elif point == "record-cut-off":
         write_sent = outbox._write_sent
 
-        def cut_off_then_write(*args: Any) -> bool:
+        def cut_off_then_write(*args: Any) -> Callable[[], bool]:
             if now_is_the_time():
                 db = connection.settings_dict
                 with psycopg.connect(

@@ -3,7 +3,8 @@
 The random chaos tests (test_chaos.py) kill and cut off real workers at whatever moment
 the fault lands. These inject each fault where it costs most, deterministically
 (tests/chaos/faults.py): after the SMTP server accepted a message and before its "sent"
-is written; between a claim and the first send; in the middle of a lease renewal; and a
+is written; with that write sent and its answer not yet read; between a claim and the
+first send; in the middle of a lease renewal; and a
 database connection cut just as the "sent" write is made. Then a second sender
 drains the outbox, and the SMTP sink tells what arrived, and how often.
 
@@ -103,6 +104,19 @@ def test_a_sender_killed_after_the_smtp_accept_and_before_its_record_doubles_onl
     assert Reminder.objects.filter(state="sent").count() == 16
     fault = "kill -9 after the SMTP accept, before the record"
     assert drained_after_the_lease(received, keys, capsys, fault) == (60, 1, 0)
+
+
+@pytest.mark.parametrize("run", REPEAT)
+def test_a_sender_killed_while_a_sent_write_is_on_its_way_doubles_nothing(
+    sink: tuple[Sink, SmtpSink], capsys: pytest.CaptureFixture[str], run: int
+) -> None:
+    """The write went out before the kill: the database commits it without its sender."""
+    received, smtp = sink
+    keys = due_outbox(milestones=30, recipients=2)
+    killed_at(smtp, "write-in-flight", 17)
+    assert received.count == 17  # the 18th was not begun: its predecessor was unconfirmed
+    fault = "kill -9 with the sent write on its way, its answer unread"
+    assert drained_after_the_lease(received, keys, capsys, fault) == (60, 0, 0)
 
 
 @pytest.mark.parametrize("run", REPEAT)

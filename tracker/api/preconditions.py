@@ -1,14 +1,17 @@
 """ETag and If-Match on the record's details (docs/design.md "Concurrent writes").
 
 A detail answers `ETag: "<version>"`, strong, from the row's version (tracker.models.Versioned),
-which moves on every write. PATCH, PUT and DELETE with `If-Match` write only when the row is
-still at that version: the service checks it again under the row lock, so of two writers who
-read the same version exactly one succeeds. Without If-Match (or with `*`) a write goes ahead
-as before, and still changes only the fields it gives.
+which moves on every write. PATCH, PUT and DELETE with `If-Match`, and the actions that write
+(a milestone's complete and cancel), write only when the row is still at that version: the
+service checks it again under the row lock, so of two writers who read the same version
+exactly one succeeds. Without If-Match (or with `*`) a write goes ahead as before, and still
+changes only the fields it gives.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -17,6 +20,8 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ErrorDetail
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
+
+from tracker import services
 
 STALE = (
     "The record changed after the version you name in If-Match. GET it again, apply your "
@@ -58,6 +63,15 @@ def expected_version(request: Request, record: Any) -> int | None:
     raise PreconditionFailed(current)
 
 
+@contextmanager
+def refused_when_stale() -> Iterator[None]:
+    """Around a service call given the expected version: its StaleVersion answers 412."""
+    try:
+        yield
+    except services.StaleVersion as stale:
+        raise PreconditionFailed(etag(stale.record)) from None
+
+
 IF_MATCH = OpenApiParameter(
     name="If-Match",
     type=OpenApiTypes.STR,
@@ -88,8 +102,10 @@ ETAG = OpenApiParameter(
 )
 
 WRITES = ("PUT", "PATCH", "DELETE")
+# Actions that write with POST and honour If-Match as the writes do.
+CONDITIONAL_ACTIONS = {"complete", "cancel"}
 # The answers that carry the ETag (tracker.api.views.RecordViewSet).
-TAGGED = {"retrieve", "create", "update", "partial_update"}
+TAGGED = {"retrieve", "create", "update", "partial_update", *CONDITIONAL_ACTIONS}
 
 
 class ConditionalSchema(api_settings.DEFAULT_SCHEMA_CLASS):  # type: ignore[name-defined]
@@ -98,7 +114,7 @@ class ConditionalSchema(api_settings.DEFAULT_SCHEMA_CLASS):  # type: ignore[name
 
     def get_override_parameters(self) -> list[Any]:
         parameters = list(super().get_override_parameters())
-        if self.method in WRITES:
+        if self._conditional():
             parameters.append(IF_MATCH)
         if getattr(self.view, "action", None) in TAGGED:
             parameters.append(ETAG)
@@ -106,8 +122,12 @@ class ConditionalSchema(api_settings.DEFAULT_SCHEMA_CLASS):  # type: ignore[name
 
     def get_response_serializers(self) -> Any:
         answered = super().get_response_serializers()
-        if self.method not in WRITES:
+        if not self._conditional():
             return answered
         if not isinstance(answered, dict):
             answered = {204: None} if self.method == "DELETE" else {200: answered}
         return {**answered, 412: PRECONDITION_FAILED}
+
+    def _conditional(self) -> bool:
+        action = getattr(self.view, "action", None)
+        return self.method in WRITES or action in CONDITIONAL_ACTIONS

@@ -164,7 +164,7 @@ class MilestoneViewSet(ExportableList, RecordViewSet):
 
     @extend_schema(
         request=api.MilestoneCompleteSerializer,
-        responses={200: api.MilestoneSerializer},
+        responses={200: api.MilestoneSerializer, 412: preconditions.PRECONDITION_FAILED},
         summary="Mark the milestone completed (default today).",
     )
     @action(detail=True, methods=["post"], permission_classes=[ChangeWithModelPermission])
@@ -172,23 +172,34 @@ class MilestoneViewSet(ExportableList, RecordViewSet):
         milestone = self.get_object()
         body = api.MilestoneCompleteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        services.milestone_complete(
-            milestone=milestone,
-            completed_on=body.validated_data.get("completed_on"),
-            by=request.user,
-        )
+        version = preconditions.expected_version(request, milestone)
+        with preconditions.refused_when_stale():
+            services.milestone_complete(
+                milestone=milestone,
+                completed_on=body.validated_data.get("completed_on"),
+                by=request.user,
+                version=version,
+            )
         return self._answer(milestone)
 
-    @extend_schema(request=None, responses={200: api.MilestoneSerializer}, summary="Cancel it.")
+    @extend_schema(
+        request=None,
+        responses={200: api.MilestoneSerializer, 412: preconditions.PRECONDITION_FAILED},
+        summary="Cancel it.",
+    )
     @action(detail=True, methods=["post"], permission_classes=[ChangeWithModelPermission])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         milestone = self.get_object()
-        services.milestone_cancel(milestone=milestone, by=request.user)
+        version = preconditions.expected_version(request, milestone)
+        with preconditions.refused_when_stale():
+            services.milestone_cancel(milestone=milestone, by=request.user, version=version)
         return self._answer(milestone)
 
     def _answer(self, milestone: Milestone) -> Response:
         fresh = self._reread(milestone)
-        return Response(self.get_serializer(fresh).data)
+        response = Response(self.get_serializer(fresh).data)
+        response["ETag"] = preconditions.etag(fresh)
+        return response
 
 
 class TargetViewSet(ExportableList, RecordViewSet):

@@ -45,6 +45,7 @@ backoff and marked failed, with its error, after its last attempt.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import logging
 import smtplib
@@ -61,6 +62,8 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import DatabaseError, IntegrityError, close_old_connections, connection, transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
+from psycopg import errors as pg_errors
+from psycopg import generators, pq
 
 from tracker.models import (
     DeliveryCount,
@@ -302,6 +305,10 @@ class Lane:
     prefetch: tuple[str, ...]
     message: Callable[[Any, dt.datetime], EmailMessage | Void]
     after_sent: Callable[[Any, dt.datetime], None] | None = None
+    # Building a message reads the database (digests read their news): it waits for the
+    # previous message's "sent" write. Reminders build from the rows the claim loaded,
+    # so each is built while the previous one's write is on its way (see _deliver).
+    reads_to_build: bool = True
 
     @property
     def name(self) -> str:
@@ -339,6 +346,7 @@ REMINDERS = Lane(
     ),
     prefetch=("milestone__revisions",),
     message=_reminder_message,
+    reads_to_build=False,
 )
 # Confirmations and alerts first: they are few, and someone is waiting for them.
 LANES = (EMAILS, REMINDERS)
@@ -516,6 +524,10 @@ class _Claim:
     def __init__(self, token: str, now: dt.datetime) -> None:
         self.token = token
         self.renewed(now)
+        # The "sent" write on its way (see _record_accepted), and the rows the server
+        # accepted whose "sent" is not known to have landed: those stay with the claim.
+        self.recording: _Recording | None = None
+        self.unrecorded: list[int] = []
 
     def renewed(self, now: dt.datetime) -> None:
         self.renewed_at = now
@@ -530,30 +542,37 @@ RETRY_PAUSES = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
 
 
 def _while_claimed(
-    claim: _Claim, clock: Callable[[], dt.datetime], write: Callable[[], _Write]
+    claim: _Claim,
+    clock: Callable[[], dt.datetime],
+    write: Callable[[], _Write],
+    *,
+    failed: BaseException | None = None,
 ) -> _Write:
-    """Run an idempotent write; while the database is unreachable, reconnect and retry
-    with growing pauses for as long as the claim's lease holds, then give up (raise).
+    """Run an idempotent write (`failed`: its first try already failed so); while the
+    database is unreachable, reconnect and retry with growing pauses for as long as the
+    claim's lease holds, then give up (raise).
 
     Used where giving up costs a duplicate: recording that the server accepted a message.
     Until the lease lapses no other sender can take the row, so a write that lands in
     time keeps the message from going out twice. The pauses themselves are counted too,
     so a run whose clock is fixed (tests, `now=`) still gives up after one lease."""
     waited = dt.timedelta()
-    for attempt in itertools.count():
-        try:
-            return write()
-        except DatabaseError:
-            if connection.in_atomic_block:
-                raise
-            connection.close()
-            pause = dt.timedelta(seconds=RETRY_PAUSES[min(attempt, len(RETRY_PAUSES) - 1)])
+    for paused in itertools.count():
+        if failed is not None:
+            pause = dt.timedelta(seconds=RETRY_PAUSES[min(paused, len(RETRY_PAUSES) - 1)])
             waited += pause
             if clock() + pause >= claim.holds_until or waited >= lease() * (1 - claim.MARGIN):
                 log.error("The database stayed unreachable for the claim's whole lease.")
-                raise
+                raise failed
             log.warning("The database connection failed during a write; retrying in %s.", pause)
             time.sleep(pause.total_seconds())
+        try:
+            return write()
+        except DatabaseError as error:
+            if connection.in_atomic_block:
+                raise
+            connection.close()
+            failed = error
     raise AssertionError("itertools.count() never ends")
 
 
@@ -735,19 +754,52 @@ def _renew(lane: Lane, claim: _Claim, clock: Callable[[], dt.datetime]) -> None:
 def _record_accepted(
     lane: Lane, row: Any, claim: _Claim, clock: Callable[[], dt.datetime], result: SendResult
 ) -> None:
-    """The server accepted `row`'s message: record it as sent before anything else
-    happens, with the "sent" count, in one transaction fenced by the claim token.
+    """The server accepted `row`'s message: start recording it as sent, with the "sent"
+    count, in one transaction fenced by the claim token, before anything else happens.
 
-    If the database cannot be reached the write is retried for as long as the claim's
-    lease holds, so a dropped connection sends nothing twice; only a sender killed in
-    this instant (or a database gone for the whole lease) leaves one row to go out again.
-    A row whose claim was lost meanwhile is counted lost, never sent."""
-
+    On PostgreSQL the write goes out at once and its answer is read later, by
+    `_confirm_recorded`, which every next step calls first: nothing else is sent to the
+    mail server or written before this write is known to have landed, so at most this
+    one accepted message is ever unrecorded. Meanwhile the next reminder is built."""
     now = clock()
+    outcome: Callable[[], bool] | None
+    try:
+        outcome = _write_sent(lane, row.pk, claim.token, now)
+    except DatabaseError as error:
+        if connection.in_atomic_block:
+            raise
+        connection.close()
+        outcome = None
+        claim.recording = _Recording(lane, row, now, None, error)
+        return
+    claim.recording = _Recording(lane, row, now, outcome, None)
 
-    def write() -> bool:
-        if _write_sent(lane, row.pk, claim.token, now):
-            return True
+
+@dataclass
+class _Recording:
+    """A "sent" write started and not yet confirmed (`outcome` reads its answer), or one
+    that failed to start (`error`)."""
+
+    lane: Lane
+    row: Any
+    now: dt.datetime
+    outcome: Callable[[], bool] | None
+    error: DatabaseError | None
+
+
+def _confirm_recorded(claim: _Claim, clock: Callable[[], dt.datetime], result: SendResult) -> None:
+    """Wait for the claim's "sent" write in flight, if any. When the database cannot be
+    reached the write is retried for as long as the claim's lease holds, so a dropped
+    connection sends nothing twice; only a sender killed before it lands (or a database
+    gone for the whole lease) leaves that one row to go out again, and such a row stays
+    with the claim (`claim.unrecorded`) until its lease lapses. A row whose claim was
+    lost meanwhile is counted lost, never sent."""
+    recording, claim.recording = claim.recording, None
+    if recording is None:
+        return
+    lane, row, now = recording.lane, recording.row, recording.now
+
+    def landed() -> bool:
         # Lost, or a retried write whose first try committed before its answer was lost.
         return bool(
             lane.model._default_manager.filter(
@@ -755,7 +807,25 @@ def _record_accepted(
             ).exists()
         )
 
-    if not _while_claimed(claim, clock, write):
+    def write() -> bool:
+        return _write_sent(lane, row.pk, claim.token, now)() or landed()
+
+    failed = recording.error
+    marked = False
+    if recording.outcome is not None:
+        try:
+            marked = recording.outcome()
+        except DatabaseError as error:
+            if connection.in_atomic_block:
+                raise
+            connection.close()
+            failed = error
+    if failed is not None:
+        recorded = _while_claimed(claim, clock, write, failed=failed)
+    else:
+        recorded = marked or _while_claimed(claim, clock, landed)
+    claim.unrecorded.remove(row.pk)
+    if not recorded:
         result.lost += 1
         add_to_count("lost", 1)
         log.error(
@@ -770,22 +840,28 @@ def _record_accepted(
         lane.after_sent(row, now)
 
 
-def _write_sent(lane: Lane, pk: int, token: str, now: dt.datetime) -> bool:
-    """Mark the row sent, if this claim still holds it, and add it to the "sent" count,
-    in one transaction; True when this write marked it."""
+def _write_sent(lane: Lane, pk: int, token: str, now: dt.datetime) -> Callable[[], bool]:
+    """Start marking the row sent, if this claim still holds it, and adding it to the
+    "sent" count, in one transaction; the function returned waits for the outcome: True
+    when this write marked it. Nothing else may use the connection until it is called."""
     if connection.vendor == "postgresql":
-        return _write_sent_in_one_statement(lane, pk, token, now)
+        return _start_sent_in_one_statement(lane, pk, token, now)
     with transaction.atomic():
-        if not _mine(lane, [pk], token).update(
-            state=State.SENT, sent_at=now, leased_until=None, last_error=""
-        ):
-            return False
-        _add_to_count("sent", 1)
-    return True
+        marked = bool(
+            _mine(lane, [pk], token).update(
+                state=State.SENT, sent_at=now, leased_until=None, last_error=""
+            )
+        )
+        if marked:
+            _add_to_count("sent", 1)
+    return lambda: marked
 
 
-def _write_sent_in_one_statement(lane: Lane, pk: int, token: str, now: dt.datetime) -> bool:
-    """PostgreSQL: the same as one statement, its own transaction, one round trip.
+_SENT_STATEMENTS: dict[str, str] = {}
+
+
+def _sent_statement(lane: Lane) -> str:
+    """The "sent" write as one PostgreSQL statement, its own transaction.
 
     The transaction's commit does not wait for its WAL to reach the disk
     (synchronous_commit off, for this transaction only): a flush per message would cost
@@ -794,15 +870,14 @@ def _write_sent_in_one_statement(lane: Lane, pk: int, token: str, now: dt.dateti
     database server itself within the WAL writer's delay (about 0.2 s,
     `wal_writer_delay`) could forget it, and then those few messages go out again."""
     table = connection.ops.quote_name(lane.model._meta.db_table)
-    counts = connection.ops.quote_name(DeliveryCount._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
+    if table not in _SENT_STATEMENTS:
+        counts = connection.ops.quote_name(DeliveryCount._meta.db_table)
+        _SENT_STATEMENTS[table] = f"""
             WITH unflushed AS (SELECT set_config('synchronous_commit', 'off', true)),
             marked AS (
-                UPDATE {table} SET state = %s, sent_at = %s, leased_until = NULL,
+                UPDATE {table} SET state = $1, sent_at = $2, leased_until = NULL,
                     last_error = ''
-                WHERE id = %s AND claim_token = %s AND state = %s
+                WHERE id = $3 AND claim_token = $4 AND state = $5
                 RETURNING id
             ),
             counted AS (
@@ -812,11 +887,50 @@ def _write_sent_in_one_statement(lane: Lane, pk: int, token: str, now: dt.dateti
             )
             SELECT (SELECT count(*) FROM marked), (SELECT count(*) FROM counted),
                 (SELECT count(*) FROM unflushed)
-            """,
-            [State.SENT, now, pk, token, State.SENDING],
-        )
-        marked, _, _ = cursor.fetchone()
-    return bool(marked)
+            """
+    return _SENT_STATEMENTS[table]
+
+
+def _start_sent_in_one_statement(
+    lane: Lane, pk: int, token: str, now: dt.datetime
+) -> Callable[[], bool]:
+    """PostgreSQL: send the "sent" write without waiting for its answer (libpq's
+    asynchronous query, through psycopg's own wait loop), and return the function that
+    reads the answer. Its round trip then overlaps building the next message.
+
+    It passes through the connection's execute wrappers and query log like any query
+    Django runs, so query counts (tests, benchmarks, debug tools) see it."""
+    statement = _sent_statement(lane)
+    values = [State.SENT, now.isoformat(), str(pk), token, State.SENDING]
+    connection.ensure_connection()
+    raw = connection.connection
+    pgconn = raw.pgconn
+
+    def send(sql: str, params: Sequence[str], many: bool, context: dict[str, Any]) -> None:
+        began = time.monotonic()
+        with connection.wrap_database_errors:
+            pgconn.send_query_params(sql.encode(), [value.encode() for value in params])
+            raw.wait(generators.send(pgconn))
+        if connection.queries_logged:
+            # The time it took to send; its answer is read later.
+            duration = f"{time.monotonic() - began:.3f}"
+            connection.queries_log.append({"sql": sql, "time": duration})
+
+    executor: Callable[..., None] = send
+    for wrapper in reversed(connection.execute_wrappers):
+        executor = functools.partial(wrapper, executor)
+    executor(statement, values, False, {"connection": connection, "cursor": None})
+
+    def outcome() -> bool:
+        with connection.wrap_database_errors:
+            results = raw.wait(generators.fetch_many(pgconn))
+            for answer in results:
+                if answer.status != pq.ExecStatus.TUPLES_OK:
+                    raise pg_errors.error_from_result(answer)
+        [answer] = results
+        return bool(answer.get_value(0, 0) == b"1")
+
+    return outcome
 
 
 def _fail(
@@ -888,61 +1002,70 @@ def _send_batch(
     limit: _Budget,
     result: SendResult,
 ) -> None:
-    unrecorded: list[int] = []
+    voids: dict[str, list[int]] = {}
     try:
-        messages: list[tuple[Any, EmailMessage]] = []
-        voids: dict[str, list[int]] = {}
-        for row in rows:
-            try:
-                built = lane.message(row, clock())
-            except INTERRUPTIONS:
-                raise
-            except Exception as error:  # one bad row fails alone, its batch-mates go on
-                log.exception("Could not build %s %s", lane.name, row.pk)
-                _fail(lane, row, claim.token, error, clock(), result)
-                continue
-            if isinstance(built, Void):
-                voids.setdefault(built.reason, []).append(row.pk)
-            else:
-                messages.append((row, built))
+        try:
+            _deliver(lane, rows, claim, mail, clock, limit, result, voids)
+        finally:
+            _confirm_recorded(claim, clock, result)  # the last "sent" write, however it ended
         for reason, ids in voids.items():
             voided = _mine(lane, ids, claim.token).update(
                 state=State.VOID, leased_until=None, last_error=reason
             )
             _count(result, "voided", voided)
-        if messages:
-            _deliver(lane, messages, claim, mail, clock, limit, result, unrecorded)
     finally:
-        _settle(lane, claim, unrecorded, result)
+        _settle(lane, claim, claim.unrecorded, result)
 
 
 def _deliver(
     lane: Lane,
-    messages: list[tuple[Any, EmailMessage]],
+    rows: list[Any],
     claim: _Claim,
     mail: _Mail,
     clock: Callable[[], dt.datetime],
     limit: _Budget,
     result: SendResult,
-    unrecorded: list[int],
+    voids: dict[str, list[int]],
 ) -> None:
-    """Send a batch's messages, recording each as sent the moment the server accepts it.
-    A row accepted but not recorded (the database gone for the whole lease) is appended
-    to `unrecorded` before the error goes up."""
-    try:
-        mail.open()
-    except DELIVERY_ERRORS as error:
-        open_circuit(error, clock())
-        result.circuit = "opened"
-        return  # every row goes back, unpenalised
+    """Build and send a batch's messages one at a time, recording each as sent the moment
+    the server accepts it. A reminder is built while the previous one's "sent" write is
+    on its way to the database; that write is confirmed before the next SMTP transaction
+    or any other write begins (`_confirm_recorded`). Rows that must not go out are
+    gathered in `voids`."""
+    opened = False
     refusals: list[tuple[Any, BaseException]] = []
-    for row, message in messages:
+    for row in rows:
         if limit.spent:
             break
+        if lane.reads_to_build:
+            _confirm_recorded(claim, clock, result)
+        built: EmailMessage | Void | Exception
+        try:
+            built = lane.message(row, clock())
+        except INTERRUPTIONS:
+            raise
+        except Exception as error:  # one bad row fails alone, its batch-mates go on
+            log.exception("Could not build %s %s", lane.name, row.pk)
+            built = error
+        _confirm_recorded(claim, clock, result)
+        if isinstance(built, Exception):
+            _fail(lane, row, claim.token, built, clock(), result)
+            continue
+        if isinstance(built, Void):
+            voids.setdefault(built.reason, []).append(row.pk)
+            continue
+        if not opened:
+            try:
+                mail.open()
+            except DELIVERY_ERRORS as error:
+                open_circuit(error, clock())
+                result.circuit = "opened"
+                return  # every row goes back, unpenalised
+            opened = True
         if claim.due_for_renewal(clock()):
             _renew(lane, claim, clock)
         try:
-            delivered = mail.send(message)
+            delivered = mail.send(built)
         except DELIVERY_ERRORS as error:
             if not _refused_by_server(error):
                 _fail(lane, row, claim.token, error, clock(), result)
@@ -965,11 +1088,10 @@ def _deliver(
             nothing = RuntimeError("the mail backend accepted nothing")
             _fail(lane, row, claim.token, nothing, clock(), result)
             continue
-        try:
-            _record_accepted(lane, row, claim, clock, result)
-        except BaseException:
-            unrecorded.append(row.pk)
-            raise
+        claim.unrecorded.append(row.pk)  # until its "sent" is known to have landed
+        _record_accepted(lane, row, claim, clock, result)
+        if refusals or result.circuit == "probing":
+            _confirm_recorded(claim, clock, result)
         # Refusals with an acceptance after them were about those messages.
         for refused, refusal in refusals:
             _fail(lane, refused, claim.token, refusal, clock(), result)
@@ -977,6 +1099,7 @@ def _deliver(
         if result.circuit == "probing":
             close_circuit(clock())
             result.circuit = "closed"
+    _confirm_recorded(claim, clock, result)
     for refused, refusal in refusals:
         _fail(lane, refused, claim.token, refusal, clock(), result)
 

@@ -263,9 +263,17 @@ class Outcome:
 
 
 def milestone_complete(
-    *, milestone: Milestone, completed_on: dt.date | None = None, by: Any = None
+    *,
+    milestone: Milestone,
+    completed_on: dt.date | None = None,
+    by: Any = None,
+    version: int | None = None,
 ) -> Milestone:
-    return milestones_complete(milestones=[milestone], completed_on=completed_on, by=by).one()
+    """`version`, when given, is the version the caller read: StaleVersion, and nothing
+    written, when the row is at another one under its lock."""
+    return _set_states(
+        [milestone], MilestoneState.COMPLETED, completed_on=completed_on, by=by, version=version
+    ).one()
 
 
 def milestones_complete(
@@ -275,8 +283,11 @@ def milestones_complete(
     return _set_states(milestones, MilestoneState.COMPLETED, completed_on=completed_on, by=by)
 
 
-def milestone_cancel(*, milestone: Milestone, by: Any = None) -> Milestone:
-    return milestones_cancel(milestones=[milestone], by=by).one()
+def milestone_cancel(
+    *, milestone: Milestone, by: Any = None, version: int | None = None
+) -> Milestone:
+    """`version` as in milestone_complete."""
+    return _set_states([milestone], MilestoneState.CANCELLED, by=by, version=version).one()
 
 
 def milestones_cancel(*, milestones: Iterable[Milestone], by: Any = None) -> Outcome:
@@ -293,6 +304,7 @@ def _set_states(
     *,
     completed_on: dt.date | None = None,
     by: Any,
+    version: int | None = None,
 ) -> Outcome:
     outcome = Outcome()
     with writing(by):
@@ -301,7 +313,7 @@ def _set_states(
                 # A savepoint each: a refused milestone leaves the others' changes standing.
                 with transaction.atomic():
                     # The row as it stands, not the caller's copy: only the state is news.
-                    fresh = locked(Milestone, milestone.pk)
+                    fresh = locked(Milestone, milestone.pk, version=version)
                     read = columns(fresh)
                     fresh.state = state.value
                     fresh.completed_on = completed_on
