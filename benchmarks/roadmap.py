@@ -75,7 +75,7 @@ def run(repeat: int) -> None:
                 response = client.get(url)
                 assert response.status_code == 200, (url, response.status_code)
                 if response.streaming:
-                    b"".join(response.streaming_content)
+                    b"".join(response.streaming_content)  # type: ignore[attr-defined]
 
             return fetch
 

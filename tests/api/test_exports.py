@@ -94,6 +94,8 @@ def test_a_csv_and_an_xlsx_export_of_milestones_read_back_with_the_same_rows(rec
     assert interim["status"] == "overdue"
     assert interim["days_remaining"] == "-501"
     assert interim["slip_days"] == "0"
+    assert interim["track_record"] == "stated once; never slipped"
+    assert interim["outlook"] == "not enough history"
     assert interim["consequence"] == "Tariffs rise"
     assert interim["sources"] == "Reuters, 26 May 2025"
 
