@@ -14,13 +14,13 @@ from typing import Any, Generic, TypeVar
 
 from django import forms
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.utils.functional import lazy
 from django.utils.http import urlencode
-from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from tracker.dashboard import wording
 from tracker.models import Milestone, Negotiation, Party
 from tracker.status import HEALTH_LABELS, HEALTH_SEVERITY
-from tracker.status_words import said
 
 OPEN_STATES = ("planned", "in_progress")
 UPCOMING_DAYS = 90
@@ -58,7 +58,11 @@ class Filtered(Generic[Row]):
         return urlencode(self.chosen)
 
 
-def _party_choices() -> list[tuple[str, str]]:
+# Lazy: said in the language of each request, not the one the module was imported in.
+_health_label = lazy(wording.label, str)
+
+
+def _party_choices() -> list[tuple[str, Any]]:
     return [("", _("Any party"))] + [(p.code, p.name) for p in Party.objects.order_by("name")]
 
 
@@ -70,7 +74,7 @@ class OverviewFilterForm(forms.Form):
     health = forms.ChoiceField(
         required=False,
         choices=[("", _("Any health"))]
-        + [(h.value, capfirst(said(h.value))) for h in HEALTH_LABELS],
+        + [(h.value, _health_label(h.value)) for h in HEALTH_LABELS],
     )
     stale = forms.ChoiceField(
         required=False,
@@ -114,7 +118,7 @@ class UpcomingFilterForm(forms.Form):
         _choose(self, "negotiation", [("", _("Any negotiation")), *negotiations])
 
 
-def _choose(form: forms.Form, name: str, choices: list[tuple[str, str]]) -> None:
+def _choose(form: forms.Form, name: str, choices: list[tuple[str, Any]]) -> None:
     """Choices read once per request, so validating and drawing the form share one query."""
     field = form.fields[name]
     assert isinstance(field, forms.ChoiceField)
