@@ -34,6 +34,7 @@ from tracker.reminders.emails import (
     reminder_email,
     unconfirmed_email,
 )
+from tracker.services.accounts import account_email_queue
 from tracker.webhooks.endpoints import disabled_email, failing_email
 
 SITE = "https://tranche.example.org"
@@ -144,7 +145,54 @@ def messages(record: None, settings) -> dict[str, bytes]:
         message = account_email(OutboxEmail(user=user, kind=kind, recipient=to))
         assert message is not None, kind
         built[str(kind)] = message
+    # The notice to the old address follows a request for a new one.
+    account_email_queue(
+        user=owner, kind=OutboxEmail.Kind.NEW_ADDRESS, recipient="ana.new@example.org"
+    )
+    notice = account_email(
+        OutboxEmail(user=owner, kind=OutboxEmail.Kind.ADDRESS_NOTICE, recipient=owner.email)
+    )
+    assert notice is not None
+    built[str(OutboxEmail.Kind.ADDRESS_NOTICE)] = notice
+    nobody = account_email(
+        OutboxEmail(user=None, kind=OutboxEmail.Kind.PASSWORD_RESET, recipient="x@example.org")
+    )
+    assert nobody is not None
+    built["reset to an address without an account"] = nobody
+    # A long subject in another script, which Python's email package folds.
+    milestone.title = "Conclusión del acuerdo comercial provisional entre India y Estados Unidos"
+    built["reminder, long non-ASCII subject"] = reminder_email(reminder, UNTIL)
     return {kind: message.message().as_bytes() for kind, message in built.items()}
+
+
+# The emails sent to a subscriber, each of which must offer one-click unsubscribing.
+TO_SUBSCRIBERS = {"reminder", "digest", "health alert"}
+KINDS_BUILT_ELSEWHERE = {
+    # The reminder and the digest are not outbox rows of their own kind.
+    "confirmation": "confirmation",
+    "health_alert": "health alert",
+    "unconfirmed": "unconfirmed",
+    "webhook_off": "webhook disabled",
+    "webhook_warn": "webhook failing",
+}
+
+
+def test_the_suite_parses_every_kind_of_outbox_email(messages):
+    named = {KINDS_BUILT_ELSEWHERE.get(kind, kind) for kind in OutboxEmail.Kind.values}
+    assert named <= set(messages), named - set(messages)
+    assert {"reminder", "digest"} <= set(messages)
+
+
+def test_every_email_to_a_subscriber_offers_one_click_unsubscribing(messages):
+    for kind in TO_SUBSCRIBERS:
+        message = email.message_from_bytes(messages[kind], policy=email.policy.default)
+        assert str(message["List-Unsubscribe"]).strip().startswith(f"<{SITE}/"), kind
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click", kind
+
+
+def test_a_one_click_link_without_its_post_header_is_caught(messages):
+    raw = messages["digest"].replace(b"List-Unsubscribe-Post:", b"X-Dropped:")
+    assert any("List-Unsubscribe-Post" in problem for problem in problems(raw))
 
 
 def test_every_email_kind_parses_as_text_and_titled_html_with_one_click_unsubscribe(messages):
