@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracker', '0025_row_versions'),
+        ('tracker', '0028_outlook_scores'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

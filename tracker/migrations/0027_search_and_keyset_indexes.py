@@ -72,7 +72,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
-        ('tracker', '0025_row_versions'),
+        ('tracker', '0026_sign_up_without_account'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

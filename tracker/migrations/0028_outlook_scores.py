@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracker', '0025_row_versions'),
+        ('tracker', '0027_search_and_keyset_indexes'),
     ]
 
     operations = [
