@@ -48,7 +48,7 @@ def run(repeat: int) -> None:
     from django.test.utils import CaptureQueriesContext, _TestState
     from django.urls import include, path
 
-    from tracker import versions
+    from tracker.services.versions import data_version_bump
 
     class BenchmarkURLs:
         urlpatterns = [path("_constant/", constant), path("", include("config.urls"))]
@@ -84,12 +84,12 @@ def run(repeat: int) -> None:
         overview = median_ms(get("/"), repeat=repeat)
         report("overview warm (baseline)", overview, baseline=baseline)
         roadmap = get("/roadmap/")
-        figure = median_after(versions.bump, roadmap, repeat=max(3, repeat // 3))
+        figure = median_after(data_version_bump, roadmap, repeat=max(3, repeat // 3))
         report("roadmap, 50 negotiations, cold", figure, baseline=baseline)
         figure = median_ms(roadmap, repeat=repeat)
         report("roadmap, 50 negotiations, warm", figure, baseline=baseline, goal="< 150 ms")
         report("  vs the overview warm", figure / overview, unit="×")
-        for state, prepare in (("cold", versions.bump), ("warm", lambda: None)):
+        for state, prepare in (("cold", data_version_bump), ("warm", lambda: None)):
             prepare()
             with CaptureQueriesContext(connection) as queries:
                 roadmap()

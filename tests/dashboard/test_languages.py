@@ -27,7 +27,7 @@ from tracker.management.commands.load_record import INDIA_US_RECORD
 from tracker.models import AccountLanguage, Milestone, Subscription, Target
 from tracker.record import load_record
 from tracker.reminders.emails import confirmation_email
-from tracker.reminders.subscriptions import subscription_create
+from tracker.services.subscriptions import subscription_create
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("collected_static")]
 

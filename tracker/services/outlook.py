@@ -8,8 +8,8 @@ from fractions import Fraction
 
 from django.db import transaction
 
-from tracker import versions
 from tracker.models import OutlookScore
+from tracker.services.versions import data_version_bump
 
 
 def outlook_scores_store(
@@ -17,7 +17,7 @@ def outlook_scores_store(
 ) -> list[OutlookScore]:
     """Record each (negotiation id or None for the whole record, Brier score, forecasts)."""
     with transaction.atomic():
-        versions.bump()  # pages show the score: their cached copies must not outlive it
+        data_version_bump()  # pages show the score: their cached copies must not outlive it
         return OutlookScore.objects.bulk_create(
             OutlookScore(
                 negotiation_id=negotiation,
