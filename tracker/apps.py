@@ -13,7 +13,7 @@ class TrackerConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from tracker import models, run_folder, security
+        from tracker import languages, models, run_folder, security  # noqa: F401
 
         # First: nothing below may find VAR_DIR or the generated secret key missing.
         run_folder.prepare()

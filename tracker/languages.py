@@ -2,15 +2,18 @@
 browser), the account's choice (on the account page; its emails use it too), the
 browser's Accept-Language. Django's LocaleMiddleware reads the cookie and the browser.
 
-The account's choice is read from the database once per session and kept in it, so a page
+The account's choice is read from the database at login and kept in the session, so a page
 costs no extra query; choosing it (tracker.dashboard.accounts.account_language) updates both.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
@@ -19,12 +22,16 @@ from tracker.models import AccountLanguage
 SESSION_KEY = "account_language"
 
 
+@receiver(user_logged_in)
+def remember_account_language(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    """At login, one query puts the account's language in the session; pages read it there."""
+    chosen = AccountLanguage.objects.filter(user=user).values_list("language", flat=True)
+    request.session[SESSION_KEY] = next(iter(chosen), "")
+
+
 def account_language(request: HttpRequest) -> str:
     """The authenticated account's chosen language, or "" when it chose none."""
-    if SESSION_KEY not in request.session:
-        chosen = AccountLanguage.objects.filter(user=request.user)  # type: ignore[misc]
-        request.session[SESSION_KEY] = next(iter(chosen.values_list("language", flat=True)), "")
-    return str(request.session[SESSION_KEY])
+    return str(request.session.get(SESSION_KEY, ""))
 
 
 class AccountLanguageMiddleware:
