@@ -54,7 +54,7 @@ def test_the_india_us_roadmap_folds_out_its_tracks_at_desktop_and_phone_width(
         page.locator("summary").first.click()
         assert tracks.is_visible()
         assert page.get_by_role(
-            "img", name="Deadlines of India–US Bilateral Trade Agreement"
+            "img", name="Deadlines of India–US Bilateral Trade Agreement", exact=True
         ).is_visible()
         assert _fits(page), f"the roadmap is wider than the window at {width}px"
         violations = blocking_violations(page)
