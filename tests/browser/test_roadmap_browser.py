@@ -4,6 +4,7 @@ portfolio, at desktop and phone width, folding out, fitting the window, axe clea
 from __future__ import annotations
 
 import importlib.util
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,7 @@ def test_a_generated_portfolio_of_50_negotiations_draws_one_line_each(browser_pa
     spec = importlib.util.spec_from_file_location("portfolio", PORTFOLIO)
     assert spec is not None and spec.loader is not None
     portfolio = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("portfolio", portfolio)  # its dataclass looks its module up
     spec.loader.exec_module(portfolio)
     portfolio.build(
         negotiations=50, milestones=2_000, revisions=1_000, dependencies=100, largest=100
