@@ -55,7 +55,9 @@ ONE_AT_A_TIME = {"browser", "integration", "chaos"}
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if ONE_AT_A_TIME & set(item.keywords):
+        # Markers, not keywords: keywords also hold the names of the folders above the test,
+        # so a checkout in a folder called "integration" would mark every test slow.
+        if ONE_AT_A_TIME & {marker.name for marker in item.iter_markers()}:
             item.add_marker(pytest.mark.xdist_group("one-at-a-time"))
             item.add_marker(pytest.mark.slow)
 
