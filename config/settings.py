@@ -458,6 +458,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Planning and sending are cheap no-ops when nothing changed; short intervals
     # mean a new subscription hears within a minute or two.
+    # The outlook's back-test (docs/design.md), once a day: its score moves slowly.
+    "score-outlooks": {"task": "tracker.tasks.score_outlooks", "schedule": 86400.0},
     "plan-reminders": {"task": "tracker.tasks.plan_reminders", "schedule": 60.0},
     "send-due-reminders": {"task": "tracker.tasks.send_due_reminders", "schedule": 30.0},
     "send-digests": {"task": "tracker.tasks.send_digests", "schedule": 900.0},

@@ -27,11 +27,13 @@ from celery import bootsteps, shared_task
 from celery.beat import PersistentScheduler
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import InterfaceError, OperationalError, connection
+from django.utils import timezone
 
-from tracker import heartbeats, imports
+from tracker import deadline_record, heartbeats, imports
 from tracker.refresh import refresh_statuses as refresh
 from tracker.reminders import alerts, digests, escalation, outbox, planning
 from tracker.services.heartbeats import heartbeat_record
+from tracker.services.outlook import outlook_scores_store
 from tracker.webhooks import delivery
 
 log = logging.getLogger(__name__)
@@ -83,6 +85,19 @@ def refresh_statuses(negotiation_ids: list[int] | None = None, everything: bool 
     sent = alerts.send_health_alerts()
     log_run("refresh_statuses", started, changes=changes, alerts=sent.alerts, emails=sent.emails)
     return changes
+
+
+@shared_task(name="tracker.tasks.score_outlooks", time_limit=600, soft_time_limit=540)
+def score_outlooks() -> int:
+    """Back-test the outlook on the record's history as of today and store its Brier scores
+    (what `manage.py outlook_backtest` does), so the pages' scores are a day old at most."""
+    started = time.monotonic()
+    today = timezone.localdate()
+    scores = deadline_record.backtest_scores(today)
+    outlook_scores_store(scores=scores, on=today)
+    forecasts = scores[0][2]
+    log_run("score_outlooks", started, forecasts=forecasts)
+    return forecasts
 
 
 @shared_task(name="tracker.tasks.plan_reminders", time_limit=300, soft_time_limit=240)

@@ -32,9 +32,7 @@ def _complete(milestone: Milestone, on: dt.date) -> None:
         services.milestone_complete(milestone=milestone, completed_on=on)
 
 
-def test_the_command_stores_the_brier_score_of_a_history_whose_answer_is_known(
-    frozen: time_machine.Traveller,
-) -> None:
+def _known_history() -> None:
     """Eight deadlines of January 2024 stated in December 2023, six met on their day and
     two 30 and 60 days late; then one stated on 15 December 2024 for 31 March 2025 and met
     on 20 March. The outlook said 6 in 8 on 1 January, 1 February and 1 March 2025; it was
@@ -47,6 +45,13 @@ def test_the_command_stores_the_brier_score_of_a_history_whose_answer_is_known(
         _complete(_cited(m, said), day + dt.timedelta(days=late))
     last = make_milestone(track, "Interim agreement", "2025-03-31")
     _complete(_cited(last, dt.date(2024, 12, 15)), dt.date(2025, 3, 20))
+
+
+def test_the_command_stores_the_brier_score_of_a_history_whose_answer_is_known(
+    frozen: time_machine.Traveller,
+) -> None:
+    _known_history()
+    track = Milestone.objects.get(title="Interim agreement").track
     out = StringIO()
 
     call_command("outlook_backtest", stdout=out)
@@ -56,6 +61,23 @@ def test_the_command_stores_the_brier_score_of_a_history_whose_answer_is_known(
     assert (whole.brier, whole.forecasts) == (0.0625, 3)
     assert (own.brier, own.forecasts) == (0.0625, 3)
     assert "Brier score 0.0625 over 3 forecasts" in out.getvalue()
+
+
+def test_the_daily_job_stores_the_same_score_as_the_command(
+    frozen: time_machine.Traveller,
+) -> None:
+    from tracker.tasks import score_outlooks
+
+    _known_history()
+
+    assert score_outlooks() == 3
+    negotiation = Milestone.objects.get(title="Interim agreement").track.negotiation_id
+    stored = OutlookScore.objects.values_list("negotiation", "brier", "forecasts")
+    # One score for the whole record (no negotiation) and one for the negotiation's own.
+    assert sorted(stored, key=lambda row: row[0] or 0) == [
+        (None, 0.0625, 3),
+        (negotiation, 0.0625, 3),
+    ]
 
 
 def test_an_open_deadline_shows_its_outlook_beside_the_stored_score(
