@@ -731,13 +731,36 @@ def _from_french(text: str) -> str:
     return " ".join(text.split())
 
 
+# Words only English wording uses: a text holding one is English with a mistake in it
+# ("early Decembre 2026"), refused with its closest English form, not read as French.
+_ENGLISH_ONLY = frozenset(
+    [
+        "early",
+        "late",
+        "mid",
+        "by",
+        "end",
+        "of",
+        "within",
+        "next",
+        "quarter",
+        "half",
+        "the",
+        "before",
+        "until",
+        "around",
+        "fall",
+    ]
+)
+
+
 def _read(text: str, reading: Reading) -> tuple[Window, bool]:
     normalised = _normalise(text)
     try:
         return _read_normalised(normalised, reading)
     except _Unreadable:
         french = _from_french(normalised)
-        if french == normalised:
+        if french == normalised or _ENGLISH_ONLY & set(normalised.split()):
             raise
         return _read_normalised(french, reading)
 

@@ -115,7 +115,12 @@ _VERSION = "how many writes the row has had in this installation (ETag, If-Match
 _ARCHIVED = "archived items are left out of a record; one that is exported is live"
 NOT_CARRIED: dict[type[models.Model], dict[str, str]] = {
     Party: {"version": _VERSION},
-    Article: {"created_at": _TIMESTAMP, "created_by": _ACCOUNT},
+    Article: {
+        "created_at": _TIMESTAMP,
+        "created_by": _ACCOUNT,
+        "translation": "a reader's aid typed on this site, not a source: a record file "
+        "carries what each article said, in its own language (a later format may carry it)",
+    },
     Source: {"version": _VERSION},
     Negotiation: {
         "version": _VERSION,

@@ -20,8 +20,8 @@ BOTH = "Paste the text or upload a file, not both."
 
 
 class ArticleForm(forms.Form):
-    title = forms.CharField(max_length=300)
-    publisher = forms.CharField(max_length=200, required=False)
+    title = forms.CharField(max_length=300, label=_("Title"))
+    publisher = forms.CharField(max_length=200, required=False, label=_("Publisher"))
     published_on = forms.DateField(
         required=False,
         label=_("Published on"),
@@ -42,6 +42,7 @@ class ArticleForm(forms.Form):
         queryset=Negotiation.objects.order_by("name"),
         to_field_name="slug",
         required=False,
+        label=_("Negotiation"),
         empty_label=_("Every negotiation"),
         help_text=_("Match only this negotiation's milestones and targets."),
     )
@@ -100,16 +101,20 @@ class AcceptForm(forms.Form):
     milestone = forms.ModelChoiceField(
         queryset=Milestone.objects.all(),
         required=False,
+        label=_("Milestone"),
         empty_label=_("As proposed"),
         help_text=_("The milestone it is about, when the reader matched another or none."),
     )
     track = forms.ModelChoiceField(
         queryset=Track.objects.all(),
         required=False,
+        label=_("Track"),
         empty_label=_("Choose a track"),
         help_text=_("For a new milestone: the track it goes in."),
     )
-    title = forms.CharField(max_length=300, required=False, help_text=_("A new milestone's title."))
+    title = forms.CharField(
+        max_length=300, required=False, label=_("Title"), help_text=_("A new milestone's title.")
+    )
     deadline = forms.CharField(
         max_length=200,
         required=False,

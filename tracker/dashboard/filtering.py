@@ -67,12 +67,13 @@ def _party_choices() -> list[tuple[str, Any]]:
 
 
 class OverviewFilterForm(forms.Form):
-    party = forms.ChoiceField(required=False)
+    party = forms.ChoiceField(required=False, label=_("Party"))
     stage = forms.ChoiceField(
-        required=False, choices=[("", _("Any stage")), *Negotiation.Stage.choices]
+        required=False, label=_("Stage"), choices=[("", _("Any stage")), *Negotiation.Stage.choices]
     )
     health = forms.ChoiceField(
         required=False,
+        label=_("Health"),
         choices=[("", _("Any health"))]
         + [(h.value, _health_label(h.value)) for h in HEALTH_LABELS],
     )
@@ -101,8 +102,8 @@ class OverviewFilterForm(forms.Form):
 
 
 class UpcomingFilterForm(forms.Form):
-    negotiation = forms.ChoiceField(required=False)
-    party = forms.ChoiceField(required=False)
+    negotiation = forms.ChoiceField(required=False, label=_("Negotiation"))
+    party = forms.ChoiceField(required=False, label=_("Party"))
     days = forms.IntegerField(
         required=False,
         label=_("Days ahead"),

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 
 from tracker import deadline_record, figures, freshness, selectors
 from tracker.dashboard import drawing, rows, wording
@@ -845,7 +846,7 @@ def needs_review_page(today: dt.date) -> list[ReviewItem]:
     for n in Negotiation.objects.filter(stale=True).order_by(*oldest_first):
         items.append(
             ReviewItem(
-                "Negotiation",
+                gettext("Negotiation"),
                 n.name,
                 reverse("negotiation", args=[n.slug]),
                 "",
@@ -859,7 +860,7 @@ def needs_review_page(today: dt.date) -> list[ReviewItem]:
     for t in Track.objects.filter(stale=True).select_related("negotiation").order_by(*oldest_first):
         items.append(
             ReviewItem(
-                "Track",
+                gettext("Track"),
                 t.name,
                 reverse("track", args=[t.negotiation.slug, t.slug]),
                 t.negotiation.name,
@@ -877,7 +878,7 @@ def needs_review_page(today: dt.date) -> list[ReviewItem]:
     ):
         items.append(
             ReviewItem(
-                "Milestone",
+                gettext("Milestone"),
                 m.title,
                 milestone_url(m),
                 f"{m.track.negotiation.name} — {m.track.name}",
@@ -893,7 +894,7 @@ def needs_review_page(today: dt.date) -> list[ReviewItem]:
     ):
         items.append(
             ReviewItem(
-                "Target",
+                gettext("Target"),
                 g.name,
                 reverse("target", args=[g.pk]),
                 g.negotiation.name,

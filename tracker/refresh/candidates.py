@@ -36,25 +36,23 @@ S = rules.MilestoneStatus
 
 def negotiations_to_refresh(today: dt.date, *, stale_after_days: int) -> set[int]:
     """The ids of the negotiations whose stored statuses today may contradict."""
-    unsettled = dict(
-        unsettled_milestones(today, stale_after_days).values_list("id", "track__negotiation_id")
-    )
-    # A milestone waits on another: when that one's status moves (it becomes overdue),
-    # the waiting one may move too, whichever negotiation it is in.
-    waiting = Milestone.depends_on.through.objects.filter(
-        to_milestone__in=list(unsettled)
-    ).values_list("from_milestone__track__negotiation_id", flat=True)
-    ids: QuerySet[Track, tuple[int]] = (
+    unsettled = unsettled_milestones(today, stale_after_days)
+    # One statement: the negotiations of unsettled milestones, of milestones waiting on one
+    # (when that one's status moves, the waiting one may move too, whichever negotiation it
+    # is in), and of tracks and negotiations whose stored health may not hold.
+    ids: QuerySet[Milestone, tuple[int]] = unsettled.order_by().values_list("track__negotiation_id")
+    ids = ids.union(
+        Milestone.depends_on.through.objects.filter(to_milestone__in=unsettled.values("id"))
+        .order_by()
+        .values_list("from_milestone__track__negotiation_id"),
         Track.objects.exclude(_settled_health(today, stale_after_days))
         .order_by()
-        .values_list("negotiation_id")
-    )
-    ids = ids.union(
+        .values_list("negotiation_id"),
         Negotiation.objects.exclude(_settled_health(today, stale_after_days))
         .order_by()
         .values_list("id"),
     )
-    found = set(unsettled.values()) | set(waiting) | {negotiation_id for (negotiation_id,) in ids}
+    found = {negotiation_id for (negotiation_id,) in ids}
     return found | _negotiations_with_moved_targets(today, stale_after_days)
 
 
