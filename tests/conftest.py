@@ -16,6 +16,7 @@ import pytest
 import time_machine
 from django.conf import settings as django_settings
 from django.test import TestCase
+from django.utils import translation
 from hypothesis import settings as hypothesis_settings
 
 from tests.browser.static import collected_static
@@ -60,6 +61,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if ONE_AT_A_TIME & {marker.name for marker in item.iter_markers()}:
             item.add_marker(pytest.mark.xdist_group("one-at-a-time"))
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def language_put_back() -> Iterator[None]:
+    """A request or a test that switched the thread's language (LocaleMiddleware, the
+    language links) leaves it switched: the next test starts in the default language."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
