@@ -242,3 +242,13 @@ def test_a_milestone_export_reads_each_chunk_in_the_same_few_queries_however_man
     with django_assert_num_queries(6):
         lines = list(response.streaming_content)  # type: ignore[arg-type]
     assert len(lines) == 1 + Milestone.objects.count()
+
+
+def test_an_article_quoted_twice_is_named_once_in_the_sources_column(record):
+    second = Source.objects.create(slug="reuters-2", title="Reuters, 26 May 2025", excerpt="…")
+    other = Source.objects.create(slug="pib", title="PIB, 27 May 2025", excerpt="…")
+    record.sources.add(second, other)
+    rows = csv_rows(APIClient().get("/api/v1/milestones/?format=csv"))
+    sources = rows[0].index("sources")
+    interim = next(row for row in rows[1:] if row[rows[0].index("title")] == "Interim agreement")
+    assert interim[sources] == "PIB, 27 May 2025; Reuters, 26 May 2025"

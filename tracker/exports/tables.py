@@ -145,7 +145,7 @@ def _milestone_items(queryset: QuerySet[Milestone]) -> Iterator[MilestoneItem]:
             yield MilestoneItem(
                 m,
                 slip_days(m.deadline_latest, revisions[m.pk]),
-                "; ".join(titles[m.pk]),
+                "; ".join(dict.fromkeys(titles[m.pk])),  # an article once, however many quotes
                 deadline_record.held_of(
                     m.deadline_latest, [(old, new) for new, old in revisions[m.pk]]
                 ),
