@@ -60,12 +60,13 @@ def build(
     from tracker.refresh import refresh_statuses
 
     began = time.perf_counter()
-    india, usa = Party.objects.bulk_create(
-        [
-            Party(code="IN", name="India", fiscal_year_start=4),
-            Party(code="US", name="United States", fiscal_year_start=10),
-        ]
-    )
+    # The parties may already be there (the India–US record loaded beside the portfolio).
+    india = Party.objects.get_or_create(
+        code="IN", defaults={"name": "India", "fiscal_year_start": 4}
+    )[0]
+    usa = Party.objects.get_or_create(
+        code="US", defaults={"name": "United States", "fiscal_year_start": 10}
+    )[0]
     sources = Source.objects.bulk_create(
         Source(
             slug=f"source-{n}",

@@ -162,6 +162,8 @@ TRACKER_WEBHOOK_RETRY_SCHEDULE = env.text("TRACKER_WEBHOOK_RETRY_SCHEDULE", "")
 # Production behind HTTPS (README "Configuration"); all off for the embedded start, which
 # serves plain HTTP on loopback.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", False)
+# Database sessions that treat a cookie Django never issued (a NUL in it) as no session.
+SESSION_ENGINE = "tracker.sessions"
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", False)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)

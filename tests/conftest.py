@@ -64,6 +64,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(autouse=True)
+def quick_password_hashing(settings: Any) -> None:
+    """Passwords hashed with a fast hasher, as Django's testing docs advise: PBKDF2's
+    million rounds are the point in production and only a cost here. (The processes that
+    tests start read the real settings, and hash as production does.)"""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def language_put_back() -> Iterator[None]:
     """A request or a test that switched the thread's language (LocaleMiddleware, the
     language links) leaves it switched: the next test starts in the default language."""

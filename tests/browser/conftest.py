@@ -15,8 +15,6 @@ from typing import Any
 import pytest
 import time_machine
 
-from tests.browser.static import collected_static
-
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 NOW = dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC)
@@ -31,7 +29,7 @@ CHROMIUM_ARGS = [
 ]
 
 pytestmark = pytest.mark.browser
-__all__ = ["collected_static", "screenshot"]
+__all__ = ["screenshot"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.test import override_settings
+
+# One collection per test process. The fixture is defined in tests/conftest.py only: a second
+# definition (imported into another module) would collect again, and with the first
+# collection already among STATICFILES_DIRS each one would copy every earlier one, so that
+# WhiteNoise, which reads STATIC_ROOT whenever a test client starts, read thousands of files.
+_collected: list[Path] = []
 
 
 @pytest.fixture(scope="session")
@@ -21,8 +28,12 @@ def collected_static(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]
     if "Manifest" not in backend:
         yield
         return
-    root = tmp_path_factory.mktemp("staticfiles")
-    with override_settings(STATIC_ROOT=root):
-        call_command("collectstatic", interactive=False, verbosity=0)
-        with override_settings(STATICFILES_DIRS=[*settings.STATICFILES_DIRS, root]):
-            yield
+    if not _collected:
+        root = tmp_path_factory.mktemp("staticfiles")
+        with override_settings(STATIC_ROOT=root):
+            call_command("collectstatic", interactive=False, verbosity=0)
+        _collected.append(root)
+    root = _collected[0]
+    dirs = [d for d in settings.STATICFILES_DIRS if d != root]
+    with override_settings(STATIC_ROOT=root, STATICFILES_DIRS=[*dirs, root]):
+        yield

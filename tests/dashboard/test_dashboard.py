@@ -13,7 +13,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.browser.static import collected_static
 from tests.conftest import (
     committed,
     figure,
@@ -30,8 +29,6 @@ from tracker.record import load_record
 from tracker.services import milestone_set_deadline
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("collected_static")]
-
-__all__ = ["collected_static"]
 
 
 @pytest.fixture

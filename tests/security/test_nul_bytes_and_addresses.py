@@ -54,3 +54,20 @@ def test_6to4_around_a_private_address_and_site_local_addresses_are_refused(
     settings.TRACKER_WEBHOOKS_ALLOW_PRIVATE = False
     with pytest.raises(RefusedAddress):
         resolve(url)
+
+
+@pytest.mark.parametrize("path", ["/", "/api/v1/milestones/", "/account/"])
+@pytest.mark.parametrize("cookie", ["abc\x00defghijkl", "ABCDEFGHIJKLMNOP", "é" * 32])
+def test_a_session_cookie_django_never_issued_is_read_as_no_session_and_cleared(
+    client: Client, path: str, cookie: str
+) -> None:
+    make_negotiation()
+    client.cookies["sessionid"] = cookie
+    response = client.get(path)
+    assert response.status_code in {200, 302}
+    assert response.cookies["sessionid"].value == ""  # Django clears a session found empty
+
+
+def test_a_session_django_issued_still_logs_the_user_in(client: Client) -> None:
+    client.force_login(User.objects.create_user("ada", "ada@example.org", "pw"))
+    assert client.get("/account/").status_code == 200

@@ -14,7 +14,6 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.browser.static import collected_static
 from tests.conftest import make_negotiation, make_track
 from tracker.models import Change, Milestone, Source
 from tracker.refresh import candidates
@@ -26,8 +25,6 @@ pytestmark = [
         connection.vendor != "postgresql", reason="query plans are PostgreSQL's; SQLite scans"
     ),
 ]
-__all__ = ["collected_static"]
-
 WORDS = [
     *("tariff", "quota", "ministers", "agreed", "tranche", "customs", "steel", "aluminium"),
     *("dairy", "services", "procurement", "investment", "digital", "labour", "origin"),
