@@ -214,7 +214,7 @@ def built_twice(row: OutboxEmail | Reminder, now: dt.datetime) -> tuple[str, str
     the row (as a second sender would after a lease lapsed)."""
     lane = outbox.EMAILS if isinstance(row, OutboxEmail) else outbox.REMINDERS
     again = type(row)._default_manager.get(pk=row.pk)
-    first, second = lane.message(row, now), lane.message(again, now)
+    first, second = lane.message(row, now, {}), lane.message(again, now, {})
     assert not isinstance(first, outbox.Void) and not isinstance(second, outbox.Void)
     return str(parsed(first)["Message-ID"]), str(parsed(second)["Message-ID"])
 

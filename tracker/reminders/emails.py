@@ -11,6 +11,7 @@ import hashlib
 import re
 import zoneinfo
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from email.header import Header
 from functools import wraps
 from typing import Any, TypeVar
@@ -174,7 +175,7 @@ def _one_click(headers: dict[str, str]) -> dict[str, str]:
 
 
 def _message(
-    *, subject: str, to: str, text: str, html: str, headers: dict[str, str]
+    *, subject: str, to: str, text: str, html: str, headers: dict[str, str], titled: bool = False
 ) -> EmailMultiAlternatives:
     message = TrancheEmail(
         subject=subject,
@@ -183,7 +184,7 @@ def _message(
         headers=_one_click(headers),
         from_email=settings.DEFAULT_FROM_EMAIL,
     )
-    message.attach_alternative(_titled(html, subject), "text/html")
+    message.attach_alternative(html if titled else _titled(html, subject), "text/html")
     return message
 
 
@@ -192,23 +193,70 @@ def recipient_zone(reminder: Reminder) -> str:
 
 
 @in_subscriber_language(_reminder_language)
-def reminder_email(reminder: Reminder, now: dt.datetime | None = None) -> EmailMultiAlternatives:
+def reminder_email(
+    reminder: Reminder, now: dt.datetime | None = None, shared: dict[Any, Any] | None = None
+) -> EmailMultiAlternatives:
     """The email for one outbox row; days left are counted when it is sent, in the
-    recipient's time zone, so a late reminder does not claim more time than is left."""
+    recipient's time zone, so a late reminder does not claim more time than is left.
+
+    Everything but the recipient and the unsubscribe link is the same for every subscriber
+    of the milestone who reads the same language on the same day: given a `shared` dict
+    (the outbox passes one per batch), that content is rendered once and reused, as a mail
+    merge does."""
     now = now or timezone.now()
     milestone = reminder.milestone
-    track = milestone.track
-    negotiation = track.negotiation
     today = now.astimezone(zoneinfo.ZoneInfo(recipient_zone(reminder))).date()
-    days_left = figures.days_until(reminder.deadline, today)
+    key = (milestone.pk, reminder.deadline, today, translation.get_language())
+    content = shared.get(key) if shared is not None else None
+    if content is None:
+        content = _reminder_content(reminder, today)
+        if shared is not None:
+            shared[key] = content
     unsubscribe = _unsubscribe_url(reminder)
+    message = _message(
+        subject=content.subject,
+        to=reminder.recipient,
+        text=content.text.replace(_UNSUBSCRIBE, unsubscribe),
+        html=content.html.replace(_UNSUBSCRIBE, escape(unsubscribe)),
+        headers={
+            "Message-ID": message_id(reminder),
+            "X-Reminder-Key": reminder.key,
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+        titled=True,
+    )
+    message.attach(content.ics_name, content.ics, "text/calendar")
+    return message
+
+
+# Stands for the recipient's own unsubscribe link in content rendered for every recipient:
+# letters and hyphens only, so HTML escaping leaves it as it is.
+_UNSUBSCRIBE = "tranche-unsubscribe-link-of-the-recipient"
+
+
+@dataclass(frozen=True)
+class _ReminderContent:
+    subject: str
+    text: str
+    html: str  # with its <title>
+    ics_name: str
+    ics: bytes
+
+
+def _reminder_content(reminder: Reminder, today: dt.date) -> _ReminderContent:
+    milestone = reminder.milestone
+    track = milestone.track
+    days_left = figures.days_until(reminder.deadline, today)
+    said = when(milestone)
+    phrase = days_phrase(days_left, milestone.deadline_precision)
     context = {
         "milestone": milestone,
         "track": track,
-        "negotiation": negotiation,
-        "when": when(milestone),
+        "negotiation": track.negotiation,
+        "when": said,
         "days_left": days_left,
-        "days_phrase": days_phrase(days_left, milestone.deadline_precision),
+        "days_phrase": phrase,
         "overdue": days_left < 0,
         "status": milestone.get_status_display(),
         "status_reason": milestone.status_reason,
@@ -218,30 +266,14 @@ def reminder_email(reminder: Reminder, now: dt.datetime | None = None) -> EmailM
         "slip_text": figures.slip(milestone.slip_days),
         "freshness": confirmation(milestone, today),
         "dashboard_url": milestone_url(milestone),
-        "unsubscribe_url": unsubscribe,
+        "unsubscribe_url": _UNSUBSCRIBE,
     }
-    subject = (
-        f"{milestone.title}: {when(milestone)}, "
-        f"{days_phrase(days_left, milestone.deadline_precision)}"
-    )
+    subject = f"{milestone.title}: {said}, {phrase}"
     text, html = _render("reminder", context)
-    message = _message(
-        subject=subject,
-        to=reminder.recipient,
-        text=text,
-        html=html,
-        headers={
-            "Message-ID": message_id(reminder),
-            "X-Reminder-Key": reminder.key,
-            "List-Unsubscribe": f"<{unsubscribe}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
-    )
     slug = milestone.slug or f"milestone-{milestone.pk}"
     # The revisions are prefetched by the outbox: counting them costs no query.
     ics = milestone_ics(milestone, revisions=len(milestone.revisions.all()))
-    message.attach(f"{slug}.ics", ics, "text/calendar")
-    return message
+    return _ReminderContent(subject, text, _titled(html, subject), f"{slug}.ics", ics)
 
 
 @in_subscriber_language(_subscription_language)

@@ -185,12 +185,16 @@ def _reminder_wanted(row: Reminder) -> str | None:
     return None
 
 
-def _reminder_message(row: Reminder, now: dt.datetime) -> EmailMessage | Void:
+def _reminder_message(
+    row: Reminder, now: dt.datetime, shared: dict[Any, Any]
+) -> EmailMessage | Void:
     reason = _reminder_wanted(row)
-    return Void(reason) if reason else reminder_email(row, now)
+    return Void(reason) if reason else reminder_email(row, now, shared)
 
 
-def _outbox_email_message(row: OutboxEmail, now: dt.datetime) -> EmailMessage | Void:
+def _outbox_email_message(
+    row: OutboxEmail, now: dt.datetime, shared: dict[Any, Any]
+) -> EmailMessage | Void:
     """The row's message, with the Message-ID of the row: every copy is the same message."""
     built = _outbox_email_content(row, now)
     if isinstance(built, EmailMessage):
@@ -303,7 +307,8 @@ class Lane:
     model: type[OutboxRow]
     related: tuple[str, ...]
     prefetch: tuple[str, ...]
-    message: Callable[[Any, dt.datetime], EmailMessage | Void]
+    # (row, now, shared): `shared` is one dict per batch, for content its messages share.
+    message: Callable[[Any, dt.datetime, dict[Any, Any]], EmailMessage | Void]
     after_sent: Callable[[Any, dt.datetime], None] | None = None
     # Building a message reads the database (digests read their news): it waits for the
     # previous message's "sent" write. Reminders build from the rows the claim loaded,
@@ -1034,6 +1039,7 @@ def _deliver(
     gathered in `voids`."""
     opened = False
     refusals: list[tuple[Any, BaseException]] = []
+    shared: dict[Any, Any] = {}
     for row in rows:
         if limit.spent:
             break
@@ -1041,7 +1047,7 @@ def _deliver(
             _confirm_recorded(claim, clock, result)
         built: EmailMessage | Void | Exception
         try:
-            built = lane.message(row, clock())
+            built = lane.message(row, clock(), shared)
         except INTERRUPTIONS:
             raise
         except Exception as error:  # one bad row fails alone, its batch-mates go on
