@@ -34,6 +34,6 @@ def collected_static(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]
             call_command("collectstatic", interactive=False, verbosity=0)
         _collected.append(root)
     root = _collected[0]
-    dirs = [d for d in settings.STATICFILES_DIRS if d != root]
+    dirs = [d for d in settings.STATICFILES_DIRS if str(d) != str(root)]
     with override_settings(STATIC_ROOT=root, STATICFILES_DIRS=[*dirs, root]):
         yield

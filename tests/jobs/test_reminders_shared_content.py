@@ -5,6 +5,7 @@ unsubscribe link and is, byte for byte, the message built for that reminder alon
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 import time_machine
@@ -51,7 +52,7 @@ def _send_one_batch(settings: object) -> list[Reminder]:
 
 def test_each_subscriber_gets_the_message_built_for_their_reminder_alone(settings: object) -> None:
     reminders = _send_one_batch(settings)
-    sent = {message.to[0]: message for message in mail.outbox}
+    sent: dict[str, Any] = {message.to[0]: message for message in mail.outbox}
     assert set(sent) == {address for address, _, _ in READERS}
     for reminder in reminders:
         with time_machine.travel(SENT_AT, tick=False):  # the links are signed with the time
@@ -67,6 +68,7 @@ def test_each_subscriber_gets_the_message_built_for_their_reminder_alone(setting
 def test_each_subscriber_s_message_links_to_their_own_unsubscribe_page(settings: object) -> None:
     _send_one_batch(settings)
     links = {}
+    message: Any
     for message in mail.outbox:
         link = message.extra_headers["List-Unsubscribe"].strip("<>")
         assert link in message.body
@@ -78,7 +80,7 @@ def test_each_subscriber_s_message_links_to_their_own_unsubscribe_page(settings:
 
 def test_readers_of_other_languages_and_days_get_their_own_wording(settings: object) -> None:
     _send_one_batch(settings)
-    sent = {message.to[0]: message for message in mail.outbox}
+    sent: dict[str, Any] = {message.to[0]: message for message in mail.outbox}
     assert sent["ana@example.org"].subject == "Interim agreement: July 8, 2026, 7 days left"
     assert sent["kenji@example.org"].subject == "Interim agreement: July 8, 2026, 6 days left"
     assert sent["chloe@example.org"].body != sent["ana@example.org"].body
