@@ -60,7 +60,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import DatabaseError, IntegrityError, close_old_connections, connection, transaction
-from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 from psycopg import errors as pg_errors
 from psycopg import generators, pq
@@ -68,6 +68,7 @@ from psycopg import generators, pq
 from tracker.models import (
     DeliveryCount,
     MailCircuit,
+    Milestone,
     OutboxEmail,
     OutboxRow,
     Reminder,
@@ -306,7 +307,7 @@ class Lane:
 
     model: type[OutboxRow]
     related: tuple[str, ...]
-    prefetch: tuple[str, ...]
+    prefetch: tuple[str | Prefetch[Any], ...]
     # (row, now, shared): `shared` is one dict per batch, for content its messages share.
     message: Callable[[Any, dt.datetime, dict[Any, Any]], EmailMessage | Void]
     after_sent: Callable[[Any, dt.datetime], None] | None = None
@@ -341,15 +342,18 @@ EMAILS = Lane(
 )
 REMINDERS = Lane(
     model=Reminder,
-    related=(
-        "milestone",
-        "milestone__track",
-        "milestone__track__owner",
-        "milestone__track__negotiation",
-        "subscription",
-        "subscription__user",
+    related=("subscription", "subscription__user"),
+    # A batch's reminders are mostly a few milestones' subscribers: each milestone (with
+    # its track, owner, negotiation and revisions) is loaded once, and the batch's rows
+    # share that one instance, as the emails share its rendered content.
+    prefetch=(
+        Prefetch(
+            "milestone",
+            queryset=Milestone.objects.select_related(
+                "track", "track__owner", "track__negotiation"
+            ).prefetch_related("revisions"),
+        ),
     ),
-    prefetch=("milestone__revisions",),
     message=_reminder_message,
     reads_to_build=False,
 )
