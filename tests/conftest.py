@@ -54,6 +54,12 @@ NOW = dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC)
 ONE_AT_A_TIME = {"browser", "integration", "chaos"}
 
 
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    from tests.conformance.conftest import report_header
+
+    return report_header(config)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         # Markers, not keywords: keywords also hold the names of the folders above the test,

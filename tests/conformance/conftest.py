@@ -1,6 +1,6 @@
 """The conformance suite: Tranche's outputs read by clients and validators nobody here wrote.
 
-Run it with `pytest -m conformance -n 0` (`.ci/run` has a step for it). The plain `pytest`
+Run it with `pytest -m conformance` (`.ci/run` has a step for it). The plain `pytest`
 leaves it out, as it needs npm packages, Java and a browser, and takes minutes.
 """
 
@@ -35,7 +35,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if item not in ours]
 
 
-def pytest_report_header(config: pytest.Config) -> list[str] | None:
+def report_header(config: pytest.Config) -> list[str] | None:
+    """Each tool's version, in pytest's header (tests/conftest.py's hook calls this: only a
+    root conftest's hook runs in the process that prints the header under pytest-xdist)."""
     if not _asked_for(config):
         return None
     return ["conformance tools: " + "; ".join(versions())]
