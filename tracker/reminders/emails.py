@@ -175,7 +175,7 @@ def _one_click(headers: dict[str, str]) -> dict[str, str]:
 
 
 def _message(
-    *, subject: str, to: str, text: str, html: str, headers: dict[str, str], titled: bool = False
+    *, subject: str, to: str, text: str, html: str, headers: dict[str, str]
 ) -> EmailMultiAlternatives:
     message = TrancheEmail(
         subject=subject,
@@ -184,7 +184,7 @@ def _message(
         headers=_one_click(headers),
         from_email=settings.DEFAULT_FROM_EMAIL,
     )
-    message.attach_alternative(html if titled else _titled(html, subject), "text/html")
+    message.attach_alternative(_titled(html, subject), "text/html")
     return message
 
 
@@ -224,7 +224,6 @@ def reminder_email(
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
-        titled=True,
     )
     message.attach(content.ics_name, content.ics, "text/calendar")
     return message
@@ -239,7 +238,7 @@ _UNSUBSCRIBE = "tranche-unsubscribe-link-of-the-recipient"
 class _ReminderContent:
     subject: str
     text: str
-    html: str  # with its <title>
+    html: str
     ics_name: str
     ics: bytes
 
@@ -273,7 +272,7 @@ def _reminder_content(reminder: Reminder, today: dt.date) -> _ReminderContent:
     slug = milestone.slug or f"milestone-{milestone.pk}"
     # The revisions are prefetched by the outbox: counting them costs no query.
     ics = milestone_ics(milestone, revisions=len(milestone.revisions.all()))
-    return _ReminderContent(subject, text, _titled(html, subject), f"{slug}.ics", ics)
+    return _ReminderContent(subject, text, html, f"{slug}.ics", ics)
 
 
 @in_subscriber_language(_subscription_language)

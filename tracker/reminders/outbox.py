@@ -1074,8 +1074,7 @@ def _deliver(
     the server accepts it. A reminder is built, and turned into the bytes it is sent as,
     while the previous one's "sent" write is on its way to the database; that write is
     confirmed before the next SMTP transaction or any other write begins
-    (`_confirm_recorded`). Rows that must not go out are
-    gathered in `voids`."""
+    (`_confirm_recorded`). Rows that must not go out are gathered in `voids`."""
     opened = False
     refusals: list[tuple[Any, BaseException]] = []
     shared: dict[Any, Any] = {}
